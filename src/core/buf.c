@@ -1,0 +1,70 @@
+/* buf: capped growable byte buffer (see buf.h). */
+#include "core/buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "core/mem.h"
+
+void buf_init(o2p_buf *b, size_t limit)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    b->limit = limit;
+}
+
+void buf_free(o2p_buf *b)
+{
+    mem_free(b->data);
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+}
+
+int buf_grow(o2p_buf *b, size_t extra)
+{
+    if (extra > SIZE_MAX - b->len) return O2P_ELIMIT;
+    size_t need = b->len + extra;
+    if (b->limit != 0 && need > b->limit) return O2P_ELIMIT;
+    if (need <= b->cap) return O2P_OK;
+    size_t cap = b->cap < 64 ? 64 : b->cap;
+    while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    if (b->limit != 0 && cap > b->limit) cap = b->limit;
+    uint8_t *p = mem_realloc(b->data, cap);
+    if (p == NULL) return O2P_ENOMEM;
+    b->data = p;
+    b->cap = cap;
+    return O2P_OK;
+}
+
+int buf_append_str(o2p_buf *b, const char *s)
+{
+    return buf_append(b, s, strlen(s));
+}
+
+int buf_printf(o2p_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return O2P_EINVAL;
+    int rc = buf_reserve(b, (size_t)n + 1);
+    if (rc < 0) return rc;
+    va_start(ap, fmt);
+    vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return O2P_OK;
+}
+
+uint8_t *buf_detach(o2p_buf *b, size_t *len_out)
+{
+    uint8_t *p = b->data;
+    if (len_out) *len_out = b->len;
+    b->data = NULL;
+    b->len = 0;
+    b->cap = 0;
+    return p;
+}

@@ -1,0 +1,37 @@
+/*
+ * mem: the one allocation wrapper.
+ *
+ * Library code never calls malloc directly; it calls mem_alloc & co.  The
+ * wrapper counts allocations, bytes in use and the peak (fed to /metrics and
+ * the heap profile), and lets a test make the Nth allocation fail so every
+ * out-of-memory path can be exercised (mem_fail_after).
+ * Counters are atomic: any thread may allocate.
+ */
+#ifndef O2P_CORE_MEM_H
+#define O2P_CORE_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void *mem_alloc(size_t size);
+void *mem_calloc(size_t count, size_t size);
+void *mem_realloc(void *ptr, size_t size);
+void mem_free(void *ptr);
+char *mem_strdup(const char *s);
+char *mem_strndup(const char *s, size_t n);
+
+typedef struct mem_stats {
+    uint64_t allocations;   /* successful mem_alloc/calloc/realloc calls */
+    uint64_t frees;
+    uint64_t bytes_allocated; /* total bytes ever requested */
+    uint64_t bytes_in_use;
+    uint64_t peak_bytes_in_use;
+} mem_stats;
+
+void mem_get_stats(mem_stats *out);
+
+/* Test hook: the allocation after `n` more successful ones fails (returns
+ * NULL).  n < 0 disables the injection. */
+void mem_fail_after(long n);
+
+#endif

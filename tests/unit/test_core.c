@@ -1,0 +1,91 @@
+/* Unit tests for src/core: capped buffers, arena, counting allocator. */
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/error.h"
+#include "core/mem.h"
+#include "unit.h"
+
+TEST(core_buf_append_and_limit)
+{
+    o2p_buf b;
+    buf_init(&b, 10);
+    CHECK_OK(buf_append(&b, "hello", 5));
+    CHECK_OK(buf_append(&b, "world", 5));
+    CHECK_INT(buf_append(&b, "!", 1), O2P_ELIMIT);
+    CHECK_MEM(b.data, b.len, "helloworld", 10);
+    buf_reset(&b);
+    CHECK_INT(b.len, 0);
+    CHECK_OK(buf_printf(&b, "%d-%s", 42, "x"));
+    CHECK_MEM(b.data, b.len, "42-x", 4);
+    buf_free(&b);
+}
+
+TEST(core_buf_unlimited_grows)
+{
+    o2p_buf b;
+    buf_init(&b, 0);
+    for (int i = 0; i < 100000; i++) CHECK_OK(buf_push_byte(&b, (uint8_t)i));
+    CHECK_INT(b.len, 100000);
+    CHECK_INT(b.data[99999], (uint8_t)99999);
+    size_t len;
+    uint8_t *p = buf_detach(&b, &len);
+    CHECK_INT(len, 100000);
+    CHECK(b.data == NULL);
+    mem_free(p);
+}
+
+TEST(core_buf_oom_keeps_contents)
+{
+    o2p_buf b;
+    buf_init(&b, 0);
+    CHECK_OK(buf_append(&b, "abc", 3));
+    mem_fail_after(0);
+    CHECK_INT(buf_append(&b, "0123456789012345678901234567890123456789012345678901234567890123456789", 70),
+              O2P_ENOMEM);
+    mem_fail_after(-1);
+    CHECK_MEM(b.data, b.len, "abc", 3);
+    buf_free(&b);
+}
+
+TEST(core_arena_alignment_reset_limit)
+{
+    o2p_arena a;
+    arena_init(&a, 1024, 4096);
+    for (int i = 0; i < 50; i++) {
+        void *p = arena_alloc(&a, (size_t)i + 1);
+        CHECK(p != NULL);
+        CHECK(((uintptr_t)p & 15) == 0);
+    }
+    CHECK(arena_alloc(&a, 8192) == NULL); /* over the limit */
+    arena_reset(&a);
+    CHECK(a.total <= 1024);
+    char *s = arena_strndup(&a, "abcdef", 3);
+    CHECK_STR(s, "abc");
+    arena_free(&a);
+}
+
+TEST(core_mem_counts_bytes)
+{
+    mem_stats before, after;
+    mem_get_stats(&before);
+    void *p = mem_alloc(1000);
+    mem_get_stats(&after);
+    CHECK_UINT(after.bytes_in_use - before.bytes_in_use, 1000);
+    CHECK_UINT(after.allocations - before.allocations, 1);
+    p = mem_realloc(p, 3000);
+    mem_get_stats(&after);
+    CHECK_UINT(after.bytes_in_use - before.bytes_in_use, 3000);
+    mem_free(p);
+    mem_get_stats(&after);
+    CHECK_UINT(after.bytes_in_use, before.bytes_in_use);
+}
+
+TEST(core_error_format_and_prefix)
+{
+    o2p_error e;
+    o2p_error_clear(&e);
+    CHECK_INT(o2p_errorf(&e, O2P_EINVAL, "expected %d hex digits", 32), O2P_EINVAL);
+    o2p_error_prefix(&e, "spans[%d].traceId", 3);
+    CHECK_STR(e.msg, "spans[3].traceId: expected 32 hex digits");
+    CHECK_STR(o2p_strerror(O2P_ELIMIT), "limit exceeded");
+}
