@@ -84,4 +84,7 @@ format:
 clean:
 	rm -rf build
 
+# Feature-specific targets (fuzzing, benchmarks, profiling) live in mk/*.mk.
+-include $(sort $(wildcard mk/*.mk))
+
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
