@@ -1,0 +1,422 @@
+/*
+ * batch: buffered groups, the memory budget and the flusher threads
+ * (see batch.h for the contract).
+ *
+ * One mutex guards the group table and the counters.  A group is BUFFERING
+ * (accepting rows) until a threshold seals it; a sealed group is immutable
+ * and waits for a flusher, which encodes and stores it without the lock.  A
+ * new group with the same key can start buffering while the sealed one is
+ * being written, so requests never wait on storage.  A failed store puts
+ * the group back with a backoff deadline; nothing is dropped.
+ */
+#include "batch/batch.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/mem.h"
+#include "storage/retry.h"
+#include "storage/store.h"
+
+#define BATCH_KEY_MAX 1024
+
+typedef enum { GROUP_FREE = 0, GROUP_BUFFERING, GROUP_SEALED, GROUP_FLUSHING } group_state;
+
+typedef struct bgroup {
+    tbl_group g;
+    group_state state;
+    uint64_t first_row_ns;  /* monotonic time of the oldest buffered row */
+    uint64_t bytes;         /* buffered data bytes (levels + values) */
+    uint32_t attempts;      /* failed store attempts so far */
+    uint64_t next_try_ns;   /* monotonic; sealed groups wait until then after a failure */
+} bgroup;
+
+struct batch {
+    batch_config cfg;
+    const tbl_schemas *schemas;
+    store *st;
+    pthread_mutex_t mu;
+    pthread_cond_t work;     /* flushers wait here */
+    pthread_cond_t progress; /* flush_all waits here */
+    bgroup *groups;
+    size_t num_groups;
+    size_t cap;
+    batch_stats stats;
+    int closing;             /* no more submits */
+    int stopping;            /* flusher threads exit */
+    int urgent;              /* flush_all in progress: ignore backoff */
+    pthread_t *threads;
+    int num_threads;
+    store_retry_policy retry;
+};
+
+static uint64_t now_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void batch_config_default(batch_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->enabled = 1;
+    c->max_rows = 200000;
+    c->max_bytes = 128ULL << 20;
+    c->max_age_secs = 10;
+    c->max_buffered_bytes = 512ULL << 20;
+    c->flush_threads = 1;
+    pq_writer_options_default(&c->parquet);
+}
+
+/* Bytes of buffered data in a colset: what the memory budget counts. */
+static uint64_t colset_data_bytes(const pq_colset *set)
+{
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < set->num_cols; i++) {
+        const pq_column *c = &set->cols[i];
+        bytes += c->def.len + c->rep.len + c->values.len;
+    }
+    return bytes;
+}
+
+static bgroup *find_buffering(batch *b, const tbl_group *src)
+{
+    for (size_t i = 0; i < b->num_groups; i++) {
+        bgroup *bg = &b->groups[i];
+        if (bg->state == GROUP_BUFFERING && bg->g.table == src->table && bg->g.hour == src->hour &&
+            bg->g.service_len == src->service_len &&
+            memcmp(bg->g.service, src->service, src->service_len) == 0)
+            return bg;
+    }
+    return NULL;
+}
+
+static bgroup *new_group(batch *b, const tbl_group *src)
+{
+    bgroup *slot = NULL;
+    for (size_t i = 0; i < b->num_groups; i++)
+        if (b->groups[i].state == GROUP_FREE) {
+            slot = &b->groups[i];
+            break;
+        }
+    if (slot == NULL) {
+        if (b->num_groups == b->cap) {
+            size_t cap = b->cap ? b->cap * 2 : 16;
+            bgroup *groups = mem_realloc(b->groups, cap * sizeof *groups);
+            if (groups == NULL) return NULL;
+            b->groups = groups;
+            b->cap = cap;
+        }
+        slot = &b->groups[b->num_groups++];
+    }
+    memset(slot, 0, sizeof *slot);
+    slot->g.service = mem_strndup(src->service, src->service_len);
+    if (slot->g.service == NULL) return NULL;
+    if (pq_colset_init(&slot->g.rows, b->schemas->schema[src->table]) < 0) {
+        mem_free(slot->g.service);
+        slot->g.service = NULL;
+        return NULL;
+    }
+    slot->g.service_len = src->service_len;
+    slot->g.service_cap = src->service_len + 1;
+    slot->g.table = src->table;
+    slot->g.hour = src->hour;
+    slot->g.min_ts_us = src->min_ts_us;
+    slot->g.max_ts_us = src->max_ts_us;
+    slot->g.in_use = 1;
+    slot->state = GROUP_BUFFERING;
+    slot->first_row_ns = now_mono_ns();
+    return slot;
+}
+
+static void release_group(bgroup *bg)
+{
+    pq_colset_free(&bg->g.rows);
+    mem_free(bg->g.service);
+    memset(bg, 0, sizeof *bg);
+}
+
+static void seal(batch *b, bgroup *bg)
+{
+    bg->state = GROUP_SEALED;
+    bg->next_try_ns = 0;
+    pthread_cond_signal(&b->work);
+}
+
+static int over_threshold(const batch *b, const bgroup *bg)
+{
+    return !b->cfg.enabled || bg->g.rows.num_rows >= b->cfg.max_rows ||
+           bg->bytes >= b->cfg.max_bytes;
+}
+
+int batch_submit(batch *b, const tbl_batch *rows, o2p_error *err)
+{
+    uint64_t incoming = 0;
+    for (size_t i = 0; i < rows->cap; i++)
+        if (rows->groups[i].in_use) incoming += colset_data_bytes(&rows->groups[i].rows);
+
+    pthread_mutex_lock(&b->mu);
+    if (b->closing) {
+        pthread_mutex_unlock(&b->mu);
+        return o2p_errorf(err, O2P_ESTATE, "server is shutting down");
+    }
+    if (b->stats.buffered_bytes + incoming > b->cfg.max_buffered_bytes) {
+        b->stats.rejected_busy++;
+        uint64_t buffered = b->stats.buffered_bytes;
+        pthread_mutex_unlock(&b->mu);
+        return o2p_errorf(err, O2P_EBUSY,
+                          "buffer full: %llu bytes buffered, budget %llu bytes; retry later",
+                          (unsigned long long)buffered,
+                          (unsigned long long)b->cfg.max_buffered_bytes);
+    }
+    int rc = O2P_OK;
+    for (size_t i = 0; i < rows->cap && rc == O2P_OK; i++) {
+        const tbl_group *src = &rows->groups[i];
+        if (!src->in_use || src->rows.num_rows == 0) continue;
+        bgroup *bg = find_buffering(b, src);
+        if (bg == NULL) bg = new_group(b, src);
+        if (bg == NULL) {
+            rc = o2p_errorf(err, O2P_ENOMEM, "out of memory buffering %s rows", tbl_name(src->table));
+            break;
+        }
+        if (bg->g.rows.num_rows == 0 || src->min_ts_us < bg->g.min_ts_us)
+            bg->g.min_ts_us = src->min_ts_us;
+        if (bg->g.rows.num_rows == 0 || src->max_ts_us > bg->g.max_ts_us)
+            bg->g.max_ts_us = src->max_ts_us;
+        uint64_t before = bg->bytes;
+        rc = pq_colset_append(&bg->g.rows, &src->rows);
+        if (rc < 0) {
+            /* the group may hold a partial row now: it cannot be written */
+            o2p_errorf(err, rc, "out of memory buffering %s rows", tbl_name(src->table));
+            break;
+        }
+        bg->bytes = colset_data_bytes(&bg->g.rows);
+        b->stats.buffered_bytes += bg->bytes - before;
+        b->stats.buffered_rows += src->rows.num_rows;
+        b->stats.rows_in[src->table] += src->rows.num_rows;
+        if (over_threshold(b, bg)) seal(b, bg);
+    }
+    pthread_mutex_unlock(&b->mu);
+    return rc;
+}
+
+/* Picks work for a flusher: a sealed group whose backoff has passed, after
+ * sealing groups that have aged out.  Returns NULL and sets *wait_ns to how
+ * long to sleep when there is nothing to do. */
+static bgroup *next_work(batch *b, uint64_t now, uint64_t *wait_ns)
+{
+    uint64_t wait = 1000000000ULL;
+    uint64_t max_age_ns = (uint64_t)b->cfg.max_age_secs * 1000000000ULL;
+    bgroup *pick = NULL;
+    for (size_t i = 0; i < b->num_groups; i++) {
+        bgroup *bg = &b->groups[i];
+        if (bg->state == GROUP_BUFFERING) {
+            if (b->urgent || now - bg->first_row_ns >= max_age_ns) {
+                bg->state = GROUP_SEALED;
+            } else {
+                uint64_t left = bg->first_row_ns + max_age_ns - now;
+                if (left < wait) wait = left;
+                continue;
+            }
+        }
+        if (bg->state != GROUP_SEALED) continue;
+        if (b->urgent || bg->next_try_ns <= now) {
+            if (pick == NULL) pick = bg;
+        } else if (bg->next_try_ns - now < wait) {
+            wait = bg->next_try_ns - now;
+        }
+    }
+    *wait_ns = wait;
+    return pick;
+}
+
+static void flush_one(batch *b, bgroup *bg, o2p_buf *file)
+{
+    char key[BATCH_KEY_MAX];
+    o2p_error err;
+    o2p_error_clear(&err);
+    uint64_t t0 = now_mono_ns();
+    int rc = batch_encode_group(&bg->g, &b->cfg.parquet, file, key, sizeof key, &err);
+    int encode_failed = rc < 0;
+    if (rc == 0) rc = store_put(b->st, key, file->data, file->len, &err);
+    uint64_t elapsed_us = (now_mono_ns() - t0) / 1000;
+
+    pthread_mutex_lock(&b->mu);
+    if (rc == 0) {
+        tbl_id t = bg->g.table;
+        b->stats.rows_out[t] += bg->g.rows.num_rows;
+        b->stats.bytes_out[t] += file->len;
+        b->stats.files_out[t]++;
+        b->stats.flushes++;
+        b->stats.flush_seconds_sum_us += elapsed_us;
+        b->stats.buffered_rows -= bg->g.rows.num_rows;
+        b->stats.buffered_bytes -= bg->bytes;
+        b->stats.storage_failing = 0;
+        LOG_DEBUG("flushed %zu %s rows to %s (%zu bytes, %llu us)", bg->g.rows.num_rows,
+                  tbl_name(t), key, file->len, (unsigned long long)elapsed_us);
+        release_group(bg);
+    } else {
+        bg->attempts++;
+        b->stats.storage_errors++;
+        if (!encode_failed) b->stats.storage_failing = 1;
+        uint32_t delay = store_retry_delay_ms(&b->retry, bg->attempts);
+        bg->next_try_ns = now_mono_ns() + (uint64_t)delay * 1000000ULL;
+        bg->state = GROUP_SEALED;
+        LOG_WARN("flush of %zu %s rows failed (attempt %u, retrying in %u ms): %s",
+                 bg->g.rows.num_rows, tbl_name(bg->g.table), bg->attempts, delay, err.msg);
+    }
+    pthread_cond_broadcast(&b->progress);
+    pthread_mutex_unlock(&b->mu);
+}
+
+static void *flusher_main(void *arg)
+{
+    batch *b = arg;
+    o2p_buf file;
+    buf_init(&file, 0);
+    pthread_mutex_lock(&b->mu);
+    while (!b->stopping) {
+        uint64_t wait_ns;
+        bgroup *bg = next_work(b, now_mono_ns(), &wait_ns);
+        if (bg == NULL) {
+            struct timespec until;
+            clock_gettime(CLOCK_MONOTONIC, &until);
+            uint64_t ns = (uint64_t)until.tv_nsec + wait_ns;
+            until.tv_sec += (time_t)(ns / 1000000000ULL);
+            until.tv_nsec = (long)(ns % 1000000000ULL);
+            pthread_cond_timedwait(&b->work, &b->mu, &until);
+            continue;
+        }
+        bg->state = GROUP_FLUSHING;
+        pthread_mutex_unlock(&b->mu);
+        flush_one(b, bg, &file);
+        pthread_mutex_lock(&b->mu);
+    }
+    pthread_mutex_unlock(&b->mu);
+    buf_free(&file);
+    return NULL;
+}
+
+int batch_create(batch **out, const batch_config *cfg, const tbl_schemas *schemas, store *st,
+                 o2p_error *err)
+{
+    batch *b = mem_calloc(1, sizeof *b);
+    if (b == NULL) return o2p_errorf(err, O2P_ENOMEM, "out of memory creating the batcher");
+    b->cfg = *cfg;
+    if (b->cfg.flush_threads < 1) b->cfg.flush_threads = 1;
+    b->schemas = schemas;
+    b->st = st;
+    b->retry = (store_retry_policy){.max_attempts = UINT32_MAX, .base_ms = 500, .max_ms = 30000};
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&b->mu, NULL);
+    pthread_cond_init(&b->work, &ca);
+    pthread_cond_init(&b->progress, &ca);
+    pthread_condattr_destroy(&ca);
+    b->threads = mem_calloc((size_t)b->cfg.flush_threads, sizeof *b->threads);
+    if (b->threads == NULL) {
+        batch_destroy(b);
+        return o2p_errorf(err, O2P_ENOMEM, "out of memory creating the batcher");
+    }
+    for (int i = 0; i < b->cfg.flush_threads; i++) {
+        if (pthread_create(&b->threads[i], NULL, flusher_main, b) != 0) {
+            batch_destroy(b);
+            return o2p_errorf(err, O2P_ENOMEM, "cannot start flusher thread");
+        }
+        b->num_threads++;
+    }
+    *out = b;
+    return O2P_OK;
+}
+
+int batch_ready(batch *b)
+{
+    pthread_mutex_lock(&b->mu);
+    int ready = !b->stats.storage_failing && !b->closing &&
+                b->stats.buffered_bytes < b->cfg.max_buffered_bytes;
+    pthread_mutex_unlock(&b->mu);
+    return ready;
+}
+
+void batch_get_stats(batch *b, batch_stats *out)
+{
+    pthread_mutex_lock(&b->mu);
+    *out = b->stats;
+    pthread_mutex_unlock(&b->mu);
+}
+
+int batch_flush_all(batch *b, uint32_t deadline_secs, o2p_error *err)
+{
+    uint64_t deadline = now_mono_ns() + (uint64_t)deadline_secs * 1000000000ULL;
+    pthread_mutex_lock(&b->mu);
+    b->urgent++;
+    pthread_cond_broadcast(&b->work);
+    int rc = O2P_OK;
+    for (;;) {
+        size_t pending = 0;
+        uint64_t rows = 0;
+        for (size_t i = 0; i < b->num_groups; i++)
+            if (b->groups[i].state != GROUP_FREE) {
+                pending++;
+                rows += b->groups[i].g.rows.num_rows;
+            }
+        if (pending == 0) break;
+        if (now_mono_ns() >= deadline) {
+            rc = o2p_errorf(err, O2P_EIO, "%zu groups (%llu rows) could not be stored in %u s",
+                            pending, (unsigned long long)rows, deadline_secs);
+            break;
+        }
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += 100000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&b->progress, &b->mu, &until);
+        pthread_cond_broadcast(&b->work);
+    }
+    b->urgent--;
+    pthread_mutex_unlock(&b->mu);
+    return rc;
+}
+
+int batch_shutdown(batch *b, uint32_t deadline_secs, o2p_error *err)
+{
+    pthread_mutex_lock(&b->mu);
+    b->closing = 1;
+    pthread_mutex_unlock(&b->mu);
+    int rc = batch_flush_all(b, deadline_secs, err);
+    pthread_mutex_lock(&b->mu);
+    b->stopping = 1;
+    pthread_cond_broadcast(&b->work);
+    pthread_mutex_unlock(&b->mu);
+    for (int i = 0; i < b->num_threads; i++) pthread_join(b->threads[i], NULL);
+    b->num_threads = 0;
+    return rc;
+}
+
+void batch_destroy(batch *b)
+{
+    if (b == NULL) return;
+    if (b->num_threads > 0) {
+        pthread_mutex_lock(&b->mu);
+        b->stopping = 1;
+        pthread_cond_broadcast(&b->work);
+        pthread_mutex_unlock(&b->mu);
+        for (int i = 0; i < b->num_threads; i++) pthread_join(b->threads[i], NULL);
+    }
+    for (size_t i = 0; i < b->num_groups; i++)
+        if (b->groups[i].state != GROUP_FREE) release_group(&b->groups[i]);
+    mem_free(b->groups);
+    mem_free(b->threads);
+    pthread_mutex_destroy(&b->mu);
+    pthread_cond_destroy(&b->work);
+    pthread_cond_destroy(&b->progress);
+    mem_free(b);
+}

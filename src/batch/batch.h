@@ -1,0 +1,89 @@
+/*
+ * batch: the in-memory buffer between decoding and storage (spec §5).
+ *
+ * Requests decode into a private tbl_batch and hand it to batch_submit,
+ * which appends its rows to the buffered group of each (table, service,
+ * hour) under a short lock — no encoding or I/O on the request path.
+ * Flusher threads turn a group into one Parquet file and store it when the
+ * group reaches max_rows or max_bytes, or its oldest row is max_age_secs
+ * old.  With batching disabled every submitted group is written at once
+ * (still off the request path: submit returns after queueing).
+ *
+ * Back-pressure: when buffered bytes would pass max_buffered_bytes,
+ * batch_submit refuses with O2P_EBUSY (HTTP 429 + Retry-After) and appends
+ * nothing.  Storage failures keep the group buffered and retry with
+ * exponential backoff and jitter; batch_ready() is false meanwhile.
+ * batch_shutdown flushes everything (retrying storage until it succeeds or
+ * the deadline passes) and stops the threads.
+ */
+#ifndef O2P_BATCH_H
+#define O2P_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "parquet/pq_writer.h"
+#include "table/tbl_batch.h"
+
+typedef struct store store;
+
+typedef struct batch_config {
+    int enabled;                 /* 0: write each submitted group directly */
+    uint64_t max_rows;           /* per group, default 200,000 */
+    uint64_t max_bytes;          /* per group (buffered column bytes), default 128 MiB */
+    uint32_t max_age_secs;       /* default 10 */
+    uint64_t max_buffered_bytes; /* memory budget over all groups, default 512 MiB */
+    int flush_threads;           /* default 1 */
+    pq_writer_options parquet;   /* codec, level, row_group_rows, page size */
+} batch_config;
+
+void batch_config_default(batch_config *c);
+
+/* Counters for /metrics; all monotonic except the buffered_* gauges. */
+typedef struct batch_stats {
+    uint64_t rows_in[TBL_COUNT];
+    uint64_t rows_out[TBL_COUNT];
+    uint64_t bytes_out[TBL_COUNT];   /* Parquet bytes stored */
+    uint64_t files_out[TBL_COUNT];
+    uint64_t flushes;
+    uint64_t flush_seconds_sum_us;   /* total time spent encoding + storing, µs */
+    uint64_t storage_errors;
+    uint64_t rejected_busy;          /* submits refused with O2P_EBUSY */
+    uint64_t buffered_rows;
+    uint64_t buffered_bytes;
+    int storage_failing;             /* the last store attempt failed */
+} batch_stats;
+
+typedef struct batch batch;
+
+/* `schemas` and `st` must outlive the batch. */
+int batch_create(batch **out, const batch_config *cfg, const tbl_schemas *schemas, store *st,
+                 o2p_error *err);
+
+/* Appends all rows of `rows` (which the caller then resets); O2P_EBUSY when
+ * over the memory budget (nothing appended), O2P_ENOMEM on allocation
+ * failure, O2P_ESTATE after shutdown began. */
+int batch_submit(batch *b, const tbl_batch *rows, o2p_error *err);
+
+/* Ready: storage is not failing and the buffer is below its budget. */
+int batch_ready(batch *b);
+void batch_get_stats(batch *b, batch_stats *out);
+
+/* Flushes every buffered group now and waits until they are stored (or the
+ * deadline passes: returns O2P_EIO naming what is still unstored). */
+int batch_flush_all(batch *b, uint32_t deadline_secs, o2p_error *err);
+
+/* Stops accepting, flushes everything (as batch_flush_all), stops threads. */
+int batch_shutdown(batch *b, uint32_t deadline_secs, o2p_error *err);
+void batch_destroy(batch *b);
+
+/*
+ * Encodes one group's rows into a Parquet file in memory (file key/value
+ * metadata: otlp2parquet.table, otlp2parquet.schema_version) and returns its
+ * storage key per spec §4.  Used by the flusher and by `convert`.
+ */
+int batch_encode_group(const tbl_group *g, const pq_writer_options *opts, o2p_buf *file,
+                       char *key, size_t key_cap, o2p_error *err);
+
+#endif
