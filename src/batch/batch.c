@@ -48,6 +48,7 @@ struct batch {
     int closing;             /* no more submits */
     int stopping;            /* flusher threads exit */
     int urgent;              /* flush_all in progress: ignore backoff */
+    int saturated;           /* a submit was refused since the last successful flush */
     pthread_t *threads;
     int num_threads;
     store_retry_policy retry;
@@ -166,6 +167,7 @@ int batch_submit(batch *b, const tbl_batch *rows, o2p_error *err)
     }
     if (b->stats.buffered_bytes + incoming > b->cfg.max_buffered_bytes) {
         b->stats.rejected_busy++;
+        b->saturated = 1;
         uint64_t buffered = b->stats.buffered_bytes;
         pthread_mutex_unlock(&b->mu);
         return o2p_errorf(err, O2P_EBUSY,
@@ -256,6 +258,7 @@ static void flush_one(batch *b, bgroup *bg, o2p_buf *file)
         b->stats.buffered_rows -= bg->g.rows.num_rows;
         b->stats.buffered_bytes -= bg->bytes;
         b->stats.storage_failing = 0;
+        b->saturated = 0;
         LOG_DEBUG("flushed %zu %s rows to %s (%zu bytes, %llu us)", bg->g.rows.num_rows,
                   tbl_name(t), key, file->len, (unsigned long long)elapsed_us);
         release_group(bg);
@@ -337,8 +340,7 @@ int batch_create(batch **out, const batch_config *cfg, const tbl_schemas *schema
 int batch_ready(batch *b)
 {
     pthread_mutex_lock(&b->mu);
-    int ready = !b->stats.storage_failing && !b->closing &&
-                b->stats.buffered_bytes < b->cfg.max_buffered_bytes;
+    int ready = !b->stats.storage_failing && !b->closing && !b->saturated;
     pthread_mutex_unlock(&b->mu);
     return ready;
 }

@@ -66,7 +66,8 @@ int batch_create(batch **out, const batch_config *cfg, const tbl_schemas *schema
  * failure, O2P_ESTATE after shutdown began. */
 int batch_submit(batch *b, const tbl_batch *rows, o2p_error *err);
 
-/* Ready: storage is not failing and the buffer is below its budget. */
+/* Ready: storage is not failing, and no submit was refused for lack of
+ * buffer space since the last successful flush. */
 int batch_ready(batch *b);
 void batch_get_stats(batch *b, batch_stats *out);
 

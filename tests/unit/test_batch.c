@@ -1,0 +1,239 @@
+/* Unit tests for src/batch: thresholds, age flush, memory budget, storage
+ * failure and recovery, shutdown flush. */
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "batch/batch.h"
+#include "storage/store.h"
+#include "table/tbl_attrs.h"
+#include "table/tbl_write.h"
+#include "unit.h"
+
+#define HOUR_NS 3600000000000ULL
+#define T0_NS (1767225600ULL * 1000000000ULL) /* 2026-01-01T00:00:00Z */
+
+/* Appends `n` minimal log rows for `service` at time ts_ns to rows. */
+static void add_logs(tbl_batch *rows, const char *service, uint64_t ts_ns, int n)
+{
+    tbl_attrs empty;
+    tbl_attrs_init(&empty, 0);
+    tbl_attrs_finish(&empty);
+    for (int i = 0; i < n; i++) {
+        tbl_group *g = tbl_batch_group(rows, TBL_LOGS, (const uint8_t *)service, strlen(service), ts_ns);
+        CHECK(g != NULL);
+        pq_column *c = g->rows.cols;
+        int64_t ts = tbl_ts(rows, ts_ns);
+        tbl_put_i64(&c[LOG_TIMESTAMP], ts);
+        tbl_put_i64(&c[LOG_OBSERVED_TIMESTAMP], ts);
+        tbl_put_str(&c[LOG_TRACE_ID], "", 0);
+        tbl_put_str(&c[LOG_SPAN_ID], "", 0);
+        tbl_put_i32(&c[LOG_TRACE_FLAGS], 0);
+        tbl_put_str(&c[LOG_SEVERITY_TEXT], "INFO", 4);
+        tbl_put_i32(&c[LOG_SEVERITY_NUMBER], 9);
+        tbl_put_str(&c[LOG_SERVICE_NAME], service, strlen(service));
+        tbl_put_str(&c[LOG_BODY], "hello", 5);
+        tbl_put_str(&c[LOG_RESOURCE_SCHEMA_URL], "", 0);
+        tbl_attrs_emit_top(&empty, &c[LOG_RESOURCE_ATTRS]);
+        tbl_put_str(&c[LOG_SCOPE_SCHEMA_URL], "", 0);
+        tbl_put_str(&c[LOG_SCOPE_NAME], "", 0);
+        tbl_put_str(&c[LOG_SCOPE_VERSION], "", 0);
+        tbl_attrs_emit_top(&empty, &c[LOG_SCOPE_ATTRS]);
+        tbl_attrs_emit_top(&empty, &c[LOG_ATTRS]);
+        tbl_put_str(&c[LOG_EVENT_NAME], "", 0);
+        tbl_group_row_done(g, ts_ns);
+    }
+    tbl_attrs_free(&empty);
+}
+
+/* Counts *.parquet files below dir (recursively); no temp files allowed. */
+static int count_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL) return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        char path[2048];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0) continue;
+        if (S_ISDIR(st.st_mode)) {
+            n += count_files(path);
+        } else {
+            size_t len = strlen(e->d_name);
+            CHECK_MSG(len > 8 && strcmp(e->d_name + len - 8, ".parquet") == 0, "unexpected file %s", path);
+            n++;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+typedef struct {
+    tbl_schemas schemas;
+    store *st;
+    batch *b;
+    tbl_batch rows;
+    char root[512];
+} fixture;
+
+static void setup(fixture *f, const batch_config *cfg, const char *subdir)
+{
+    o2p_error err;
+    CHECK_OK(tbl_schemas_init(&f->schemas, TBL_TS_MICROS, &err));
+    snprintf(f->root, sizeof f->root, "%s/%s", unit_tmpdir(), subdir);
+    CHECK_OK(store_open_fs(&f->st, f->root, &err));
+    CHECK_OK(batch_create(&f->b, cfg, &f->schemas, f->st, &err));
+    tbl_batch_init(&f->rows, &f->schemas);
+}
+
+static void teardown(fixture *f)
+{
+    batch_destroy(f->b);
+    store_destroy(f->st);
+    tbl_batch_free(&f->rows);
+    tbl_schemas_free(&f->schemas);
+}
+
+TEST(batch_groups_by_service_and_hour_on_shutdown)
+{
+    batch_config cfg;
+    batch_config_default(&cfg);
+    fixture f;
+    setup(&f, &cfg, "data");
+    o2p_error err;
+    add_logs(&f.rows, "api", T0_NS, 10);
+    add_logs(&f.rows, "api", T0_NS + HOUR_NS, 5);
+    add_logs(&f.rows, "web", T0_NS, 3);
+    CHECK_OK(batch_submit(f.b, &f.rows, &err));
+    tbl_batch_reset(&f.rows);
+    add_logs(&f.rows, "api", T0_NS + 60000000000ULL, 7); /* same group as the first 10 */
+    CHECK_OK(batch_submit(f.b, &f.rows, &err));
+    batch_stats st;
+    batch_get_stats(f.b, &st);
+    CHECK_UINT(st.buffered_rows, 25);
+    CHECK_UINT(st.rows_in[TBL_LOGS], 25);
+    CHECK_INT(count_files(f.root), 0); /* nothing flushed before a threshold */
+    CHECK_OK(batch_shutdown(f.b, 10, &err));
+    batch_get_stats(f.b, &st);
+    CHECK_UINT(st.rows_out[TBL_LOGS], 25);
+    CHECK_UINT(st.files_out[TBL_LOGS], 3); /* api@h0, api@h1, web@h0 */
+    CHECK_UINT(st.buffered_rows, 0);
+    CHECK_UINT(st.buffered_bytes, 0);
+    CHECK_INT(count_files(f.root), 3);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/logs/api/year=2026/month=01/day=01/hour=01", f.root);
+    CHECK_INT(count_files(path), 1);
+    CHECK_INT(batch_submit(f.b, &f.rows, &err), O2P_ESTATE);
+    teardown(&f);
+}
+
+TEST(batch_max_rows_seals_group)
+{
+    batch_config cfg;
+    batch_config_default(&cfg);
+    cfg.max_rows = 100;
+    cfg.max_age_secs = 3600;
+    fixture f;
+    setup(&f, &cfg, "data");
+    o2p_error err;
+    add_logs(&f.rows, "api", T0_NS, 150);
+    CHECK_OK(batch_submit(f.b, &f.rows, &err));
+    /* the flusher writes the sealed group without waiting for age */
+    batch_stats st;
+    for (int i = 0; i < 200; i++) {
+        batch_get_stats(f.b, &st);
+        if (st.files_out[TBL_LOGS] == 1) break;
+        usleep(10000);
+    }
+    CHECK_UINT(st.files_out[TBL_LOGS], 1);
+    CHECK_UINT(st.rows_out[TBL_LOGS], 150);
+    teardown(&f);
+}
+
+TEST(batch_max_age_flushes)
+{
+    batch_config cfg;
+    batch_config_default(&cfg);
+    cfg.max_age_secs = 1;
+    fixture f;
+    setup(&f, &cfg, "data");
+    o2p_error err;
+    add_logs(&f.rows, "api", T0_NS, 5);
+    CHECK_OK(batch_submit(f.b, &f.rows, &err));
+    batch_stats st;
+    for (int i = 0; i < 300; i++) {
+        batch_get_stats(f.b, &st);
+        if (st.files_out[TBL_LOGS] == 1) break;
+        usleep(10000);
+    }
+    CHECK_UINT(st.files_out[TBL_LOGS], 1);
+    teardown(&f);
+}
+
+TEST(batch_memory_budget_refuses_with_busy)
+{
+    batch_config cfg;
+    batch_config_default(&cfg);
+    cfg.max_buffered_bytes = 4096;
+    cfg.max_age_secs = 3600;
+    fixture f;
+    setup(&f, &cfg, "data");
+    o2p_error err;
+    add_logs(&f.rows, "api", T0_NS, 20);
+    CHECK_OK(batch_submit(f.b, &f.rows, &err));
+    int busy = 0;
+    for (int i = 0; i < 50 && !busy; i++) busy = batch_submit(f.b, &f.rows, &err) == O2P_EBUSY;
+    CHECK(busy);
+    CHECK(strstr(err.msg, "buffer full") != NULL);
+    CHECK(!batch_ready(f.b));
+    batch_stats st;
+    batch_get_stats(f.b, &st);
+    CHECK(st.rejected_busy >= 1);
+    CHECK(st.buffered_bytes <= cfg.max_buffered_bytes);
+    uint64_t accepted = st.buffered_rows;
+    CHECK_OK(batch_shutdown(f.b, 10, &err));
+    batch_get_stats(f.b, &st);
+    CHECK_UINT(st.rows_out[TBL_LOGS], accepted);
+    teardown(&f);
+}
+
+TEST(batch_storage_failure_keeps_data_and_recovers)
+{
+    batch_config cfg;
+    batch_config_default(&cfg);
+    cfg.enabled = 0; /* write every submit at once */
+    fixture f;
+    /* the store root is a regular file: every put fails until it is removed */
+    char blocker[600];
+    snprintf(blocker, sizeof blocker, "%s/blocked", unit_tmpdir());
+    FILE *fp = fopen(blocker, "w");
+    CHECK(fp != NULL);
+    fclose(fp);
+    setup(&f, &cfg, "blocked");
+    o2p_error err;
+    add_logs(&f.rows, "api", T0_NS, 4);
+    CHECK_OK(batch_submit(f.b, &f.rows, &err));
+    batch_stats st;
+    for (int i = 0; i < 300; i++) {
+        batch_get_stats(f.b, &st);
+        if (st.storage_errors >= 1) break;
+        usleep(10000);
+    }
+    CHECK(st.storage_errors >= 1);
+    CHECK(st.storage_failing);
+    CHECK(!batch_ready(f.b));
+    CHECK_UINT(st.buffered_rows, 4);
+    CHECK_INT(unlink(blocker), 0);
+    CHECK_OK(batch_flush_all(f.b, 30, &err));
+    batch_get_stats(f.b, &st);
+    CHECK_UINT(st.rows_out[TBL_LOGS], 4);
+    CHECK(!st.storage_failing);
+    CHECK(batch_ready(f.b));
+    CHECK_INT(count_files(f.root), 1);
+    teardown(&f);
+}
