@@ -98,11 +98,31 @@ int pq_schema_add_map(pq_schema *s, int parent, const char *name, pq_repetition 
                       pq_physical key_physical, pq_logical key_logical, pq_physical value_physical,
                       pq_logical value_logical, pq_repetition value_rep);
 
+/* Names must be non-empty and free of '.' (the path separator); add
+ * functions reject a bad name, parent, repetition or type annotation with a
+ * negative status, and pq_schema_finish then reports that first failure. */
+
 /* Validates the tree (every group has children, names unique among siblings,
  * levels fit in 8 bits) and computes the leaves.  No nodes may be added after. */
 int pq_schema_finish(pq_schema *s, o2p_error *err);
 
 size_t pq_schema_num_leaves(const pq_schema *s);
+
+/* A node as the footer's SchemaElement list needs it. */
+typedef struct pq_node_info {
+    const char *name;
+    int is_leaf;
+    pq_repetition repetition;  /* meaningless for the root */
+    pq_physical physical;      /* leaves only */
+    pq_logical logical;
+    int type_length;           /* FIXED_LEN_BYTE_ARRAY leaves only */
+    int num_children;          /* groups only */
+} pq_node_info;
+
+/* Nodes of a finished schema in depth-first order (index 0 is the root). */
+size_t pq_schema_num_nodes(const pq_schema *s);
+void pq_schema_node_preorder(const pq_schema *s, size_t index, pq_node_info *out);
+
 const pq_leaf *pq_schema_leaf(const pq_schema *s, size_t index);
 /* Leaf index of a dotted path, or -1. */
 int pq_schema_find_leaf(const pq_schema *s, const char *path);

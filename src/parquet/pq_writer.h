@@ -8,9 +8,10 @@
  *
  * Memory is bounded by one row group: each column chunk is encoded page by
  * page (dictionary page first when the column is dictionary-encoded) and
- * handed to the sink.  Every column is tried with RLE_DICTIONARY first; a
- * chunk whose dictionary outgrows options.dictionary_limit falls back to
- * PLAIN.  Column-chunk and page statistics (min, max, null_count) follow the
+ * handed to the sink.  Every column (except BOOLEAN, always PLAIN) is tried
+ * with RLE_DICTIONARY first; a chunk whose dictionary outgrows
+ * options.dictionary_limit, or would not make the chunk smaller, falls back
+ * to PLAIN.  Column-chunk and page statistics (min, max, null_count) follow the
  * column's sort order (signed integers, IEEE doubles ignoring NaN, strings as
  * unsigned bytes).
  */

@@ -1,0 +1,238 @@
+/* pq_column: pending column data and column sets (see pq_column.h). */
+#include "parquet/pq_column.h"
+
+#include <string.h>
+
+#include "core/mem.h"
+
+void pq_col_init(pq_column *c, const pq_leaf *leaf)
+{
+    memset(c, 0, sizeof *c);
+    c->leaf = leaf;
+    buf_init(&c->def, 0);
+    buf_init(&c->rep, 0);
+    buf_init(&c->values, 0);
+}
+
+void pq_col_reset(pq_column *c)
+{
+    buf_reset(&c->def);
+    buf_reset(&c->rep);
+    buf_reset(&c->values);
+    c->num_entries = 0;
+    c->num_values = 0;
+    c->failed = O2P_OK;
+}
+
+void pq_col_free(pq_column *c)
+{
+    buf_free(&c->def);
+    buf_free(&c->rep);
+    buf_free(&c->values);
+    c->num_entries = 0;
+    c->num_values = 0;
+}
+
+size_t pq_col_mem(const pq_column *c)
+{
+    return c->def.cap + c->rep.cap + c->values.cap;
+}
+
+void pq_col_put_bytes(pq_column *c, const void *data, size_t len, uint8_t def, uint8_t rep)
+{
+    if (c->failed) return;
+    if (c->leaf->physical == PQ_FIXED_LEN_BYTE_ARRAY) {
+        if (len != (size_t)c->leaf->type_length) {
+            c->failed = O2P_EINVAL;
+            return;
+        }
+        pq_col_put_raw(c, data, len, def, rep);
+        return;
+    }
+    if (len > UINT32_MAX) {
+        c->failed = O2P_ELIMIT;
+        return;
+    }
+    uint8_t *dst = buf_extend(&c->values, 4 + len);
+    if (dst == NULL) {
+        c->failed = O2P_ENOMEM;
+        return;
+    }
+    uint32_t n = (uint32_t)len;
+    memcpy(dst, &n, 4);
+    if (len) memcpy(dst + 4, data, len);
+    pq_col_levels(c, def, rep);
+    c->num_values++;
+}
+
+size_t pq_col_bytes_open(pq_column *c)
+{
+    size_t mark = c->values.len;
+    if (!c->failed && buf_extend(&c->values, 4) == NULL) c->failed = O2P_ENOMEM;
+    return mark;
+}
+
+void pq_col_bytes_close(pq_column *c, size_t mark, uint8_t def, uint8_t rep)
+{
+    if (c->failed) return;
+    size_t len = c->values.len - mark - 4;
+    if (len > UINT32_MAX) {
+        c->failed = O2P_ELIMIT;
+        return;
+    }
+    uint32_t n = (uint32_t)len;
+    memcpy(c->values.data + mark, &n, 4);
+    pq_col_levels(c, def, rep);
+    c->num_values++;
+}
+
+int pq_col_append(pq_column *dst, const pq_column *src)
+{
+    if (dst->failed) return dst->failed;
+    if (src->failed) return dst->failed = src->failed;
+    if (buf_append(&dst->def, src->def.data, src->def.len) < 0 ||
+        buf_append(&dst->rep, src->rep.data, src->rep.len) < 0 ||
+        buf_append(&dst->values, src->values.data, src->values.len) < 0)
+        return dst->failed = O2P_ENOMEM;
+    dst->num_entries += src->num_entries;
+    dst->num_values += src->num_values;
+    return O2P_OK;
+}
+
+int pq_colset_init(pq_colset *set, const pq_schema *schema)
+{
+    set->schema = schema;
+    set->num_rows = 0;
+    set->num_cols = pq_schema_num_leaves(schema);
+    set->cols = mem_calloc(set->num_cols ? set->num_cols : 1, sizeof *set->cols);
+    if (set->cols == NULL) {
+        set->num_cols = 0;
+        return O2P_ENOMEM;
+    }
+    for (size_t i = 0; i < set->num_cols; i++) pq_col_init(&set->cols[i], pq_schema_leaf(schema, i));
+    return O2P_OK;
+}
+
+void pq_colset_reset(pq_colset *set)
+{
+    for (size_t i = 0; i < set->num_cols; i++) pq_col_reset(&set->cols[i]);
+    set->num_rows = 0;
+}
+
+void pq_colset_free(pq_colset *set)
+{
+    for (size_t i = 0; i < set->num_cols; i++) pq_col_free(&set->cols[i]);
+    mem_free(set->cols);
+    set->cols = NULL;
+    set->num_cols = 0;
+    set->num_rows = 0;
+}
+
+size_t pq_colset_mem(const pq_colset *set)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < set->num_cols; i++) total += pq_col_mem(&set->cols[i]);
+    return total;
+}
+
+int pq_colset_append(pq_colset *dst, const pq_colset *src)
+{
+    if (dst->schema != src->schema || dst->num_cols != src->num_cols) return O2P_EINVAL;
+    for (size_t i = 0; i < dst->num_cols; i++) {
+        int rc = pq_col_append(&dst->cols[i], &src->cols[i]);
+        if (rc < 0) return rc;
+    }
+    dst->num_rows += src->num_rows;
+    return O2P_OK;
+}
+
+static const char *failure_text(int code)
+{
+    switch (code) {
+    case O2P_EINVAL: return "a fixed-length value of the wrong length was appended";
+    case O2P_ELIMIT: return "a value longer than 4 GiB was appended";
+    default: return "out of memory while appending";
+    }
+}
+
+/* Levels are checked here, once per column, because the encoders trust
+ * them: a level above the maximum would not fit its bit width. */
+static int check_column(const pq_column *c, size_t num_rows, o2p_error *err)
+{
+    const pq_leaf *leaf = c->leaf;
+    if (c->failed)
+        return o2p_errorf(err, c->failed, "column %s: %s", leaf->path, failure_text(c->failed));
+    size_t rows = c->num_entries;
+    if (leaf->max_rep > 0) {
+        if (c->rep.len != c->num_entries)
+            return o2p_errorf(err, O2P_EINVAL, "column %s: %zu repetition levels for %zu entries",
+                              leaf->path, c->rep.len, c->num_entries);
+        if (c->num_entries > 0 && c->rep.data[0] != 0)
+            return o2p_errorf(err, O2P_EINVAL,
+                              "column %s: the first entry has repetition level %u, expected 0",
+                              leaf->path, c->rep.data[0]);
+        rows = 0;
+        for (size_t i = 0; i < c->rep.len; i++) {
+            uint8_t r = c->rep.data[i];
+            rows += r == 0;
+            if (r > leaf->max_rep)
+                return o2p_errorf(err, O2P_EINVAL,
+                                  "column %s: entry %zu has repetition level %u, max %u", leaf->path,
+                                  i, r, leaf->max_rep);
+        }
+    }
+    size_t values = c->num_entries;
+    if (leaf->max_def > 0) {
+        if (c->def.len != c->num_entries)
+            return o2p_errorf(err, O2P_EINVAL, "column %s: %zu definition levels for %zu entries",
+                              leaf->path, c->def.len, c->num_entries);
+        values = 0;
+        for (size_t i = 0; i < c->def.len; i++) {
+            uint8_t d = c->def.data[i];
+            values += d == leaf->max_def;
+            if (d > leaf->max_def)
+                return o2p_errorf(err, O2P_EINVAL,
+                                  "column %s: entry %zu has definition level %u, max %u", leaf->path,
+                                  i, d, leaf->max_def);
+        }
+    }
+    if (values != c->num_values)
+        return o2p_errorf(err, O2P_EINVAL,
+                          "column %s: %zu entries at the maximum definition level but %zu values",
+                          leaf->path, values, c->num_values);
+    size_t width = leaf->physical == PQ_BYTE_ARRAY             ? 0
+                   : leaf->physical == PQ_FIXED_LEN_BYTE_ARRAY ? (size_t)leaf->type_length
+                   : leaf->physical == PQ_BOOLEAN              ? 1
+                   : leaf->physical == PQ_INT32 || leaf->physical == PQ_FLOAT ? 4
+                                                                               : 8;
+    if (width && c->values.len != c->num_values * width)
+        return o2p_errorf(err, O2P_EINVAL, "column %s: %zu value bytes for %zu values of %zu bytes",
+                          leaf->path, c->values.len, c->num_values, width);
+    if (!width) {
+        size_t off = 0, i = 0;
+        for (; i < c->num_values; i++) {
+            uint32_t n;
+            if (c->values.len - off < 4) break;
+            memcpy(&n, c->values.data + off, 4);
+            if (c->values.len - off - 4 < n) break;
+            off += 4 + (size_t)n;
+        }
+        if (i != c->num_values || off != c->values.len)
+            return o2p_errorf(err, O2P_EINVAL,
+                              "column %s: value bytes do not frame %zu length-prefixed values",
+                              leaf->path, c->num_values);
+    }
+    if (rows != num_rows)
+        return o2p_errorf(err, O2P_EINVAL, "column %s has %zu rows, expected %zu", leaf->path, rows,
+                          num_rows);
+    return O2P_OK;
+}
+
+int pq_colset_check(const pq_colset *set, o2p_error *err)
+{
+    for (size_t i = 0; i < set->num_cols; i++) {
+        int rc = check_column(&set->cols[i], set->num_rows, err);
+        if (rc < 0) return rc;
+    }
+    return O2P_OK;
+}

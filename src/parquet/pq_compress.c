@@ -1,0 +1,137 @@
+/* pq_compress: page codecs (see pq_compress.h) and codec names. */
+#include "parquet/pq_compress.h"
+
+#include <libdeflate.h>
+#include <lz4.h>
+#include <snappy-c.h>
+#include <string.h>
+#include <strings.h>
+#include <zstd.h>
+
+#define ZSTD_DEFAULT_LEVEL 3
+#define GZIP_DEFAULT_LEVEL 6
+#define GZIP_MAX_LEVEL 12
+
+static const struct {
+    const char *name;
+    pq_codec codec;
+} codec_names[] = {
+    {"zstd", PQ_CODEC_ZSTD},       {"snappy", PQ_CODEC_SNAPPY},
+    {"gzip", PQ_CODEC_GZIP},       {"lz4_raw", PQ_CODEC_LZ4_RAW},
+    {"lz4", PQ_CODEC_LZ4_RAW},     {"uncompressed", PQ_CODEC_UNCOMPRESSED},
+    {"none", PQ_CODEC_UNCOMPRESSED},
+};
+
+int pq_codec_parse(const char *name, pq_codec *out)
+{
+    for (size_t i = 0; i < sizeof codec_names / sizeof codec_names[0]; i++) {
+        if (strcasecmp(name, codec_names[i].name) == 0) {
+            *out = codec_names[i].codec;
+            return O2P_OK;
+        }
+    }
+    return O2P_EUNSUPPORTED;
+}
+
+const char *pq_codec_name(pq_codec codec)
+{
+    switch (codec) {
+    case PQ_CODEC_UNCOMPRESSED: return "uncompressed";
+    case PQ_CODEC_SNAPPY: return "snappy";
+    case PQ_CODEC_GZIP: return "gzip";
+    case PQ_CODEC_ZSTD: return "zstd";
+    case PQ_CODEC_LZ4_RAW: return "lz4_raw";
+    }
+    return "unknown";
+}
+
+int pq_compressor_init(pq_compressor *c, pq_codec codec, int level, o2p_error *err)
+{
+    memset(c, 0, sizeof *c);
+    c->codec = codec;
+    switch (codec) {
+    case PQ_CODEC_UNCOMPRESSED:
+    case PQ_CODEC_SNAPPY:
+    case PQ_CODEC_LZ4_RAW: return O2P_OK;
+    case PQ_CODEC_ZSTD:
+        c->level = level ? level : ZSTD_DEFAULT_LEVEL;
+        if (c->level < ZSTD_minCLevel() || c->level > ZSTD_maxCLevel())
+            return o2p_errorf(err, O2P_EINVAL, "zstd compression level %d out of range %d..%d",
+                              level, ZSTD_minCLevel(), ZSTD_maxCLevel());
+        c->zstd = ZSTD_createCCtx();
+        if (c->zstd == NULL) return o2p_errorf(err, O2P_ENOMEM, "zstd: cannot create context");
+        if (ZSTD_isError(ZSTD_CCtx_setParameter(c->zstd, ZSTD_c_compressionLevel, c->level))) {
+            pq_compressor_free(c);
+            return o2p_errorf(err, O2P_EINVAL, "zstd: cannot set level %d", c->level);
+        }
+        return O2P_OK;
+    case PQ_CODEC_GZIP:
+        c->level = level ? level : GZIP_DEFAULT_LEVEL;
+        if (c->level < 1 || c->level > GZIP_MAX_LEVEL)
+            return o2p_errorf(err, O2P_EINVAL, "gzip compression level %d out of range 1..%d",
+                              level, GZIP_MAX_LEVEL);
+        c->gzip = libdeflate_alloc_compressor(c->level);
+        if (c->gzip == NULL) return o2p_errorf(err, O2P_ENOMEM, "gzip: cannot create compressor");
+        return O2P_OK;
+    }
+    return o2p_errorf(err, O2P_EUNSUPPORTED, "unsupported compression codec %d", (int)codec);
+}
+
+void pq_compressor_free(pq_compressor *c)
+{
+    if (c->zstd) ZSTD_freeCCtx(c->zstd);
+    if (c->gzip) libdeflate_free_compressor(c->gzip);
+    c->zstd = NULL;
+    c->gzip = NULL;
+}
+
+static size_t bound(const pq_compressor *c, size_t len)
+{
+    switch (c->codec) {
+    case PQ_CODEC_SNAPPY: return snappy_max_compressed_length(len);
+    case PQ_CODEC_GZIP: return libdeflate_gzip_compress_bound(c->gzip, len);
+    case PQ_CODEC_ZSTD: return ZSTD_compressBound(len);
+    case PQ_CODEC_LZ4_RAW: return (size_t)LZ4_compressBound((int)len);
+    case PQ_CODEC_UNCOMPRESSED: break;
+    }
+    return len;
+}
+
+int pq_compress(pq_compressor *c, const uint8_t *src, size_t len, o2p_buf *dst, o2p_error *err)
+{
+    if (c->codec == PQ_CODEC_LZ4_RAW && len > LZ4_MAX_INPUT_SIZE)
+        return o2p_errorf(err, O2P_ELIMIT, "lz4: page of %zu bytes is too large", len);
+    buf_reset(dst);
+    size_t cap = bound(c, len);
+    if (buf_reserve(dst, cap) < 0)
+        return o2p_errorf(err, O2P_ENOMEM, "out of memory for a %zu-byte compressed page", cap);
+    size_t n = 0;
+    switch (c->codec) {
+    case PQ_CODEC_UNCOMPRESSED:
+        if (len) memcpy(dst->data, src, len);
+        n = len;
+        break;
+    case PQ_CODEC_SNAPPY:
+        n = cap;
+        if (snappy_compress((const char *)src, len, (char *)dst->data, &n) != SNAPPY_OK)
+            return o2p_errorf(err, O2P_EIO, "snappy compression failed");
+        break;
+    case PQ_CODEC_GZIP:
+        n = libdeflate_gzip_compress(c->gzip, src, len, dst->data, cap);
+        if (n == 0) return o2p_errorf(err, O2P_EIO, "gzip compression failed");
+        break;
+    case PQ_CODEC_ZSTD:
+        n = ZSTD_compress2(c->zstd, dst->data, cap, src, len);
+        if (ZSTD_isError(n))
+            return o2p_errorf(err, O2P_EIO, "zstd compression failed: %s", ZSTD_getErrorName(n));
+        break;
+    case PQ_CODEC_LZ4_RAW: {
+        int r = LZ4_compress_default((const char *)src, (char *)dst->data, (int)len, (int)cap);
+        if (r <= 0 && len > 0) return o2p_errorf(err, O2P_EIO, "lz4 compression failed");
+        n = r > 0 ? (size_t)r : 0;
+        break;
+    }
+    }
+    dst->len = n;
+    return O2P_OK;
+}

@@ -1,0 +1,36 @@
+/*
+ * pq_compress: page compression with the codecs Parquet names —
+ * UNCOMPRESSED, SNAPPY (raw snappy), GZIP (RFC 1952 via libdeflate),
+ * ZSTD (frame format, with level) and LZ4_RAW (a bare LZ4 block).
+ *
+ * A compressor keeps its codec context (zstd CCtx, libdeflate compressor)
+ * for the life of a writer, so compressing a page allocates nothing once the
+ * output buffer has grown.  Those contexts are allocated by the codec
+ * libraries themselves, outside mem_alloc's accounting.
+ */
+#ifndef O2P_PARQUET_COMPRESS_H
+#define O2P_PARQUET_COMPRESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/error.h"
+#include "parquet/pq_writer.h"
+
+typedef struct pq_compressor {
+    pq_codec codec;
+    int level;
+    void *zstd;     /* ZSTD_CCtx */
+    void *gzip;     /* struct libdeflate_compressor */
+} pq_compressor;
+
+/* level 0 picks the codec's default (zstd 3, gzip 6); levels are checked
+ * for ZSTD and GZIP and ignored by codecs that have none. */
+int pq_compressor_init(pq_compressor *c, pq_codec codec, int level, o2p_error *err);
+void pq_compressor_free(pq_compressor *c);
+
+/* Replaces dst's contents with the compressed form of src[0..len). */
+int pq_compress(pq_compressor *c, const uint8_t *src, size_t len, o2p_buf *dst, o2p_error *err);
+
+#endif

@@ -1,0 +1,234 @@
+/* pq_dict: per-chunk hash dictionary (see pq_dict.h). */
+#include "parquet/pq_dict.h"
+
+#include <string.h>
+
+#include "core/error.h"
+#include "core/mem.h"
+
+#define INITIAL_SLOTS 1024u
+
+void pq_dict_init(pq_dict *d, size_t width)
+{
+    memset(d, 0, sizeof *d);
+    buf_init(&d->values, 0);
+    d->width = width;
+}
+
+void pq_dict_reset(pq_dict *d, size_t width)
+{
+    buf_reset(&d->values);
+    d->width = width;
+    d->count = 0;
+    if (d->slots) memset(d->slots, 0, (d->slot_mask + 1) * sizeof *d->slots);
+}
+
+void pq_dict_free(pq_dict *d)
+{
+    buf_free(&d->values);
+    mem_free(d->offsets);
+    mem_free(d->slots);
+    memset(d, 0, sizeof *d);
+}
+
+static inline uint64_t load64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint64_t rotl64(uint64_t x, int r)
+{
+    return (x << r) | (x >> (64 - r));
+}
+
+static inline uint32_t finish_hash(uint64_t h)
+{
+    h ^= h >> 32;
+    h *= 0xd6e8feb86659fd93ull;
+    h ^= h >> 32;
+    return (uint32_t)h;
+}
+
+/* Word-at-a-time multiply/rotate hash; quality is ample for a table that
+ * confirms every hit with a byte comparison. */
+static uint32_t hash_bytes(const uint8_t *p, size_t len)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ (len * 0xc2b2ae3d27d4eb4full);
+    while (len >= 8) {
+        h = rotl64(h ^ (load64(p) * 0xc2b2ae3d27d4eb4full), 31) * 0x9e3779b97f4a7c15ull;
+        p += 8;
+        len -= 8;
+    }
+    if (len > 0) {
+        uint64_t w = 0;
+        memcpy(&w, p, len);
+        h = rotl64(h ^ (w * 0xc2b2ae3d27d4eb4full), 31) * 0x9e3779b97f4a7c15ull;
+    }
+    return finish_hash(h);
+}
+
+static inline uint32_t hash_u64(uint64_t v)
+{
+    return finish_hash(v * 0x9e3779b97f4a7c15ull);
+}
+
+static inline uint32_t hash_value(const pq_dict *d, const uint8_t *v, size_t len)
+{
+    if (d->width == 8) return hash_u64(load64(v));
+    if (d->width == 4) {
+        uint32_t x;
+        memcpy(&x, v, 4);
+        return hash_u64(x);
+    }
+    return hash_bytes(v, len);
+}
+
+static const uint8_t *entry_bytes(const pq_dict *d, uint32_t i, size_t *len)
+{
+    if (d->width) {
+        *len = d->width;
+        return d->values.data + (size_t)i * d->width;
+    }
+    const uint8_t *p = d->values.data + d->offsets[i];
+    uint32_t n;
+    memcpy(&n, p, 4);
+    *len = n;
+    return p + 4;
+}
+
+const uint8_t *pq_dict_entry(const pq_dict *d, uint32_t i, size_t *len)
+{
+    return entry_bytes(d, i, len);
+}
+
+static int grow_slots(pq_dict *d)
+{
+    size_t nslots = d->slots ? (d->slot_mask + 1) * 2 : INITIAL_SLOTS;
+    pq_dict_slot *slots = mem_calloc(nslots, sizeof *slots);
+    if (slots == NULL) return O2P_ENOMEM;
+    size_t mask = nslots - 1;
+    if (d->slots) {
+        for (size_t i = 0; i <= d->slot_mask; i++) {
+            pq_dict_slot s = d->slots[i];
+            if (s.entry == 0) continue;
+            size_t k = s.hash & mask;
+            while (slots[k].entry != 0) k = (k + 1) & mask;
+            slots[k] = s;
+        }
+        mem_free(d->slots);
+    }
+    d->slots = slots;
+    d->slot_mask = mask;
+    return O2P_OK;
+}
+
+static int add_entry(pq_dict *d, const uint8_t *v, size_t len, size_t slot, uint32_t hash)
+{
+    if (d->count >= UINT32_MAX - 1) return O2P_ELIMIT;
+    if (d->width == 0) {
+        if (len > UINT32_MAX) return O2P_ELIMIT;
+        if (d->count == d->offsets_cap) {
+            size_t cap = d->offsets_cap ? d->offsets_cap * 2 : 256;
+            size_t *offsets = mem_realloc(d->offsets, cap * sizeof *offsets);
+            if (offsets == NULL) return O2P_ENOMEM;
+            d->offsets = offsets;
+            d->offsets_cap = cap;
+        }
+        uint8_t *dst = buf_extend(&d->values, 4 + len);
+        if (dst == NULL) return O2P_ENOMEM;
+        uint32_t n32 = (uint32_t)len;
+        memcpy(dst, &n32, 4);
+        memcpy(dst + 4, v, len);
+        d->offsets[d->count] = d->values.len - 4 - len;
+    } else if (buf_append(&d->values, v, len) < 0) {
+        return O2P_ENOMEM;
+    }
+    d->slots[slot].hash = hash;
+    d->slots[slot].entry = (uint32_t)++d->count;
+    return O2P_OK;
+}
+
+/* Keeps the load factor at or below 1/2 so probe sequences stay short. */
+static inline int ensure_room(pq_dict *d)
+{
+    if (d->slots == NULL || (d->count + 1) * 2 > d->slot_mask + 1) return grow_slots(d);
+    return O2P_OK;
+}
+
+static inline __attribute__((always_inline)) int lookup(pq_dict *d, const uint8_t *v, size_t len,
+                                                        uint32_t *entry)
+{
+    int rc = ensure_room(d);
+    if (rc < 0) return rc;
+    uint32_t h = hash_value(d, v, len);
+    size_t k = h & d->slot_mask;
+    for (;;) {
+        pq_dict_slot s = d->slots[k];
+        if (s.entry == 0) break;
+        if (s.hash == h) {
+            size_t elen;
+            const uint8_t *e = entry_bytes(d, s.entry - 1, &elen);
+            if (elen == len && memcmp(e, v, len) == 0) {
+                *entry = s.entry - 1;
+                return O2P_OK;
+            }
+        }
+        k = (k + 1) & d->slot_mask;
+    }
+    rc = add_entry(d, v, len, k, h);
+    if (rc < 0) return rc;
+    *entry = (uint32_t)(d->count - 1);
+    return O2P_OK;
+}
+
+int pq_dict_insert(pq_dict *d, const void *value, size_t len, uint32_t *entry)
+{
+    if (d->width != 0 && len != d->width) return O2P_EINVAL;
+    return lookup(d, value, len, entry);
+}
+
+int pq_dict_encode(pq_dict *d, const uint8_t *plain, size_t count, uint32_t *entries,
+                   size_t byte_limit)
+{
+    const uint8_t *p = plain;
+    int rc = O2P_OK;
+    if (d->width == 8) {
+        for (size_t i = 0; i < count; i++, p += 8) {
+            if ((rc = lookup(d, p, 8, &entries[i])) < 0) break;
+            if (d->values.len > byte_limit) {
+                rc = O2P_ELIMIT;
+                break;
+            }
+        }
+    } else if (d->width == 4) {
+        for (size_t i = 0; i < count; i++, p += 4) {
+            if ((rc = lookup(d, p, 4, &entries[i])) < 0) break;
+            if (d->values.len > byte_limit) {
+                rc = O2P_ELIMIT;
+                break;
+            }
+        }
+    } else if (d->width) {
+        for (size_t i = 0; i < count; i++, p += d->width) {
+            if ((rc = lookup(d, p, d->width, &entries[i])) < 0) break;
+            if (d->values.len > byte_limit) {
+                rc = O2P_ELIMIT;
+                break;
+            }
+        }
+    } else {
+        for (size_t i = 0; i < count; i++) {
+            uint32_t n;
+            memcpy(&n, p, 4);
+            if ((rc = lookup(d, p + 4, n, &entries[i])) < 0) break;
+            p += 4 + (size_t)n;
+            if (d->values.len > byte_limit) {
+                rc = O2P_ELIMIT;
+                break;
+            }
+        }
+    }
+    return rc;
+}

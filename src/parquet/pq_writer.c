@@ -1,0 +1,570 @@
+/*
+ * pq_writer: the streaming Parquet file writer (see pq_writer.h).
+ *
+ * A column chunk is encoded in two passes over the pending column data.
+ * The first builds the chunk's dictionary and one entry number per value;
+ * the chunk falls back to PLAIN when the dictionary passes
+ * options.dictionary_limit, or when it does not pay off: when the PLAIN
+ * dictionary plus the bit-packed entry numbers would not be smaller than the
+ * PLAIN values themselves (unique values such as ids or timestamps).
+ * BOOLEAN chunks are always PLAIN: bit-packed booleans cost one bit per
+ * value, no less than dictionary indices, and some readers (hyparquet)
+ * cannot decode a BOOLEAN dictionary page.  The
+ * second pass cuts the entries into pages of about options.page_size
+ * estimated encoded bytes, always at a row boundary (rep == 0), and writes
+ * each page: repetition and definition levels (4-byte length + RLE hybrid),
+ * then the values, then compression, then the header with page statistics.
+ *
+ * Pages go into an output buffer that is handed to the sink whenever it
+ * holds more than FLUSH_BYTES and at the end of every call, so the writer's
+ * memory is its scratch buffers plus the footer metadata.
+ */
+#include "parquet/pq_writer.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/mem.h"
+#include "core/version.h"
+#include "parquet/pq_bitpack.h"
+#include "parquet/pq_compress.h"
+#include "parquet/pq_dict.h"
+#include "parquet/pq_meta.h"
+#include "parquet/pq_page.h"
+#include "parquet/pq_rle.h"
+#include "parquet/pq_stats.h"
+
+#define FLUSH_BYTES (1u << 20)
+#define DEFAULT_PAGE_SIZE (1u << 20)
+#define DEFAULT_DICTIONARY_LIMIT (1u << 20)
+#define DEFAULT_ROW_GROUP_ROWS 1048576u
+
+static const uint8_t MAGIC[4] = {'P', 'A', 'R', '1'};
+
+enum { W_OPEN, W_FAILED, W_CLOSED };
+
+struct pq_writer {
+    const pq_schema *schema;
+    pq_writer_options opts;
+    char *created_by;
+    pq_kv *metadata;
+    pq_sink sink;
+    int state;
+    uint64_t flushed;         /* bytes handed to the sink */
+    uint64_t rows;
+    o2p_buf out;              /* pages (and finally the footer) not yet handed over */
+    o2p_buf row_groups;       /* encoded RowGroup structs */
+    size_t num_row_groups;
+    o2p_buf chunks;           /* encoded ColumnChunk structs of the current row group */
+    o2p_buf page;             /* scratch: uncompressed page body */
+    o2p_buf packed;           /* scratch: compressed page body */
+    uint32_t *entries;        /* scratch: dictionary entry number per value */
+    size_t entries_cap;
+    pq_dict dict;
+    pq_compressor comp;
+};
+
+/* Where one column's rows of a row group lie in its pending buffers. */
+typedef struct col_range {
+    size_t e0, e1;   /* level entries */
+    size_t v0, v1;   /* values */
+    size_t b0, b1;   /* value bytes */
+} col_range;
+
+static int sink_fd_write(void *ctx, const void *data, size_t len, o2p_error *err)
+{
+    int fd = *(int *)ctx;
+    const uint8_t *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return o2p_errorf(err, O2P_EIO, "write to fd %d failed: %s", fd, strerror(errno));
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return O2P_OK;
+}
+
+pq_sink pq_sink_fd(int *fd)
+{
+    pq_sink s = {sink_fd_write, fd};
+    return s;
+}
+
+static int sink_buf_write(void *ctx, const void *data, size_t len, o2p_error *err)
+{
+    int rc = buf_append(ctx, data, len);
+    if (rc == O2P_ELIMIT)
+        return o2p_errorf(err, rc, "parquet output exceeds the buffer limit of %zu bytes",
+                          ((o2p_buf *)ctx)->limit);
+    if (rc < 0) return o2p_errorf(err, rc, "out of memory for the parquet output buffer");
+    return O2P_OK;
+}
+
+pq_sink pq_sink_buf(o2p_buf *out)
+{
+    pq_sink s = {sink_buf_write, out};
+    return s;
+}
+
+void pq_writer_options_default(pq_writer_options *opts)
+{
+    memset(opts, 0, sizeof *opts);
+    opts->codec = PQ_CODEC_ZSTD;
+    opts->page_size = DEFAULT_PAGE_SIZE;
+    opts->dictionary_limit = DEFAULT_DICTIONARY_LIMIT;
+    opts->dictionary = 1;
+    opts->row_group_rows = DEFAULT_ROW_GROUP_ROWS;
+    opts->created_by = O2P_CREATED_BY;
+}
+
+/* Marks the writer failed: its sink may now hold a partial file. */
+static int fail(pq_writer *w, int rc)
+{
+    w->state = W_FAILED;
+    return rc;
+}
+
+static uint64_t position(const pq_writer *w)
+{
+    return w->flushed + w->out.len;
+}
+
+static int flush(pq_writer *w, o2p_error *err)
+{
+    if (w->out.len == 0) return O2P_OK;
+    int rc = w->sink.write(w->sink.ctx, w->out.data, w->out.len, err);
+    if (rc < 0) return rc;
+    w->flushed += w->out.len;
+    buf_reset(&w->out);
+    return O2P_OK;
+}
+
+static int nomem(o2p_error *err, const char *what)
+{
+    return o2p_errorf(err, O2P_ENOMEM, "parquet writer: out of memory for %s", what);
+}
+
+void pq_writer_destroy(pq_writer *w)
+{
+    if (w == NULL) return;
+    mem_free(w->created_by);
+    for (size_t i = 0; i < w->opts.num_metadata; i++) {
+        mem_free((char *)w->metadata[i].key);
+        mem_free((char *)w->metadata[i].value);
+    }
+    mem_free(w->metadata);
+    buf_free(&w->out);
+    buf_free(&w->row_groups);
+    buf_free(&w->chunks);
+    buf_free(&w->page);
+    buf_free(&w->packed);
+    mem_free(w->entries);
+    pq_dict_free(&w->dict);
+    pq_compressor_free(&w->comp);
+    mem_free(w);
+}
+
+static int copy_options(pq_writer *w, const pq_writer_options *opts, o2p_error *err)
+{
+    w->opts = *opts;
+    if (w->opts.page_size == 0) w->opts.page_size = DEFAULT_PAGE_SIZE;
+    if (w->opts.dictionary_limit == 0) w->opts.dictionary_limit = DEFAULT_DICTIONARY_LIMIT;
+    if (w->opts.row_group_rows == 0) w->opts.row_group_rows = DEFAULT_ROW_GROUP_ROWS;
+    w->created_by = mem_strdup(opts->created_by ? opts->created_by : O2P_CREATED_BY);
+    if (w->created_by == NULL) return nomem(err, "options");
+    w->opts.created_by = w->created_by;
+    w->opts.num_metadata = 0;
+    if (opts->num_metadata > 0) {
+        w->metadata = mem_calloc(opts->num_metadata, sizeof *w->metadata);
+        if (w->metadata == NULL) return nomem(err, "options");
+        for (size_t i = 0; i < opts->num_metadata; i++) {
+            const pq_kv *kv = &opts->metadata[i];
+            if (kv->key == NULL)
+                return o2p_errorf(err, O2P_EINVAL, "parquet writer: metadata entry %zu has no key",
+                                  i);
+            w->opts.num_metadata = i + 1;
+            w->metadata[i].key = mem_strdup(kv->key);
+            w->metadata[i].value = kv->value ? mem_strdup(kv->value) : NULL;
+            if (w->metadata[i].key == NULL || (kv->value && w->metadata[i].value == NULL))
+                return nomem(err, "options");
+        }
+    }
+    w->opts.metadata = w->metadata;
+    return O2P_OK;
+}
+
+int pq_writer_open(pq_writer **out, const pq_schema *schema, const pq_writer_options *opts,
+                   pq_sink sink, o2p_error *err)
+{
+    *out = NULL;
+    if (pq_schema_num_nodes(schema) == 0)
+        return o2p_errorf(err, O2P_ESTATE, "parquet writer: the schema is not finished");
+    pq_writer_options defaults;
+    if (opts == NULL) {
+        pq_writer_options_default(&defaults);
+        opts = &defaults;
+    }
+    pq_writer *w = mem_calloc(1, sizeof *w);
+    if (w == NULL) return nomem(err, "the writer");
+    w->schema = schema;
+    w->sink = sink;
+    buf_init(&w->out, 0);
+    buf_init(&w->row_groups, 0);
+    buf_init(&w->chunks, 0);
+    buf_init(&w->page, 0);
+    buf_init(&w->packed, 0);
+    pq_dict_init(&w->dict, 0);
+    int rc = copy_options(w, opts, err);
+    if (rc == O2P_OK) rc = pq_compressor_init(&w->comp, w->opts.codec, w->opts.compression_level, err);
+    if (rc == O2P_OK && buf_append(&w->out, MAGIC, sizeof MAGIC) < 0) rc = nomem(err, "output");
+    if (rc == O2P_OK) rc = flush(w, err);
+    if (rc < 0) {
+        pq_writer_destroy(w);
+        return rc;
+    }
+    *out = w;
+    return O2P_OK;
+}
+
+/* Bytes one stored value occupies in a pq_column (0: length-prefixed). */
+static size_t stored_width(const pq_leaf *leaf)
+{
+    switch (leaf->physical) {
+    case PQ_BOOLEAN: return 1;
+    case PQ_INT32:
+    case PQ_FLOAT: return 4;
+    case PQ_INT64:
+    case PQ_DOUBLE: return 8;
+    case PQ_FIXED_LEN_BYTE_ARRAY: return (size_t)leaf->type_length;
+    case PQ_BYTE_ARRAY: break;
+    }
+    return 0;
+}
+
+static size_t byte_array_span(const uint8_t *p, size_t count)
+{
+    const uint8_t *start = p;
+    for (size_t i = 0; i < count; i++) {
+        uint32_t n;
+        memcpy(&n, p, 4);
+        p += 4 + (size_t)n;
+    }
+    return (size_t)(p - start);
+}
+
+/* The range after `prev` that holds the next `rows` rows of column c. */
+static void next_range(const pq_column *c, const col_range *prev, size_t rows, int to_end,
+                       col_range *r)
+{
+    const pq_leaf *leaf = c->leaf;
+    r->e0 = prev->e1;
+    r->v0 = prev->v1;
+    r->b0 = prev->b1;
+    if (to_end) {
+        r->e1 = c->num_entries;
+        r->v1 = c->num_values;
+        r->b1 = c->values.len;
+        return;
+    }
+    if (leaf->max_rep == 0) {
+        r->e1 = r->e0 + rows;
+    } else {
+        size_t started = 0, i = r->e0;
+        for (; i < c->num_entries; i++) {
+            if (c->rep.data[i] == 0) {
+                if (started == rows) break;
+                started++;
+            }
+        }
+        r->e1 = i;
+    }
+    if (leaf->max_def == 0) {
+        r->v1 = r->v0 + (r->e1 - r->e0);
+    } else {
+        size_t n = 0;
+        for (size_t i = r->e0; i < r->e1; i++) n += c->def.data[i] == leaf->max_def;
+        r->v1 = r->v0 + n;
+    }
+    size_t width = stored_width(leaf);
+    r->b1 = r->b0 + (width ? (r->v1 - r->v0) * width
+                           : byte_array_span(c->values.data + r->b0, r->v1 - r->v0));
+}
+
+typedef struct chunk_state {
+    const pq_column *col;
+    const col_range *range;
+    size_t width;         /* stored width, 0 for BYTE_ARRAY */
+    int dictionary;       /* 1: data pages are RLE_DICTIONARY */
+    int index_width;      /* bit width of entry numbers */
+    int def_width, rep_width;
+    pq_chunk_meta meta;
+    pq_stats chunk_stats;
+    pq_stats page_stats;
+} chunk_state;
+
+/* Compresses w->page and appends header + body to w->out. */
+static int emit_page(pq_writer *w, chunk_state *cs, int is_dict, size_t num_values, o2p_error *err)
+{
+    const o2p_buf *body = &w->page;
+    if (w->opts.codec != PQ_CODEC_UNCOMPRESSED) {
+        int rc = pq_compress(&w->comp, w->page.data, w->page.len, &w->packed, err);
+        if (rc < 0) return rc;
+        body = &w->packed;
+    }
+    size_t header_start = w->out.len;
+    int rc = is_dict ? pq_page_dict_header(&w->out, w->page.len, body->len, num_values)
+                     : pq_page_data_header(&w->out, w->page.len, body->len, num_values,
+                                           cs->dictionary ? PQ_ENC_RLE_DICTIONARY : PQ_ENC_PLAIN,
+                                           &cs->page_stats);
+    if (rc == O2P_ELIMIT)
+        return o2p_errorf(err, rc, "column %s: a page of %zu bytes is too large",
+                          cs->col->leaf->path, w->page.len);
+    if (rc < 0) return nomem(err, "a page header");
+    size_t header_len = w->out.len - header_start;
+    if (buf_append(&w->out, body->data, body->len) < 0) return nomem(err, "output");
+    cs->meta.uncompressed_size += header_len + w->page.len;
+    cs->meta.compressed_size += header_len + body->len;
+    if (w->out.len >= FLUSH_BYTES) return flush(w, err);
+    return O2P_OK;
+}
+
+/* First pass: dictionary-encodes the chunk's values into w->entries.
+ * Returns 1 when the chunk should use the dictionary, 0 for PLAIN. */
+static int try_dictionary(pq_writer *w, chunk_state *cs, o2p_error *err)
+{
+    const col_range *r = cs->range;
+    size_t nvalues = r->v1 - r->v0;
+    if (!w->opts.dictionary || nvalues == 0 || cs->col->leaf->physical == PQ_BOOLEAN) return 0;
+    if (nvalues > w->entries_cap) {
+        uint32_t *entries = mem_realloc(w->entries, nvalues * sizeof *entries);
+        if (entries == NULL) return nomem(err, "dictionary entry numbers");
+        w->entries = entries;
+        w->entries_cap = nvalues;
+    }
+    pq_dict_reset(&w->dict, cs->width);
+    int rc = pq_dict_encode(&w->dict, cs->col->values.data + r->b0, nvalues, w->entries,
+                            w->opts.dictionary_limit);
+    if (rc == O2P_ELIMIT) return 0;
+    if (rc < 0) return nomem(err, "the dictionary");
+    int bits = pq_bit_width(w->dict.count - 1);
+    if (w->dict.values.len + pq_bitpack_bytes(nvalues, bits) >= r->b1 - r->b0) return 0;
+    cs->index_width = bits;
+    return 1;
+}
+
+static int write_dictionary_page(pq_writer *w, chunk_state *cs, o2p_error *err)
+{
+    buf_reset(&w->page);
+    if (buf_append(&w->page, w->dict.values.data, w->dict.values.len) < 0)
+        return nomem(err, "a page");
+    cs->meta.dictionary_page_offset = position(w);
+    return emit_page(w, cs, 1, w->dict.count, err);
+}
+
+/* The end of the page starting at entry e: the first row boundary after
+ * the estimated encoded size reaches page_size. */
+static void page_end(const pq_writer *w, const chunk_state *cs, size_t e, size_t v, size_t b,
+                     size_t *pe, size_t *pv, size_t *pb)
+{
+    const pq_column *c = cs->col;
+    const pq_leaf *leaf = c->leaf;
+    const size_t e1 = cs->range->e1;
+    const uint64_t budget = (uint64_t)w->opts.page_size * 8;
+    const int is_bool = leaf->physical == PQ_BOOLEAN;
+    const uint64_t level_bits = (uint64_t)(cs->def_width + cs->rep_width);
+    uint64_t fixed_bits = cs->dictionary ? (uint64_t)cs->index_width
+                          : is_bool      ? 1
+                                         : (uint64_t)cs->width * 8;
+    if (leaf->max_def == 0 && leaf->max_rep == 0 && cs->width) {
+        uint64_t per = fixed_bits + level_bits;
+        uint64_t n = per ? (budget + per - 1) / per : e1 - e;
+        size_t count = n < e1 - e ? (size_t)n : e1 - e;
+        if (count == 0) count = 1;
+        *pe = e + count;
+        *pv = v + count;
+        *pb = b + count * cs->width;
+        return;
+    }
+    uint64_t acc = 0;
+    const uint8_t *values = c->values.data;
+    while (e < e1) {
+        if (leaf->max_def == 0 || c->def.data[e] == leaf->max_def) {
+            size_t stored = cs->width;
+            if (stored == 0) {
+                uint32_t n;
+                memcpy(&n, values + b, 4);
+                stored = 4 + (size_t)n;
+            }
+            acc += cs->width || cs->dictionary ? fixed_bits : (uint64_t)stored * 8;
+            b += stored;
+            v++;
+        }
+        acc += level_bits;
+        e++;
+        if (acc >= budget && (e == e1 || leaf->max_rep == 0 || c->rep.data[e] == 0)) break;
+    }
+    *pe = e;
+    *pv = v;
+    *pb = b;
+}
+
+static int append_levels(o2p_buf *page, const uint8_t *levels, size_t count, int width)
+{
+    size_t at = page->len;
+    if (buf_extend(page, 4) == NULL) return O2P_ENOMEM;
+    int rc = pq_rle_encode_u8(page, levels, count, width);
+    if (rc < 0) return rc;
+    uint32_t len = (uint32_t)(page->len - at - 4);
+    memcpy(page->data + at, &len, 4);
+    return O2P_OK;
+}
+
+static int write_data_page(pq_writer *w, chunk_state *cs, size_t e, size_t pe, size_t v,
+                           size_t pv, size_t b, size_t pb, o2p_error *err)
+{
+    const pq_column *c = cs->col;
+    const pq_leaf *leaf = c->leaf;
+    size_t entries = pe - e, nvalues = pv - v;
+    buf_reset(&w->page);
+    int rc = O2P_OK;
+    if (leaf->max_rep > 0) rc = append_levels(&w->page, c->rep.data + e, entries, cs->rep_width);
+    if (rc == O2P_OK && leaf->max_def > 0)
+        rc = append_levels(&w->page, c->def.data + e, entries, cs->def_width);
+    if (rc == O2P_OK) {
+        if (cs->dictionary) {
+            rc = buf_push_byte(&w->page, (uint8_t)cs->index_width);
+            if (rc == O2P_OK)
+                rc = pq_rle_encode_u32(&w->page, w->entries + (v - cs->range->v0), nvalues,
+                                       cs->index_width);
+        } else if (leaf->physical == PQ_BOOLEAN) {
+            uint8_t *dst = buf_extend(&w->page, (nvalues + 7) / 8);
+            if (dst == NULL)
+                rc = O2P_ENOMEM;
+            else
+                pq_bitpack_bools(c->values.data + b, nvalues, dst);
+        } else {
+            rc = buf_append(&w->page, c->values.data + b, pb - b);
+        }
+    }
+    if (rc < 0) return nomem(err, "a page");
+    pq_stats_reset(&cs->page_stats);
+    cs->page_stats.null_count = entries - nvalues;
+    pq_stats_add_plain(&cs->page_stats, c->values.data + b, nvalues);
+    pq_stats_merge(&cs->chunk_stats, &cs->page_stats);
+    if (cs->meta.num_data_pages == 0) cs->meta.data_page_offset = position(w);
+    cs->meta.num_data_pages++;
+    return emit_page(w, cs, 0, entries, err);
+}
+
+static int write_chunk(pq_writer *w, const pq_column *c, const col_range *r, uint64_t *total_unc,
+                       uint64_t *total_comp, o2p_error *err)
+{
+    const pq_leaf *leaf = c->leaf;
+    chunk_state cs;
+    memset(&cs, 0, sizeof cs);
+    cs.col = c;
+    cs.range = r;
+    cs.width = stored_width(leaf);
+    cs.def_width = pq_bit_width(leaf->max_def);
+    cs.rep_width = pq_bit_width(leaf->max_rep);
+    pq_stats_init(&cs.chunk_stats, leaf);
+    pq_stats_init(&cs.page_stats, leaf);
+    int rc = try_dictionary(w, &cs, err);
+    if (rc < 0) return rc;
+    cs.dictionary = rc;
+    cs.meta.leaf = leaf;
+    cs.meta.codec = w->opts.codec;
+    cs.meta.has_dictionary = cs.dictionary;
+    cs.meta.data_encoding = cs.dictionary ? PQ_ENC_RLE_DICTIONARY : PQ_ENC_PLAIN;
+    cs.meta.num_values = r->e1 - r->e0;
+    if (cs.dictionary && (rc = write_dictionary_page(w, &cs, err)) < 0) return rc;
+    size_t e = r->e0, v = r->v0, b = r->b0;
+    do {
+        size_t pe, pv, pb;
+        page_end(w, &cs, e, v, b, &pe, &pv, &pb);
+        rc = write_data_page(w, &cs, e, pe, v, pv, b, pb, err);
+        if (rc < 0) return rc;
+        e = pe;
+        v = pv;
+        b = pb;
+    } while (e < r->e1);
+    cs.meta.stats = &cs.chunk_stats;
+    if (pq_meta_column_chunk(&w->chunks, &cs.meta) < 0) return nomem(err, "footer metadata");
+    *total_unc += cs.meta.uncompressed_size;
+    *total_comp += cs.meta.compressed_size;
+    return O2P_OK;
+}
+
+int pq_writer_write(pq_writer *w, const pq_colset *rows, o2p_error *err)
+{
+    if (w->state != W_OPEN)
+        return o2p_errorf(err, O2P_ESTATE, "parquet writer: %s",
+                          w->state == W_CLOSED ? "already closed" : "an earlier write failed");
+    if (rows->schema != w->schema)
+        return o2p_errorf(err, O2P_EINVAL, "parquet writer: rows of a different schema");
+    int rc = pq_colset_check(rows, err);
+    if (rc < 0) return rc;
+    size_t ncols = rows->num_cols;
+    col_range *ranges = mem_calloc(ncols, sizeof *ranges);
+    if (ranges == NULL) return nomem(err, "column ranges");
+    size_t done = 0;
+    while (done < rows->num_rows && rc == O2P_OK) {
+        size_t left = rows->num_rows - done;
+        size_t n = left < w->opts.row_group_rows ? left : w->opts.row_group_rows;
+        uint64_t start = position(w), total_unc = 0, total_comp = 0;
+        buf_reset(&w->chunks);
+        for (size_t i = 0; i < ncols && rc == O2P_OK; i++) {
+            col_range r;
+            next_range(&rows->cols[i], &ranges[i], n, n == left, &r);
+            ranges[i] = r;
+            rc = write_chunk(w, &rows->cols[i], &r, &total_unc, &total_comp, err);
+        }
+        if (rc == O2P_OK &&
+            pq_meta_row_group(&w->row_groups, &w->chunks, ncols, total_unc, n, start, total_comp,
+                              w->num_row_groups) < 0)
+            rc = nomem(err, "footer metadata");
+        if (rc == O2P_OK) {
+            w->num_row_groups++;
+            w->rows += n;
+            done += n;
+        }
+    }
+    mem_free(ranges);
+    if (rc == O2P_OK) rc = flush(w, err);
+    return rc < 0 ? fail(w, rc) : O2P_OK;
+}
+
+int pq_writer_close(pq_writer *w, o2p_error *err)
+{
+    if (w->state != W_OPEN)
+        return o2p_errorf(err, O2P_ESTATE, "parquet writer: %s",
+                          w->state == W_CLOSED ? "already closed" : "an earlier write failed");
+    size_t start = w->out.len;
+    int rc = pq_meta_footer(&w->out, w->schema, w->rows, &w->row_groups, w->num_row_groups,
+                            w->metadata, w->opts.num_metadata, w->created_by);
+    if (rc < 0) return fail(w, nomem(err, "the footer"));
+    size_t footer_len = w->out.len - start;
+    if (footer_len > UINT32_MAX)
+        return fail(w, o2p_errorf(err, O2P_ELIMIT, "parquet writer: footer too large"));
+    uint32_t len32 = (uint32_t)footer_len;
+    if (buf_append(&w->out, &len32, 4) < 0 || buf_append(&w->out, MAGIC, sizeof MAGIC) < 0)
+        return fail(w, nomem(err, "the footer"));
+    rc = flush(w, err);
+    if (rc < 0) return fail(w, rc);
+    w->state = W_CLOSED;
+    return O2P_OK;
+}
+
+uint64_t pq_writer_bytes_written(const pq_writer *w)
+{
+    return w->flushed;
+}
+
+uint64_t pq_writer_rows_written(const pq_writer *w)
+{
+    return w->rows;
+}

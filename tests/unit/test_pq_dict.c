@@ -1,0 +1,100 @@
+/* Unit tests for the per-chunk hash dictionary. */
+#include <stdio.h>
+
+#include "core/buf.h"
+#include "core/mem.h"
+#include "parquet/pq_dict.h"
+#include "unit.h"
+
+TEST(pq_dict_strings_keep_insertion_order)
+{
+    pq_dict d;
+    pq_dict_init(&d, 0);
+    const char *in[] = {"a", "bc", "a", "", "bc", ""};
+    const uint32_t want[] = {0, 1, 0, 2, 1, 2};
+    for (int i = 0; i < 6; i++) {
+        uint32_t e = 99;
+        CHECK_OK(pq_dict_insert(&d, in[i], strlen(in[i]), &e));
+        CHECK_UINT(e, want[i]);
+    }
+    CHECK_UINT(d.count, 3);
+    /* The dictionary page body: PLAIN byte arrays. */
+    CHECK_BYTES(d.values.data, d.values.len, 1, 0, 0, 0, 'a', 2, 0, 0, 0, 'b', 'c', 0, 0, 0, 0);
+    size_t len;
+    const uint8_t *p = pq_dict_entry(&d, 1, &len);
+    CHECK_MEM(p, len, "bc", 2);
+    pq_dict_free(&d);
+}
+
+TEST(pq_dict_fixed_width_values)
+{
+    pq_dict d;
+    pq_dict_init(&d, 8);
+    /* PLAIN int64 values 5, -1, 5 */
+    const uint8_t plain[24] = {5, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+                               0xFF, 0xFF, 0xFF, 0xFF, 5, 0, 0, 0, 0, 0, 0, 0};
+    uint32_t e[3];
+    CHECK_OK(pq_dict_encode(&d, plain, 3, e, 1 << 20));
+    CHECK_UINT(e[0], 0);
+    CHECK_UINT(e[1], 1);
+    CHECK_UINT(e[2], 0);
+    CHECK_MEM(d.values.data, d.values.len, plain, 16);
+    uint32_t x;
+    CHECK_INT(pq_dict_insert(&d, plain, 4, &x), O2P_EINVAL);
+    /* Reset with a new width reuses the table. */
+    pq_dict_reset(&d, 4);
+    CHECK_UINT(d.count, 0);
+    int32_t v = -7;
+    CHECK_OK(pq_dict_insert(&d, &v, 4, &x));
+    CHECK_UINT(x, 0);
+    pq_dict_free(&d);
+}
+
+TEST(pq_dict_grows_and_finds_everything)
+{
+    pq_dict d;
+    pq_dict_init(&d, 0);
+    char key[32];
+    for (int round = 0; round < 2; round++) {
+        for (uint32_t i = 0; i < 50000; i++) {
+            int n = snprintf(key, sizeof key, "key-%u", i * 7919u);
+            uint32_t e;
+            CHECK_OK(pq_dict_insert(&d, key, (size_t)n, &e));
+            CHECK_UINT(e, i);
+        }
+    }
+    CHECK_UINT(d.count, 50000);
+    pq_dict_free(&d);
+}
+
+TEST(pq_dict_byte_limit)
+{
+    pq_dict d;
+    pq_dict_init(&d, 4);
+    uint32_t plain[100], e[100];
+    for (uint32_t i = 0; i < 100; i++) plain[i] = i;
+    /* 10 entries are 40 bytes; the 11th passes a 40-byte limit. */
+    CHECK_INT(pq_dict_encode(&d, (const uint8_t *)plain, 100, e, 40), O2P_ELIMIT);
+    CHECK_UINT(d.count, 11);
+    pq_dict_reset(&d, 4);
+    for (uint32_t i = 0; i < 100; i++) plain[i] = i % 3;
+    CHECK_OK(pq_dict_encode(&d, (const uint8_t *)plain, 100, e, 40));
+    CHECK_UINT(d.count, 3);
+    CHECK_UINT(e[99], 0);
+    CHECK_UINT(e[98], 2);
+    pq_dict_free(&d);
+}
+
+TEST(pq_dict_out_of_memory)
+{
+    pq_dict d;
+    pq_dict_init(&d, 0);
+    uint32_t e;
+    mem_fail_after(0);
+    int rc = pq_dict_insert(&d, "x", 1, &e);
+    mem_fail_after(-1);
+    CHECK_INT(rc, O2P_ENOMEM);
+    CHECK_OK(pq_dict_insert(&d, "x", 1, &e));
+    CHECK_UINT(e, 0);
+    pq_dict_free(&d);
+}

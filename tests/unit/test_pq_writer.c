@@ -1,0 +1,815 @@
+/*
+ * Unit tests for the Parquet writer and its schema, column and statistics
+ * parts.  Files are written to memory and their footers parsed back with a
+ * small Thrift compact-protocol reader written here from the protocol
+ * specification, so field ids and values are checked against
+ * parquet.thrift, not against the encoder's own code.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/mem.h"
+#include "core/version.h"
+#include "parquet/pq_column.h"
+#include "parquet/pq_schema.h"
+#include "parquet/pq_writer.h"
+#include "unit.h"
+
+/* ---- a minimal compact-protocol reader ---------------------------------- */
+
+typedef struct rd {
+    const uint8_t *p, *end;
+} rd;
+
+static uint64_t rd_varint(rd *r)
+{
+    uint64_t v = 0;
+    for (int shift = 0; r->p < r->end; shift += 7) {
+        uint8_t b = *r->p++;
+        v |= (uint64_t)(b & 0x7F) << shift;
+        if (!(b & 0x80)) break;
+    }
+    return v;
+}
+
+static int64_t rd_zigzag(rd *r)
+{
+    uint64_t v = rd_varint(r);
+    return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+static void rd_skip(rd *r, int type);
+
+static size_t rd_list_header(rd *r, int *elem)
+{
+    uint8_t h = *r->p++;
+    *elem = h & 0x0F;
+    size_t n = h >> 4;
+    if (n == 15) n = (size_t)rd_varint(r);
+    return n;
+}
+
+static void rd_skip_struct(rd *r)
+{
+    for (;;) {
+        uint8_t h = *r->p++;
+        if (h == 0) return;
+        if ((h >> 4) == 0) rd_zigzag(r);
+        rd_skip(r, h & 0x0F);
+    }
+}
+
+static void rd_skip(rd *r, int type)
+{
+    int elem;
+    switch (type) {
+    case 1:
+    case 2: break;
+    case 3: r->p++; break;
+    case 4:
+    case 5:
+    case 6: rd_varint(r); break;
+    case 7: r->p += 8; break;
+    case 8: {
+        size_t n = (size_t)rd_varint(r);
+        r->p += n;
+        break;
+    }
+    case 9: {
+        size_t n = rd_list_header(r, &elem);
+        for (size_t i = 0; i < n; i++) {
+            if (elem == 1 || elem == 2)
+                r->p++;
+            else
+                rd_skip(r, elem);
+        }
+        break;
+    }
+    case 12: rd_skip_struct(r); break;
+    default: unit_fail(__FILE__, __LINE__, "unexpected thrift type %d", type);
+    }
+}
+
+/* Positions a copy of the reader (at a struct's first field) at field id's
+ * value; returns its type, or 0 when the struct has no such field. */
+static int rd_field(rd s, int16_t id, rd *out)
+{
+    int16_t last = 0;
+    for (;;) {
+        uint8_t h = *s.p++;
+        if (h == 0) return 0;
+        int type = h & 0x0F;
+        int16_t fid = (h >> 4) ? (int16_t)(last + (h >> 4)) : (int16_t)rd_zigzag(&s);
+        last = fid;
+        if (fid == id) {
+            *out = s;
+            return type;
+        }
+        rd_skip(&s, type);
+    }
+}
+
+static int64_t field_int(rd s, int16_t id)
+{
+    rd v;
+    int type = rd_field(s, id, &v);
+    CHECK_MSG(type >= 3 && type <= 6, "field %d: type %d is not an integer", id, type);
+    if (type == 3) return (int8_t)*v.p;
+    return rd_zigzag(&v);
+}
+
+static int has_field(rd s, int16_t id)
+{
+    rd v;
+    return rd_field(s, id, &v) != 0;
+}
+
+/* The bytes of a binary field. */
+static const uint8_t *field_bin(rd s, int16_t id, size_t *len)
+{
+    rd v;
+    CHECK_INT(rd_field(s, id, &v), 8);
+    *len = (size_t)rd_varint(&v);
+    return v.p;
+}
+
+/* Element i of a list-of-structs field, positioned at its first field. */
+static rd list_elem(rd s, int16_t id, size_t i, size_t *count)
+{
+    rd v;
+    CHECK_INT(rd_field(s, id, &v), 9);
+    int elem;
+    size_t n = rd_list_header(&v, &elem);
+    if (count) *count = n;
+    CHECK(i < n);
+    for (size_t k = 0; k < i; k++) rd_skip(&v, elem);
+    return v;
+}
+
+static rd field_struct(rd s, int16_t id)
+{
+    rd v;
+    CHECK_INT(rd_field(s, id, &v), 12);
+    return v;
+}
+
+/* Checks magic and footer length; returns a reader at FileMetaData. */
+static rd footer(const o2p_buf *file)
+{
+    CHECK(file->len >= 12);
+    CHECK_MEM(file->data, 4, "PAR1", 4);
+    CHECK_MEM(file->data + file->len - 4, 4, "PAR1", 4);
+    uint32_t len;
+    memcpy(&len, file->data + file->len - 8, 4);
+    CHECK(len > 0 && len <= file->len - 12);
+    rd r = {file->data + file->len - 8 - len, file->data + file->len - 8};
+    return r;
+}
+
+static rd column_meta(rd fmd, size_t row_group, size_t column)
+{
+    rd rg = list_elem(fmd, 4, row_group, NULL);
+    rd cc = list_elem(rg, 1, column, NULL);
+    return field_struct(cc, 3);
+}
+
+/* ---- helpers ----------------------------------------------------------- */
+
+static pq_schema *flat_schema(pq_physical physical, pq_logical logical, pq_repetition rep)
+{
+    pq_schema *s;
+    o2p_error err;
+    CHECK_OK(pq_schema_create(&s, "schema", &err));
+    CHECK(pq_schema_add_leaf(s, PQ_SCHEMA_ROOT, "v", rep, physical, logical, 0) > 0);
+    CHECK_OK(pq_schema_finish(s, &err));
+    return s;
+}
+
+static int write_file(const pq_schema *s, const pq_colset *rows, const pq_writer_options *opts,
+                      o2p_buf *out, o2p_error *err)
+{
+    pq_writer *w;
+    int rc = pq_writer_open(&w, s, opts, pq_sink_buf(out), err);
+    if (rc < 0) return rc;
+    rc = pq_writer_write(w, rows, err);
+    if (rc == 0) rc = pq_writer_close(w, err);
+    pq_writer_destroy(w);
+    return rc;
+}
+
+/* ---- schema ------------------------------------------------------------ */
+
+TEST(pq_schema_levels_of_nested_list_struct_map)
+{
+    o2p_error err;
+    pq_schema *s;
+    CHECK_OK(pq_schema_create(&s, "schema", &err));
+    CHECK(pq_schema_add_leaf(s, 0, "Timestamp", PQ_REQUIRED, PQ_INT64,
+                             PQ_LOGICAL_TIMESTAMP_MICROS, 0) > 0);
+    int ev = pq_schema_add_list_group(s, 0, "Events", PQ_REQUIRED, PQ_REQUIRED);
+    CHECK(ev > 0);
+    CHECK(pq_schema_add_leaf(s, ev, "Name", PQ_REQUIRED, PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, 0) > 0);
+    CHECK(pq_schema_add_map(s, ev, "Attributes", PQ_REQUIRED, PQ_BYTE_ARRAY, PQ_LOGICAL_STRING,
+                            PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, PQ_OPTIONAL) > 0);
+    CHECK(pq_schema_add_list_leaf(s, 0, "Counts", PQ_OPTIONAL, PQ_OPTIONAL, PQ_INT64,
+                                  PQ_LOGICAL_NONE) > 0);
+    CHECK_OK(pq_schema_finish(s, &err));
+    CHECK_INT(pq_schema_num_leaves(s), 5);
+    /* Each non-required ancestor (itself included) adds a definition level,
+     * each repeated one a repetition level. */
+    static const struct {
+        const char *path;
+        int def, rep;
+    } want[] = {
+        {"Timestamp", 0, 0},
+        {"Events.list.element.Name", 1, 1},
+        {"Events.list.element.Attributes.key_value.key", 2, 2},
+        {"Events.list.element.Attributes.key_value.value", 3, 2},
+        {"Counts.list.element", 3, 1},
+    };
+    for (size_t i = 0; i < 5; i++) {
+        const pq_leaf *l = pq_schema_leaf(s, i);
+        CHECK_STR(l->path, want[i].path);
+        CHECK_INT(l->max_def, want[i].def);
+        CHECK_INT(l->max_rep, want[i].rep);
+        CHECK_INT(pq_schema_find_leaf(s, want[i].path), (int)i);
+    }
+    CHECK_INT(pq_schema_find_leaf(s, "Events"), -1);
+    CHECK(pq_schema_leaf(s, 5) == NULL);
+    CHECK_INT(pq_schema_add_leaf(s, 0, "late", PQ_REQUIRED, PQ_INT32, PQ_LOGICAL_NONE, 0),
+              O2P_ESTATE);
+    pq_schema_destroy(s);
+}
+
+TEST(pq_schema_validation_errors)
+{
+    o2p_error err;
+    pq_schema *s;
+    CHECK_OK(pq_schema_create(&s, "schema", &err));
+    CHECK_INT(pq_schema_add_leaf(s, 0, "n", PQ_REQUIRED, PQ_INT32, PQ_LOGICAL_STRING, 0),
+              O2P_EINVAL);
+    CHECK_INT(pq_schema_finish(s, &err), O2P_EINVAL);
+    CHECK(strstr(err.msg, "'n'") != NULL);
+    pq_schema_destroy(s);
+
+    CHECK_OK(pq_schema_create(&s, "schema", &err));
+    CHECK(pq_schema_add_group(s, 0, "empty", PQ_OPTIONAL, PQ_LOGICAL_NONE) > 0);
+    CHECK_INT(pq_schema_finish(s, &err), O2P_EINVAL);
+    CHECK(strstr(err.msg, "empty") != NULL);
+    pq_schema_destroy(s);
+
+    CHECK_OK(pq_schema_create(&s, "schema", &err));
+    CHECK(pq_schema_add_leaf(s, 0, "a", PQ_REQUIRED, PQ_INT32, PQ_LOGICAL_NONE, 0) > 0);
+    CHECK(pq_schema_add_leaf(s, 0, "a", PQ_REQUIRED, PQ_INT64, PQ_LOGICAL_NONE, 0) > 0);
+    CHECK_INT(pq_schema_finish(s, &err), O2P_EINVAL);
+    CHECK(strstr(err.msg, "two fields named 'a'") != NULL);
+    pq_schema_destroy(s);
+
+    CHECK_OK(pq_schema_create(&s, "schema", &err));
+    CHECK_INT(pq_schema_add_leaf(s, 0, "a.b", PQ_REQUIRED, PQ_INT32, PQ_LOGICAL_NONE, 0),
+              O2P_EINVAL);
+    int leaf = pq_schema_add_leaf(s, 0, "x", PQ_REQUIRED, PQ_INT32, PQ_LOGICAL_NONE, 0);
+    CHECK_INT(pq_schema_add_leaf(s, leaf, "y", PQ_REQUIRED, PQ_INT32, PQ_LOGICAL_NONE, 0),
+              O2P_EINVAL);
+    CHECK_INT(pq_schema_add_leaf(s, 0, "f", PQ_REQUIRED, PQ_FIXED_LEN_BYTE_ARRAY,
+                                 PQ_LOGICAL_NONE, 0),
+              O2P_EINVAL);
+    CHECK_INT(pq_schema_add_group(s, 0, "g", PQ_REQUIRED, PQ_LOGICAL_STRING), O2P_EINVAL);
+    CHECK_INT(pq_schema_finish(s, &err), O2P_EINVAL);
+    CHECK(strstr(err.msg, "a.b") != NULL); /* the first failure is reported */
+    pq_schema_destroy(s);
+
+    /* A LIST group must wrap exactly one repeated field. */
+    CHECK_OK(pq_schema_create(&s, "schema", &err));
+    int l = pq_schema_add_group(s, 0, "l", PQ_REQUIRED, PQ_LOGICAL_LIST);
+    CHECK(pq_schema_add_leaf(s, l, "element", PQ_REQUIRED, PQ_INT32, PQ_LOGICAL_NONE, 0) > 0);
+    CHECK_INT(pq_schema_finish(s, &err), O2P_EINVAL);
+    CHECK(strstr(err.msg, "LIST 'l'") != NULL);
+    pq_schema_destroy(s);
+
+    /* The writer refuses an unfinished schema. */
+    CHECK_OK(pq_schema_create(&s, "schema", &err));
+    CHECK(pq_schema_add_leaf(s, 0, "a", PQ_REQUIRED, PQ_INT32, PQ_LOGICAL_NONE, 0) > 0);
+    o2p_buf out;
+    buf_init(&out, 0);
+    pq_writer *w;
+    CHECK_INT(pq_writer_open(&w, s, NULL, pq_sink_buf(&out), &err), O2P_ESTATE);
+    pq_schema_destroy(s);
+    buf_free(&out);
+}
+
+/* ---- columns ----------------------------------------------------------- */
+
+TEST(pq_colset_check_names_bad_column)
+{
+    o2p_error err;
+    pq_schema *s;
+    CHECK_OK(pq_schema_create(&s, "schema", &err));
+    CHECK(pq_schema_add_leaf(s, 0, "a", PQ_REQUIRED, PQ_INT32, PQ_LOGICAL_NONE, 0) > 0);
+    CHECK(pq_schema_add_list_leaf(s, 0, "l", PQ_OPTIONAL, PQ_REQUIRED, PQ_INT32,
+                                  PQ_LOGICAL_NONE) > 0);
+    CHECK_OK(pq_schema_finish(s, &err));
+    pq_colset cs;
+    CHECK_OK(pq_colset_init(&cs, s));
+    pq_col_put_i32(&cs.cols[0], 1, 0, 0);
+    pq_col_put_i32(&cs.cols[1], 1, 2, 0);
+    pq_col_put_i32(&cs.cols[1], 2, 2, 1);
+    cs.num_rows = 1;
+    CHECK_OK(pq_colset_check(&cs, &err));
+    cs.num_rows = 2;
+    CHECK_INT(pq_colset_check(&cs, &err), O2P_EINVAL);
+    CHECK_STR(err.msg, "column a has 1 rows, expected 2");
+    pq_col_put_i32(&cs.cols[0], 2, 0, 0);
+    pq_col_put_null(&cs.cols[1], 3, 0); /* def 3 > max 2 */
+    CHECK_INT(pq_colset_check(&cs, &err), O2P_EINVAL);
+    CHECK(strstr(err.msg, "column l.list.element: entry 2 has definition level 3") != NULL);
+    pq_colset_reset(&cs);
+    pq_col_put_i32(&cs.cols[0], 2, 0, 0);
+    pq_col_put_null(&cs.cols[1], 0, 1); /* a row cannot start with rep 1 */
+    cs.num_rows = 1;
+    CHECK_INT(pq_colset_check(&cs, &err), O2P_EINVAL);
+    CHECK(strstr(err.msg, "repetition level 1, expected 0") != NULL);
+
+    /* pq_colset_append concatenates; levels survive. */
+    pq_colset a, b;
+    CHECK_OK(pq_colset_init(&a, s));
+    CHECK_OK(pq_colset_init(&b, s));
+    pq_col_put_i32(&b.cols[0], 7, 0, 0);
+    pq_col_put_null(&b.cols[1], 1, 0);
+    b.num_rows = 1;
+    CHECK_OK(pq_colset_append(&a, &b));
+    CHECK_OK(pq_colset_append(&a, &b));
+    CHECK_INT(a.num_rows, 2);
+    CHECK_INT(a.cols[1].num_entries, 2);
+    CHECK_INT(a.cols[1].num_values, 0);
+    CHECK_OK(pq_colset_check(&a, &err));
+    CHECK(pq_colset_mem(&a) > 0);
+    pq_colset_free(&a);
+    pq_colset_free(&b);
+    pq_colset_free(&cs);
+    pq_schema_destroy(s);
+}
+
+TEST(pq_writer_sticky_append_failure)
+{
+    pq_schema *s = flat_schema(PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, PQ_REQUIRED);
+    pq_colset cs;
+    CHECK_OK(pq_colset_init(&cs, s));
+    mem_fail_after(0);
+    pq_col_put_bytes(&cs.cols[0], "hello", 5, 0, 0);
+    mem_fail_after(-1);
+    pq_col_put_bytes(&cs.cols[0], "world", 5, 0, 0); /* ignored after the failure */
+    cs.num_rows = 2;
+    CHECK_INT(cs.cols[0].failed, O2P_ENOMEM);
+    CHECK_INT(cs.cols[0].num_values, 0);
+    o2p_buf out;
+    buf_init(&out, 0);
+    o2p_error err;
+    pq_writer *w;
+    CHECK_OK(pq_writer_open(&w, s, NULL, pq_sink_buf(&out), &err));
+    CHECK_INT(pq_writer_write(w, &cs, &err), O2P_ENOMEM);
+    CHECK_STR(err.msg, "column v: out of memory while appending");
+    /* Bad input leaves the writer usable. */
+    pq_colset_reset(&cs);
+    CHECK_OK(pq_writer_write(w, &cs, &err));
+    CHECK_OK(pq_writer_close(w, &err));
+    pq_writer_destroy(w);
+    pq_colset_free(&cs);
+    buf_free(&out);
+    pq_schema_destroy(s);
+}
+
+/* ---- writer ------------------------------------------------------------ */
+
+TEST(pq_writer_small_file_footer)
+{
+    o2p_error err;
+    pq_schema *s;
+    CHECK_OK(pq_schema_create(&s, "schema", &err));
+    CHECK(pq_schema_add_leaf(s, 0, "ts", PQ_REQUIRED, PQ_INT64, PQ_LOGICAL_TIMESTAMP_NANOS, 0) > 0);
+    CHECK(pq_schema_add_leaf(s, 0, "name", PQ_OPTIONAL, PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, 0) > 0);
+    CHECK_OK(pq_schema_finish(s, &err));
+    pq_colset cs;
+    CHECK_OK(pq_colset_init(&cs, s));
+    for (int i = 0; i < 3; i++) {
+        pq_col_put_i64(&cs.cols[0], 1000 + i, 0, 0);
+        if (i == 1)
+            pq_col_put_null(&cs.cols[1], 0, 0);
+        else
+            pq_col_put_bytes(&cs.cols[1], "x", 1, 1, 0);
+    }
+    cs.num_rows = 3;
+    pq_writer_options o;
+    pq_writer_options_default(&o);
+    pq_kv kv[] = {{"otlp2parquet.table", "otel_logs"}};
+    o.metadata = kv;
+    o.num_metadata = 1;
+    o2p_buf out;
+    buf_init(&out, 0);
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    rd f = footer(&out);
+    CHECK_INT(field_int(f, 1), 1);  /* version */
+    CHECK_INT(field_int(f, 3), 3);  /* num_rows */
+    size_t n;
+    rd el = list_elem(f, 2, 1, &n); /* schema: root + 2 leaves */
+    CHECK_INT(n, 3);
+    size_t len;
+    const uint8_t *name = field_bin(el, 4, &len);
+    CHECK_MEM(name, len, "ts", 2);
+    CHECK_INT(field_int(el, 1), 2);   /* INT64 */
+    CHECK_INT(field_int(el, 3), 0);   /* REQUIRED */
+    CHECK(!has_field(el, 6));         /* NANOS has no converted type */
+    rd lt = field_struct(field_struct(el, 10), 8); /* LogicalType.TIMESTAMP */
+    rd unit;
+    CHECK_INT(rd_field(lt, 1, &unit), 1);          /* isAdjustedToUTC = true */
+    CHECK(has_field(field_struct(lt, 2), 3));      /* unit NANOS */
+    rd root = list_elem(f, 2, 0, NULL);
+    CHECK_INT(field_int(root, 5), 2);
+    CHECK(!has_field(root, 3));
+    rd kv0 = list_elem(f, 5, 0, NULL);
+    const uint8_t *key = field_bin(kv0, 1, &len);
+    CHECK_MEM(key, len, "otlp2parquet.table", 18);
+    const uint8_t *cb = field_bin(f, 6, &len);
+    CHECK_MEM(cb, len, O2P_CREATED_BY, strlen(O2P_CREATED_BY));
+    size_t orders;
+    list_elem(f, 7, 0, &orders);
+    CHECK_INT(orders, 2);
+    rd m = column_meta(f, 0, 1);
+    CHECK_INT(field_int(m, 5), 3); /* num_values counts the null too */
+    rd path;
+    CHECK_INT(rd_field(m, 3, &path), 9); /* path_in_schema: ["name"] */
+    int elem;
+    CHECK_INT(rd_list_header(&path, &elem), 1);
+    CHECK_INT(elem, 8);
+    len = (size_t)rd_varint(&path);
+    CHECK_MEM(path.p, len, "name", 4);
+    rd rg = list_elem(f, 4, 0, NULL);
+    CHECK_INT(field_int(rg, 3), 3);
+    CHECK_INT(field_int(rg, 5), 4); /* first column chunk right after the magic */
+    CHECK_INT(field_int(m, 4), PQ_CODEC_ZSTD);
+    pq_colset_free(&cs);
+    buf_free(&out);
+    pq_schema_destroy(s);
+}
+
+TEST(pq_writer_row_groups_and_pages)
+{
+    pq_schema *s = flat_schema(PQ_INT64, PQ_LOGICAL_NONE, PQ_REQUIRED);
+    pq_colset cs;
+    CHECK_OK(pq_colset_init(&cs, s));
+    for (int i = 0; i < 25; i++) pq_col_put_i64(&cs.cols[0], i * 1000003LL, 0, 0);
+    cs.num_rows = 25;
+    pq_writer_options o;
+    pq_writer_options_default(&o);
+    o.row_group_rows = 10;
+    o.page_size = 16; /* two 8-byte values per page */
+    o.codec = PQ_CODEC_UNCOMPRESSED;
+    o2p_buf out;
+    buf_init(&out, 0);
+    o2p_error err;
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    rd f = footer(&out);
+    CHECK_INT(field_int(f, 3), 25);
+    size_t groups;
+    list_elem(f, 4, 0, &groups);
+    CHECK_INT(groups, 3);
+    const int rows[3] = {10, 10, 5}, pages[3] = {5, 5, 3};
+    for (size_t g = 0; g < 3; g++) {
+        rd rg = list_elem(f, 4, g, NULL);
+        CHECK_INT(field_int(rg, 3), rows[g]);
+        CHECK_INT(field_int(rg, 7), (int)g); /* ordinal */
+        rd m = column_meta(f, g, 0);
+        CHECK(!has_field(m, 11)); /* unique values: no dictionary */
+        rd es = list_elem(m, 13, 0, NULL);
+        CHECK_INT(field_int(es, 1), 0); /* DATA_PAGE */
+        CHECK_INT(field_int(es, 2), 0); /* PLAIN */
+        CHECK_INT(field_int(es, 3), pages[g]);
+    }
+    pq_colset_free(&cs);
+    buf_free(&out);
+    pq_schema_destroy(s);
+}
+
+TEST(pq_writer_pages_start_at_row_boundaries)
+{
+    o2p_error err;
+    pq_schema *s;
+    CHECK_OK(pq_schema_create(&s, "schema", &err));
+    CHECK(pq_schema_add_list_leaf(s, 0, "l", PQ_REQUIRED, PQ_REQUIRED, PQ_INT32,
+                                  PQ_LOGICAL_NONE) > 0);
+    CHECK_OK(pq_schema_finish(s, &err));
+    pq_colset cs;
+    CHECK_OK(pq_colset_init(&cs, s));
+    for (int r = 0; r < 4; r++)
+        for (int k = 0; k < 3; k++) pq_col_put_i32(&cs.cols[0], r * 3 + k, 1, k ? 1 : 0);
+    cs.num_rows = 4;
+    pq_writer_options o;
+    pq_writer_options_default(&o);
+    o.page_size = 1; /* every row closes its page */
+    o.codec = PQ_CODEC_UNCOMPRESSED;
+    o2p_buf out;
+    buf_init(&out, 0);
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    rd f = footer(&out);
+    rd m = column_meta(f, 0, 0);
+    CHECK_INT(field_int(m, 5), 12);
+    /* Walk the pages: each holds exactly one row's 3 entries. */
+    rd page = {out.data + field_int(m, 9), out.data + out.len};
+    for (int i = 0; i < 4; i++) {
+        rd dph = field_struct(page, 5);
+        CHECK_INT(field_int(page, 1), 0); /* DATA_PAGE */
+        CHECK_INT(field_int(dph, 1), 3);
+        int64_t size = field_int(page, 3);
+        rd_skip_struct(&page);
+        page.p += size;
+    }
+    pq_colset_free(&cs);
+    buf_free(&out);
+    pq_schema_destroy(s);
+}
+
+static void fill_strings(pq_colset *cs, int rows, int distinct)
+{
+    char v[32];
+    for (int i = 0; i < rows; i++) {
+        int n = snprintf(v, sizeof v, "value-%05d", i % distinct);
+        pq_col_put_bytes(&cs->cols[0], v, (size_t)n, 0, 0);
+    }
+    cs->num_rows = (size_t)rows;
+}
+
+TEST(pq_writer_dictionary_and_plain_fallback)
+{
+    pq_schema *s = flat_schema(PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, PQ_REQUIRED);
+    pq_colset cs;
+    CHECK_OK(pq_colset_init(&cs, s));
+    fill_strings(&cs, 1000, 200);
+    pq_writer_options o;
+    pq_writer_options_default(&o);
+    o.codec = PQ_CODEC_UNCOMPRESSED;
+    o2p_error err;
+    o2p_buf dict, limited, plain;
+    buf_init(&dict, 0);
+    buf_init(&limited, 0);
+    buf_init(&plain, 0);
+    CHECK_OK(write_file(s, &cs, &o, &dict, &err));
+    o.dictionary_limit = 64; /* 200 entries of 15 bytes do not fit */
+    CHECK_OK(write_file(s, &cs, &o, &limited, &err));
+    o.dictionary_limit = 0;
+    o.dictionary = 0;
+    CHECK_OK(write_file(s, &cs, &o, &plain, &err));
+    /* The fallback writes exactly what a PLAIN-only writer writes. */
+    CHECK_MEM(limited.data, limited.len, plain.data, plain.len);
+    CHECK(dict.len < plain.len / 2);
+    rd m = column_meta(footer(&dict), 0, 0);
+    CHECK_INT(field_int(m, 11), 4); /* dictionary page first */
+    size_t n;
+    list_elem(m, 2, 0, &n);
+    CHECK_INT(n, 3); /* PLAIN, RLE, RLE_DICTIONARY */
+    rd es = list_elem(m, 13, 1, NULL);
+    CHECK_INT(field_int(es, 2), 8); /* RLE_DICTIONARY data page */
+    /* The dictionary page header: DICTIONARY_PAGE of 200 PLAIN entries. */
+    rd page = {dict.data + 4, dict.data + dict.len};
+    CHECK_INT(field_int(page, 1), 2);
+    rd dph = field_struct(page, 7);
+    CHECK_INT(field_int(dph, 1), 200);
+    CHECK_INT(field_int(dph, 2), 0);
+    CHECK_INT(field_int(page, 2), 200 * (4 + 11));
+    rd pm = column_meta(footer(&plain), 0, 0);
+    CHECK(!has_field(pm, 11));
+    buf_free(&dict);
+    buf_free(&limited);
+    buf_free(&plain);
+    pq_colset_free(&cs);
+    pq_schema_destroy(s);
+}
+
+TEST(pq_writer_all_codecs)
+{
+    pq_schema *s = flat_schema(PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, PQ_REQUIRED);
+    pq_colset cs;
+    CHECK_OK(pq_colset_init(&cs, s));
+    fill_strings(&cs, 5000, 5000);
+    const pq_codec codecs[] = {PQ_CODEC_UNCOMPRESSED, PQ_CODEC_SNAPPY, PQ_CODEC_GZIP,
+                               PQ_CODEC_ZSTD, PQ_CODEC_LZ4_RAW};
+    for (size_t i = 0; i < 5; i++) {
+        pq_writer_options o;
+        pq_writer_options_default(&o);
+        o.codec = codecs[i];
+        o2p_buf out;
+        buf_init(&out, 0);
+        o2p_error err;
+        CHECK_OK(write_file(s, &cs, &o, &out, &err));
+        rd m = column_meta(footer(&out), 0, 0);
+        CHECK_INT(field_int(m, 4), codecs[i]);
+        rd page = {out.data + 4, out.data + out.len};
+        int64_t unc = field_int(page, 2), comp = field_int(page, 3);
+        rd_skip_struct(&page);
+        const uint8_t *body = page.p;
+        switch (codecs[i]) {
+        case PQ_CODEC_UNCOMPRESSED: CHECK_INT(comp, unc); break;
+        case PQ_CODEC_SNAPPY: {
+            rd b = {body, body + comp}; /* raw snappy starts with the length */
+            CHECK_INT(rd_varint(&b), unc);
+            break;
+        }
+        case PQ_CODEC_GZIP: CHECK_BYTES(body, 2, 0x1F, 0x8B); break;
+        case PQ_CODEC_ZSTD: CHECK_BYTES(body, 4, 0x28, 0xB5, 0x2F, 0xFD); break;
+        case PQ_CODEC_LZ4_RAW: CHECK(comp < unc / 2); break;
+        }
+        if (codecs[i] != PQ_CODEC_UNCOMPRESSED) CHECK(comp < unc);
+        buf_free(&out);
+    }
+    pq_codec c;
+    CHECK_OK(pq_codec_parse("LZ4", &c));
+    CHECK_INT(c, PQ_CODEC_LZ4_RAW);
+    CHECK_OK(pq_codec_parse("none", &c));
+    CHECK_INT(c, PQ_CODEC_UNCOMPRESSED);
+    CHECK_INT(pq_codec_parse("brotli", &c), O2P_EUNSUPPORTED);
+    CHECK_STR(pq_codec_name(PQ_CODEC_GZIP), "gzip");
+    pq_writer_options o;
+    pq_writer_options_default(&o);
+    o.compression_level = 99;
+    o2p_buf out;
+    buf_init(&out, 0);
+    o2p_error err;
+    pq_writer *w;
+    CHECK_INT(pq_writer_open(&w, s, &o, pq_sink_buf(&out), &err), O2P_EINVAL);
+    CHECK(strstr(err.msg, "zstd compression level 99") != NULL);
+    buf_free(&out);
+    pq_colset_free(&cs);
+    pq_schema_destroy(s);
+}
+
+static rd chunk_stats(const o2p_buf *file)
+{
+    return field_struct(column_meta(footer(file), 0, 0), 12);
+}
+
+static void check_bin(rd s, int16_t id, const void *want, size_t want_len)
+{
+    size_t len;
+    const uint8_t *p = field_bin(s, id, &len);
+    CHECK_MEM(p, len, want, want_len);
+}
+
+TEST(pq_writer_statistics_sort_orders)
+{
+    o2p_error err;
+    o2p_buf out;
+    buf_init(&out, 0);
+    pq_colset cs;
+    pq_writer_options o;
+    pq_writer_options_default(&o);
+
+    /* Signed INT32 with a null. */
+    pq_schema *s = flat_schema(PQ_INT32, PQ_LOGICAL_NONE, PQ_OPTIONAL);
+    CHECK_OK(pq_colset_init(&cs, s));
+    pq_col_put_i32(&cs.cols[0], 3, 1, 0);
+    pq_col_put_null(&cs.cols[0], 0, 0);
+    pq_col_put_i32(&cs.cols[0], -5, 1, 0);
+    cs.num_rows = 3;
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    rd st = chunk_stats(&out);
+    const int32_t lo = -5, hi = 3;
+    check_bin(st, 6, &lo, 4);
+    check_bin(st, 5, &hi, 4);
+    CHECK_INT(field_int(st, 3), 1);
+    pq_colset_free(&cs);
+    pq_schema_destroy(s);
+
+    /* UINT32 compares unsigned: 0xFFFFFFFF is the maximum. */
+    buf_reset(&out);
+    s = flat_schema(PQ_INT32, PQ_LOGICAL_UINT32, PQ_REQUIRED);
+    CHECK_OK(pq_colset_init(&cs, s));
+    pq_col_put_i32(&cs.cols[0], -1, 0, 0);
+    pq_col_put_i32(&cs.cols[0], 7, 0, 0);
+    cs.num_rows = 2;
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    st = chunk_stats(&out);
+    const uint32_t ulo = 7, uhi = 0xFFFFFFFFu;
+    check_bin(st, 6, &ulo, 4);
+    check_bin(st, 5, &uhi, 4);
+    CHECK(!has_field(st, 1)); /* no signed-order legacy max */
+    pq_colset_free(&cs);
+    pq_schema_destroy(s);
+
+    /* Doubles ignore NaN; a zero minimum is written as -0.0. */
+    buf_reset(&out);
+    s = flat_schema(PQ_DOUBLE, PQ_LOGICAL_NONE, PQ_REQUIRED);
+    CHECK_OK(pq_colset_init(&cs, s));
+    pq_col_put_f64(&cs.cols[0], NAN, 0, 0);
+    pq_col_put_f64(&cs.cols[0], 2.5, 0, 0);
+    pq_col_put_f64(&cs.cols[0], 0.0, 0, 0);
+    cs.num_rows = 3;
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    st = chunk_stats(&out);
+    const double dlo = -0.0, dhi = 2.5;
+    check_bin(st, 6, &dlo, 8);
+    check_bin(st, 5, &dhi, 8);
+    CHECK_INT(field_int(st, 9), 1); /* nan_count */
+    pq_colset_reset(&cs);
+    pq_col_put_f64(&cs.cols[0], NAN, 0, 0);
+    cs.num_rows = 1;
+    buf_reset(&out);
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    st = chunk_stats(&out);
+    CHECK(!has_field(st, 5));
+    CHECK(!has_field(st, 6));
+    CHECK_INT(field_int(st, 3), 0);
+    pq_colset_free(&cs);
+    pq_schema_destroy(s);
+
+    /* Strings compare as unsigned bytes; long bounds are truncated. */
+    buf_reset(&out);
+    s = flat_schema(PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, PQ_REQUIRED);
+    CHECK_OK(pq_colset_init(&cs, s));
+    pq_col_put_bytes(&cs.cols[0], "b", 1, 0, 0);
+    pq_col_put_bytes(&cs.cols[0], "\xff", 1, 0, 0);
+    pq_col_put_bytes(&cs.cols[0], "a", 1, 0, 0);
+    cs.num_rows = 3;
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    st = chunk_stats(&out);
+    check_bin(st, 6, "a", 1);
+    check_bin(st, 5, "\xff", 1);
+    CHECK(!has_field(st, 1));
+    pq_colset_reset(&cs);
+    char longv[100];
+    memset(longv, 'a', sizeof longv);
+    pq_col_put_bytes(&cs.cols[0], longv, sizeof longv, 0, 0);
+    cs.num_rows = 1;
+    buf_reset(&out);
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    st = chunk_stats(&out);
+    char want_max[64];
+    memset(want_max, 'a', sizeof want_max);
+    want_max[63] = 'b';
+    check_bin(st, 6, longv, 64);
+    check_bin(st, 5, want_max, 64);
+    rd flag;
+    CHECK_INT(rd_field(st, 7, &flag), 2); /* is_max_value_exact = false */
+    CHECK_INT(rd_field(st, 8, &flag), 2); /* is_min_value_exact = false */
+    pq_colset_free(&cs);
+    pq_schema_destroy(s);
+    buf_free(&out);
+}
+
+TEST(pq_writer_sink_failure_is_sticky)
+{
+    pq_schema *s = flat_schema(PQ_INT64, PQ_LOGICAL_NONE, PQ_REQUIRED);
+    pq_colset cs;
+    CHECK_OK(pq_colset_init(&cs, s));
+    for (int i = 0; i < 1000; i++) pq_col_put_i64(&cs.cols[0], i * 7919LL, 0, 0);
+    cs.num_rows = 1000;
+    o2p_buf out;
+    buf_init(&out, 100);
+    o2p_error err;
+    pq_writer *w;
+    CHECK_OK(pq_writer_open(&w, s, NULL, pq_sink_buf(&out), &err));
+    CHECK_INT(pq_writer_write(w, &cs, &err), O2P_ELIMIT);
+    CHECK(strstr(err.msg, "buffer limit of 100 bytes") != NULL);
+    CHECK_INT(pq_writer_write(w, &cs, &err), O2P_ESTATE);
+    CHECK_INT(pq_writer_close(w, &err), O2P_ESTATE);
+    CHECK_INT(pq_writer_bytes_written(w), 4);
+    pq_writer_destroy(w);
+    buf_free(&out);
+    pq_colset_free(&cs);
+    pq_schema_destroy(s);
+}
+
+TEST(pq_writer_empty_file_and_fd_sink)
+{
+    pq_schema *s = flat_schema(PQ_BOOLEAN, PQ_LOGICAL_NONE, PQ_REQUIRED);
+    char path[512];
+    snprintf(path, sizeof path, "%s/t.parquet", unit_tmpdir());
+    FILE *fp = fopen(path, "w+b");
+    CHECK(fp != NULL);
+    int fd = fileno(fp);
+    o2p_error err;
+    pq_writer *w;
+    CHECK_OK(pq_writer_open(&w, s, NULL, pq_sink_fd(&fd), &err));
+    CHECK_OK(pq_writer_close(w, &err));
+    CHECK_INT(pq_writer_rows_written(w), 0);
+    uint64_t size = pq_writer_bytes_written(w);
+    pq_writer_destroy(w);
+    o2p_buf file;
+    buf_init(&file, 0);
+    rewind(fp);
+    uint8_t chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, fp)) > 0) CHECK_OK(buf_append(&file, chunk, n));
+    fclose(fp);
+    CHECK_INT(file.len, size);
+    rd f = footer(&file);
+    CHECK_INT(field_int(f, 3), 0);
+    size_t groups;
+    rd v;
+    CHECK_INT(rd_field(f, 4, &v), 9);
+    int elem;
+    groups = rd_list_header(&v, &elem);
+    CHECK_INT(groups, 0);
+    buf_free(&file);
+    pq_schema_destroy(s);
+}
