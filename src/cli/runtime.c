@@ -1,0 +1,35 @@
+/* runtime: shared set-up of serve and convert (see runtime.h). */
+#include "cli/runtime.h"
+
+void runtime_parquet_options(const cfg_config *cfg, pq_writer_options *out)
+{
+    pq_writer_options_default(out);
+    out->codec = (pq_codec)cfg->parquet.compression;
+    out->compression_level = cfg->parquet.compression_level;
+    out->row_group_rows = (size_t)cfg->parquet.row_group_rows;
+}
+
+int runtime_open_store(const cfg_config *cfg, store **out, o2p_error *err)
+{
+    if (cfg->storage.backend == CFG_BACKEND_FS) return store_open_fs(out, cfg->storage.fs.path, err);
+    const cfg_s3 *s3 = &cfg->storage.s3;
+    store_s3_config sc;
+    store_s3_config_init(&sc);
+    sc.bucket = s3->bucket;
+    sc.region = s3->region;
+    sc.endpoint = s3->endpoint;
+    sc.prefix = s3->prefix;
+    sc.path_style = s3->path_style;
+    sc.access_key_id = s3->access_key_id;
+    sc.secret_access_key = s3->secret_access_key;
+    sc.session_token = s3->session_token;
+    sc.profile = s3->profile;
+    return store_open_s3(out, &sc, err);
+}
+
+int runtime_schemas(const cfg_config *cfg, tbl_schemas *out, o2p_error *err)
+{
+    return tbl_schemas_init(out,
+                            cfg->parquet.timestamp_unit == CFG_TS_NANOS ? TBL_TS_NANOS : TBL_TS_MICROS,
+                            err);
+}

@@ -1,0 +1,258 @@
+/*
+ * serve: the server command — wires configuration, storage, the batcher and
+ * the HTTP layer together, handles signals and prints the start-up banner.
+ *
+ * Each HTTP thread owns an otlp_decoder and a tbl_batch (indexed by the
+ * thread index the HTTP layer passes), so a request decodes without locks
+ * and the only shared step is batch_submit.  SIGTERM/SIGINT: stop accepting,
+ * let in-flight requests finish, flush every buffered row, exit 0.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "batch/batch.h"
+#include "cli/cli.h"
+#include "cli/runtime.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "otlp/otlp.h"
+#include "server/http_server.h"
+#include "storage/store.h"
+
+#define SERVE_SHUTDOWN_FLUSH_SECS 120
+
+typedef struct serve_slot {
+    otlp_decoder *dec;
+    tbl_batch rows;
+} serve_slot;
+
+typedef struct serve_ctx {
+    batch *b;
+    serve_slot *slots;
+    unsigned num_slots;
+} serve_ctx;
+
+static uint64_t now_unix_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int serve_ingest(void *ctx, unsigned thread_index, otlp_signal signal, otlp_format format,
+                        const uint8_t *body, size_t len, http_ingest_reply *reply, o2p_error *err)
+{
+    serve_ctx *sc = ctx;
+    serve_slot *slot = &sc->slots[thread_index];
+    otlp_stats stats;
+    memset(&stats, 0, sizeof stats);
+    tbl_batch_reset(&slot->rows);
+    int rc = otlp_decode(slot->dec, signal, format, body, len, now_unix_ns(), &slot->rows, &stats,
+                         err);
+    if (rc == 0) rc = batch_submit(sc->b, &slot->rows, err);
+    tbl_batch_reset(&slot->rows);
+    if (rc == O2P_EBUSY) reply->retry_after_secs = 2;
+    if (rc == O2P_ESTATE) {
+        reply->retry_after_secs = 5;
+        return o2p_errorf(err, O2P_EIO, "server is shutting down; retry");
+    }
+    if (rc < 0) return rc;
+    reply->rejected = stats.rejected;
+    if (stats.rejected) snprintf(reply->message, sizeof reply->message, "%s", stats.rejected_reason);
+    return O2P_OK;
+}
+
+static int serve_ready(void *ctx)
+{
+    serve_ctx *sc = ctx;
+    return batch_ready(sc->b);
+}
+
+static void prom_tables(o2p_buf *out, const char *name, const char *type, const char *help,
+                        const uint64_t *values)
+{
+    http_prom_family(out, name, type, help);
+    for (int t = 0; t < TBL_COUNT; t++) {
+        char labels[64];
+        snprintf(labels, sizeof labels, "table=\"%s\"", tbl_name((tbl_id)t));
+        http_prom_u64(out, name, labels, values[t]);
+    }
+}
+
+static void serve_metrics(void *ctx, o2p_buf *out)
+{
+    serve_ctx *sc = ctx;
+    batch_stats st;
+    batch_get_stats(sc->b, &st);
+    prom_tables(out, "otlp2parquet_rows_received_total", "counter",
+                "Rows accepted into the buffer, by table.", st.rows_in);
+    prom_tables(out, "otlp2parquet_rows_written_total", "counter",
+                "Rows stored in Parquet files, by table.", st.rows_out);
+    prom_tables(out, "otlp2parquet_bytes_written_total", "counter",
+                "Parquet bytes stored, by table.", st.bytes_out);
+    prom_tables(out, "otlp2parquet_files_written_total", "counter",
+                "Parquet files stored, by table.", st.files_out);
+    http_prom_family(out, "otlp2parquet_flush_duration_seconds", "summary",
+                     "Time spent encoding and storing flushed groups.");
+    http_prom_double(out, "otlp2parquet_flush_duration_seconds_sum", NULL,
+                     (double)st.flush_seconds_sum_us / 1e6);
+    http_prom_u64(out, "otlp2parquet_flush_duration_seconds_count", NULL, st.flushes);
+    http_prom_family(out, "otlp2parquet_buffered_rows", "gauge", "Rows waiting to be flushed.");
+    http_prom_u64(out, "otlp2parquet_buffered_rows", NULL, st.buffered_rows);
+    http_prom_family(out, "otlp2parquet_buffered_bytes", "gauge",
+                     "Bytes of row data waiting to be flushed (counted against batch.max_buffered_bytes).");
+    http_prom_u64(out, "otlp2parquet_buffered_bytes", NULL, st.buffered_bytes);
+    http_prom_family(out, "otlp2parquet_storage_errors_total", "counter",
+                     "Failed attempts to store a file (retried with backoff).");
+    http_prom_u64(out, "otlp2parquet_storage_errors_total", NULL, st.storage_errors);
+    http_prom_family(out, "otlp2parquet_storage_failing", "gauge",
+                     "1 while the last attempt to store a file failed.");
+    http_prom_u64(out, "otlp2parquet_storage_failing", NULL, (uint64_t)st.storage_failing);
+    http_prom_family(out, "otlp2parquet_rejected_busy_total", "counter",
+                     "Requests refused with 429 because the buffer was full.");
+    http_prom_u64(out, "otlp2parquet_rejected_busy_total", NULL, st.rejected_busy);
+    mem_stats ms;
+    mem_get_stats(&ms);
+    http_prom_family(out, "otlp2parquet_heap_bytes", "gauge", "Heap bytes in use (allocator count).");
+    http_prom_u64(out, "otlp2parquet_heap_bytes", NULL, ms.bytes_in_use);
+    http_prom_family(out, "otlp2parquet_heap_peak_bytes", "gauge", "Peak heap bytes in use.");
+    http_prom_u64(out, "otlp2parquet_heap_peak_bytes", NULL, ms.peak_bytes_in_use);
+}
+
+static void print_banner(const cfg_config *cfg, const store *st, uint16_t port)
+{
+    o2p_buf b;
+    buf_init(&b, 0);
+    if (cfg_banner(cfg, &b) == 0) {
+        buf_printf(&b, "listening on port %u; storage %s\n", (unsigned)port, store_describe(st));
+        buf_append_str(&b, "routes: POST /v1/logs, POST /v1/traces, POST /v1/metrics, "
+                           "GET /health, GET /ready, GET /metrics\n");
+        fwrite(b.data, 1, b.len, stdout);
+        fflush(stdout);
+    }
+    buf_free(&b);
+}
+
+static unsigned server_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+}
+
+int cli_serve(const cfg_config *cfg)
+{
+    o2p_error err;
+    o2p_error_clear(&err);
+    if (cfg->durability == CFG_DURABILITY_WAL) {
+        LOG_ERROR("config: durability = \"wal\" is not available in this version; use \"memory\"");
+        return 2;
+    }
+    /* Signals are taken synchronously by the main thread: block them before
+     * any thread starts so every thread inherits the mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int exit_code = 1;
+    tbl_schemas schemas;
+    store *st = NULL;
+    batch *b = NULL;
+    http_server *srv = NULL;
+    serve_ctx sc;
+    memset(&sc, 0, sizeof sc);
+    if (runtime_schemas(cfg, &schemas, &err) < 0) {
+        LOG_ERROR("%s", err.msg);
+        return 1;
+    }
+    if (runtime_open_store(cfg, &st, &err) < 0) {
+        LOG_ERROR("storage: %s", err.msg);
+        goto done;
+    }
+    int rc = store_check(st, &err);
+    if (rc == O2P_EAUTH || rc == O2P_EINVAL) {
+        LOG_ERROR("storage %s: %s", store_describe(st), err.msg);
+        goto done;
+    }
+    if (rc < 0)
+        LOG_WARN("storage %s is not reachable yet (%s); buffering and retrying",
+                 store_describe(st), err.msg);
+
+    batch_config bc;
+    batch_config_default(&bc);
+    bc.enabled = cfg->batch.enabled;
+    bc.max_rows = cfg->batch.max_rows;
+    bc.max_bytes = cfg->batch.max_bytes;
+    bc.max_age_secs = (uint32_t)cfg->batch.max_age_secs;
+    bc.max_buffered_bytes = cfg->batch.max_buffered_bytes;
+    runtime_parquet_options(cfg, &bc.parquet);
+    if (batch_create(&b, &bc, &schemas, st, &err) < 0) {
+        LOG_ERROR("%s", err.msg);
+        goto done;
+    }
+    sc.b = b;
+    sc.num_slots = server_threads();
+    sc.slots = mem_calloc(sc.num_slots, sizeof *sc.slots);
+    if (sc.slots == NULL) {
+        LOG_ERROR("out of memory");
+        goto done;
+    }
+    otlp_options oo;
+    otlp_options_default(&oo);
+    for (unsigned i = 0; i < sc.num_slots; i++) {
+        if (otlp_decoder_create(&sc.slots[i].dec, &oo, &err) < 0) {
+            LOG_ERROR("%s", err.msg);
+            goto done;
+        }
+        tbl_batch_init(&sc.slots[i].rows, &schemas);
+    }
+    http_handlers handlers = {
+        .ctx = &sc, .ingest = serve_ingest, .ready = serve_ready, .metrics = serve_metrics};
+    http_config hc = {.listen_addr = cfg->server.listen_addr,
+                      .max_payload_bytes = (size_t)cfg->request.max_payload_bytes,
+                      .threads = sc.num_slots,
+                      .auth_token = cfg->server.auth_token};
+    if (http_server_start(&srv, &hc, &handlers, &err) < 0) {
+        LOG_ERROR("%s", err.msg);
+        goto done;
+    }
+    print_banner(cfg, st, http_server_port(srv));
+    LOG_INFO("otlp2parquet ready on port %u", (unsigned)http_server_port(srv));
+
+    int sig = 0;
+    while (sigwait(&sigs, &sig) != 0) {
+    }
+    LOG_INFO("received %s: finishing requests and flushing", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    http_server_stop(srv);
+    srv = NULL;
+    if (batch_shutdown(b, SERVE_SHUTDOWN_FLUSH_SECS, &err) < 0) {
+        LOG_ERROR("shutdown flush incomplete: %s", err.msg);
+        goto done;
+    }
+    batch_stats bs;
+    batch_get_stats(b, &bs);
+    uint64_t rows = 0, files = 0;
+    for (int t = 0; t < TBL_COUNT; t++) {
+        rows += bs.rows_out[t];
+        files += bs.files_out[t];
+    }
+    LOG_INFO("stopped: %llu rows in %llu files written", (unsigned long long)rows,
+             (unsigned long long)files);
+    exit_code = 0;
+done:
+    http_server_stop(srv);
+    batch_destroy(b);
+    for (unsigned i = 0; sc.slots && i < sc.num_slots; i++) {
+        otlp_decoder_destroy(sc.slots[i].dec);
+        tbl_batch_free(&sc.slots[i].rows);
+    }
+    mem_free(sc.slots);
+    store_destroy(st);
+    tbl_schemas_free(&schemas);
+    return exit_code;
+}
