@@ -12,7 +12,7 @@ want_npm=1
 # Debian packages: build dependencies, then tools the tests use.
 build_pkgs=(gcc make pkg-config libzstd-dev libsnappy-dev liblz4-dev libdeflate-dev zlib1g-dev
             libcurl4-openssl-dev libssl-dev libmicrohttpd-dev)
-test_pkgs=(clang libclang-rt-14-dev curl nodejs npm)
+test_pkgs=(clang libclang-rt-14-dev curl zstd nodejs npm chromium valgrind linux-perf cppcheck clang-format)
 pkgs=("${build_pkgs[@]}")
 [ $want_npm = 1 ] && pkgs+=("${test_pkgs[@]}")
 
@@ -24,6 +24,11 @@ for p in "${pkgs[@]}"; do
     npm) command -v npm >/dev/null 2>&1 && continue ;;
     clang) command -v clang >/dev/null 2>&1 && continue ;;
     gcc) command -v gcc >/dev/null 2>&1 && continue ;;
+    chromium) command -v chromium >/dev/null 2>&1 && continue ;;
+    linux-perf) command -v perf >/dev/null 2>&1 && continue ;;
+    valgrind) command -v valgrind >/dev/null 2>&1 && continue ;;
+    cppcheck) command -v cppcheck >/dev/null 2>&1 && continue ;;
+    clang-format) command -v clang-format >/dev/null 2>&1 && continue ;;
   esac
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
