@@ -29,7 +29,7 @@ typedef struct bgroup {
     tbl_group g;
     group_state state;
     uint64_t first_row_ns;  /* monotonic time of the oldest buffered row */
-    uint64_t bytes;         /* buffered data bytes (levels + values) */
+    uint64_t bytes;         /* memory the group's column buffers hold (capacity) */
     uint32_t attempts;      /* failed store attempts so far */
     uint64_t next_try_ns;   /* monotonic; sealed groups wait until then after a failure */
 } bgroup;
@@ -73,7 +73,7 @@ void batch_config_default(batch_config *c)
     pq_writer_options_default(&c->parquet);
 }
 
-/* Bytes of buffered data in a colset: what the memory budget counts. */
+/* Bytes of row data in a colset: the size of an incoming request's rows. */
 static uint64_t colset_data_bytes(const pq_colset *set)
 {
     uint64_t bytes = 0;
@@ -196,7 +196,8 @@ int batch_submit(batch *b, const tbl_batch *rows, o2p_error *err)
             o2p_errorf(err, rc, "out of memory buffering %s rows", tbl_name(src->table));
             break;
         }
-        bg->bytes = colset_data_bytes(&bg->g.rows);
+        /* the budget counts allocated capacity, not just data, so it bounds RSS */
+        bg->bytes = pq_colset_mem(&bg->g.rows);
         b->stats.buffered_bytes += bg->bytes - before;
         b->stats.buffered_rows += src->rows.num_rows;
         b->stats.rows_in[src->table] += src->rows.num_rows;

@@ -31,7 +31,7 @@ typedef struct store store;
 typedef struct batch_config {
     int enabled;                 /* 0: write each submitted group directly */
     uint64_t max_rows;           /* per group, default 200,000 */
-    uint64_t max_bytes;          /* per group (buffered column bytes), default 128 MiB */
+    uint64_t max_bytes;          /* per group (memory its column buffers hold), default 128 MiB */
     uint32_t max_age_secs;       /* default 10 */
     uint64_t max_buffered_bytes; /* memory budget over all groups, default 512 MiB */
     int flush_threads;           /* default 1 */
