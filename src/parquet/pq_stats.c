@@ -1,6 +1,8 @@
 /* pq_stats: page and column-chunk statistics (see pq_stats.h). */
 #include "parquet/pq_stats.h"
 
+#include "core/codec_text.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -199,17 +201,27 @@ static size_t encode_num(pq_order order, pq_stat_num v, int is_max, uint8_t out[
     }
 }
 
-/* A bound >= max of at most PQ_STATS_MAX_BYTES bytes: drop the tail, then
- * increment the last byte that is not 0xFF (dropping the 0xFF bytes after
- * it).  Returns 0 when every byte of the prefix is 0xFF (no shorter bound). */
+/* A bound >= max of at most PQ_STATS_MAX_BYTES bytes that stays valid UTF-8
+ * when the value is: cut on a character boundary, then increment the last
+ * byte of the last character if that keeps it well-formed (an ASCII byte
+ * below 0x7F, or a continuation byte below 0xBF), else drop that character
+ * and try the one before.  Any such bound is greater than every value with
+ * the kept prefix.  Returns 0 when no shorter bound exists. */
 static size_t truncate_max(const uint8_t *v, size_t len, uint8_t out[PQ_STATS_MAX_BYTES])
 {
-    size_t n = PQ_STATS_MAX_BYTES < len ? PQ_STATS_MAX_BYTES : len;
-    while (n > 0 && v[n - 1] == 0xFF) n--;
-    if (n == 0) return 0;
-    memcpy(out, v, n);
-    out[n - 1]++;
-    return n;
+    size_t n = utf8_truncate(v, len, PQ_STATS_MAX_BYTES);
+    while (n > 0) {
+        uint8_t last = v[n - 1];
+        if (last < 0x7F || (last >= 0x80 && last < 0xBF)) {
+            memcpy(out, v, n);
+            out[n - 1]++;
+            return n;
+        }
+        /* drop the last character: back up over continuation bytes */
+        n--;
+        while (n > 0 && (v[n] & 0xC0) == 0x80) n--;
+    }
+    return 0;
 }
 
 void pq_stats_write(const pq_stats *s, pq_thrift *t, int16_t field_id)
@@ -245,7 +257,8 @@ void pq_stats_write(const pq_stats *s, pq_thrift *t, int16_t field_id)
             }
         }
         int lo_exact = s->min_len <= PQ_STATS_MAX_BYTES;
-        size_t lo_len = lo_exact ? s->min_len : PQ_STATS_MAX_BYTES;
+        /* a prefix is always <= the value; cut it on a character boundary */
+        size_t lo_len = lo_exact ? s->min_len : utf8_truncate(s->min_bytes, s->min_len, PQ_STATS_MAX_BYTES);
         pq_thrift_field_i64(t, 3, (int64_t)s->null_count);
         pq_thrift_field_binary(t, 5, hi, hi_len);
         pq_thrift_field_binary(t, 6, s->min_bytes, lo_len);
