@@ -1,0 +1,729 @@
+/*
+ * http_server: libmicrohttpd glue, routing, limits and OTLP responses (see
+ * http_server.h).
+ *
+ * Request life cycle, as libmicrohttpd drives the access handler:
+ *   1st call (headers complete)  route, method, auth, Content-Type,
+ *                                Content-Encoding and Content-Length are
+ *                                checked; any failure is answered at once,
+ *                                before the body is read.
+ *   calls with upload data       appended to the connection's capped body
+ *                                buffer; past the limit the rest is read
+ *                                and dropped (a response cannot be queued
+ *                                mid-upload) and 413 follows.
+ *   last call (body complete)    decompress, ingest callback, response.
+ * The completion callback records metrics and ends the "in flight" count
+ * that a graceful stop waits on.
+ */
+#include "server/http_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/mem.h"
+#include "server/http_decompress.h"
+#include "server/http_response.h"
+
+/* libmicrohttpd's per-connection pool (headers + read buffer).  Measured
+ * with bench/http_load on 100 KiB bodies, 128 KiB was no faster than 32 KiB,
+ * and every open connection may touch all of it. */
+#define HTTP_CONN_MEMORY ((size_t)32 * 1024)
+/* Idle keep-alive connections (and stalled uploads) are closed after this. */
+#define HTTP_CONN_TIMEOUT_SECS 60u
+/* A connection keeps its body buffer between requests up to this size;
+ * bigger ones are freed so idle connections do not pin megabytes. */
+#define HTTP_CONN_KEEP_BYTES ((size_t)1024 * 1024)
+/* After an over-limit chunked body, at most this many times the limit is
+ * read and dropped before the connection is simply closed. */
+#define HTTP_DISCARD_FACTOR 2u
+
+/* Error bodies: a Status with a message of at most 1 KiB, JSON-escaped. */
+#define HTTP_SCRATCH_RESERVE ((size_t)8 * 1024)
+
+#define HTTP_CT_PROMETHEUS "text/plain; version=0.0.4; charset=utf-8"
+
+enum { HTTP_BODY_OK = 0, HTTP_BODY_OVERFLOW, HTTP_BODY_NOMEM };
+
+typedef struct http_worker {
+    http_decompressor dec; /* decompressed bodies */
+    o2p_buf scratch;       /* response bodies */
+} http_worker;
+
+/* One per TCP connection; also the per-request state, since HTTP/1.1
+ * requests on one connection are handled one after another. */
+typedef struct http_conn {
+    o2p_buf body;
+    uint64_t wire_bytes; /* body bytes received, dropped ones included */
+    uint64_t start_ns;
+    http_route route;
+    otlp_format format;
+    int format_known;
+    http_encoding encoding;
+    int body_state;
+    unsigned status; /* 0 until a response is queued */
+} http_conn;
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    int listen_fd;
+    uint16_t port;
+    unsigned threads;
+    size_t max_payload;
+    unsigned shutdown_timeout_secs;
+    http_handlers handlers;
+    char *auth_token; /* NULL when authentication is off */
+    http_worker *workers;
+    atomic_uint next_worker;
+    atomic_int stopping;
+    /* Responses that never vary are built once and shared by all threads
+     * (libmicrohttpd reference-counts them). */
+    struct MHD_Response *ok_protobuf;
+    struct MHD_Response *ok_json;
+    struct MHD_Response *health;
+    struct MHD_Response *ready;
+    struct MHD_Response *not_ready;
+    pthread_mutex_t idle_lock;
+    pthread_cond_t idle_cond;
+    http_metrics metrics;
+};
+
+/* Which worker slot this thread uses.  libmicrohttpd's pool threads serve
+ * a single daemon for their whole life, so the slot is fixed on first use. */
+static _Thread_local const http_server *http_tls_server;
+static _Thread_local unsigned http_tls_index;
+
+static uint64_t http_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static http_worker *http_thread_worker(http_server *srv, unsigned *index)
+{
+    if (http_tls_server != srv) {
+        unsigned slot = atomic_fetch_add(&srv->next_worker, 1);
+        if (slot >= srv->threads) {
+            LOG_ERROR("http: more server threads than configured (%u)", srv->threads);
+            return NULL;
+        }
+        http_tls_server = srv;
+        http_tls_index = slot;
+    }
+    *index = http_tls_index;
+    return &srv->workers[http_tls_index];
+}
+
+/* ---- responses ---------------------------------------------------------- */
+
+static struct MHD_Response *http_make_response(const void *body, size_t len,
+                                               enum MHD_ResponseMemoryMode mode,
+                                               const char *content_type)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, mode);
+    if (r == NULL) return NULL;
+    if (content_type && MHD_add_response_header(r, "Content-Type", content_type) != MHD_YES) {
+        MHD_destroy_response(r);
+        return NULL;
+    }
+    return r;
+}
+
+typedef struct http_extra {
+    int retry_after;      /* > 0: Retry-After seconds */
+    const char *allow;    /* Allow header for 405 */
+    int www_authenticate; /* 401 challenge */
+} http_extra;
+
+/* Queues a response whose body is copied; the status is remembered for the
+ * metrics.  While stopping, "Connection: close" makes clients reconnect
+ * elsewhere instead of reusing a connection that is about to go away. */
+static enum MHD_Result http_queue_copy(http_server *srv, http_conn *c, struct MHD_Connection *mc,
+                                       unsigned status, const void *body, size_t len,
+                                       const char *content_type, const http_extra *extra)
+{
+    struct MHD_Response *r =
+        http_make_response(len ? body : "", len, MHD_RESPMEM_MUST_COPY, content_type);
+    if (r == NULL) return MHD_NO;
+    int ok = 1;
+    char num[16];
+    if (extra && extra->retry_after > 0 && (status == 429 || status == 503)) {
+        snprintf(num, sizeof num, "%d", extra->retry_after);
+        ok &= MHD_add_response_header(r, "Retry-After", num) == MHD_YES;
+    }
+    if (extra && extra->allow) ok &= MHD_add_response_header(r, "Allow", extra->allow) == MHD_YES;
+    if (extra && extra->www_authenticate)
+        ok &= MHD_add_response_header(r, "WWW-Authenticate", "Bearer") == MHD_YES;
+    if (atomic_load_explicit(&srv->stopping, memory_order_relaxed))
+        ok &= MHD_add_response_header(r, "Connection", "close") == MHD_YES;
+    enum MHD_Result ret = MHD_NO;
+    if (ok) {
+        c->status = status;
+        ret = MHD_queue_response(mc, status, r);
+    }
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result http_queue_shared(http_server *srv, http_conn *c, struct MHD_Connection *mc,
+                                         unsigned status, struct MHD_Response *shared,
+                                         const char *body, const char *content_type)
+{
+    if (atomic_load_explicit(&srv->stopping, memory_order_relaxed))
+        return http_queue_copy(srv, c, mc, status, body, strlen(body), content_type, NULL);
+    c->status = status;
+    return MHD_queue_response(mc, status, shared);
+}
+
+/* Answers with a google.rpc.Status, protobuf when the request was protobuf
+ * and JSON otherwise (including when its type was not understood). */
+static enum MHD_Result http_fail(http_server *srv, http_worker *w, http_conn *c,
+                                 struct MHD_Connection *mc, unsigned status, const char *message,
+                                 const http_extra *extra)
+{
+    int json = !(c->format_known && c->format == OTLP_FMT_PROTOBUF);
+    /* Debug only: client mistakes are the client's, and the ingest
+     * callback's owner logs its own failures once rather than per request. */
+    LOG_DEBUG("http: %s %u: %s", http_route_label(c->route), status, message);
+    buf_reset(&w->scratch);
+    if (http_response_status(&w->scratch, json, http_grpc_code(status), message) < 0) return MHD_NO;
+    return http_queue_copy(srv, c, mc, status, w->scratch.data, w->scratch.len,
+                           json ? HTTP_CT_JSON : HTTP_CT_PROTOBUF, extra);
+}
+
+/* ---- request phases ------------------------------------------------------ */
+
+static http_route http_route_of(const char *url)
+{
+    static const struct {
+        const char *path;
+        http_route route;
+    } table[] = {
+        {"/v1/logs", HTTP_ROUTE_LOGS},
+        {"/v1/traces", HTTP_ROUTE_TRACES},
+        {"/v1/metrics", HTTP_ROUTE_METRICS_INGEST},
+        {"/health", HTTP_ROUTE_HEALTH},
+        {"/ready", HTTP_ROUTE_READY},
+        {"/metrics", HTTP_ROUTE_METRICS},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(url, table[i].path) == 0) return table[i].route;
+    return HTTP_ROUTE_OTHER;
+}
+
+/* Compares the whole token in time independent of where it differs. */
+static int http_authorized(const http_server *srv, struct MHD_Connection *mc)
+{
+    const char *value = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Authorization");
+    if (value == NULL || strncasecmp(value, "Bearer ", 7) != 0) return 0;
+    value += 7;
+    while (*value == ' ') value++;
+    size_t got = strlen(value), want = strlen(srv->auth_token);
+    unsigned diff = got != want;
+    for (size_t i = 0; i < want; i++)
+        diff |= (unsigned char)srv->auth_token[i] ^ (unsigned char)(i < got ? value[i] : 0);
+    return diff == 0;
+}
+
+static enum MHD_Result http_serve_metrics(http_server *srv, http_worker *w, http_conn *c,
+                                          struct MHD_Connection *mc)
+{
+    buf_reset(&w->scratch);
+    if (http_metrics_render(&srv->metrics, &w->scratch) < 0)
+        return http_fail(srv, w, c, mc, 503, "out of memory rendering metrics", NULL);
+    if (srv->handlers.metrics) srv->handlers.metrics(srv->handlers.ctx, &w->scratch);
+    return http_queue_copy(srv, c, mc, 200, w->scratch.data, w->scratch.len, HTTP_CT_PROMETHEUS,
+                           NULL);
+}
+
+/* First call: everything that can be decided from the headers. */
+static enum MHD_Result http_begin(http_server *srv, http_worker *w, http_conn *c,
+                                  struct MHD_Connection *mc, const char *url, const char *method)
+{
+    c->start_ns = http_now_ns();
+    c->route = http_route_of(url);
+    c->status = 0;
+    c->wire_bytes = 0;
+    c->body_state = HTTP_BODY_OK;
+    c->format_known = 0;
+    c->encoding = HTTP_ENC_IDENTITY;
+    buf_reset(&c->body);
+
+    if (c->route == HTTP_ROUTE_OTHER) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "no route for path '%.100s'", url);
+        return http_fail(srv, w, c, mc, 404, msg, NULL);
+    }
+    int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    if (c->route >= HTTP_ROUTE_HEALTH) {
+        if (!is_get) {
+            http_extra extra = {.allow = "GET, HEAD"};
+            return http_fail(srv, w, c, mc, 405, "method not allowed; use GET", &extra);
+        }
+        switch (c->route) {
+        case HTTP_ROUTE_HEALTH:
+            return http_queue_shared(srv, c, mc, 200, srv->health, "{\"status\":\"healthy\"}",
+                                     HTTP_CT_JSON);
+        case HTTP_ROUTE_READY:
+            if (srv->handlers.ready == NULL || srv->handlers.ready(srv->handlers.ctx))
+                return http_queue_shared(srv, c, mc, 200, srv->ready, "{\"status\":\"ready\"}",
+                                         HTTP_CT_JSON);
+            return http_queue_shared(srv, c, mc, 503, srv->not_ready, "{\"status\":\"not ready\"}",
+                                     HTTP_CT_JSON);
+        default:
+            return http_serve_metrics(srv, w, c, mc);
+        }
+    }
+
+    if (strcmp(method, "POST") != 0) {
+        http_extra extra = {.allow = "POST"};
+        return http_fail(srv, w, c, mc, 405, "method not allowed; use POST", &extra);
+    }
+    /* The content type is read before authentication only so that a 401
+     * can be encoded the way the client will parse it. */
+    const char *ctype = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Content-Type");
+    c->format_known = http_content_type_parse(ctype, &c->format) == O2P_OK;
+    if (srv->auth_token && !http_authorized(srv, mc)) {
+        http_extra extra = {.www_authenticate = 1};
+        return http_fail(srv, w, c, mc, 401, "missing or invalid bearer token", &extra);
+    }
+    char msg[200];
+    if (!c->format_known) {
+        snprintf(msg, sizeof msg,
+                 "unsupported Content-Type '%.80s'; expected application/x-protobuf, "
+                 "application/json or application/x-ndjson",
+                 ctype ? ctype : "");
+        return http_fail(srv, w, c, mc, 415, msg, NULL);
+    }
+    const char *cenc = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Content-Encoding");
+    if (http_encoding_parse(cenc, &c->encoding) < 0) {
+        snprintf(msg, sizeof msg,
+                 "unsupported Content-Encoding '%.80s'; expected gzip, deflate, zstd or identity",
+                 cenc);
+        return http_fail(srv, w, c, mc, 415, msg, NULL);
+    }
+    const char *clen = MHD_lookup_connection_value(mc, MHD_HEADER_KIND, "Content-Length");
+    if (clen) {
+        unsigned long long declared = strtoull(clen, NULL, 10);
+        if (declared > srv->max_payload) {
+            snprintf(msg, sizeof msg, "request body of %llu bytes exceeds the %zu byte limit",
+                     declared, srv->max_payload);
+            return http_fail(srv, w, c, mc, 413, msg, NULL);
+        }
+        /* One allocation up front instead of doubling while the body
+         * arrives; after the first requests the buffer is simply reused. */
+        if (buf_reserve(&c->body, (size_t)declared) < 0) c->body_state = HTTP_BODY_NOMEM;
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result http_collect(http_server *srv, http_conn *c, const char *data, size_t len)
+{
+    c->wire_bytes += len;
+    if (c->body_state == HTTP_BODY_OK) {
+        int rc = buf_append(&c->body, data, len);
+        if (rc == O2P_ELIMIT) {
+            c->body_state = HTTP_BODY_OVERFLOW;
+            buf_free(&c->body);
+        } else if (rc < 0) {
+            c->body_state = HTTP_BODY_NOMEM;
+        }
+    }
+    if (c->body_state == HTTP_BODY_OVERFLOW &&
+        c->wire_bytes > (uint64_t)srv->max_payload * HTTP_DISCARD_FACTOR)
+        return MHD_NO;
+    return MHD_YES;
+}
+
+static unsigned http_status_of(int rc)
+{
+    switch (rc) {
+    case O2P_OK:
+        return 200;
+    case O2P_EINVAL:
+        return 400;
+    case O2P_EAUTH:
+        return 401;
+    case O2P_ELIMIT:
+        return 413;
+    case O2P_EUNSUPPORTED:
+        return 415;
+    case O2P_EBUSY:
+        return 429;
+    default:
+        return 503;
+    }
+}
+
+/* Last call: the body is complete. */
+static enum MHD_Result http_finish(http_server *srv, http_worker *w, unsigned thread_index,
+                                   http_conn *c, struct MHD_Connection *mc)
+{
+    char msg[160];
+    if (c->body_state == HTTP_BODY_OVERFLOW) {
+        snprintf(msg, sizeof msg, "request body exceeds %zu bytes", srv->max_payload);
+        return http_fail(srv, w, c, mc, 413, msg, NULL);
+    }
+    if (c->body_state == HTTP_BODY_NOMEM) {
+        http_extra extra = {.retry_after = 1};
+        return http_fail(srv, w, c, mc, 503, "out of memory receiving request body", &extra);
+    }
+
+    o2p_error err;
+    o2p_error_clear(&err);
+    const uint8_t *body = c->body.data ? c->body.data : (const uint8_t *)"";
+    size_t len = c->body.len;
+    if (c->encoding != HTTP_ENC_IDENTITY) {
+        int rc = http_decompress(&w->dec, c->encoding, body, len, &err);
+        if (rc < 0) {
+            http_extra extra = {.retry_after = 1};
+            return http_fail(srv, w, c, mc, http_status_of(rc), err.msg, &extra);
+        }
+        body = w->dec.out.data;
+        len = w->dec.out.len;
+    }
+    http_metrics_add_bytes(&srv->metrics, c->route, c->wire_bytes, len);
+
+    http_ingest_reply reply;
+    memset(&reply, 0, sizeof reply);
+    otlp_signal signal = (otlp_signal)c->route; /* ingest routes share the enum order */
+    int rc = srv->handlers.ingest(srv->handlers.ctx, thread_index, signal, c->format, body, len,
+                                  &reply, &err);
+    unsigned status = http_status_of(rc);
+    int json = c->format != OTLP_FMT_PROTOBUF;
+    if (status == 200) {
+        reply.message[sizeof reply.message - 1] = '\0';
+        if (reply.rejected == 0 && reply.message[0] == '\0')
+            return json
+                       ? http_queue_shared(srv, c, mc, 200, srv->ok_json, "{}", HTTP_CT_JSON)
+                       : http_queue_shared(srv, c, mc, 200, srv->ok_protobuf, "", HTTP_CT_PROTOBUF);
+        buf_reset(&w->scratch);
+        if (http_response_export(&w->scratch, signal, json, reply.rejected, reply.message) < 0)
+            return MHD_NO;
+        return http_queue_copy(srv, c, mc, 200, w->scratch.data, w->scratch.len,
+                               json ? HTTP_CT_JSON : HTTP_CT_PROTOBUF, NULL);
+    }
+    if (err.msg[0] == '\0')
+        snprintf(err.msg, sizeof err.msg, "request rejected: %s", o2p_strerror(rc));
+    http_extra extra = {.retry_after = reply.retry_after_secs > 0 ? reply.retry_after_secs : 1};
+    return http_fail(srv, w, c, mc, status, err.msg, &extra);
+}
+
+static enum MHD_Result http_access(void *cls, struct MHD_Connection *mc, const char *url,
+                                   const char *method, const char *version, const char *upload_data,
+                                   size_t *upload_data_size, void **req_cls)
+{
+    (void)version;
+    http_server *srv = cls;
+    http_conn *c = *req_cls;
+    if (c == NULL) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(mc, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        c = info ? info->socket_context : NULL;
+        if (c == NULL) return MHD_NO; /* its allocation failed: drop the connection */
+        *req_cls = c;
+        atomic_fetch_add_explicit(&srv->metrics.in_flight, 1, memory_order_relaxed);
+        unsigned index;
+        http_worker *w = http_thread_worker(srv, &index);
+        if (w == NULL) return MHD_NO;
+        return http_begin(srv, w, c, mc, url, method);
+    }
+    if (*upload_data_size > 0) {
+        size_t len = *upload_data_size;
+        *upload_data_size = 0;
+        return http_collect(srv, c, upload_data, len);
+    }
+    unsigned index;
+    http_worker *w = http_thread_worker(srv, &index);
+    if (w == NULL) return MHD_NO;
+    return http_finish(srv, w, index, c, mc);
+}
+
+static void http_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
+                           enum MHD_RequestTerminationCode toe)
+{
+    (void)mc;
+    (void)toe;
+    http_server *srv = cls;
+    http_conn *c = *req_cls;
+    if (c == NULL) return;
+    *req_cls = NULL;
+    if (c->status != 0)
+        http_metrics_observe(&srv->metrics, c->route, c->status, http_now_ns() - c->start_ns);
+    if (c->body.cap > HTTP_CONN_KEEP_BYTES) buf_free(&c->body);
+    if (atomic_fetch_sub_explicit(&srv->metrics.in_flight, 1, memory_order_acq_rel) == 1 &&
+        atomic_load(&srv->stopping)) {
+        pthread_mutex_lock(&srv->idle_lock);
+        pthread_cond_broadcast(&srv->idle_cond);
+        pthread_mutex_unlock(&srv->idle_lock);
+    }
+}
+
+static void http_connection_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
+                                   enum MHD_ConnectionNotificationCode code)
+{
+    (void)mc;
+    http_server *srv = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        http_conn *c = mem_calloc(1, sizeof *c);
+        if (c) buf_init(&c->body, srv->max_payload);
+        *socket_context = c;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        http_conn *c = *socket_context;
+        if (c) {
+            buf_free(&c->body);
+            mem_free(c);
+        }
+        *socket_context = NULL;
+    }
+}
+
+/* libmicrohttpd reports client protocol errors here; they are the
+ * client's problem, so they stay at debug level. */
+static void http_mhd_log(void *cls, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+static void http_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    if (!log_enabled(LOG_LEVEL_DEBUG)) return;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
+    LOG_DEBUG("http: libmicrohttpd: %s", line);
+}
+
+/* ---- start / stop -------------------------------------------------------- */
+
+/* Splits "host:port" / "[v6]:port" / ":port", then binds and listens. */
+static int http_listen(http_server *srv, const char *addr, o2p_error *err)
+{
+    char host[256];
+    const char *port_text;
+    if (addr == NULL || *addr == '\0')
+        return o2p_errorf(err, O2P_EINVAL, "listen_addr is empty; expected host:port");
+    if (addr[0] == '[') {
+        const char *close_br = strchr(addr, ']');
+        if (close_br == NULL || close_br[1] != ':' || (size_t)(close_br - addr - 1) >= sizeof host)
+            return o2p_errorf(err, O2P_EINVAL, "listen_addr '%s': expected [ipv6]:port", addr);
+        memcpy(host, addr + 1, (size_t)(close_br - addr - 1));
+        host[close_br - addr - 1] = '\0';
+        port_text = close_br + 2;
+    } else {
+        const char *colon = strrchr(addr, ':');
+        if (colon == NULL || (size_t)(colon - addr) >= sizeof host)
+            return o2p_errorf(err, O2P_EINVAL, "listen_addr '%s': expected host:port", addr);
+        memcpy(host, addr, (size_t)(colon - addr));
+        host[colon - addr] = '\0';
+        port_text = colon + 1;
+    }
+    char *end;
+    errno = 0;
+    unsigned long port = strtoul(port_text, &end, 10);
+    if (*port_text == '\0' || *end != '\0' || errno != 0 || port > 65535)
+        return o2p_errorf(err, O2P_EINVAL, "listen_addr '%s': port must be 0..65535", addr);
+
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    char port_buf[8];
+    snprintf(port_buf, sizeof port_buf, "%lu", port);
+    int gai = getaddrinfo(host[0] ? host : "0.0.0.0", port_buf, &hints, &res);
+    if (gai != 0)
+        return o2p_errorf(err, O2P_EINVAL, "listen_addr '%s': %s", addr, gai_strerror(gai));
+    int last_errno = 0;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        int fd =
+            socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+        if (fd < 0) {
+            last_errno = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0) {
+            struct sockaddr_storage bound;
+            socklen_t bound_len = sizeof bound;
+            getsockname(fd, (struct sockaddr *)&bound, &bound_len);
+            srv->port =
+                ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                  : ((struct sockaddr_in *)&bound)->sin_port);
+            srv->listen_fd = fd;
+            freeaddrinfo(res);
+            return O2P_OK;
+        }
+        last_errno = errno;
+        close(fd);
+    }
+    freeaddrinfo(res);
+    return o2p_errorf(err, O2P_EIO, "listen_addr '%s': %s", addr, strerror(last_errno));
+}
+
+static int http_build_shared(http_server *srv)
+{
+    static const char ok_json[] = "{}";
+    static const char healthy[] = "{\"status\":\"healthy\"}";
+    static const char ready[] = "{\"status\":\"ready\"}";
+    static const char not_ready[] = "{\"status\":\"not ready\"}";
+    srv->ok_protobuf = http_make_response("", 0, MHD_RESPMEM_PERSISTENT, HTTP_CT_PROTOBUF);
+    srv->ok_json = http_make_response(ok_json, 2, MHD_RESPMEM_PERSISTENT, HTTP_CT_JSON);
+    srv->health =
+        http_make_response(healthy, sizeof healthy - 1, MHD_RESPMEM_PERSISTENT, HTTP_CT_JSON);
+    srv->ready = http_make_response(ready, sizeof ready - 1, MHD_RESPMEM_PERSISTENT, HTTP_CT_JSON);
+    srv->not_ready =
+        http_make_response(not_ready, sizeof not_ready - 1, MHD_RESPMEM_PERSISTENT, HTTP_CT_JSON);
+    return srv->ok_protobuf && srv->ok_json && srv->health && srv->ready && srv->not_ready
+               ? O2P_OK
+               : O2P_ENOMEM;
+}
+
+static void http_free(http_server *srv)
+{
+    struct MHD_Response *shared[] = {srv->ok_protobuf, srv->ok_json, srv->health, srv->ready,
+                                     srv->not_ready};
+    for (size_t i = 0; i < sizeof shared / sizeof shared[0]; i++)
+        if (shared[i]) MHD_destroy_response(shared[i]);
+    if (srv->workers) {
+        for (unsigned i = 0; i < srv->threads; i++) {
+            http_decompressor_free(&srv->workers[i].dec);
+            buf_free(&srv->workers[i].scratch);
+        }
+        mem_free(srv->workers);
+    }
+    if (srv->listen_fd >= 0) close(srv->listen_fd);
+    pthread_cond_destroy(&srv->idle_cond);
+    pthread_mutex_destroy(&srv->idle_lock);
+    mem_free(srv->auth_token);
+    mem_free(srv);
+}
+
+int http_server_start(http_server **out, const http_config *config, const http_handlers *handlers,
+                      o2p_error *err)
+{
+    *out = NULL;
+    if (handlers == NULL || handlers->ingest == NULL)
+        return o2p_errorf(err, O2P_EINVAL, "http server: an ingest handler is required");
+    http_server *srv = mem_calloc(1, sizeof *srv);
+    if (srv == NULL) return o2p_errorf(err, O2P_ENOMEM, "http server: out of memory");
+    srv->listen_fd = -1;
+    srv->handlers = *handlers;
+    srv->max_payload =
+        config->max_payload_bytes ? config->max_payload_bytes : HTTP_DEFAULT_MAX_PAYLOAD;
+    srv->shutdown_timeout_secs = config->shutdown_timeout_secs ? config->shutdown_timeout_secs : 30;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    srv->threads = config->threads ? config->threads : (cpus > 0 ? (unsigned)cpus : 1);
+    http_metrics_init(&srv->metrics);
+    pthread_mutex_init(&srv->idle_lock, NULL);
+    pthread_condattr_t cattr;
+    pthread_condattr_init(&cattr);
+    pthread_condattr_setclock(&cattr, CLOCK_MONOTONIC);
+    pthread_cond_init(&srv->idle_cond, &cattr);
+    pthread_condattr_destroy(&cattr);
+
+    int rc = O2P_OK;
+    if (config->auth_token && config->auth_token[0] &&
+        (srv->auth_token = mem_strdup(config->auth_token)) == NULL)
+        rc = O2P_ENOMEM;
+    if (rc == O2P_OK && (srv->workers = mem_calloc(srv->threads, sizeof *srv->workers)) == NULL)
+        rc = O2P_ENOMEM;
+    if (rc == O2P_OK) {
+        for (unsigned i = 0; i < srv->threads; i++) {
+            http_decompressor_init(&srv->workers[i].dec, srv->max_payload);
+            buf_init(&srv->workers[i].scratch, 0);
+            /* Reserved up front so that an error Status (at most a few KiB)
+             * can still be built when memory has run out. */
+            if (buf_reserve(&srv->workers[i].scratch, HTTP_SCRATCH_RESERVE) < 0) rc = O2P_ENOMEM;
+        }
+        if (rc == O2P_OK) rc = http_build_shared(srv);
+    }
+    if (rc < 0) {
+        http_free(srv);
+        return o2p_errorf(err, rc, "http server: out of memory");
+    }
+    rc = http_listen(srv, config->listen_addr, err);
+    if (rc < 0) {
+        http_free(srv);
+        return rc;
+    }
+
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+    flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_AUTO;
+    /* The pool option is appended only for more than one thread; a
+     * trailing MHD_OPTION_END ends the list either way. */
+    srv->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, http_access, srv, MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
+        MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+        http_connection_notify, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONN_MEMORY,
+        MHD_OPTION_CONNECTION_TIMEOUT, HTTP_CONN_TIMEOUT_SECS, MHD_OPTION_EXTERNAL_LOGGER,
+        http_mhd_log, srv, srv->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+        srv->threads, MHD_OPTION_END);
+    if (srv->daemon == NULL) {
+        http_free(srv);
+        return o2p_errorf(err, O2P_EIO, "listen_addr '%s': could not start the HTTP server",
+                          config->listen_addr);
+    }
+    *out = srv;
+    return O2P_OK;
+}
+
+uint16_t http_server_port(const http_server *srv)
+{
+    return srv->port;
+}
+
+unsigned http_server_threads(const http_server *srv)
+{
+    return srv->threads;
+}
+
+const http_metrics *http_server_metrics(const http_server *srv)
+{
+    return &srv->metrics;
+}
+
+void http_server_stop(http_server *srv)
+{
+    if (srv == NULL) return;
+    atomic_store(&srv->stopping, 1);
+    /* Quiescing hands the listening socket back; closing it makes new
+     * connections fail fast while accepted ones carry on. */
+    MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
+    if (fd != MHD_INVALID_SOCKET) {
+        close(fd);
+        srv->listen_fd = -1;
+    }
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += srv->shutdown_timeout_secs;
+    pthread_mutex_lock(&srv->idle_lock);
+    while (atomic_load(&srv->metrics.in_flight) > 0) {
+        if (pthread_cond_timedwait(&srv->idle_cond, &srv->idle_lock, &deadline) == ETIMEDOUT) {
+            LOG_WARN("http: %lld requests still in flight after %u s; closing them",
+                     (long long)atomic_load(&srv->metrics.in_flight), srv->shutdown_timeout_secs);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&srv->idle_lock);
+    MHD_stop_daemon(srv->daemon);
+    /* libmicrohttpd closed the listening socket itself if quiescing failed. */
+    srv->listen_fd = -1;
+    http_free(srv);
+}

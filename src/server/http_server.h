@@ -1,0 +1,93 @@
+/*
+ * http_server: the OTLP/HTTP front door (spec §1), on libmicrohttpd.
+ *
+ * It owns sockets, routing, limits, authentication, Content-Type and
+ * Content-Encoding handling, and the response encodings; it knows nothing
+ * about decoding or batching.  Each complete, decompressed export request
+ * is handed to the caller's ingest callback on one of `threads` server
+ * threads, and the callback's status becomes the HTTP answer:
+ *
+ *   O2P_OK            200 Export*ServiceResponse (partial_success when
+ *                         reply->rejected > 0 or reply->message is set)
+ *   O2P_EINVAL        400      O2P_ELIMIT        413
+ *   O2P_EUNSUPPORTED  415      O2P_EBUSY         429 + Retry-After
+ *   O2P_EAUTH         401      anything else     503 + Retry-After
+ *
+ * Errors carry a google.rpc.Status whose message is err->msg; bodies are
+ * protobuf for protobuf requests and JSON otherwise.  Nothing a client can
+ * send yields 500.
+ *
+ * Threads: libmicrohttpd's thread pool with epoll; a thread multiplexes many
+ * keep-alive connections and runs the callback synchronously, so the
+ * callback should decode and append, never wait on storage.
+ * Memory: a request body is collected into its connection's reusable
+ * buffer; decompression goes into a per-thread buffer; both are capped at
+ * max_payload_bytes (+1 byte to detect overflow).
+ */
+#ifndef O2P_SERVER_HTTP_SERVER_H
+#define O2P_SERVER_HTTP_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/error.h"
+#include "otlp/otlp.h"
+#include "server/http_metrics.h"
+
+typedef struct http_ingest_reply {
+    uint64_t rejected;    /* items skipped; > 0 fills partial_success */
+    char message[256];    /* partial_success.error_message (may be empty) */
+    int retry_after_secs; /* Retry-After for 429/503; <= 0 means 1 second */
+} http_ingest_reply;
+
+typedef struct http_handlers {
+    void *ctx;
+    /* Called with the complete, decompressed body of POST /v1/{logs,traces,
+     * metrics}.  `body` stays valid only during the call.  `thread_index`
+     * is in [0, http_server_threads()) and no two concurrent calls share
+     * one, so per-thread decoders need no locking.  reply is zeroed before
+     * the call; err->msg (when the call fails) becomes the Status message. */
+    int (*ingest)(void *ctx, unsigned thread_index, otlp_signal signal, otlp_format format,
+                  const uint8_t *body, size_t len, http_ingest_reply *reply, o2p_error *err);
+    /* GET /ready: non-zero when ready.  NULL means always ready. */
+    int (*ready)(void *ctx);
+    /* GET /metrics: appends the caller's Prometheus families after the
+     * server's own.  May be NULL. */
+    void (*metrics)(void *ctx, o2p_buf *out);
+} http_handlers;
+
+typedef struct http_config {
+    const char *listen_addr;        /* "host:port", "[v6addr]:port", ":port" (all
+                                       interfaces); port 0 picks a free port */
+    size_t max_payload_bytes;       /* body limit, before and after decompression;
+                                       0 means the default 8 MiB */
+    unsigned threads;               /* server threads; 0 means one per online CPU */
+    const char *auth_token;         /* NULL or "": no authentication */
+    unsigned shutdown_timeout_secs; /* how long stop waits for in-flight
+                                       requests; 0 means 30 */
+} http_config;
+
+#define HTTP_DEFAULT_MAX_PAYLOAD ((size_t)8 * 1024 * 1024)
+
+typedef struct http_server http_server;
+
+/* Binds, listens and starts the threads.  The config strings are copied;
+ * handlers->ctx must outlive the server.  On failure *out is NULL and err
+ * says what failed ("listen_addr '...': Address already in use"). */
+int http_server_start(http_server **out, const http_config *config, const http_handlers *handlers,
+                      o2p_error *err);
+
+/* The bound port (useful with port 0). */
+uint16_t http_server_port(const http_server *srv);
+/* The number of server threads (the range of ingest's thread_index). */
+unsigned http_server_threads(const http_server *srv);
+/* The request counters, for the caller's own rendering or checks. */
+const http_metrics *http_server_metrics(const http_server *srv);
+
+/* Graceful stop: closes the listening socket, lets requests already
+ * received finish (up to shutdown_timeout_secs), then stops the threads and
+ * frees everything.  NULL is a no-op. */
+void http_server_stop(http_server *srv);
+
+#endif
