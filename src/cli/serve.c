@@ -122,12 +122,12 @@ static void serve_metrics(void *ctx, o2p_buf *out)
     http_prom_u64(out, "otlp2parquet_heap_peak_bytes", NULL, ms.peak_bytes_in_use);
 }
 
-static void print_banner(const cfg_config *cfg, const store *st, uint16_t port)
+static void print_banner(const cfg_config *cfg, uint16_t port)
 {
     o2p_buf b;
     buf_init(&b, 0);
     if (cfg_banner(cfg, &b) == 0) {
-        buf_printf(&b, "listening on port %u; storage %s\n", (unsigned)port, store_describe(st));
+        if (cfg->server.listen_port == 0) buf_printf(&b, "bound to port %u\n", (unsigned)port);
         buf_append_str(&b, "routes: POST /v1/logs, POST /v1/traces, POST /v1/metrics, "
                            "GET /health, GET /ready, GET /metrics\n");
         fwrite(b.data, 1, b.len, stdout);
@@ -221,7 +221,7 @@ int cli_serve(const cfg_config *cfg)
         LOG_ERROR("%s", err.msg);
         goto done;
     }
-    print_banner(cfg, st, http_server_port(srv));
+    print_banner(cfg, http_server_port(srv));
     LOG_INFO("otlp2parquet ready on port %u", (unsigned)http_server_port(srv));
 
     int sig = 0;
