@@ -239,7 +239,9 @@ int json_append_string(o2p_buf *b, const char *s, size_t len)
         if (rc < 0) return rc;
         run_start = i + 1;
     }
-    rc = buf_append(b, in + run_start, len - run_start);
-    if (rc < 0) return rc;
+    if (len > run_start) {
+        rc = buf_append(b, in + run_start, len - run_start);
+        if (rc < 0) return rc;
+    }
     return buf_push_byte(b, '"');
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "otlp/otlp.h"
 #include "table/tbl_attrs.h"
 #include "table/tbl_batch.h"
 
@@ -154,5 +155,10 @@ typedef struct otlp_point {
 
 int otlp_emit_point(tbl_batch *b, const otlp_resource *r, const otlp_scope *s,
                     const otlp_metric *m, const otlp_point *p);
+
+/* Counts one skipped item (e.g. a number point without a value) in
+ * stats->rejected; the first reason is kept for partial_success. */
+void otlp_stats_reject(otlp_stats *stats, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 #endif

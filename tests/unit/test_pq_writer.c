@@ -358,7 +358,10 @@ TEST(pq_writer_sticky_append_failure)
     pq_colset cs;
     CHECK_OK(pq_colset_init(&cs, s));
     mem_fail_after(0);
-    pq_col_put_bytes(&cs.cols[0], "hello", 5, 0, 0);
+    /* longer than the buffer a new column starts with, so it must grow */
+    static const char big[] = "hello, this value is longer than the 64 bytes a new column buffer "
+                              "starts with, so appending it must grow the buffer";
+    pq_col_put_bytes(&cs.cols[0], big, sizeof big - 1, 0, 0);
     mem_fail_after(-1);
     pq_col_put_bytes(&cs.cols[0], "world", 5, 0, 0); /* ignored after the failure */
     cs.num_rows = 2;
