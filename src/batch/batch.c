@@ -49,6 +49,9 @@ struct batch {
     int stopping;            /* flusher threads exit */
     int urgent;              /* flush_all in progress: ignore backoff */
     int saturated;           /* a submit was refused since the last successful flush */
+    uint64_t empty_mem[TBL_COUNT]; /* memory of a new, empty group per table */
+    uint64_t next_probe_ns;  /* when an idle flusher next checks failing storage */
+    uint32_t probes;         /* failed probes since storage started failing */
     pthread_t *threads;
     int num_threads;
     store_retry_policy retry;
@@ -154,20 +157,76 @@ static int over_threshold(const batch *b, const bgroup *bg)
            bg->bytes >= b->cfg.max_bytes;
 }
 
+/* Memory a new group's buffers start with (pq_col_init's reservations),
+ * measured once from a real empty colset. */
+static uint64_t empty_group_mem(batch *b, tbl_id table)
+{
+    if (b->empty_mem[table] == 0) {
+        pq_colset probe;
+        if (pq_colset_init(&probe, b->schemas->schema[table]) == 0) {
+            b->empty_mem[table] = pq_colset_mem(&probe);
+            pq_colset_free(&probe);
+        }
+    }
+    return b->empty_mem[table];
+}
+
+/* What the buffer will hold after appending `rows`: the capacity each
+ * touched group's buffers grow to, exactly as the appends will grow them. */
+static uint64_t projected_buffered(batch *b, const tbl_batch *rows)
+{
+    uint64_t total = b->stats.buffered_bytes;
+    for (size_t i = 0; i < rows->cap; i++) {
+        const tbl_group *src = &rows->groups[i];
+        if (!src->in_use || src->rows.num_rows == 0) continue;
+        const bgroup *bg = find_buffering(b, src);
+        if (bg != NULL) {
+            total += pq_colset_mem_after_append(&bg->g.rows, &src->rows) - bg->bytes;
+        } else {
+            /* a new group: empty buffers of the initial size, then the append */
+            total += empty_group_mem(b, src->table) + 2 * colset_data_bytes(&src->rows);
+        }
+    }
+    return total;
+}
+
+/* Under memory pressure: seal the largest buffering group so a flusher
+ * frees its memory now instead of at max_age. */
+static void seal_largest(batch *b)
+{
+    bgroup *largest = NULL;
+    for (size_t i = 0; i < b->num_groups; i++) {
+        bgroup *bg = &b->groups[i];
+        if (bg->state == GROUP_BUFFERING && (largest == NULL || bg->bytes > largest->bytes))
+            largest = bg;
+    }
+    if (largest != NULL) seal(b, largest);
+}
+
 int batch_submit(batch *b, const tbl_batch *rows, o2p_error *err)
 {
-    uint64_t incoming = 0;
-    for (size_t i = 0; i < rows->cap; i++)
-        if (rows->groups[i].in_use) incoming += colset_data_bytes(&rows->groups[i].rows);
-
     pthread_mutex_lock(&b->mu);
     if (b->closing) {
         pthread_mutex_unlock(&b->mu);
         return o2p_errorf(err, O2P_ESTATE, "server is shutting down");
     }
-    if (b->stats.buffered_bytes + incoming > b->cfg.max_buffered_bytes) {
+    uint64_t alone = 0;
+    for (size_t i = 0; i < rows->cap; i++)
+        if (rows->groups[i].in_use && rows->groups[i].rows.num_rows > 0)
+            alone += empty_group_mem(b, rows->groups[i].table) +
+                     2 * colset_data_bytes(&rows->groups[i].rows);
+    if (alone > b->cfg.max_buffered_bytes) {
+        pthread_mutex_unlock(&b->mu);
+        return o2p_errorf(err, O2P_ELIMIT,
+                          "request needs about %llu bytes of buffer, more than "
+                          "batch.max_buffered_bytes (%llu); send smaller batches",
+                          (unsigned long long)alone,
+                          (unsigned long long)b->cfg.max_buffered_bytes);
+    }
+    if (projected_buffered(b, rows) > b->cfg.max_buffered_bytes) {
         b->stats.rejected_busy++;
         b->saturated = 1;
+        seal_largest(b);
         uint64_t buffered = b->stats.buffered_bytes;
         pthread_mutex_unlock(&b->mu);
         return o2p_errorf(err, O2P_EBUSY,
@@ -191,14 +250,14 @@ int batch_submit(batch *b, const tbl_batch *rows, o2p_error *err)
             bg->g.max_ts_us = src->max_ts_us;
         uint64_t before = bg->bytes;
         rc = pq_colset_append(&bg->g.rows, &src->rows);
+        /* the budget counts allocated capacity, not just data, so it bounds RSS */
+        bg->bytes = pq_colset_mem(&bg->g.rows);
+        b->stats.buffered_bytes += bg->bytes - before;
         if (rc < 0) {
             /* the group may hold a partial row now: it cannot be written */
             o2p_errorf(err, rc, "out of memory buffering %s rows", tbl_name(src->table));
             break;
         }
-        /* the budget counts allocated capacity, not just data, so it bounds RSS */
-        bg->bytes = pq_colset_mem(&bg->g.rows);
-        b->stats.buffered_bytes += bg->bytes - before;
         b->stats.buffered_rows += src->rows.num_rows;
         b->stats.rows_in[src->table] += src->rows.num_rows;
         if (over_threshold(b, bg)) seal(b, bg);
@@ -277,6 +336,36 @@ static void flush_one(batch *b, bgroup *bg, o2p_buf *file)
     pthread_mutex_unlock(&b->mu);
 }
 
+static int any_sealed(const batch *b)
+{
+    for (size_t i = 0; i < b->num_groups; i++)
+        if (b->groups[i].state == GROUP_SEALED || b->groups[i].state == GROUP_FLUSHING) return 1;
+    return 0;
+}
+
+/* Storage is failing but there is nothing to retry (e.g. the start-up check
+ * failed before any data arrived): check it directly with backoff, so
+ * /ready recovers without waiting for the next flush.  Called and returns
+ * with the lock held. */
+static void probe_storage(batch *b)
+{
+    b->next_probe_ns = UINT64_MAX; /* one prober at a time */
+    pthread_mutex_unlock(&b->mu);
+    o2p_error err;
+    int rc = store_check(b->st, &err);
+    pthread_mutex_lock(&b->mu);
+    if (rc == 0) {
+        b->stats.storage_failing = 0;
+        b->probes = 0;
+        b->next_probe_ns = 0;
+        LOG_INFO("storage is reachable again");
+    } else {
+        b->probes++;
+        uint32_t delay = store_retry_delay_ms(&b->retry, b->probes);
+        b->next_probe_ns = now_mono_ns() + (uint64_t)delay * 1000000ULL;
+    }
+}
+
 static void *flusher_main(void *arg)
 {
     batch *b = arg;
@@ -286,6 +375,11 @@ static void *flusher_main(void *arg)
     while (!b->stopping) {
         uint64_t wait_ns;
         bgroup *bg = next_work(b, now_mono_ns(), &wait_ns);
+        if (bg == NULL && b->stats.storage_failing && !any_sealed(b) &&
+            now_mono_ns() >= b->next_probe_ns) {
+            probe_storage(b);
+            continue;
+        }
         if (bg == NULL) {
             struct timespec until;
             clock_gettime(CLOCK_MONOTONIC, &until);
@@ -336,6 +430,15 @@ int batch_create(batch **out, const batch_config *cfg, const tbl_schemas *schema
     }
     *out = b;
     return O2P_OK;
+}
+
+void batch_note_storage_failure(batch *b)
+{
+    pthread_mutex_lock(&b->mu);
+    b->stats.storage_failing = 1;
+    b->stats.storage_errors++;
+    pthread_cond_signal(&b->work);
+    pthread_mutex_unlock(&b->mu);
 }
 
 int batch_ready(batch *b)

@@ -9,9 +9,11 @@
  * old.  With batching disabled every submitted group is written at once
  * (still off the request path: submit returns after queueing).
  *
- * Back-pressure: when buffered bytes would pass max_buffered_bytes,
- * batch_submit refuses with O2P_EBUSY (HTTP 429 + Retry-After) and appends
- * nothing.  Storage failures keep the group buffered and retry with
+ * Back-pressure: when the buffers would grow past max_buffered_bytes,
+ * batch_submit refuses with O2P_EBUSY (HTTP 429 + Retry-After), appends
+ * nothing, and seals the largest group so it is flushed early; a request
+ * that could never fit is refused with O2P_ELIMIT (HTTP 413).
+ * Storage failures keep the group buffered and retry with
  * exponential backoff and jitter; batch_ready() is false meanwhile.
  * batch_shutdown flushes everything (retrying storage until it succeeds or
  * the deadline passes) and stops the threads.
@@ -65,6 +67,11 @@ int batch_create(batch **out, const batch_config *cfg, const tbl_schemas *schema
  * over the memory budget (nothing appended), O2P_ENOMEM on allocation
  * failure, O2P_ESTATE after shutdown began. */
 int batch_submit(batch *b, const tbl_batch *rows, o2p_error *err);
+
+/* Records that storage is failing although no flush has tried it yet (the
+ * start-up check failed): not ready until storage answers again, which an
+ * idle flusher checks with backoff. */
+void batch_note_storage_failure(batch *b);
 
 /* Ready: storage is not failing, and no submit was refused for lack of
  * buffer space since the last successful flush. */

@@ -147,7 +147,8 @@ int cli_serve(const cfg_config *cfg)
     o2p_error err;
     o2p_error_clear(&err);
     if (cfg->durability == CFG_DURABILITY_WAL) {
-        LOG_ERROR("config: durability = \"wal\" is not available in this version; use \"memory\"");
+        fprintf(stderr, "otlp2parquet: config: durability = \"wal\": the write-ahead log is not "
+                        "available in this version; use \"memory\"\n");
         return 2;
     }
     /* Signals are taken synchronously by the main thread: block them before
@@ -179,7 +180,8 @@ int cli_serve(const cfg_config *cfg)
         LOG_ERROR("storage %s: %s", store_describe(st), err.msg);
         goto done;
     }
-    if (rc < 0)
+    int storage_down = rc < 0;
+    if (storage_down)
         LOG_WARN("storage %s is not reachable yet (%s); buffering and retrying",
                  store_describe(st), err.msg);
 
@@ -196,6 +198,7 @@ int cli_serve(const cfg_config *cfg)
         goto done;
     }
     sc.b = b;
+    if (storage_down) batch_note_storage_failure(b);
     sc.num_slots = server_threads();
     sc.slots = mem_calloc(sc.num_slots, sizeof *sc.slots);
     if (sc.slots == NULL) {

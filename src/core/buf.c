@@ -22,15 +22,29 @@ void buf_free(o2p_buf *b)
     b->cap = 0;
 }
 
+/* Growth policy: at least 64 bytes, doubling, never past the limit. */
+static size_t buf_next_cap(const o2p_buf *b, size_t need)
+{
+    size_t cap = b->cap < 64 ? 64 : b->cap;
+    while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    if (b->limit != 0 && cap > b->limit) cap = b->limit;
+    return cap;
+}
+
+size_t buf_capacity_after(const o2p_buf *b, size_t extra)
+{
+    if (extra > SIZE_MAX - b->len) return SIZE_MAX;
+    size_t need = b->len + extra;
+    return need <= b->cap ? b->cap : buf_next_cap(b, need);
+}
+
 int buf_grow(o2p_buf *b, size_t extra)
 {
     if (extra > SIZE_MAX - b->len) return O2P_ELIMIT;
     size_t need = b->len + extra;
     if (b->limit != 0 && need > b->limit) return O2P_ELIMIT;
     if (need <= b->cap) return O2P_OK;
-    size_t cap = b->cap < 64 ? 64 : b->cap;
-    while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    if (b->limit != 0 && cap > b->limit) cap = b->limit;
+    size_t cap = buf_next_cap(b, need);
     uint8_t *p = mem_realloc(b->data, cap);
     if (p == NULL) return O2P_ENOMEM;
     b->data = p;

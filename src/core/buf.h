@@ -30,6 +30,11 @@ static inline void buf_reset(o2p_buf *b) { b->len = 0; }
 /* Slow path of buf_reserve: grows capacity geometrically. */
 int buf_grow(o2p_buf *b, size_t extra);
 
+/* The capacity b would have after appending `extra` more bytes (what
+ * buf_grow would allocate), without allocating; used to check a memory
+ * budget before committing to an append. */
+size_t buf_capacity_after(const o2p_buf *b, size_t extra);
+
 /* Ensures room for `extra` more bytes. */
 static inline int buf_reserve(o2p_buf *b, size_t extra)
 {

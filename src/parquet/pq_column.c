@@ -143,6 +143,17 @@ size_t pq_colset_mem(const pq_colset *set)
     return total;
 }
 
+size_t pq_colset_mem_after_append(const pq_colset *dst, const pq_colset *src)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < dst->num_cols && i < src->num_cols; i++) {
+        const pq_column *d = &dst->cols[i], *s = &src->cols[i];
+        total += buf_capacity_after(&d->def, s->def.len) + buf_capacity_after(&d->rep, s->rep.len) +
+                 buf_capacity_after(&d->values, s->values.len);
+    }
+    return total;
+}
+
 int pq_colset_append(pq_colset *dst, const pq_colset *src)
 {
     if (dst->schema != src->schema || dst->num_cols != src->num_cols) return O2P_EINVAL;

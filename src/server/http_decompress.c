@@ -179,16 +179,17 @@ static int http_inflate(http_decompressor *d, http_encoding enc, const uint8_t *
         return o2p_errorf(err, O2P_ENOMEM, "out of memory creating a decompressor");
 
     if (enc == HTTP_ENC_GZIP) {
-        /* ISIZE (the last member's size mod 2^32) is a lower bound of the
-         * total, so a value past the limit already proves the body too big. */
-        size_t guess = len * 4;
-        if (len >= 18) {
-            const uint8_t *t = in + len - 4;
-            uint32_t isize =
-                (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24;
-            if (isize > d->limit) return http_too_big(d, err);
-            guess = (size_t)isize + 1;
-        }
+        if (len < 18 || in[0] != 0x1f || in[1] != 0x8b)
+            return http_corrupt(enc, "not a gzip stream", err);
+        /* ISIZE (the last member's size mod 2^32) only sizes the first
+         * allocation: it comes from the client, so the decompressor — not
+         * the trailer — decides whether the body is too big or corrupt. */
+        const uint8_t *t = in + len - 4;
+        uint32_t isize =
+            (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24;
+        size_t guess = (size_t)isize + 1;
+        if (guess > d->limit + 1) guess = d->limit + 1;
+        if (guess < HTTP_DECOMP_MIN_GUESS) guess = HTTP_DECOMP_MIN_GUESS;
         O2P_TRY(http_out_reserve(d, guess, err));
         size_t pos = 0;
         do {

@@ -290,6 +290,14 @@ static enum MHD_Result http_begin(http_server *srv, http_worker *w, http_conn *c
         }
     }
 
+    /* A request that begins after stop was called (e.g. on an idle
+     * keep-alive connection) is not taken: its connection may be closed
+     * before a response could be sent, and a client retrying a request
+     * that was in fact stored would store it twice. */
+    if (atomic_load_explicit(&srv->stopping, memory_order_acquire)) {
+        http_extra extra = {.retry_after = 1};
+        return http_fail(srv, w, c, mc, 503, "server is shutting down; retry", &extra);
+    }
     if (strcmp(method, "POST") != 0) {
         http_extra extra = {.allow = "POST"};
         return http_fail(srv, w, c, mc, 405, "method not allowed; use POST", &extra);

@@ -179,7 +179,7 @@ TEST(batch_memory_budget_refuses_with_busy)
 {
     batch_config cfg;
     batch_config_default(&cfg);
-    cfg.max_buffered_bytes = 4096;
+    cfg.max_buffered_bytes = 16384;
     cfg.max_age_secs = 3600;
     fixture f;
     setup(&f, &cfg, "data");
@@ -235,5 +235,72 @@ TEST(batch_storage_failure_keeps_data_and_recovers)
     CHECK(!st.storage_failing);
     CHECK(batch_ready(f.b));
     CHECK_INT(count_files(f.root), 1);
+    teardown(&f);
+}
+
+TEST(batch_request_larger_than_budget_is_refused_as_too_large)
+{
+    batch_config cfg;
+    batch_config_default(&cfg);
+    cfg.max_buffered_bytes = 16384;
+    fixture f;
+    setup(&f, &cfg, "data");
+    o2p_error err;
+    add_logs(&f.rows, "api", T0_NS, 2000);
+    CHECK_INT(batch_submit(f.b, &f.rows, &err), O2P_ELIMIT);
+    CHECK(strstr(err.msg, "batch.max_buffered_bytes") != NULL);
+    batch_stats st;
+    batch_get_stats(f.b, &st);
+    CHECK_UINT(st.buffered_rows, 0);
+    teardown(&f);
+}
+
+TEST(batch_pressure_flushes_the_largest_group_early)
+{
+    batch_config cfg;
+    batch_config_default(&cfg);
+    cfg.max_buffered_bytes = 16384;
+    cfg.max_age_secs = 3600; /* only pressure can flush */
+    fixture f;
+    setup(&f, &cfg, "data");
+    o2p_error err;
+    add_logs(&f.rows, "api", T0_NS, 20);
+    int busy = 0;
+    for (int i = 0; i < 50 && !busy; i++) busy = batch_submit(f.b, &f.rows, &err) == O2P_EBUSY;
+    CHECK(busy);
+    batch_stats st;
+    for (int i = 0; i < 300; i++) {
+        batch_get_stats(f.b, &st);
+        if (st.files_out[TBL_LOGS] >= 1) break;
+        usleep(10000);
+    }
+    CHECK(st.files_out[TBL_LOGS] >= 1);
+    CHECK_OK(batch_submit(f.b, &f.rows, &err)); /* room again */
+    CHECK(batch_ready(f.b) || st.buffered_rows > 0);
+    teardown(&f);
+}
+
+TEST(batch_failed_startup_check_is_not_ready_until_storage_answers)
+{
+    batch_config cfg;
+    batch_config_default(&cfg);
+    char blocker[600];
+    snprintf(blocker, sizeof blocker, "%s/blocked", unit_tmpdir());
+    FILE *fp = fopen(blocker, "w");
+    CHECK(fp != NULL);
+    fclose(fp);
+    fixture f;
+    setup(&f, &cfg, "blocked");
+    batch_note_storage_failure(f.b);
+    CHECK(!batch_ready(f.b));
+    usleep(200000);
+    CHECK(!batch_ready(f.b)); /* probes fail while the root is a file */
+    CHECK_INT(unlink(blocker), 0);
+    int ready = 0;
+    for (int i = 0; i < 600 && !ready; i++) {
+        ready = batch_ready(f.b);
+        usleep(10000);
+    }
+    CHECK(ready);
     teardown(&f);
 }
