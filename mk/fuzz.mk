@@ -33,7 +33,7 @@ fuzz-smoke: fuzz
 	  mkdir -p build/fuzz/corpus_$$name; \
 	  echo "fuzz-smoke: $$name for $(FUZZ_SECONDS) s"; \
 	  log=build/fuzz/fuzz_$$name.log; \
-	  ASAN_OPTIONS=detect_leaks=1 build/fuzz/fuzz_$$name -max_total_time=$(FUZZ_SECONDS) \
+	  ASAN_OPTIONS=detect_leaks=1 build/fuzz/fuzz_$$name -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/ \
 	    -print_final_stats=1 build/fuzz/corpus_$$name tests/fuzz/corpus_$$name >$$log 2>&1 \
 	    || { tail -n 60 $$log; echo "fuzz-smoke: $$name FAILED (log: $$log)"; exit 1; }; \
 	  tail -n 3 $$log; \
