@@ -124,6 +124,7 @@ static int measure_cfg(const alloc_cfg *cfg, int steady_requests, o2p_buf *out, 
         for (size_t g = 0; g < rows_batch.cap; g++) {
             const tbl_group *grp = &rows_batch.groups[g];
             if (!grp->in_use || grp->rows.num_rows == 0) continue;
+            key[0] = '\0';
             O2P_TRY(batch_encode_group(grp, &popts, &file, key, sizeof key, err));
             files++;
             enc_rows += grp->rows.num_rows;

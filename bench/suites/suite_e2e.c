@@ -31,6 +31,7 @@ typedef struct e2e_state {
     tbl_batch batch;
     otlp_decoder *dec;
     pq_writer_options popts;
+    pq_workspace *ws; /* as a flusher thread keeps one */
     o2p_buf file;
     uint64_t out_bytes;
     size_t groups;
@@ -48,6 +49,7 @@ static void e2e_teardown(void *p)
     }
     otlp_decoder_destroy(s->dec);
     buf_free(&s->file);
+    pq_workspace_destroy(s->ws);
     mem_free(s);
 }
 
@@ -66,6 +68,7 @@ static int e2e_run(void *p, o2p_error *err)
     for (size_t g = 0; g < s->batch.cap; g++) {
         const tbl_group *grp = &s->batch.groups[g];
         if (!grp->in_use || grp->rows.num_rows == 0) continue;
+        key[0] = '\0';
         O2P_TRY(batch_encode_group(grp, &s->popts, &s->file, key, sizeof key, err));
         s->out_bytes += s->file.len;
         s->groups++;
@@ -91,6 +94,8 @@ static int e2e_setup(const bench_case *c, void **out, bench_info *info, o2p_erro
     otlp_options_default(&o);
     O2P_TRY(otlp_decoder_create(&s->dec, &o, err));
     pq_writer_options_default(&s->popts);
+    O2P_TRY(pq_workspace_create(&s->ws, err));
+    s->popts.workspace = s->ws;
     double bytes = 0;
     long left = records;
     for (size_t i = 0; i < s->nreq; i++) {

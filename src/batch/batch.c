@@ -32,6 +32,7 @@ typedef struct bgroup {
     uint64_t bytes;         /* memory the group's column buffers hold (capacity) */
     uint32_t attempts;      /* failed store attempts so far */
     uint64_t next_try_ns;   /* monotonic; sealed groups wait until then after a failure */
+    char key[BATCH_KEY_MAX]; /* object key, fixed at the first attempt ("" before) */
 } bgroup;
 
 struct batch {
@@ -296,13 +297,13 @@ static bgroup *next_work(batch *b, uint64_t now, uint64_t *wait_ns)
     return pick;
 }
 
-static void flush_one(batch *b, bgroup *bg, o2p_buf *file)
+static void flush_one(batch *b, bgroup *bg, o2p_buf *file, const pq_writer_options *popts)
 {
-    char key[BATCH_KEY_MAX];
+    char *key = bg->key;
     o2p_error err;
     o2p_error_clear(&err);
     uint64_t t0 = now_mono_ns();
-    int rc = batch_encode_group(&bg->g, &b->cfg.parquet, file, key, sizeof key, &err);
+    int rc = batch_encode_group(&bg->g, popts, file, key, sizeof bg->key, &err);
     int encode_failed = rc < 0;
     if (rc == 0) rc = store_put(b->st, key, file->data, file->len, &err);
     uint64_t elapsed_us = (now_mono_ns() - t0) / 1000;
@@ -371,6 +372,11 @@ static void *flusher_main(void *arg)
     batch *b = arg;
     o2p_buf file;
     buf_init(&file, 0);
+    /* each flusher keeps its writer scratch and codec context across files */
+    pq_writer_options popts = b->cfg.parquet;
+    pq_workspace *ws = NULL;
+    o2p_error err;
+    if (pq_workspace_create(&ws, &err) == 0) popts.workspace = ws;
     pthread_mutex_lock(&b->mu);
     while (!b->stopping) {
         uint64_t wait_ns;
@@ -391,11 +397,12 @@ static void *flusher_main(void *arg)
         }
         bg->state = GROUP_FLUSHING;
         pthread_mutex_unlock(&b->mu);
-        flush_one(b, bg, &file);
+        flush_one(b, bg, &file, &popts);
         pthread_mutex_lock(&b->mu);
     }
     pthread_mutex_unlock(&b->mu);
     buf_free(&file);
+    pq_workspace_destroy(ws);
     return NULL;
 }
 

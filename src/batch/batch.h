@@ -88,8 +88,11 @@ void batch_destroy(batch *b);
 
 /*
  * Encodes one group's rows into a Parquet file in memory (file key/value
- * metadata: otlp2parquet.table, otlp2parquet.schema_version) and returns its
- * storage key per spec §4.  Used by the flusher and by `convert`.
+ * metadata: otlp2parquet.table, otlp2parquet.schema_version).  The storage
+ * key (spec §4) is made when key[0] == '\0' and reused otherwise: a retry of
+ * the same group must overwrite the object an earlier attempt may have
+ * stored without hearing back, never add a second one.  Used by the flusher
+ * and by `convert`.
  */
 int batch_encode_group(const tbl_group *g, const pq_writer_options *opts, o2p_buf *file,
                        char *key, size_t key_cap, o2p_error *err);

@@ -20,21 +20,24 @@ int batch_encode_group(const tbl_group *g, const pq_writer_options *opts, o2p_bu
     o.metadata = meta;
     o.num_metadata = sizeof meta / sizeof meta[0];
 
-    o2p_buf keybuf;
-    buf_init(&keybuf, key_cap);
-    int rc = layout_object_key(&keybuf, tbl_dataset(g->table), (const uint8_t *)g->service,
+    int rc;
+    if (key[0] == '\0') {
+        o2p_buf keybuf;
+        buf_init(&keybuf, key_cap);
+        rc = layout_object_key(&keybuf, tbl_dataset(g->table), (const uint8_t *)g->service,
                                g->service_len, g->hour, g->min_ts_us, NULL, err);
-    if (rc < 0) {
+        if (rc < 0) {
+            buf_free(&keybuf);
+            return rc;
+        }
+        if (keybuf.len >= key_cap) {
+            buf_free(&keybuf);
+            return o2p_errorf(err, O2P_ELIMIT, "object key longer than %zu bytes", key_cap - 1);
+        }
+        memcpy(key, keybuf.data, keybuf.len);
+        key[keybuf.len] = '\0';
         buf_free(&keybuf);
-        return rc;
     }
-    if (keybuf.len >= key_cap) {
-        buf_free(&keybuf);
-        return o2p_errorf(err, O2P_ELIMIT, "object key longer than %zu bytes", key_cap - 1);
-    }
-    memcpy(key, keybuf.data, keybuf.len);
-    key[keybuf.len] = '\0';
-    buf_free(&keybuf);
 
     buf_reset(file);
     pq_writer *w = NULL;

@@ -156,6 +156,7 @@ static int write_groups(convert_ctx *c, int only_big, o2p_error *err)
         tbl_group *g = &c->rows.groups[i];
         if (!g->in_use || g->rows.num_rows == 0) continue;
         if (only_big && pq_colset_mem(&g->rows) < c->cfg->batch.max_bytes) continue;
+        key[0] = '\0';
         int rc = batch_encode_group(g, &c->popts, &c->file, key, sizeof key, err);
         if (rc == 0) rc = store_put(c->st, key, c->file.data, c->file.len, err);
         if (rc < 0) return rc;
@@ -266,15 +267,19 @@ int cli_convert(const cfg_config *cfg, const cli_args *args)
     c.cfg = cfg;
     c.progress = isatty(STDERR_FILENO);
     runtime_parquet_options(cfg, &c.popts);
+    pq_workspace *ws = NULL;
+    if (pq_workspace_create(&ws, &err) == 0) c.popts.workspace = ws;
     tbl_schemas schemas;
     int rc = runtime_schemas(cfg, &schemas, &err);
     if (rc < 0) {
         fprintf(stderr, "convert: %s\n", err.msg);
+        pq_workspace_destroy(ws);
         return 1;
     }
     rc = runtime_open_store(cfg, &c.st, &err);
     if (rc < 0) {
         fprintf(stderr, "convert: %s\n", err.msg);
+        pq_workspace_destroy(ws);
         tbl_schemas_free(&schemas);
         return 1;
     }
@@ -313,5 +318,6 @@ int cli_convert(const cfg_config *cfg, const cli_args *args)
     otlp_decoder_destroy(dec);
     store_destroy(c.st);
     tbl_schemas_free(&schemas);
+    pq_workspace_destroy(ws);
     return rc < 0 ? 1 : 0;
 }

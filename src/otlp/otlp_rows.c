@@ -109,11 +109,11 @@ int otlp_emit_log(tbl_batch *b, const otlp_resource *r, const otlp_scope *s, con
     put_bytes(&c[LOG_SERVICE_NAME], r->service);
     put_bytes(&c[LOG_BODY], log->body);
     put_bytes(&c[LOG_RESOURCE_SCHEMA_URL], r->schema_url);
-    tbl_attrs_emit_top(r->attrs, &c[LOG_RESOURCE_ATTRS]);
+    tbl_attrs_emit_repeated(r->attrs, &c[LOG_RESOURCE_ATTRS]);
     put_bytes(&c[LOG_SCOPE_SCHEMA_URL], s->schema_url);
     put_bytes(&c[LOG_SCOPE_NAME], s->name);
     put_bytes(&c[LOG_SCOPE_VERSION], s->version);
-    tbl_attrs_emit_top(s->attrs, &c[LOG_SCOPE_ATTRS]);
+    tbl_attrs_emit_repeated(s->attrs, &c[LOG_SCOPE_ATTRS]);
     tbl_attrs_emit_top(log->attrs, &c[LOG_ATTRS]);
     put_bytes(&c[LOG_EVENT_NAME], log->event_name);
     tbl_group_row_done(g, ts);
@@ -164,7 +164,7 @@ int otlp_emit_span(tbl_batch *b, const otlp_resource *r, const otlp_scope *s, co
     put_bytes(&c[TR_SPAN_NAME], span->name);
     put_cstr(&c[TR_SPAN_KIND], span_kind_name(span->kind));
     put_bytes(&c[TR_SERVICE_NAME], r->service);
-    tbl_attrs_emit_top(r->attrs, &c[TR_RESOURCE_ATTRS]);
+    tbl_attrs_emit_repeated(r->attrs, &c[TR_RESOURCE_ATTRS]);
     put_bytes(&c[TR_SCOPE_NAME], s->name);
     put_bytes(&c[TR_SCOPE_VERSION], s->version);
     tbl_attrs_emit_top(span->attrs, &c[TR_SPAN_ATTRS]);
@@ -222,11 +222,11 @@ static void put_list_f64(pq_column *c, const double *v, size_t n)
 static void put_metric_common(const tbl_batch *b, pq_column *c, const otlp_resource *r,
                               const otlp_scope *s, const otlp_metric *m, const otlp_point *p)
 {
-    tbl_attrs_emit_top(r->attrs, &c[MET_RESOURCE_ATTRS]);
+    tbl_attrs_emit_repeated(r->attrs, &c[MET_RESOURCE_ATTRS]);
     put_bytes(&c[MET_RESOURCE_SCHEMA_URL], r->schema_url);
     put_bytes(&c[MET_SCOPE_NAME], s->name);
     put_bytes(&c[MET_SCOPE_VERSION], s->version);
-    tbl_attrs_emit_top(s->attrs, &c[MET_SCOPE_ATTRS]);
+    tbl_attrs_emit_repeated(s->attrs, &c[MET_SCOPE_ATTRS]);
     tbl_put_i32(&c[MET_SCOPE_DROPPED_ATTR_COUNT], (int32_t)s->dropped_attributes_count);
     put_bytes(&c[MET_SCOPE_SCHEMA_URL], s->schema_url);
     put_bytes(&c[MET_SERVICE_NAME], r->service);

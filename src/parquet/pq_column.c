@@ -73,6 +73,35 @@ void pq_col_put_bytes(pq_column *c, const void *data, size_t len, uint8_t def, u
     c->num_values++;
 }
 
+void pq_col_put_plain_run(pq_column *c, const uint8_t *plain, size_t plain_len, size_t count,
+                          uint8_t def, uint8_t rep_first, uint8_t rep_next)
+{
+    if (c->failed || count == 0) return;
+    if (buf_append(&c->values, plain, plain_len) < 0) {
+        c->failed = O2P_ENOMEM;
+        return;
+    }
+    if (c->leaf->max_def > 0) {
+        uint8_t *d = buf_extend(&c->def, count);
+        if (d == NULL) {
+            c->failed = O2P_ENOMEM;
+            return;
+        }
+        memset(d, def, count);
+    }
+    if (c->leaf->max_rep > 0) {
+        uint8_t *r = buf_extend(&c->rep, count);
+        if (r == NULL) {
+            c->failed = O2P_ENOMEM;
+            return;
+        }
+        r[0] = rep_first;
+        memset(r + 1, rep_next, count - 1);
+    }
+    c->num_entries += count;
+    c->num_values += count;
+}
+
 size_t pq_col_bytes_open(pq_column *c)
 {
     size_t mark = c->values.len;
@@ -190,14 +219,20 @@ static int check_column(const pq_column *c, size_t num_rows, o2p_error *err)
             return o2p_errorf(err, O2P_EINVAL,
                               "column %s: the first entry has repetition level %u, expected 0",
                               leaf->path, c->rep.data[0]);
+        /* count and maximum without an early exit, so the loop vectorizes;
+         * the offending entry is looked up only when there is one */
         rows = 0;
+        uint8_t max_r = 0;
         for (size_t i = 0; i < c->rep.len; i++) {
             uint8_t r = c->rep.data[i];
             rows += r == 0;
-            if (r > leaf->max_rep)
-                return o2p_errorf(err, O2P_EINVAL,
-                                  "column %s: entry %zu has repetition level %u, max %u", leaf->path,
-                                  i, r, leaf->max_rep);
+            max_r = r > max_r ? r : max_r;
+        }
+        if (max_r > leaf->max_rep) {
+            size_t i = 0;
+            while (c->rep.data[i] <= leaf->max_rep) i++;
+            return o2p_errorf(err, O2P_EINVAL, "column %s: entry %zu has repetition level %u, max %u",
+                              leaf->path, i, c->rep.data[i], leaf->max_rep);
         }
     }
     size_t values = c->num_entries;
@@ -206,13 +241,17 @@ static int check_column(const pq_column *c, size_t num_rows, o2p_error *err)
             return o2p_errorf(err, O2P_EINVAL, "column %s: %zu definition levels for %zu entries",
                               leaf->path, c->def.len, c->num_entries);
         values = 0;
+        uint8_t max_d = 0;
         for (size_t i = 0; i < c->def.len; i++) {
             uint8_t d = c->def.data[i];
             values += d == leaf->max_def;
-            if (d > leaf->max_def)
-                return o2p_errorf(err, O2P_EINVAL,
-                                  "column %s: entry %zu has definition level %u, max %u", leaf->path,
-                                  i, d, leaf->max_def);
+            max_d = d > max_d ? d : max_d;
+        }
+        if (max_d > leaf->max_def) {
+            size_t i = 0;
+            while (c->def.data[i] <= leaf->max_def) i++;
+            return o2p_errorf(err, O2P_EINVAL, "column %s: entry %zu has definition level %u, max %u",
+                              leaf->path, i, c->def.data[i], leaf->max_def);
         }
     }
     if (values != c->num_values)

@@ -87,6 +87,14 @@ static inline void pq_col_put_null(pq_column *c, uint8_t def, uint8_t rep)
     pq_col_levels(c, def, rep);
 }
 
+/* Appends `count` entries whose values are already PLAIN-encoded
+ * (plain[0..plain_len), e.g. a run of length-prefixed strings), all at
+ * definition level def (== the leaf's max_def), the first at repetition
+ * level rep_first and the others at rep_next.  One copy for the whole run:
+ * used to repeat a pre-encoded map on every row. */
+void pq_col_put_plain_run(pq_column *c, const uint8_t *plain, size_t plain_len, size_t count,
+                          uint8_t def, uint8_t rep_first, uint8_t rep_next);
+
 /*
  * Writing a BYTE_ARRAY value in place (e.g. a stringifier formatting straight
  * into the column): mark = pq_col_bytes_open(c); append the bytes to

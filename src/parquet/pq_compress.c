@@ -45,6 +45,25 @@ const char *pq_codec_name(pq_codec codec)
     return "unknown";
 }
 
+int pq_compressor_level(pq_codec codec, int level)
+{
+    if (codec == PQ_CODEC_ZSTD) return level ? level : ZSTD_DEFAULT_LEVEL;
+    if (codec == PQ_CODEC_GZIP) return level ? level : GZIP_DEFAULT_LEVEL;
+    return 0;
+}
+
+int pq_compressor_ready(const pq_compressor *c)
+{
+    switch (c->codec) {
+    case PQ_CODEC_ZSTD: return c->zstd != NULL;
+    case PQ_CODEC_GZIP: return c->gzip != NULL;
+    case PQ_CODEC_UNCOMPRESSED:
+    case PQ_CODEC_SNAPPY:
+    case PQ_CODEC_LZ4_RAW: return 1;
+    }
+    return 0;
+}
+
 int pq_compressor_init(pq_compressor *c, pq_codec codec, int level, o2p_error *err)
 {
     memset(c, 0, sizeof *c);

@@ -29,6 +29,11 @@ typedef struct pq_compressor {
  * for ZSTD and GZIP and ignored by codecs that have none. */
 int pq_compressor_init(pq_compressor *c, pq_codec codec, int level, o2p_error *err);
 void pq_compressor_free(pq_compressor *c);
+/* The level pq_compressor_init uses for `level` (0 = the codec's default;
+ * 0 for codecs without levels). */
+int pq_compressor_level(pq_codec codec, int level);
+/* 1 when c was initialised successfully (its codec context exists). */
+int pq_compressor_ready(const pq_compressor *c);
 
 /* Replaces dst's contents with the compressed form of src[0..len). */
 int pq_compress(pq_compressor *c, const uint8_t *src, size_t len, o2p_buf *dst, o2p_error *err);

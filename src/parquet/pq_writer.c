@@ -39,6 +39,8 @@
 #define DEFAULT_PAGE_SIZE (1u << 20)
 #define DEFAULT_DICTIONARY_LIMIT (1u << 20)
 #define DEFAULT_ROW_GROUP_ROWS 1048576u
+/* values dictionary-encoded before deciding whether a dictionary can pay off */
+#define DICT_SAMPLE_VALUES 4096u
 
 static const uint8_t MAGIC[4] = {'P', 'A', 'R', '1'};
 
@@ -63,7 +65,85 @@ struct pq_writer {
     size_t entries_cap;
     pq_dict dict;
     pq_compressor comp;
+    pq_workspace *ws;         /* where the scratch above came from, or NULL */
 };
+
+/* The scratch members of a writer, parked between files. */
+struct pq_workspace {
+    int in_use;
+    int has_comp;
+    o2p_buf out, row_groups, chunks, page, packed;
+    uint32_t *entries;
+    size_t entries_cap;
+    pq_dict dict;
+    pq_compressor comp;
+};
+
+int pq_workspace_create(pq_workspace **out, o2p_error *err)
+{
+    pq_workspace *ws = mem_calloc(1, sizeof *ws);
+    if (ws == NULL) return o2p_errorf(err, O2P_ENOMEM, "out of memory creating a workspace");
+    buf_init(&ws->out, 0);
+    buf_init(&ws->row_groups, 0);
+    buf_init(&ws->chunks, 0);
+    buf_init(&ws->page, 0);
+    buf_init(&ws->packed, 0);
+    pq_dict_init(&ws->dict, 0);
+    *out = ws;
+    return O2P_OK;
+}
+
+void pq_workspace_destroy(pq_workspace *ws)
+{
+    if (ws == NULL) return;
+    buf_free(&ws->out);
+    buf_free(&ws->row_groups);
+    buf_free(&ws->chunks);
+    buf_free(&ws->page);
+    buf_free(&ws->packed);
+    mem_free(ws->entries);
+    pq_dict_free(&ws->dict);
+    if (ws->has_comp) pq_compressor_free(&ws->comp);
+    mem_free(ws);
+}
+
+/* Moves the workspace's scratch into the writer (emptied, capacity kept). */
+static void borrow_scratch(pq_writer *w, pq_workspace *ws)
+{
+    ws->in_use = 1;
+    w->ws = ws;
+    w->out = ws->out;
+    w->row_groups = ws->row_groups;
+    w->chunks = ws->chunks;
+    w->page = ws->page;
+    w->packed = ws->packed;
+    buf_reset(&w->out);
+    buf_reset(&w->row_groups);
+    buf_reset(&w->chunks);
+    buf_reset(&w->page);
+    buf_reset(&w->packed);
+    w->entries = ws->entries;
+    w->entries_cap = ws->entries_cap;
+    w->dict = ws->dict;
+}
+
+/* Hands the scratch back for the next writer. */
+static void return_scratch(pq_writer *w)
+{
+    pq_workspace *ws = w->ws;
+    ws->out = w->out;
+    ws->row_groups = w->row_groups;
+    ws->chunks = w->chunks;
+    ws->page = w->page;
+    ws->packed = w->packed;
+    ws->entries = w->entries;
+    ws->entries_cap = w->entries_cap;
+    ws->dict = w->dict;
+    ws->comp = w->comp;
+    ws->has_comp = pq_compressor_ready(&w->comp);
+    if (!ws->has_comp) pq_compressor_free(&w->comp);
+    ws->in_use = 0;
+}
 
 /* Where one column's rows of a row group lie in its pending buffers. */
 typedef struct col_range {
@@ -157,14 +237,18 @@ void pq_writer_destroy(pq_writer *w)
         mem_free((char *)w->metadata[i].value);
     }
     mem_free(w->metadata);
-    buf_free(&w->out);
-    buf_free(&w->row_groups);
-    buf_free(&w->chunks);
-    buf_free(&w->page);
-    buf_free(&w->packed);
-    mem_free(w->entries);
-    pq_dict_free(&w->dict);
-    pq_compressor_free(&w->comp);
+    if (w->ws != NULL) {
+        return_scratch(w);
+    } else {
+        buf_free(&w->out);
+        buf_free(&w->row_groups);
+        buf_free(&w->chunks);
+        buf_free(&w->page);
+        buf_free(&w->packed);
+        mem_free(w->entries);
+        pq_dict_free(&w->dict);
+        pq_compressor_free(&w->comp);
+    }
     mem_free(w);
 }
 
@@ -212,14 +296,35 @@ int pq_writer_open(pq_writer **out, const pq_schema *schema, const pq_writer_opt
     if (w == NULL) return nomem(err, "the writer");
     w->schema = schema;
     w->sink = sink;
-    buf_init(&w->out, 0);
-    buf_init(&w->row_groups, 0);
-    buf_init(&w->chunks, 0);
-    buf_init(&w->page, 0);
-    buf_init(&w->packed, 0);
-    pq_dict_init(&w->dict, 0);
+    pq_workspace *ws = opts->workspace;
+    if (ws != NULL && ws->in_use) {
+        mem_free(w);
+        return o2p_errorf(err, O2P_ESTATE, "parquet writer: the workspace is in use by another writer");
+    }
+    if (ws != NULL) {
+        borrow_scratch(w, ws);
+    } else {
+        buf_init(&w->out, 0);
+        buf_init(&w->row_groups, 0);
+        buf_init(&w->chunks, 0);
+        buf_init(&w->page, 0);
+        buf_init(&w->packed, 0);
+        pq_dict_init(&w->dict, 0);
+    }
     int rc = copy_options(w, opts, err);
-    if (rc == O2P_OK) rc = pq_compressor_init(&w->comp, w->opts.codec, w->opts.compression_level, err);
+    if (rc == O2P_OK) {
+        /* a parked codec context is reused when codec and level match */
+        int level = w->opts.compression_level;
+        if (ws != NULL && ws->has_comp && ws->comp.codec == w->opts.codec &&
+            ws->comp.level == pq_compressor_level(w->opts.codec, level)) {
+            w->comp = ws->comp;
+            ws->has_comp = 0;
+        } else {
+            if (ws != NULL && ws->has_comp) pq_compressor_free(&ws->comp);
+            if (ws != NULL) ws->has_comp = 0;
+            rc = pq_compressor_init(&w->comp, w->opts.codec, level, err);
+        }
+    }
     if (rc == O2P_OK && buf_append(&w->out, MAGIC, sizeof MAGIC) < 0) rc = nomem(err, "output");
     if (rc == O2P_OK) rc = flush(w, err);
     if (rc < 0) {
@@ -346,10 +451,29 @@ static int try_dictionary(pq_writer *w, chunk_state *cs, o2p_error *err)
         w->entries_cap = nvalues;
     }
     pq_dict_reset(&w->dict, cs->width);
-    int rc = pq_dict_encode(&w->dict, cs->col->values.data + r->b0, nvalues, w->entries,
-                            w->opts.dictionary_limit);
+    const uint8_t *plain = cs->col->values.data + r->b0;
+    /* Encode a sample first: when nearly every sampled value is new (ids,
+     * timestamps, unique messages) the dictionary cannot pay off, and
+     * hashing the rest of the chunk would be wasted work. */
+    size_t sample = nvalues < DICT_SAMPLE_VALUES ? nvalues : DICT_SAMPLE_VALUES;
+    int rc = pq_dict_encode(&w->dict, plain, sample, w->entries, w->opts.dictionary_limit);
     if (rc == O2P_ELIMIT) return 0;
     if (rc < 0) return nomem(err, "the dictionary");
+    if (sample < nvalues) {
+        if (w->dict.count * 10 > sample * 9) return 0;
+        size_t sample_bytes = sample * cs->width;
+        if (cs->width == 0) {
+            for (size_t i = 0; i < sample; i++) {
+                uint32_t n;
+                memcpy(&n, plain + sample_bytes, 4);
+                sample_bytes += 4 + (size_t)n;
+            }
+        }
+        rc = pq_dict_encode(&w->dict, plain + sample_bytes, nvalues - sample, w->entries + sample,
+                            w->opts.dictionary_limit);
+        if (rc == O2P_ELIMIT) return 0;
+        if (rc < 0) return nomem(err, "the dictionary");
+    }
     int bits = pq_bit_width(w->dict.count - 1);
     if (w->dict.values.len + pq_bitpack_bytes(nvalues, bits) >= r->b1 - r->b0) return 0;
     cs->index_width = bits;

@@ -55,6 +55,18 @@ typedef struct pq_kv {
     const char *value;
 } pq_kv;
 
+/*
+ * A workspace keeps a writer's scratch memory (page and output buffers, the
+ * dictionary, the codec context) between files, so a thread that writes
+ * many files — a flusher, convert — allocates and page-faults its scratch
+ * once instead of once per file.  One writer at a time may use a workspace;
+ * it must outlive the writers that use it.
+ */
+typedef struct pq_workspace pq_workspace;
+
+int pq_workspace_create(pq_workspace **out, o2p_error *err);
+void pq_workspace_destroy(pq_workspace *ws);
+
 typedef struct pq_writer_options {
     pq_codec codec;            /* default ZSTD */
     int compression_level;     /* codec level; 0 = the codec's default (zstd 3, gzip 6) */
@@ -65,6 +77,7 @@ typedef struct pq_writer_options {
     const char *created_by;    /* default O2P_CREATED_BY */
     const pq_kv *metadata;     /* key/value metadata, copied at open */
     size_t num_metadata;
+    pq_workspace *workspace;   /* NULL: the writer allocates its own scratch */
 } pq_writer_options;
 
 void pq_writer_options_default(pq_writer_options *opts);

@@ -13,11 +13,15 @@ void tbl_attrs_init(tbl_attrs *a, size_t text_limit)
 {
     memset(a, 0, sizeof *a);
     buf_init(&a->text, text_limit);
+    buf_init(&a->enc_keys, 0);
+    buf_init(&a->enc_vals, 0);
 }
 
 void tbl_attrs_free(tbl_attrs *a)
 {
     buf_free(&a->text);
+    buf_free(&a->enc_keys);
+    buf_free(&a->enc_vals);
     mem_free(a->items);
     mem_free(a->hash_slots);
     memset(a, 0, sizeof *a);
@@ -29,6 +33,7 @@ void tbl_attrs_reset(tbl_attrs *a)
     a->count = 0;
     a->live = 0;
     a->failed = 0;
+    a->emits = 0;
 }
 
 void tbl_attrs_key(tbl_attrs *a, const void *key, size_t key_len)
@@ -150,6 +155,41 @@ void tbl_attrs_finish(tbl_attrs *a)
     }
     a->live = 0;
     for (size_t i = 0; i < a->count; i++) a->live += !a->items[i].dropped;
+    a->emits = 0;
+}
+
+/* PLAIN-encodes the live keys and values once for repeated emits. */
+static int encode_run(tbl_attrs *a)
+{
+    buf_reset(&a->enc_keys);
+    buf_reset(&a->enc_vals);
+    const uint8_t *text = attrs_text(a);
+    for (size_t i = 0; i < a->count; i++) {
+        const tbl_kv *kv = &a->items[i];
+        if (kv->dropped) continue;
+        if (buf_append(&a->enc_keys, &kv->key_len, 4) < 0 ||
+            buf_append(&a->enc_keys, text + kv->key_off, kv->key_len) < 0 ||
+            buf_append(&a->enc_vals, &kv->val_len, 4) < 0 ||
+            buf_append(&a->enc_vals, text + kv->val_off, kv->val_len) < 0)
+            return O2P_ENOMEM;
+    }
+    return O2P_OK;
+}
+
+void tbl_attrs_emit_repeated(tbl_attrs *a, pq_column *key_col)
+{
+    if (a->live == 0 || a->failed || ++a->emits < 2) {
+        tbl_attrs_emit(a, key_col, 1, 0);
+        return;
+    }
+    if (a->emits == 2 && encode_run(a) < 0) {
+        a->emits = 0; /* no room for the run: keep emitting value by value */
+        tbl_attrs_emit(a, key_col, 1, 0);
+        return;
+    }
+    uint8_t rep_next = key_col->leaf->max_rep;
+    pq_col_put_plain_run(key_col, a->enc_keys.data, a->enc_keys.len, a->live, 1, 0, rep_next);
+    pq_col_put_plain_run(key_col + 1, a->enc_vals.data, a->enc_vals.len, a->live, 1, 0, rep_next);
 }
 
 int tbl_attrs_find(const tbl_attrs *a, const char *key, size_t key_len, const uint8_t **val,

@@ -33,6 +33,12 @@ typedef struct tbl_attrs {
     uint32_t *hash_slots; /* duplicate detection for large maps */
     size_t hash_cap;
     int failed;       /* sticky O2P_ENOMEM / O2P_ELIMIT */
+    /* The live keys and values PLAIN-encoded (u32 length + bytes), built on
+     * the second top-level emit: resource and scope maps repeat on every
+     * row, and a pre-encoded run appends with one copy per column. */
+    o2p_buf enc_keys;
+    o2p_buf enc_vals;
+    unsigned emits;   /* top-level emits since the last reset */
 } tbl_attrs;
 
 void tbl_attrs_init(tbl_attrs *a, size_t text_limit);
@@ -63,6 +69,11 @@ int tbl_attrs_find(const tbl_attrs *a, const char *key, size_t key_len, const ui
  * entry (def_present - 1, rep_first).
  */
 void tbl_attrs_emit(const tbl_attrs *a, pq_column *key_col, uint8_t def_present, uint8_t rep_first);
+
+/* A top-level map that is written on many rows (resource and scope
+ * attributes): from the second call on, the map is appended as one
+ * pre-encoded run per column.  Same result as tbl_attrs_emit_top. */
+void tbl_attrs_emit_repeated(tbl_attrs *a, pq_column *key_col);
 
 /* A top-level map. */
 static inline void tbl_attrs_emit_top(const tbl_attrs *a, pq_column *key_col)

@@ -9,7 +9,9 @@
 //  2. outage and recovery (injected 500s, then the endpoint refusing
 //     connections): requests keep getting 200, /ready turns 503,
 //     otlp2parquet_storage_errors_total grows; afterwards every acknowledged
-//     row is stored exactly once.
+//     row is stored exactly once.  A reply lost after S3 stored the object
+//     is retried in-call to the same key (no duplicate); lost for every
+//     in-call attempt, the batch-level retry reuses the group's key too.
 //  3. start-up with a wrong secret / a missing bucket fails with one clear
 //     message (no secret in it).
 //  4. convert to S3 (TOML [storage.s3] config) gives the same rows and layout
@@ -117,6 +119,7 @@ function runBinary(args, { env = {}, timeoutMs = 60000, cwd } = {}) {
     child.stdout.on('data', (d) => { stdout += d; });
     child.stderr.on('data', (d) => { stderr += d; });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', (e) => { stderr += `\n[spawn error: ${e.message}]`; });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       children.delete(child);
@@ -435,12 +438,10 @@ test('serve -> S3: a stored object whose reply is lost is re-sent to the same ke
   assert.deepEqual([r.rows, r.distinct], [10, 10]);
 });
 
-// Known gap (reported): when every in-call attempt's reply is lost, the
-// batch-level retry re-encodes the group under a new {uuid}, so the rows are
-// stored twice.  Marked todo until the key is kept across batch retries.
+// When every in-call attempt's reply is lost, the batch-level retry must
+// overwrite the same object (the group keeps its key), not add a second.
 test('serve -> S3: replies lost for all in-call attempts still leave one object (batch retry keeps the key)', {
   skip: MISSING ?? false,
-  todo: 'batch retries pick a new uuid, so a stored-but-unacknowledged object is duplicated',
 }, async (t) => {
   const r = await lostReplies(t, 4);
   assert.equal(r.keys.length, 1, `objects: ${r.keys.join(', ')}`);
@@ -458,6 +459,7 @@ test('serve with a wrong secret fails start-up with one clear SignatureDoesNotMa
   assert.doesNotMatch(out, /listening on port/, r.describe());
   const lines = out.split('\n').filter((l) => /SignatureDoesNotMatch/.test(l));
   assert.equal(lines.length, 1, r.describe());
+  assert.equal(out.split('\n').filter((l) => /\bERROR\b/.test(l)).length, 1, `one error line:\n${r.describe()}`);
   assert.match(lines[0], /secret access key/);
   assert.ok(!out.includes(secret), 'the secret appears in the output');
   assert.equal(s3.requests.length, 1, 'auth errors are not retried');
@@ -472,6 +474,8 @@ test('serve with a missing bucket fails start-up with a clear "does not exist" m
   assert.doesNotMatch(out, /listening on port/);
   const lines = out.split('\n').filter((l) => /does not exist/.test(l));
   assert.equal(lines.length, 1, r.describe());
+  assert.equal(out.split('\n').filter((l) => /\bERROR\b/.test(l)).length, 1, `one error line:\n${r.describe()}`);
+  assert.equal(s3.requests.length, 1, 'not retried');
   assert.match(lines[0], /bucket 'no-such-bucket' does not exist/);
   assertAllSigned(s3);
 });

@@ -816,3 +816,47 @@ TEST(pq_writer_empty_file_and_fd_sink)
     buf_free(&file);
     pq_schema_destroy(s);
 }
+
+/* A workspace carries scratch between files without changing their bytes,
+ * and refuses a second writer while one uses it. */
+TEST(pq_writer_workspace_reuse_gives_identical_files)
+{
+    pq_schema *s = flat_schema(PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, PQ_REQUIRED);
+    pq_colset cs;
+    CHECK_OK(pq_colset_init(&cs, s));
+    for (int i = 0; i < 1000; i++) {
+        char v[32];
+        int n = snprintf(v, sizeof v, "value-%d", i % 37);
+        pq_col_put_bytes(&cs.cols[0], v, (size_t)n, 0, 0);
+    }
+    cs.num_rows = 1000;
+    o2p_error err;
+    pq_workspace *ws;
+    CHECK_OK(pq_workspace_create(&ws, &err));
+    o2p_buf plain, reused;
+    buf_init(&plain, 0);
+    buf_init(&reused, 0);
+    for (int round = 0; round < 3; round++) {
+        pq_writer_options o;
+        pq_writer_options_default(&o);
+        o.created_by = "test";
+        o2p_buf *out = round == 0 ? &plain : &reused;
+        buf_reset(out);
+        if (round > 0) o.workspace = ws;
+        pq_writer *w;
+        CHECK_OK(pq_writer_open(&w, s, &o, pq_sink_buf(out), &err));
+        if (round > 0) {
+            pq_writer *second;
+            CHECK_INT(pq_writer_open(&second, s, &o, pq_sink_buf(out), &err), O2P_ESTATE);
+        }
+        CHECK_OK(pq_writer_write(w, &cs, &err));
+        CHECK_OK(pq_writer_close(w, &err));
+        pq_writer_destroy(w);
+        if (round > 0) CHECK_MEM(reused.data, reused.len, plain.data, plain.len);
+    }
+    buf_free(&plain);
+    buf_free(&reused);
+    pq_workspace_destroy(ws);
+    pq_colset_free(&cs);
+    pq_schema_destroy(s);
+}
