@@ -60,3 +60,13 @@ bench-report:
 
 bench-list: $(BENCH_BIN)
 	@$(BENCH_BIN) --list
+
+# Interleaved A/B against a git revision, for noisy machines (scripts/bench_ab.py):
+#   make bench-ab BASE=HEAD~1 [FILTER=...] [ROUNDS=6] [SAMPLES=5]
+BASE    ?= HEAD
+ROUNDS  ?= 6
+SAMPLES ?= 5
+.PHONY: bench-ab
+bench-ab:
+	python3 scripts/bench_ab.py --base $(BASE) --rounds $(ROUNDS) --samples $(SAMPLES) \
+	  --threshold $(THRESHOLD) --alpha $(ALPHA) $(FILTER)
