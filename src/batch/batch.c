@@ -42,7 +42,8 @@ struct batch {
     pthread_mutex_t mu;
     pthread_cond_t work;     /* flushers wait here */
     pthread_cond_t progress; /* flush_all waits here */
-    bgroup *groups;
+    bgroup **groups;         /* each group allocated on its own: flushers hold
+                              * pointers to groups while the array grows */
     size_t num_groups;
     size_t cap;
     batch_stats stats;
@@ -91,7 +92,7 @@ static uint64_t colset_data_bytes(const pq_colset *set)
 static bgroup *find_buffering(batch *b, const tbl_group *src)
 {
     for (size_t i = 0; i < b->num_groups; i++) {
-        bgroup *bg = &b->groups[i];
+        bgroup *bg = b->groups[i];
         if (bg->state == GROUP_BUFFERING && bg->g.table == src->table && bg->g.hour == src->hour &&
             bg->g.service_len == src->service_len &&
             memcmp(bg->g.service, src->service, src->service_len) == 0)
@@ -104,19 +105,21 @@ static bgroup *new_group(batch *b, const tbl_group *src)
 {
     bgroup *slot = NULL;
     for (size_t i = 0; i < b->num_groups; i++)
-        if (b->groups[i].state == GROUP_FREE) {
-            slot = &b->groups[i];
+        if (b->groups[i]->state == GROUP_FREE) {
+            slot = b->groups[i];
             break;
         }
     if (slot == NULL) {
         if (b->num_groups == b->cap) {
             size_t cap = b->cap ? b->cap * 2 : 16;
-            bgroup *groups = mem_realloc(b->groups, cap * sizeof *groups);
+            bgroup **groups = mem_realloc(b->groups, cap * sizeof *groups);
             if (groups == NULL) return NULL;
             b->groups = groups;
             b->cap = cap;
         }
-        slot = &b->groups[b->num_groups++];
+        slot = mem_alloc(sizeof *slot);
+        if (slot == NULL) return NULL;
+        b->groups[b->num_groups++] = slot;
     }
     memset(slot, 0, sizeof *slot);
     slot->g.service = mem_strndup(src->service, src->service_len);
@@ -197,7 +200,7 @@ static void seal_largest(batch *b)
 {
     bgroup *largest = NULL;
     for (size_t i = 0; i < b->num_groups; i++) {
-        bgroup *bg = &b->groups[i];
+        bgroup *bg = b->groups[i];
         if (bg->state == GROUP_BUFFERING && (largest == NULL || bg->bytes > largest->bytes))
             largest = bg;
     }
@@ -276,7 +279,7 @@ static bgroup *next_work(batch *b, uint64_t now, uint64_t *wait_ns)
     uint64_t max_age_ns = (uint64_t)b->cfg.max_age_secs * 1000000000ULL;
     bgroup *pick = NULL;
     for (size_t i = 0; i < b->num_groups; i++) {
-        bgroup *bg = &b->groups[i];
+        bgroup *bg = b->groups[i];
         if (bg->state == GROUP_BUFFERING) {
             if (b->urgent || now - bg->first_row_ns >= max_age_ns) {
                 bg->state = GROUP_SEALED;
@@ -340,7 +343,7 @@ static void flush_one(batch *b, bgroup *bg, o2p_buf *file, const pq_writer_optio
 static int any_sealed(const batch *b)
 {
     for (size_t i = 0; i < b->num_groups; i++)
-        if (b->groups[i].state == GROUP_SEALED || b->groups[i].state == GROUP_FLUSHING) return 1;
+        if (b->groups[i]->state == GROUP_SEALED || b->groups[i]->state == GROUP_FLUSHING) return 1;
     return 0;
 }
 
@@ -474,9 +477,9 @@ int batch_flush_all(batch *b, uint32_t deadline_secs, o2p_error *err)
         size_t pending = 0;
         uint64_t rows = 0;
         for (size_t i = 0; i < b->num_groups; i++)
-            if (b->groups[i].state != GROUP_FREE) {
+            if (b->groups[i]->state != GROUP_FREE) {
                 pending++;
-                rows += b->groups[i].g.rows.num_rows;
+                rows += b->groups[i]->g.rows.num_rows;
             }
         if (pending == 0) break;
         if (now_mono_ns() >= deadline) {
@@ -524,8 +527,10 @@ void batch_destroy(batch *b)
         pthread_mutex_unlock(&b->mu);
         for (int i = 0; i < b->num_threads; i++) pthread_join(b->threads[i], NULL);
     }
-    for (size_t i = 0; i < b->num_groups; i++)
-        if (b->groups[i].state != GROUP_FREE) release_group(&b->groups[i]);
+    for (size_t i = 0; i < b->num_groups; i++) {
+        if (b->groups[i]->state != GROUP_FREE) release_group(b->groups[i]);
+        mem_free(b->groups[i]);
+    }
     mem_free(b->groups);
     mem_free(b->threads);
     pthread_mutex_destroy(&b->mu);

@@ -25,9 +25,19 @@ int o2p_error_prefix(o2p_error *err, const char *fmt, ...)
     int n = vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
     if (n < 0) return err->code;
+    /* "prefix: old", cut to the record's size */
     char old[O2P_ERROR_MSG_MAX];
     memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+    old[sizeof old - 1] = '\0';
+    size_t cap = sizeof err->msg - 1, len = 0;
+    const char *parts[3] = {prefix, ": ", old};
+    for (int i = 0; i < 3 && len < cap; i++) {
+        size_t part = strlen(parts[i]);
+        if (part > cap - len) part = cap - len;
+        memcpy(err->msg + len, parts[i], part);
+        len += part;
+    }
+    err->msg[len] = '\0';
     return err->code;
 }
 

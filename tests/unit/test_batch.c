@@ -304,3 +304,33 @@ TEST(batch_failed_startup_check_is_not_ready_until_storage_answers)
     CHECK(ready);
     teardown(&f);
 }
+
+/* Groups are created while flushers work on others: the group table grows
+ * under them (regression: flushers held pointers into a reallocated array). */
+TEST(batch_many_groups_while_flushing)
+{
+    batch_config cfg;
+    batch_config_default(&cfg);
+    cfg.max_rows = 3;
+    cfg.flush_threads = 2;
+    fixture f;
+    setup(&f, &cfg, "data");
+    o2p_error err;
+    uint64_t sent = 0;
+    for (int round = 0; round < 4; round++) {
+        for (int s = 0; s < 40; s++) {
+            char service[32];
+            snprintf(service, sizeof service, "svc-%d", s);
+            add_logs(&f.rows, service, T0_NS + (uint64_t)round * HOUR_NS, 3);
+            sent += 3;
+        }
+        CHECK_OK(batch_submit(f.b, &f.rows, &err));
+        tbl_batch_reset(&f.rows);
+    }
+    CHECK_OK(batch_shutdown(f.b, 30, &err));
+    batch_stats st;
+    batch_get_stats(f.b, &st);
+    CHECK_UINT(st.rows_out[TBL_LOGS], sent);
+    CHECK_INT(count_files(f.root), 160);
+    teardown(&f);
+}
