@@ -334,6 +334,7 @@ int main(int argc, char **argv)
     const char *run_name = NULL, *alloc_out = "build/bench/alloc/alloc_report.json";
     long run_iters = 0;
     double run_secs = 0;
+    mem_tune_for_large_buffers(); /* as the server and convert run */
     int list = 0, alloc = 0;
     const char *env_server = getenv("O2P_BENCH_SERVER");
     if (env_server && *env_server) bench_opts.server = env_server;

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "config/cfg.h"
 #include "core/log.h"
+#include "core/mem.h"
 #include "core/version.h"
 
 enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
@@ -48,6 +49,7 @@ int main(int argc, char **argv)
     cli_args args;
     o2p_error err;
     o2p_error_clear(&err);
+    mem_tune_for_large_buffers();
     if (cli_parse_args(&args, argc, argv, &err) < 0) {
         fprintf(stderr, "otlp2parquet: %s\nTry 'otlp2parquet --help'.\n", err.msg);
         return EXIT_USAGE;

@@ -7,6 +7,7 @@
  */
 #include "core/mem.h"
 
+#include <malloc.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,4 +113,12 @@ void mem_get_stats(mem_stats *out)
 void mem_fail_after(long n)
 {
     atomic_store(&mem_fail_countdown, n);
+}
+
+void mem_tune_for_large_buffers(void)
+{
+    /* A fixed threshold also turns off glibc's dynamic adjustment, which
+     * would otherwise move big blocks back onto the heap after the first
+     * free, where realloc copies them. */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
 }

@@ -30,6 +30,13 @@ typedef struct mem_stats {
 
 void mem_get_stats(mem_stats *out);
 
+/* Process-wide allocator tuning, called once at start-up by programs that
+ * hold large, growing buffers (the server, convert, benchmarks): blocks of
+ * 1 MiB and more are given their own mappings, so growing one (realloc)
+ * remaps pages instead of copying them, and freeing one returns its memory
+ * to the system at once (RSS follows the buffered data down after a flush). */
+void mem_tune_for_large_buffers(void);
+
 /* Test hook: the allocation after `n` more successful ones fails (returns
  * NULL).  n < 0 disables the injection. */
 void mem_fail_after(long n);
