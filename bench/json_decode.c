@@ -27,12 +27,12 @@
 #include "parquet/pq_writer.h"
 
 #define RECORDS_PER_REQUEST 1000
-#define REQUESTS_PER_ROUND 1000
-#define REQUESTS_PER_FILE 200
-#define MAX_ROUNDS 64
+#define REQUESTS_PER_ROUND  1000
+#define REQUESTS_PER_FILE   200
+#define MAX_ROUNDS          64
 
 static const char *const routes[] = {"/api/users", "/api/orders/{id}", "/api/cart", "/health",
-                                      "/api/products/{id}"};
+                                     "/api/products/{id}"};
 static const char *const methods[] = {"GET", "POST", "PUT", "DELETE"};
 
 static void kv_str(o2p_buf *b, const char *key, const char *value, int comma)
@@ -71,13 +71,16 @@ static void build_request(o2p_buf *b)
         char user[24];
         snprintf(user, sizeof user, "u-%05llu", (unsigned long long)(rng % 50000));
         char tid[33], sid[17];
-        for (int k = 0; k < 16; k++) snprintf(tid + 2 * k, 3, "%02x", (unsigned)((rng >> (k * 4)) & 0xff));
-        for (int k = 0; k < 8; k++) snprintf(sid + 2 * k, 3, "%02x", (unsigned)((rng >> (k * 8)) & 0xff) | 1);
-        buf_printf(b,
-                   "%s{\"timeUnixNano\":\"%llu\",\"observedTimeUnixNano\":\"%llu\","
-                   "\"severityNumber\":9,\"severityText\":\"INFO\",\"body\":{\"stringValue\":\"%s\"},"
-                   "\"attributes\":[",
-                   i ? "," : "", (unsigned long long)t, (unsigned long long)(t + 250000), body);
+        for (int k = 0; k < 16; k++)
+            snprintf(tid + 2 * k, 3, "%02x", (unsigned)((rng >> (k * 4)) & 0xff));
+        for (int k = 0; k < 8; k++)
+            snprintf(sid + 2 * k, 3, "%02x", (unsigned)((rng >> (k * 8)) & 0xff) | 1);
+        buf_printf(
+            b,
+            "%s{\"timeUnixNano\":\"%llu\",\"observedTimeUnixNano\":\"%llu\","
+            "\"severityNumber\":9,\"severityText\":\"INFO\",\"body\":{\"stringValue\":\"%s\"},"
+            "\"attributes\":[",
+            i ? "," : "", (unsigned long long)t, (unsigned long long)(t + 250000), body);
         kv_str(b, "http.method", methods[i % 4], 0);
         kv_str(b, "http.route", routes[i % 5], 1);
         buf_printf(b, ",{\"key\":\"http.status_code\",\"value\":{\"intValue\":\"%d\"}}",
@@ -158,7 +161,8 @@ int main(int argc, char **argv)
         for (int q = 0; q < REQUESTS_PER_ROUND; q++) {
             if (!parquet) tbl_batch_reset(&batch);
             otlp_stats stats = {0};
-            if (otlp_json_decode(st, OTLP_LOGS, req.data, req.len, 0, 1, &batch, &stats, &err) < 0) {
+            if (otlp_json_decode(st, OTLP_LOGS, req.data, req.len, 0, 1, &batch, &stats, &err) <
+                0) {
                 fprintf(stderr, "decode: %s\n", err.msg);
                 return 1;
             }
@@ -191,7 +195,9 @@ int main(int argc, char **argv)
            mbps[rounds / 2], cpu_rates[rounds / 2],
            cpu_rates[rounds / 2] * (double)req.len / RECORDS_PER_REQUEST / 1e6,
            (unsigned long long)(m1.allocations - m0.allocations));
-    if (parquet) printf("; %zu bytes per %d-record file", file_bytes, REQUESTS_PER_FILE * RECORDS_PER_REQUEST);
+    if (parquet)
+        printf("; %zu bytes per %d-record file", file_bytes,
+               REQUESTS_PER_FILE * RECORDS_PER_REQUEST);
     printf("\n");
 
     buf_free(&req);

@@ -43,8 +43,9 @@ static int cmp_double(const void *a, const void *b)
 }
 
 static const char *verbs[] = {"GET", "POST", "PUT", "DELETE"};
-static const char *paths[] = {"/api/v1/users", "/api/v1/orders", "/healthz", "/api/v2/search",
-                              "/static/app.js", "/login", "/api/v1/cart/items"};
+static const char *paths[] = {"/api/v1/users",     "/api/v1/orders", "/healthz",
+                              "/api/v2/search",    "/static/app.js", "/login",
+                              "/api/v1/cart/items"};
 static const char *msgs[] = {"request completed", "cache miss, fetching from origin",
                              "slow query detected", "user session refreshed",
                              "connection reset by peer"};
@@ -54,8 +55,8 @@ static void fill_log_strings(pq_column *c)
     char line[256];
     for (size_t i = 0; i < ROWS; i++) {
         uint64_t r = rng();
-        int n = snprintf(line, sizeof line, "%s %s status=%d %s shard=%u",
-                         verbs[r % 4], paths[(r >> 8) % 7], (int)(200 + ((r >> 16) % 4) * 100),
+        int n = snprintf(line, sizeof line, "%s %s status=%d %s shard=%u", verbs[r % 4],
+                         paths[(r >> 8) % 7], (int)(200 + ((r >> 16) % 4) * 100),
                          msgs[(r >> 24) % 5], (unsigned)((r >> 32) % 16));
         pq_col_put_bytes(c, line, (size_t)n, 0, 0);
     }
@@ -118,8 +119,8 @@ static int bench(const char *name, pq_physical physical, pq_logical logical,
     double med = secs[RUNS / 2];
     printf("%-15s %8.1f MB/s %12.0f rows/s  input %6.1f MB  output %7.2f MB  (median of %d, "
            "min %.1f ms, max %.1f ms)\n",
-           name, (double)input / med / 1e6, ROWS / med, (double)input / 1e6,
-           (double)out_size / 1e6, RUNS, secs[0] * 1e3, secs[RUNS - 1] * 1e3);
+           name, (double)input / med / 1e6, ROWS / med, (double)input / 1e6, (double)out_size / 1e6,
+           RUNS, secs[0] * 1e3, secs[RUNS - 1] * 1e3);
     buf_free(&out);
     pq_colset_free(&rows);
     pq_schema_destroy(schema);

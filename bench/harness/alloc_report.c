@@ -209,8 +209,8 @@ int alloc_report_main(const char *out_file, int quick)
     buf_append_str(&json, "{\"schema\":\"o2p-alloc-report/1\",\"env\":");
     bench_env_json(&json);
     buf_printf(&json, ",\"steady_requests\":%d,\"configs\":[", steady);
-    printf("%-8s %-9s %8s %12s %12s %14s %12s %14s\n", "signal", "format", "records",
-           "cold allocs", "allocs/req", "bytes/req", "allocs/rec", "peak heap");
+    printf("%-8s %-9s %8s %12s %12s %14s %12s %14s\n", "signal", "format", "records", "cold allocs",
+           "allocs/req", "bytes/req", "allocs/rec", "peak heap");
     int n = 0, failed = 0;
     for (int sig = 0; sig < 3; sig++)
         for (int fmt = 0; fmt < 2; fmt++)
@@ -227,11 +227,12 @@ int alloc_report_main(const char *out_file, int quick)
                 n++;
                 buf_push_byte(&json, '\0');
                 const char *obj = (const char *)json.data + start;
-                printf("%-8s %-9s %8zu %12.0f %12.1f %14.0f %12.4f %14.0f\n",
-                       otlp_signal_name(cfg.signal), fmt ? "json" : "protobuf", cfg.records,
-                       json_field(obj, "cold_allocations"), json_field(obj, "allocations_per_request"),
-                       json_field(obj, "bytes_per_request"), json_field(obj, "allocations_per_record"),
-                       json_field(obj, "peak_heap_bytes"));
+                printf(
+                    "%-8s %-9s %8zu %12.0f %12.1f %14.0f %12.4f %14.0f\n",
+                    otlp_signal_name(cfg.signal), fmt ? "json" : "protobuf", cfg.records,
+                    json_field(obj, "cold_allocations"), json_field(obj, "allocations_per_request"),
+                    json_field(obj, "bytes_per_request"), json_field(obj, "allocations_per_record"),
+                    json_field(obj, "peak_heap_bytes"));
                 json.len--; /* drop the NUL */
             }
     buf_append_str(&json, "]}\n");

@@ -90,8 +90,7 @@ void bench_env_json(o2p_buf *b)
     /* Tracked files only: results of an edited tree must say so. */
     command_line("git status --porcelain --untracked-files=no 2>/dev/null | head -1", dirty,
                  sizeof dirty);
-    first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", governor,
-               sizeof governor);
+    first_line("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", governor, sizeof governor);
     first_line("/proc/loadavg", load, sizeof load);
     if (gethostname(host, sizeof host) != 0) host[0] = '\0';
     host[sizeof host - 1] = '\0';

@@ -27,7 +27,10 @@ static uint64_t rnd(rng *r)
     return z ^ (z >> 31);
 }
 
-static unsigned pick(rng *r, unsigned n) { return (unsigned)(rnd(r) % n); }
+static unsigned pick(rng *r, unsigned n)
+{
+    return (unsigned)(rnd(r) % n);
+}
 
 /* ------------------------------------------------------------- model -- */
 
@@ -64,8 +67,8 @@ static void add_str(attrs *at, const char *key, const char *fmt_value)
     snprintf(add(at, key, V_STR)->s, sizeof at->a[0].s, "%s", fmt_value);
 }
 
-static const char *SERVICES[] = {"checkout", "payments", "frontend", "inventory",
-                                 "recommendation", "shipping", "auth", "search"};
+static const char *SERVICES[] = {"checkout",       "payments", "frontend", "inventory",
+                                 "recommendation", "shipping", "auth",     "search"};
 #define NSERVICES (sizeof SERVICES / sizeof SERVICES[0])
 
 static void resource_attrs(attrs *at, unsigned service, rng *r)
@@ -118,7 +121,10 @@ static void pb_varint(o2p_buf *b, uint64_t v)
     buf_push_byte(b, (uint8_t)v);
 }
 
-static void pb_tag(o2p_buf *b, unsigned field, unsigned wire) { pb_varint(b, field << 3 | wire); }
+static void pb_tag(o2p_buf *b, unsigned field, unsigned wire)
+{
+    pb_varint(b, field << 3 | wire);
+}
 
 static void pb_uint(o2p_buf *b, unsigned field, uint64_t v)
 {
@@ -156,7 +162,10 @@ static void pb_bytes(o2p_buf *b, unsigned field, const void *p, size_t n)
     buf_append(b, p, n);
 }
 
-static void pb_str(o2p_buf *b, unsigned field, const char *s) { pb_bytes(b, field, s, strlen(s)); }
+static void pb_str(o2p_buf *b, unsigned field, const char *s)
+{
+    pb_bytes(b, field, s, strlen(s));
+}
 
 /* Nested messages: the content is written in place, then shifted right to
  * make room for its length once that is known (generation is not timed). */
@@ -186,10 +195,18 @@ static void pb_anyvalue(o2p_buf *b, unsigned field, const kv *k)
 {
     size_t m = pb_open(b, field);
     switch (k->type) {
-    case V_STR: pb_str(b, 1, k->s); break;
-    case V_BOOL: pb_uint(b, 2, (uint64_t)k->i); break;
-    case V_INT: pb_uint(b, 3, (uint64_t)k->i); break;
-    case V_DBL: pb_double(b, 4, k->d); break;
+    case V_STR:
+        pb_str(b, 1, k->s);
+        break;
+    case V_BOOL:
+        pb_uint(b, 2, (uint64_t)k->i);
+        break;
+    case V_INT:
+        pb_uint(b, 3, (uint64_t)k->i);
+        break;
+    case V_DBL:
+        pb_double(b, 4, k->d);
+        break;
     }
     pb_close(b, m);
 }
@@ -221,7 +238,10 @@ static void pb_scope(o2p_buf *b, const char *name, const char *version)
 
 /* ---------------------------------------------------- OTLP/JSON writer -- */
 
-static void js_raw(o2p_buf *b, const char *s) { buf_append_str(b, s); }
+static void js_raw(o2p_buf *b, const char *s)
+{
+    buf_append_str(b, s);
+}
 
 static void js_string(o2p_buf *b, const char *s)
 {
@@ -236,7 +256,10 @@ static void js_string(o2p_buf *b, const char *s)
     buf_push_byte(b, '"');
 }
 
-static void js_u64str(o2p_buf *b, uint64_t v) { buf_printf(b, "\"%llu\"", (unsigned long long)v); }
+static void js_u64str(o2p_buf *b, uint64_t v)
+{
+    buf_printf(b, "\"%llu\"", (unsigned long long)v);
+}
 
 static void js_anyvalue(o2p_buf *b, const kv *k)
 {
@@ -245,9 +268,15 @@ static void js_anyvalue(o2p_buf *b, const kv *k)
         js_raw(b, "{\"stringValue\":");
         js_string(b, k->s);
         break;
-    case V_BOOL: js_raw(b, k->i ? "{\"boolValue\":true" : "{\"boolValue\":false"); break;
-    case V_INT: buf_printf(b, "{\"intValue\":\"%lld\"", (long long)k->i); break;
-    case V_DBL: buf_printf(b, "{\"doubleValue\":%.17g", k->d); break;
+    case V_BOOL:
+        js_raw(b, k->i ? "{\"boolValue\":true" : "{\"boolValue\":false");
+        break;
+    case V_INT:
+        buf_printf(b, "{\"intValue\":\"%lld\"", (long long)k->i);
+        break;
+    case V_DBL:
+        buf_printf(b, "{\"doubleValue\":%.17g", k->d);
+        break;
     }
     buf_push_byte(b, '}');
 }
@@ -285,9 +314,15 @@ typedef struct log_rec {
     attrs at;
 } log_rec;
 
-static const char *ROUTES[] = {"/api/v1/users/{id}", "/api/v1/orders",   "/api/v1/cart/items",
-                               "/api/v2/search",     "/healthz",         "/api/v1/payments/{id}",
-                               "/login",             "/static/app.js",   "/api/v1/inventory",
+static const char *ROUTES[] = {"/api/v1/users/{id}",
+                               "/api/v1/orders",
+                               "/api/v1/cart/items",
+                               "/api/v2/search",
+                               "/healthz",
+                               "/api/v1/payments/{id}",
+                               "/login",
+                               "/static/app.js",
+                               "/api/v1/inventory",
                                "/api/v1/recommendations"};
 static const char *METHODS[] = {"GET", "GET", "GET", "POST", "PUT", "DELETE"};
 
@@ -298,10 +333,14 @@ static void draw_log(rng *r, uint64_t base_ns, size_t i, size_t n, log_rec *l)
     l->time_ns = base_ns + span / (n ? n : 1) * i + rnd(r) % 1000000;
     l->observed_ns = l->time_ns + 200000 + rnd(r) % 5000000;
     unsigned sv = pick(r, 100);
-    if (sv < 70) l->severity = 9, l->severity_text = "INFO";
-    else if (sv < 85) l->severity = 5, l->severity_text = "DEBUG";
-    else if (sv < 95) l->severity = 13, l->severity_text = "WARN";
-    else l->severity = 17, l->severity_text = "ERROR";
+    if (sv < 70)
+        l->severity = 9, l->severity_text = "INFO";
+    else if (sv < 85)
+        l->severity = 5, l->severity_text = "DEBUG";
+    else if (sv < 95)
+        l->severity = 13, l->severity_text = "WARN";
+    else
+        l->severity = 17, l->severity_text = "ERROR";
     const char *route = ROUTES[pick(r, 10)];
     const char *method = METHODS[pick(r, 6)];
     int status = sv < 90 ? 200 : (sv < 95 ? 404 : 500);
@@ -313,12 +352,13 @@ static void draw_log(rng *r, uint64_t base_ns, size_t i, size_t n, log_rec *l)
                  route, status, ms);
         break;
     case 1:
-        snprintf(l->body, sizeof l->body, "cache miss for key user:%u:profile, fetching from origin",
-                 pick(r, 100000));
+        snprintf(l->body, sizeof l->body,
+                 "cache miss for key user:%u:profile, fetching from origin", pick(r, 100000));
         break;
     case 2:
-        snprintf(l->body, sizeof l->body, "slow query detected: SELECT * FROM orders WHERE "
-                                          "customer_id = %u took %.1f ms",
+        snprintf(l->body, sizeof l->body,
+                 "slow query detected: SELECT * FROM orders WHERE "
+                 "customer_id = %u took %.1f ms",
                  pick(r, 50000), ms * 10);
         break;
     default:
@@ -581,7 +621,7 @@ static void traces_json(o2p_buf *b, rng *r, size_t n, uint64_t base_ns, const at
  * request of n points has n / POINTS_PER_METRIC metrics; kinds rotate gauge,
  * sum, histogram so each table gets rows. */
 #define POINTS_PER_METRIC 10
-#define NBOUNDS 10
+#define NBOUNDS           10
 
 static const double BOUNDS[NBOUNDS] = {5, 10, 25, 50, 75, 100, 250, 500, 1000, 2500};
 static const char *METRIC_NAMES[3][4] = {
@@ -677,7 +717,7 @@ static void metrics_pb(o2p_buf *b, rng *r, size_t n, uint64_t base_ns, const att
             }
             pb_close(b, dp);
         }
-        if (kind > 0) pb_uint(b, 2, 2); /* aggregation_temporality CUMULATIVE */
+        if (kind > 0) pb_uint(b, 2, 2);  /* aggregation_temporality CUMULATIVE */
         if (kind == 1) pb_uint(b, 3, 1); /* is_monotonic */
         pb_close(b, data);
         pb_close(b, m);
@@ -747,10 +787,17 @@ long gen_request(o2p_buf *out, otlp_signal signal, otlp_format format, size_t re
     size_t before = out->len;
     int json = format != OTLP_FMT_PROTOBUF;
     switch (signal) {
-    case OTLP_LOGS: (json ? logs_json : logs_pb)(out, &r, records, base_ns, &res); break;
-    case OTLP_TRACES: (json ? traces_json : traces_pb)(out, &r, records, base_ns, &res); break;
-    case OTLP_METRICS: (json ? metrics_json : metrics_pb)(out, &r, records, base_ns, &res); break;
-    default: return O2P_EINVAL;
+    case OTLP_LOGS:
+        (json ? logs_json : logs_pb)(out, &r, records, base_ns, &res);
+        break;
+    case OTLP_TRACES:
+        (json ? traces_json : traces_pb)(out, &r, records, base_ns, &res);
+        break;
+    case OTLP_METRICS:
+        (json ? metrics_json : metrics_pb)(out, &r, records, base_ns, &res);
+        break;
+    default:
+        return O2P_EINVAL;
     }
     if (format == OTLP_FMT_JSONL) buf_push_byte(out, '\n');
     /* buf appends ignore failures above; a short buffer means one failed. */

@@ -318,13 +318,12 @@ static int run_workload(const bench_case *c, long iters, double secs)
 
 static void usage(void)
 {
-    fprintf(stderr,
-            "usage: o2p_bench [--quick] [--samples N] [--min-samples N] [--sample-ms MS]\n"
-            "                 [--warmup-ms MS] [--max-secs S] [--out DIR] [--server PATH]\n"
-            "                 [--http-conns N] [FILTER...]\n"
-            "       o2p_bench --list\n"
-            "       o2p_bench --run NAME [--iters N | --secs S]\n"
-            "       o2p_bench --alloc-report [--quick] [--out-file FILE]\n");
+    fprintf(stderr, "usage: o2p_bench [--quick] [--samples N] [--min-samples N] [--sample-ms MS]\n"
+                    "                 [--warmup-ms MS] [--max-secs S] [--out DIR] [--server PATH]\n"
+                    "                 [--http-conns N] [FILTER...]\n"
+                    "       o2p_bench --list\n"
+                    "       o2p_bench --run NAME [--iters N | --secs S]\n"
+                    "       o2p_bench --alloc-report [--quick] [--out-file FILE]\n");
 }
 
 int main(int argc, char **argv)
@@ -342,13 +341,13 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define NEEDV()                                                  \
-    do {                                                         \
-        if (v == NULL) {                                         \
-            fprintf(stderr, "o2p_bench: %s needs a value\n", a); \
-            return 2;                                            \
-        }                                                        \
-        i++;                                                     \
+#define NEEDV()                                                                                    \
+    do {                                                                                           \
+        if (v == NULL) {                                                                           \
+            fprintf(stderr, "o2p_bench: %s needs a value\n", a);                                   \
+            return 2;                                                                              \
+        }                                                                                          \
+        i++;                                                                                       \
     } while (0)
         if (!strcmp(a, "--quick")) {
             bench_opts.quick = 1;
@@ -454,9 +453,12 @@ int main(int argc, char **argv)
         for (size_t f = 0; f < nfilters && !match; f++) match = strstr(c->name, filters[f]) != NULL;
         if (!match) continue;
         int rc = run_case(c);
-        if (rc < 0) failed++;
-        else if (rc == 1) skipped++;
-        else ran++;
+        if (rc < 0)
+            failed++;
+        else if (rc == 1)
+            skipped++;
+        else
+            ran++;
     }
     printf("o2p_bench: %d ran, %d skipped, %d failed\n", ran, skipped, failed);
     mem_free(cases.items);

@@ -27,10 +27,10 @@
 
 /* What setup learns about one iteration, for throughput and the report. */
 typedef struct bench_info {
-    double rows_per_iter;   /* records (rows) processed by one iteration */
-    double bytes_per_iter;  /* input bytes processed by one iteration */
+    double rows_per_iter;      /* records (rows) processed by one iteration */
+    double bytes_per_iter;     /* input bytes processed by one iteration */
     double out_bytes_per_iter; /* output bytes (e.g. Parquet) of one iteration; 0 if n/a */
-    char params[256];       /* human-readable parameters ("1000 records/request, 8 requests") */
+    char params[256];          /* human-readable parameters ("1000 records/request, 8 requests") */
 } bench_info;
 
 typedef struct bench_case bench_case;
@@ -66,14 +66,14 @@ struct bench_case {
 
 /* Options of a run (command line). */
 typedef struct bench_options {
-    int samples;            /* timed samples per case */
-    int min_samples;        /* floor when --max-secs cuts the count */
-    double sample_secs;     /* target duration of one sample */
+    int samples;        /* timed samples per case */
+    int min_samples;    /* floor when --max-secs cuts the count */
+    double sample_secs; /* target duration of one sample */
     double warmup_secs;
-    double max_secs;        /* budget per case for the timed samples */
-    const char *out_dir;    /* results directory */
-    const char *server;     /* path of the otlp2parquet binary (http suite) */
-    int http_conns;         /* concurrent keep-alive connections (http suite) */
+    double max_secs;     /* budget per case for the timed samples */
+    const char *out_dir; /* results directory */
+    const char *server;  /* path of the otlp2parquet binary (http suite) */
+    int http_conns;      /* concurrent keep-alive connections (http suite) */
     int quick;
 } bench_options;
 
@@ -95,8 +95,8 @@ double stats_mean(const double *v, size_t n);
 double stats_stddev(const double *v, size_t n);
 double stats_percentile(const double *v, size_t n, double p); /* p in [0,100], linear */
 /* Bootstrap (resamples, fixed seed) 95 % CI of the median. */
-void stats_bootstrap_median_ci(const double *v, size_t n, int resamples, uint64_t seed,
-                               double *lo, double *hi);
+void stats_bootstrap_median_ci(const double *v, size_t n, int resamples, uint64_t seed, double *lo,
+                               double *hi);
 
 /* JSON helpers appending to a buffer. */
 void json_str(o2p_buf *b, const char *s);

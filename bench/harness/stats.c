@@ -100,8 +100,8 @@ static uint64_t splitmix(uint64_t *state)
     return z ^ (z >> 31);
 }
 
-void stats_bootstrap_median_ci(const double *v, size_t n, int resamples, uint64_t seed,
-                               double *lo, double *hi)
+void stats_bootstrap_median_ci(const double *v, size_t n, int resamples, uint64_t seed, double *lo,
+                               double *hi)
 {
     *lo = *hi = NAN;
     if (n == 0 || resamples <= 0) return;

@@ -16,7 +16,7 @@
 #include "otlp/otlp.h"
 
 #define DECODE_REQUESTS 8
-#define DECODE_RECORDS 1000
+#define DECODE_RECORDS  1000
 
 typedef struct decode_state {
     otlp_signal signal;
@@ -95,11 +95,11 @@ static int decode_run(void *p, o2p_error *err)
     return decode_one(s, req, &st, err);
 }
 
-#define DECODE_CASE(case_name, sig, fmt, what)                                               \
-    {                                                                                        \
-        .name = case_name, .suite = "decode",                                               \
-        .description = "decode one 1,000-" what " request into rows", .setup = decode_setup, \
-        .run = decode_run, .teardown = decode_teardown, .param_a = sig, .param_b = fmt       \
+#define DECODE_CASE(case_name, sig, fmt, what)                                                     \
+    {                                                                                              \
+        .name = case_name, .suite = "decode",                                                      \
+        .description = "decode one 1,000-" what " request into rows", .setup = decode_setup,       \
+        .run = decode_run, .teardown = decode_teardown, .param_a = sig, .param_b = fmt             \
     }
 
 static const bench_case decode_cases[] = {
@@ -107,8 +107,7 @@ static const bench_case decode_cases[] = {
     DECODE_CASE("decode.logs.json", OTLP_LOGS, OTLP_FMT_JSON, "log-record OTLP/JSON"),
     DECODE_CASE("decode.traces.protobuf", OTLP_TRACES, OTLP_FMT_PROTOBUF, "span protobuf"),
     DECODE_CASE("decode.traces.json", OTLP_TRACES, OTLP_FMT_JSON, "span OTLP/JSON"),
-    DECODE_CASE("decode.metrics.protobuf", OTLP_METRICS, OTLP_FMT_PROTOBUF,
-                "data-point protobuf"),
+    DECODE_CASE("decode.metrics.protobuf", OTLP_METRICS, OTLP_FMT_PROTOBUF, "data-point protobuf"),
     DECODE_CASE("decode.metrics.json", OTLP_METRICS, OTLP_FMT_JSON, "data-point OTLP/JSON"),
 };
 

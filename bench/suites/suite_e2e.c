@@ -20,7 +20,7 @@
 #include "otlp/otlp.h"
 
 #define E2E_REQUEST_RECORDS 1000
-#define E2E_SERVICES 4
+#define E2E_SERVICES        4
 
 typedef struct e2e_state {
     otlp_format format;
@@ -132,12 +132,12 @@ static void e2e_extra(void *p, o2p_buf *json)
                s->groups);
 }
 
-#define E2E(case_name, fmt, records, what)                                                  \
-    {                                                                                       \
-        .name = case_name, .suite = "e2e",                                                 \
-        .description = what " log records: decode + batch_encode_group (zstd), in process", \
-        .setup = e2e_setup, .run = e2e_run, .extra_json = e2e_extra,                       \
-        .teardown = e2e_teardown, .param_a = fmt, .param_c = records                       \
+#define E2E(case_name, fmt, records, what)                                                         \
+    {                                                                                              \
+        .name = case_name, .suite = "e2e",                                                         \
+        .description = what " log records: decode + batch_encode_group (zstd), in process",        \
+        .setup = e2e_setup, .run = e2e_run, .extra_json = e2e_extra, .teardown = e2e_teardown,     \
+        .param_a = fmt, .param_c = records                                                         \
     }
 
 static const bench_case e2e_cases[] = {

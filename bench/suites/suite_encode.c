@@ -40,8 +40,8 @@ static uint64_t enc_rng(uint64_t *s)
     return *s;
 }
 
-static const char *ATTR_KEYS[] = {"http.route", "http.method", "user.id", "region", "tenant",
-                                  "feature_flag"};
+static const char *ATTR_KEYS[] = {"http.route", "http.method", "user.id",
+                                  "region",     "tenant",      "feature_flag"};
 
 static void fill(encode_state *s, int shape)
 {
@@ -53,9 +53,10 @@ static void fill(encode_state *s, int shape)
         uint64_t v = enc_rng(&r);
         switch (shape) {
         case SHAPE_STRING: {
-            int n = snprintf(tmp, sizeof tmp, "GET /api/v1/users/%u completed with status %d in %u ms",
-                             (unsigned)(v % 5000), (int)(200 + (v >> 20) % 4 * 100),
-                             (unsigned)((v >> 32) % 900));
+            int n =
+                snprintf(tmp, sizeof tmp, "GET /api/v1/users/%u completed with status %d in %u ms",
+                         (unsigned)(v % 5000), (int)(200 + (v >> 20) % 4 * 100),
+                         (unsigned)((v >> 32) % 900));
             pq_col_put_bytes(c0, tmp, (size_t)n, 0, 0);
             break;
         }
@@ -127,8 +128,8 @@ static int encode_setup(const bench_case *c, void **out, bench_info *info, o2p_e
         break;
     case SHAPE_MAP:
         node = pq_schema_add_map(s->schema, PQ_SCHEMA_ROOT, "LogAttributes", PQ_REQUIRED,
-                                 PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, PQ_BYTE_ARRAY,
-                                 PQ_LOGICAL_STRING, PQ_REQUIRED);
+                                 PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, PQ_BYTE_ARRAY, PQ_LOGICAL_STRING,
+                                 PQ_REQUIRED);
         break;
     default:
         node = pq_schema_add_list_leaf(s->schema, PQ_SCHEMA_ROOT, "BucketCounts", PQ_REQUIRED,
@@ -159,7 +160,10 @@ static int encode_setup(const bench_case *c, void **out, bench_info *info, o2p_e
     return 0;
 }
 
-static int encode_run(void *p, o2p_error *err) { return encode_once(p, err); }
+static int encode_run(void *p, o2p_error *err)
+{
+    return encode_once(p, err);
+}
 
 static void encode_extra(void *p, o2p_buf *json)
 {
@@ -167,16 +171,17 @@ static void encode_extra(void *p, o2p_buf *json)
     buf_printf(json, ",\"output_bytes\":%zu", s->out.len);
 }
 
-#define ENC(case_name, shape, codec)                                                      \
-    {                                                                                     \
-        .name = case_name, .suite = "encode",                                            \
-        .description = "encode a 100,000-row Parquet file of one column",                \
-        .setup = encode_setup, .run = encode_run, .extra_json = encode_extra,            \
-        .teardown = encode_teardown, .param_a = shape, .param_b = codec                  \
+#define ENC(case_name, shape, codec)                                                               \
+    {                                                                                              \
+        .name = case_name, .suite = "encode",                                                      \
+        .description = "encode a 100,000-row Parquet file of one column", .setup = encode_setup,   \
+        .run = encode_run, .extra_json = encode_extra, .teardown = encode_teardown,                \
+        .param_a = shape, .param_b = codec                                                         \
     }
-#define ENC_SHAPE(prefix, shape)                                                           \
-    ENC(prefix ".zstd", shape, PQ_CODEC_ZSTD), ENC(prefix ".snappy", shape, PQ_CODEC_SNAPPY), \
-        ENC(prefix ".gzip", shape, PQ_CODEC_GZIP), ENC(prefix ".lz4_raw", shape, PQ_CODEC_LZ4_RAW), \
+#define ENC_SHAPE(prefix, shape)                                                                   \
+    ENC(prefix ".zstd", shape, PQ_CODEC_ZSTD), ENC(prefix ".snappy", shape, PQ_CODEC_SNAPPY),      \
+        ENC(prefix ".gzip", shape, PQ_CODEC_GZIP),                                                 \
+        ENC(prefix ".lz4_raw", shape, PQ_CODEC_LZ4_RAW),                                           \
         ENC(prefix ".uncompressed", shape, PQ_CODEC_UNCOMPRESSED)
 
 static const bench_case encode_cases[] = {

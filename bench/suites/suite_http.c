@@ -38,7 +38,7 @@
 #include "../harness/harness.h"
 #include "core/mem.h"
 
-#define HTTP_POOL 8
+#define HTTP_POOL      8
 #define HTTP_MAX_CONNS 64
 
 typedef struct lat_list {
@@ -137,7 +137,8 @@ static int read_response(int fd)
     size_t header_len = (size_t)(hdr_end + 4 - buf);
     long content_length = -1;
     int chunked = 0;
-    for (char *line = strstr(buf, "\r\n"); line && line < hdr_end; line = strstr(line + 2, "\r\n")) {
+    for (char *line = strstr(buf, "\r\n"); line && line < hdr_end;
+         line = strstr(line + 2, "\r\n")) {
         char *l = line + 2;
         if (strncasecmp(l, "Content-Length:", 15) == 0) content_length = strtol(l + 15, NULL, 10);
         if (strncasecmp(l, "Transfer-Encoding:", 18) == 0 && strstr(l, "chunked") &&
@@ -172,7 +173,8 @@ static int get_health(uint16_t port)
 {
     int fd = connect_port(port);
     if (fd < 0) return -1;
-    static const char req[] = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    static const char req[] =
+        "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     int st = send_all(fd, (const uint8_t *)req, sizeof req - 1) == 0 ? read_response(fd) : -1;
     close(fd);
     return st;
@@ -202,7 +204,8 @@ static long proc_cpu_ticks(pid_t pid)
     if (fgets(line, sizeof line, f)) {
         char *p = strrchr(line, ')'); /* comm may contain spaces */
         unsigned long ut, st;
-        if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+        if (p &&
+            sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
             ticks = (long)(ut + st);
     }
     fclose(f);
@@ -301,8 +304,7 @@ static int http_setup(const bench_case *c, void **out, bench_info *info, o2p_err
     buf_free(&body);
 
     char tmpl[] = "/tmp/o2p-bench-http-XXXXXX";
-    if (mkdtemp(tmpl) == NULL)
-        return o2p_errorf(err, O2P_EIO, "mkdtemp: %s", strerror(errno));
+    if (mkdtemp(tmpl) == NULL) return o2p_errorf(err, O2P_EIO, "mkdtemp: %s", strerror(errno));
     snprintf(s->dir, sizeof s->dir, "%s", tmpl);
     s->port = free_port();
     if (s->port == 0) return o2p_errorf(err, O2P_EIO, "no free loopback port");
@@ -506,9 +508,8 @@ static void http_extra(void *p, o2p_buf *json)
     buf_append_str(json, ",\"server_peak_rss_bytes\":");
     json_num(json, hwm >= 0 ? (double)hwm * 1024 : -1);
     buf_append_str(json, ",\"server_cpu_us_per_request\":");
-    json_num(json, cpu_s >= 0 && s->requests_measured
-                       ? cpu_s * 1e6 / (double)s->requests_measured
-                       : -1);
+    json_num(json,
+             cpu_s >= 0 && s->requests_measured ? cpu_s * 1e6 / (double)s->requests_measured : -1);
 }
 
 static void http_text(void *p, char *line, size_t cap)
@@ -526,13 +527,13 @@ static void http_text(void *p, char *line, size_t cap)
     mem_free(all);
 }
 
-#define HTTP_CASE(case_name, records, what)                                               \
-    {                                                                                     \
-        .name = case_name, .suite = "http",                                              \
-        .description = "HTTP ingest: POST /v1/logs protobuf, " what " records/request",  \
-        .setup = http_setup, .measure = http_measure, .begin_samples = http_begin,        \
-        .extra_json = http_extra, .extra_text = http_text, .teardown = http_teardown,    \
-        .min_sample_secs = 0.25, .param_a = records                                      \
+#define HTTP_CASE(case_name, records, what)                                                        \
+    {                                                                                              \
+        .name = case_name, .suite = "http",                                                        \
+        .description = "HTTP ingest: POST /v1/logs protobuf, " what " records/request",            \
+        .setup = http_setup, .measure = http_measure, .begin_samples = http_begin,                 \
+        .extra_json = http_extra, .extra_text = http_text, .teardown = http_teardown,              \
+        .min_sample_secs = 0.25, .param_a = records                                                \
     }
 
 static const bench_case http_cases[] = {

@@ -28,10 +28,10 @@ typedef enum { GROUP_FREE = 0, GROUP_BUFFERING, GROUP_SEALED, GROUP_FLUSHING } g
 typedef struct bgroup {
     tbl_group g;
     group_state state;
-    uint64_t first_row_ns;  /* monotonic time of the oldest buffered row */
-    uint64_t bytes;         /* memory the group's column buffers hold (capacity) */
-    uint32_t attempts;      /* failed store attempts so far */
-    uint64_t next_try_ns;   /* monotonic; sealed groups wait until then after a failure */
+    uint64_t first_row_ns;   /* monotonic time of the oldest buffered row */
+    uint64_t bytes;          /* memory the group's column buffers hold (capacity) */
+    uint32_t attempts;       /* failed store attempts so far */
+    uint64_t next_try_ns;    /* monotonic; sealed groups wait until then after a failure */
     char key[BATCH_KEY_MAX]; /* object key, fixed at the first attempt ("" before) */
 } bgroup;
 
@@ -47,13 +47,13 @@ struct batch {
     size_t num_groups;
     size_t cap;
     batch_stats stats;
-    int closing;             /* no more submits */
-    int stopping;            /* flusher threads exit */
-    int urgent;              /* flush_all in progress: ignore backoff */
-    int saturated;           /* a submit was refused since the last successful flush */
+    int closing;                   /* no more submits */
+    int stopping;                  /* flusher threads exit */
+    int urgent;                    /* flush_all in progress: ignore backoff */
+    int saturated;                 /* a submit was refused since the last successful flush */
     uint64_t empty_mem[TBL_COUNT]; /* memory of a new, empty group per table */
-    uint64_t next_probe_ns;  /* when an idle flusher next checks failing storage */
-    uint32_t probes;         /* failed probes since storage started failing */
+    uint64_t next_probe_ns;        /* when an idle flusher next checks failing storage */
+    uint32_t probes;               /* failed probes since storage started failing */
     pthread_t *threads;
     int num_threads;
     store_retry_policy retry;
@@ -224,8 +224,7 @@ int batch_submit(batch *b, const tbl_batch *rows, o2p_error *err)
         return o2p_errorf(err, O2P_ELIMIT,
                           "request needs about %llu bytes of buffer, more than "
                           "batch.max_buffered_bytes (%llu); send smaller batches",
-                          (unsigned long long)alone,
-                          (unsigned long long)b->cfg.max_buffered_bytes);
+                          (unsigned long long)alone, (unsigned long long)b->cfg.max_buffered_bytes);
     }
     if (projected_buffered(b, rows) > b->cfg.max_buffered_bytes) {
         b->stats.rejected_busy++;
@@ -233,10 +232,9 @@ int batch_submit(batch *b, const tbl_batch *rows, o2p_error *err)
         seal_largest(b);
         uint64_t buffered = b->stats.buffered_bytes;
         pthread_mutex_unlock(&b->mu);
-        return o2p_errorf(err, O2P_EBUSY,
-                          "buffer full: %llu bytes buffered, budget %llu bytes; retry later",
-                          (unsigned long long)buffered,
-                          (unsigned long long)b->cfg.max_buffered_bytes);
+        return o2p_errorf(
+            err, O2P_EBUSY, "buffer full: %llu bytes buffered, budget %llu bytes; retry later",
+            (unsigned long long)buffered, (unsigned long long)b->cfg.max_buffered_bytes);
     }
     int rc = O2P_OK;
     for (size_t i = 0; i < rows->cap && rc == O2P_OK; i++) {
@@ -245,7 +243,8 @@ int batch_submit(batch *b, const tbl_batch *rows, o2p_error *err)
         bgroup *bg = find_buffering(b, src);
         if (bg == NULL) bg = new_group(b, src);
         if (bg == NULL) {
-            rc = o2p_errorf(err, O2P_ENOMEM, "out of memory buffering %s rows", tbl_name(src->table));
+            rc = o2p_errorf(err, O2P_ENOMEM, "out of memory buffering %s rows",
+                            tbl_name(src->table));
             break;
         }
         if (bg->g.rows.num_rows == 0 || src->min_ts_us < bg->g.min_ts_us)

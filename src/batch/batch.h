@@ -46,15 +46,15 @@ void batch_config_default(batch_config *c);
 typedef struct batch_stats {
     uint64_t rows_in[TBL_COUNT];
     uint64_t rows_out[TBL_COUNT];
-    uint64_t bytes_out[TBL_COUNT];   /* Parquet bytes stored */
+    uint64_t bytes_out[TBL_COUNT]; /* Parquet bytes stored */
     uint64_t files_out[TBL_COUNT];
     uint64_t flushes;
-    uint64_t flush_seconds_sum_us;   /* total time spent encoding + storing, µs */
+    uint64_t flush_seconds_sum_us; /* total time spent encoding + storing, µs */
     uint64_t storage_errors;
-    uint64_t rejected_busy;          /* submits refused with O2P_EBUSY */
+    uint64_t rejected_busy; /* submits refused with O2P_EBUSY */
     uint64_t buffered_rows;
     uint64_t buffered_bytes;
-    int storage_failing;             /* the last store attempt failed */
+    int storage_failing; /* the last store attempt failed */
 } batch_stats;
 
 typedef struct batch batch;
@@ -94,7 +94,7 @@ void batch_destroy(batch *b);
  * stored without hearing back, never add a second one.  Used by the flusher
  * and by `convert`.
  */
-int batch_encode_group(const tbl_group *g, const pq_writer_options *opts, o2p_buf *file,
-                       char *key, size_t key_cap, o2p_error *err);
+int batch_encode_group(const tbl_group *g, const pq_writer_options *opts, o2p_buf *file, char *key,
+                       size_t key_cap, o2p_error *err);
 
 #endif

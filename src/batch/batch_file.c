@@ -9,8 +9,8 @@
 #include "core/version.h"
 #include "storage/layout.h"
 
-int batch_encode_group(const tbl_group *g, const pq_writer_options *opts, o2p_buf *file,
-                       char *key, size_t key_cap, o2p_error *err)
+int batch_encode_group(const tbl_group *g, const pq_writer_options *opts, o2p_buf *file, char *key,
+                       size_t key_cap, o2p_error *err)
 {
     pq_kv meta[] = {
         {"otlp2parquet.table", tbl_name(g->table)},

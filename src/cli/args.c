@@ -78,16 +78,29 @@ static int set_flag(cli_args *args, const flag_def *def, const char *value, int 
                     o2p_error *err)
 {
     switch (def->id) {
-    case FLAG_CONFIG: args->config_path = value; break;
-    case FLAG_PORT: args->port = value; break;
-    case FLAG_OUTPUT: args->output_dir = value; break;
-    case FLAG_LOG_LEVEL: args->log_level = value; break;
-    case FLAG_HELP: *help = 1; break;
-    case FLAG_VERSION: *version = 1; break;
+    case FLAG_CONFIG:
+        args->config_path = value;
+        break;
+    case FLAG_PORT:
+        args->port = value;
+        break;
+    case FLAG_OUTPUT:
+        args->output_dir = value;
+        break;
+    case FLAG_LOG_LEVEL:
+        args->log_level = value;
+        break;
+    case FLAG_HELP:
+        *help = 1;
+        break;
+    case FLAG_VERSION:
+        *version = 1;
+        break;
     case FLAG_SIGNAL: {
         static const char *const names[] = {"logs", "traces", "metrics"};
         int i = lookup(value, names, 3);
-        if (i < 0) return usage_error(err, "--signal '%s': expected logs, traces or metrics", value);
+        if (i < 0)
+            return usage_error(err, "--signal '%s': expected logs, traces or metrics", value);
         args->signal = (cli_signal)(CLI_SIGNAL_LOGS + i);
         break;
     }
@@ -98,7 +111,9 @@ static int set_flag(cli_args *args, const flag_def *def, const char *value, int 
         args->format = (cli_format)(CLI_FORMAT_PB + i);
         break;
     }
-    case FLAG_COMPRESSION: args->compression = value; break;
+    case FLAG_COMPRESSION:
+        args->compression = value;
+        break;
     case FLAG_URL:
         if ((strncasecmp(value, "http://", 7) != 0 || value[7] == 0) &&
             (strncasecmp(value, "https://", 8) != 0 || value[8] == 0))
@@ -123,7 +138,8 @@ static int parse_flag(cli_args *args, int argc, char **argv, int *i, int *help, 
         def = find_long(name, eq ? (size_t)(eq - name) : strlen(name));
         if (def == NULL) return usage_error(err, "unknown option '%s'", arg);
         if (eq) {
-            if (!def->takes_value) return usage_error(err, "option '--%s' takes no value", def->long_name);
+            if (!def->takes_value)
+                return usage_error(err, "option '--%s' takes no value", def->long_name);
             value = eq + 1;
         }
     } else {
@@ -147,15 +163,15 @@ static int check_command(cli_args *args, const flag_def *scoped, o2p_error *err)
     if (scoped) {
         cli_command needed = scoped->scope == FOR_CONVERT ? CLI_CMD_CONVERT : CLI_CMD_CONNECT;
         if (args->command != needed)
-            return o2p_errorf(err, O2P_EINVAL, "option '--%s' is only valid with '%s'", scoped->long_name,
-                              command_names[needed]);
+            return o2p_errorf(err, O2P_EINVAL, "option '--%s' is only valid with '%s'",
+                              scoped->long_name, command_names[needed]);
     }
     switch (args->command) {
     case CLI_CMD_SERVE:
     case CLI_CMD_VERSION:
         if (args->positional_count > 0)
-            return o2p_errorf(err, O2P_EINVAL, "%s takes no arguments (got '%s')", command_names[args->command],
-                              args->positional[0]);
+            return o2p_errorf(err, O2P_EINVAL, "%s takes no arguments (got '%s')",
+                              command_names[args->command], args->positional[0]);
         return O2P_OK;
     case CLI_CMD_CONVERT:
         if (args->positional_count == 0)
@@ -164,11 +180,14 @@ static int check_command(cli_args *args, const flag_def *scoped, o2p_error *err)
     case CLI_CMD_CONNECT: {
         static const char *const targets[] = {"otel-collector", "claude-code", "codex"};
         if (args->positional_count != 1)
-            return o2p_errorf(err, O2P_EINVAL, "connect needs one target: otel-collector, claude-code or codex");
+            return o2p_errorf(err, O2P_EINVAL,
+                              "connect needs one target: otel-collector, claude-code or codex");
         int t = lookup(args->positional[0], targets, 3);
         if (t < 0)
-            return o2p_errorf(err, O2P_EINVAL, "connect: unknown target '%s' (expected otel-collector, claude-code or codex)",
-                              args->positional[0]);
+            return o2p_errorf(
+                err, O2P_EINVAL,
+                "connect: unknown target '%s' (expected otel-collector, claude-code or codex)",
+                args->positional[0]);
         args->connect_target = (cli_connect_target)t;
         return O2P_OK;
     }
@@ -177,7 +196,9 @@ static int check_command(cli_args *args, const flag_def *scoped, o2p_error *err)
             return o2p_errorf(err, O2P_EINVAL, "help takes at most one command name");
         if (args->positional_count == 1) {
             int c = lookup(args->positional[0], command_names, 5);
-            if (c < 0) return o2p_errorf(err, O2P_EINVAL, "help: unknown command '%s'", args->positional[0]);
+            if (c < 0)
+                return o2p_errorf(err, O2P_EINVAL, "help: unknown command '%s'",
+                                  args->positional[0]);
             args->help_command = (cli_command)c;
         }
         return O2P_OK;
@@ -269,15 +290,16 @@ void cli_print_usage(FILE *out, cli_command command)
                 usage_global);
         return;
     case CLI_CMD_CONVERT:
-        fprintf(out,
-                "Usage: otlp2parquet convert IN... [-o DIR] [options]\n\n"
-                "Convert OTLP export requests stored in files (.pb, .json, .jsonl, optionally\n"
-                "compressed as .gz or .zst) into the same Parquet layout the server writes.\n\n"
-                "Options:\n"
-                "  --signal logs|traces|metrics   what the files hold (default: guess)\n"
-                "  --format pb|json|jsonl         how they are encoded (default: from the name)\n"
-                "  --compression CODEC            zstd, snappy, gzip, lz4_raw or uncompressed\n\n%s",
-                usage_global);
+        fprintf(
+            out,
+            "Usage: otlp2parquet convert IN... [-o DIR] [options]\n\n"
+            "Convert OTLP export requests stored in files (.pb, .json, .jsonl, optionally\n"
+            "compressed as .gz or .zst) into the same Parquet layout the server writes.\n\n"
+            "Options:\n"
+            "  --signal logs|traces|metrics   what the files hold (default: guess)\n"
+            "  --format pb|json|jsonl         how they are encoded (default: from the name)\n"
+            "  --compression CODEC            zstd, snappy, gzip, lz4_raw or uncompressed\n\n%s",
+            usage_global);
         return;
     case CLI_CMD_CONNECT:
         fprintf(out,
@@ -301,7 +323,8 @@ void cli_print_usage(FILE *out, cli_command command)
             "  otlp2parquet [serve]                 run the server (default command)\n"
             "  otlp2parquet convert IN... -o DIR    convert OTLP files to Parquet, offline\n"
             "  otlp2parquet connect TARGET [--url URL]\n"
-            "                                       print config for otel-collector, claude-code or codex\n"
+            "                                       print config for otel-collector, claude-code "
+            "or codex\n"
             "  otlp2parquet --version | --help | help COMMAND\n\n%s"
             "\nConfiguration: TOML file, then OTLP2PARQUET_* environment variables, then flags.\n"
             "See config.example.toml for every key.\n",

@@ -30,39 +30,38 @@ static void base_url(const cfg_config *cfg, const cli_args *args, char *out, siz
 
 static void print_collector(FILE *out, const char *url, int auth)
 {
-    fprintf(out,
-            "# OpenTelemetry Collector configuration: forward logs, traces and metrics to\n"
-            "# otlp2parquet at %s.  Merge into your collector config (e.g. config.yaml).\n"
-            "receivers:\n"
-            "  otlp:\n"
-            "    protocols:\n"
-            "      grpc:\n"
-            "        endpoint: 0.0.0.0:4317\n"
-            "      http:\n"
-            "        # 4318 is otlp2parquet's own default port; pick another if both run on one host.\n"
-            "        endpoint: 0.0.0.0:4319\n"
-            "\n"
-            "processors:\n"
-            "  batch:\n"
-            "    send_batch_size: 8192\n"
-            "    timeout: 5s\n"
-            "\n"
-            "exporters:\n"
-            "  otlphttp/otlp2parquet:\n"
-            "    endpoint: %s\n"
-            "    compression: gzip\n"
-            "    encoding: proto\n",
-            url, url);
+    fprintf(
+        out,
+        "# OpenTelemetry Collector configuration: forward logs, traces and metrics to\n"
+        "# otlp2parquet at %s.  Merge into your collector config (e.g. config.yaml).\n"
+        "receivers:\n"
+        "  otlp:\n"
+        "    protocols:\n"
+        "      grpc:\n"
+        "        endpoint: 0.0.0.0:4317\n"
+        "      http:\n"
+        "        # 4318 is otlp2parquet's own default port; pick another if both run on one host.\n"
+        "        endpoint: 0.0.0.0:4319\n"
+        "\n"
+        "processors:\n"
+        "  batch:\n"
+        "    send_batch_size: 8192\n"
+        "    timeout: 5s\n"
+        "\n"
+        "exporters:\n"
+        "  otlphttp/otlp2parquet:\n"
+        "    endpoint: %s\n"
+        "    compression: gzip\n"
+        "    encoding: proto\n",
+        url, url);
     if (auth)
-        fprintf(out,
-                "    headers:\n"
-                "      Authorization: \"Bearer ${env:OTLP2PARQUET_AUTH_TOKEN}\"\n");
-    fprintf(out,
-            "    retry_on_failure:\n"
-            "      enabled: true\n"
-            "\n"
-            "service:\n"
-            "  pipelines:\n");
+        fprintf(out, "    headers:\n"
+                     "      Authorization: \"Bearer ${env:OTLP2PARQUET_AUTH_TOKEN}\"\n");
+    fprintf(out, "    retry_on_failure:\n"
+                 "      enabled: true\n"
+                 "\n"
+                 "service:\n"
+                 "  pipelines:\n");
     static const char *const signals[] = {"logs", "traces", "metrics"};
     for (int i = 0; i < 3; i++)
         fprintf(out,
@@ -85,10 +84,10 @@ static void print_claude_code(FILE *out, const char *url, int auth)
             "export OTEL_EXPORTER_OTLP_ENDPOINT=%s\n",
             url, url);
     if (auth)
-        fprintf(out, "export OTEL_EXPORTER_OTLP_HEADERS=\"Authorization=Bearer ${OTLP2PARQUET_AUTH_TOKEN}\"\n");
-    fprintf(out,
-            "# Optional: export more often than the defaults (metrics 60 s, logs 5 s).\n"
-            "export OTEL_METRIC_EXPORT_INTERVAL=10000\n");
+        fprintf(out, "export OTEL_EXPORTER_OTLP_HEADERS=\"Authorization=Bearer "
+                     "${OTLP2PARQUET_AUTH_TOKEN}\"\n");
+    fprintf(out, "# Optional: export more often than the defaults (metrics 60 s, logs 5 s).\n"
+                 "export OTEL_METRIC_EXPORT_INTERVAL=10000\n");
 }
 
 static void print_codex(FILE *out, const char *url, int auth)
@@ -106,7 +105,9 @@ static void print_codex(FILE *out, const char *url, int auth)
                 "headers = { \"Authorization\" = \"Bearer ${OTLP2PARQUET_AUTH_TOKEN}\" } } }\n",
                 url);
     else
-        fprintf(out, "exporter = { otlp-http = { endpoint = \"%s/v1/logs\", protocol = \"binary\" } }\n", url);
+        fprintf(out,
+                "exporter = { otlp-http = { endpoint = \"%s/v1/logs\", protocol = \"binary\" } }\n",
+                url);
 }
 
 int cli_connect(const cfg_config *cfg, const cli_args *args, FILE *out, o2p_error *err)
@@ -115,10 +116,17 @@ int cli_connect(const cfg_config *cfg, const cli_args *args, FILE *out, o2p_erro
     base_url(cfg, args, url, sizeof url);
     int auth = cfg->server.auth_token != NULL;
     switch (args->connect_target) {
-    case CLI_CONNECT_OTEL_COLLECTOR: print_collector(out, url, auth); break;
-    case CLI_CONNECT_CLAUDE_CODE: print_claude_code(out, url, auth); break;
-    case CLI_CONNECT_CODEX: print_codex(out, url, auth); break;
+    case CLI_CONNECT_OTEL_COLLECTOR:
+        print_collector(out, url, auth);
+        break;
+    case CLI_CONNECT_CLAUDE_CODE:
+        print_claude_code(out, url, auth);
+        break;
+    case CLI_CONNECT_CODEX:
+        print_codex(out, url, auth);
+        break;
     }
-    if (fflush(out) != 0 || ferror(out)) return o2p_errorf(err, O2P_EIO, "connect: cannot write the output");
+    if (fflush(out) != 0 || ferror(out))
+        return o2p_errorf(err, O2P_EIO, "connect: cannot write the output");
     return O2P_OK;
 }

@@ -26,7 +26,7 @@
 #include "server/http_decompress.h"
 
 #define CONVERT_MAX_INPUT ((size_t)4 << 30) /* decompressed size of one input file */
-#define CONVERT_KEY_MAX 1024
+#define CONVERT_KEY_MAX   1024
 
 typedef struct convert_totals {
     uint64_t rows[TBL_COUNT];
@@ -100,9 +100,10 @@ static cli_signal signal_from_json(const uint8_t *p, size_t n)
     static const struct {
         const char *key;
         cli_signal signal;
-    } keys[] = {{"\"resourceLogs\"", CLI_SIGNAL_LOGS},       {"\"resource_logs\"", CLI_SIGNAL_LOGS},
-                {"\"resourceSpans\"", CLI_SIGNAL_TRACES},    {"\"resource_spans\"", CLI_SIGNAL_TRACES},
-                {"\"resourceMetrics\"", CLI_SIGNAL_METRICS}, {"\"resource_metrics\"", CLI_SIGNAL_METRICS}};
+    } keys[] = {
+        {"\"resourceLogs\"", CLI_SIGNAL_LOGS},       {"\"resource_logs\"", CLI_SIGNAL_LOGS},
+        {"\"resourceSpans\"", CLI_SIGNAL_TRACES},    {"\"resource_spans\"", CLI_SIGNAL_TRACES},
+        {"\"resourceMetrics\"", CLI_SIGNAL_METRICS}, {"\"resource_metrics\"", CLI_SIGNAL_METRICS}};
     for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
         if (memmem(p, scan, keys[k].key, strlen(keys[k].key))) return keys[k].signal;
     return CLI_SIGNAL_AUTO;
@@ -192,7 +193,8 @@ static int convert_one(convert_ctx *c, otlp_decoder *dec, http_decompressor *dz,
     }
     if (format == CLI_FORMAT_AUTO) {
         size_t i = 0;
-        while (i < len && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' || body[i] == '\t')) i++;
+        while (i < len && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' || body[i] == '\t'))
+            i++;
         if (i < len && body[i] == '{') {
             const uint8_t *nl = memchr(body + i, '\n', len - i);
             int more = nl && memchr(nl, '{', len - (size_t)(nl - body)) != NULL;
@@ -222,7 +224,9 @@ static int convert_one(convert_ctx *c, otlp_decoder *dec, http_decompressor *dz,
     rc = otlp_decode(dec, osig, ofmt, body, len, receive_ns, &c->rows, &stats, err);
     if (rc < 0)
         return o2p_error_prefix(err, "%s (%s %s)", path, signal_word(signal),
-                                format == CLI_FORMAT_PB ? "protobuf" : format == CLI_FORMAT_JSON ? "JSON" : "JSONL");
+                                format == CLI_FORMAT_PB     ? "protobuf"
+                                : format == CLI_FORMAT_JSON ? "JSON"
+                                                            : "JSONL");
     for (int t = 0; t < TBL_COUNT; t++) c->totals.rows[t] += stats.rows[t];
     c->totals.rejected += stats.rejected;
     if (stats.rejected)

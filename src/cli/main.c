@@ -29,8 +29,12 @@ static int run(const cli_args *args)
 
     int code = EXIT_OK;
     switch (args->command) {
-    case CLI_CMD_SERVE: code = cli_serve(&cfg); break;
-    case CLI_CMD_CONVERT: code = cli_convert(&cfg, args); break;
+    case CLI_CMD_SERVE:
+        code = cli_serve(&cfg);
+        break;
+    case CLI_CMD_CONVERT:
+        code = cli_convert(&cfg, args);
+        break;
     case CLI_CMD_CONNECT:
         if (cli_connect(&cfg, args, stdout, &err) < 0) {
             fprintf(stderr, "otlp2parquet: %s\n", err.msg);
@@ -38,7 +42,8 @@ static int run(const cli_args *args)
         }
         break;
     case CLI_CMD_VERSION:
-    case CLI_CMD_HELP: break; /* handled before the config is loaded */
+    case CLI_CMD_HELP:
+        break; /* handled before the config is loaded */
     }
     cfg_free(&cfg);
     return code;

@@ -11,7 +11,8 @@ void runtime_parquet_options(const cfg_config *cfg, pq_writer_options *out)
 
 int runtime_open_store(const cfg_config *cfg, store **out, o2p_error *err)
 {
-    if (cfg->storage.backend == CFG_BACKEND_FS) return store_open_fs(out, cfg->storage.fs.path, err);
+    if (cfg->storage.backend == CFG_BACKEND_FS)
+        return store_open_fs(out, cfg->storage.fs.path, err);
     const cfg_s3 *s3 = &cfg->storage.s3;
     store_s3_config sc;
     store_s3_config_init(&sc);
@@ -29,7 +30,6 @@ int runtime_open_store(const cfg_config *cfg, store **out, o2p_error *err)
 
 int runtime_schemas(const cfg_config *cfg, tbl_schemas *out, o2p_error *err)
 {
-    return tbl_schemas_init(out,
-                            cfg->parquet.timestamp_unit == CFG_TS_NANOS ? TBL_TS_NANOS : TBL_TS_MICROS,
-                            err);
+    return tbl_schemas_init(
+        out, cfg->parquet.timestamp_unit == CFG_TS_NANOS ? TBL_TS_NANOS : TBL_TS_MICROS, err);
 }

@@ -50,8 +50,8 @@ static int serve_ingest(void *ctx, unsigned thread_index, otlp_signal signal, ot
     otlp_stats stats;
     memset(&stats, 0, sizeof stats);
     tbl_batch_reset(&slot->rows);
-    int rc = otlp_decode(slot->dec, signal, format, body, len, now_unix_ns(), &slot->rows, &stats,
-                         err);
+    int rc =
+        otlp_decode(slot->dec, signal, format, body, len, now_unix_ns(), &slot->rows, &stats, err);
     if (rc == 0) rc = batch_submit(sc->b, &slot->rows, err);
     tbl_batch_reset(&slot->rows);
     if (rc == O2P_EBUSY) reply->retry_after_secs = 2;
@@ -61,7 +61,8 @@ static int serve_ingest(void *ctx, unsigned thread_index, otlp_signal signal, ot
     }
     if (rc < 0) return rc;
     reply->rejected = stats.rejected;
-    if (stats.rejected) snprintf(reply->message, sizeof reply->message, "%s", stats.rejected_reason);
+    if (stats.rejected)
+        snprintf(reply->message, sizeof reply->message, "%s", stats.rejected_reason);
     return O2P_OK;
 }
 
@@ -102,8 +103,9 @@ static void serve_metrics(void *ctx, o2p_buf *out)
     http_prom_u64(out, "otlp2parquet_flush_duration_seconds_count", NULL, st.flushes);
     http_prom_family(out, "otlp2parquet_buffered_rows", "gauge", "Rows waiting to be flushed.");
     http_prom_u64(out, "otlp2parquet_buffered_rows", NULL, st.buffered_rows);
-    http_prom_family(out, "otlp2parquet_buffered_bytes", "gauge",
-                     "Bytes of row data waiting to be flushed (counted against batch.max_buffered_bytes).");
+    http_prom_family(
+        out, "otlp2parquet_buffered_bytes", "gauge",
+        "Bytes of row data waiting to be flushed (counted against batch.max_buffered_bytes).");
     http_prom_u64(out, "otlp2parquet_buffered_bytes", NULL, st.buffered_bytes);
     http_prom_family(out, "otlp2parquet_storage_errors_total", "counter",
                      "Failed attempts to store a file (retried with backoff).");
@@ -116,7 +118,8 @@ static void serve_metrics(void *ctx, o2p_buf *out)
     http_prom_u64(out, "otlp2parquet_rejected_busy_total", NULL, st.rejected_busy);
     mem_stats ms;
     mem_get_stats(&ms);
-    http_prom_family(out, "otlp2parquet_heap_bytes", "gauge", "Heap bytes in use (allocator count).");
+    http_prom_family(out, "otlp2parquet_heap_bytes", "gauge",
+                     "Heap bytes in use (allocator count).");
     http_prom_u64(out, "otlp2parquet_heap_bytes", NULL, ms.bytes_in_use);
     http_prom_family(out, "otlp2parquet_heap_peak_bytes", "gauge", "Peak heap bytes in use.");
     http_prom_u64(out, "otlp2parquet_heap_peak_bytes", NULL, ms.peak_bytes_in_use);
@@ -182,8 +185,8 @@ int cli_serve(const cfg_config *cfg)
     }
     int storage_down = rc < 0;
     if (storage_down)
-        LOG_WARN("storage %s is not reachable yet (%s); buffering and retrying",
-                 store_describe(st), err.msg);
+        LOG_WARN("storage %s is not reachable yet (%s); buffering and retrying", store_describe(st),
+                 err.msg);
 
     batch_config bc;
     batch_config_default(&bc);

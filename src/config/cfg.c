@@ -22,22 +22,22 @@
 /* ---- key table ------------------------------------------------------- */
 
 typedef enum key_kind {
-    K_LISTEN,      /* host:port */
+    K_LISTEN, /* host:port */
     K_LOG_LEVEL,
     K_LOG_FORMAT,
-    K_SECRET,      /* optional string, never printed */
-    K_SIZE,        /* bytes, integer or with a unit */
-    K_COUNT,       /* positive integer */
+    K_SECRET, /* optional string, never printed */
+    K_SIZE,   /* bytes, integer or with a unit */
+    K_COUNT,  /* positive integer */
     K_BOOL,
     K_BACKEND,
-    K_PATH,        /* non-empty string */
+    K_PATH, /* non-empty string */
     K_BUCKET,
-    K_TOKEN,       /* optional string without spaces (region, access key id) */
+    K_TOKEN, /* optional string without spaces (region, access key id) */
     K_ENDPOINT,
     K_PREFIX,
-    K_TRISTATE,    /* bool that may stay unset */
+    K_TRISTATE, /* bool that may stay unset */
     K_COMPRESSION,
-    K_LEVEL,       /* any integer, checked against the codec later */
+    K_LEVEL, /* any integer, checked against the codec later */
     K_TS_UNIT,
     K_DURABILITY
 } key_kind;
@@ -46,7 +46,7 @@ typedef struct key_def {
     const char *key; /* full dotted name in the file */
     const char *env; /* OTLP2PARQUET_* variable, NULL if none */
     key_kind kind;
-    size_t offset;   /* of the field in cfg_config (strings, uint64, bool, tri-state int) */
+    size_t offset; /* of the field in cfg_config (strings, uint64, bool, tri-state int) */
 } key_def;
 
 #define F(field) offsetof(cfg_config, field)
@@ -56,12 +56,14 @@ static const key_def key_defs[] = {
     {"server.log_level", "OTLP2PARQUET_LOG_LEVEL", K_LOG_LEVEL, 0},
     {"server.log_format", "OTLP2PARQUET_LOG_FORMAT", K_LOG_FORMAT, 0},
     {"server.auth_token", "OTLP2PARQUET_AUTH_TOKEN", K_SECRET, F(server.auth_token)},
-    {"request.max_payload_bytes", "OTLP2PARQUET_MAX_PAYLOAD_BYTES", K_SIZE, F(request.max_payload_bytes)},
+    {"request.max_payload_bytes", "OTLP2PARQUET_MAX_PAYLOAD_BYTES", K_SIZE,
+     F(request.max_payload_bytes)},
     {"batch.enabled", "OTLP2PARQUET_BATCH_ENABLED", K_BOOL, F(batch.enabled)},
     {"batch.max_rows", "OTLP2PARQUET_BATCH_MAX_ROWS", K_COUNT, F(batch.max_rows)},
     {"batch.max_bytes", "OTLP2PARQUET_BATCH_MAX_BYTES", K_SIZE, F(batch.max_bytes)},
     {"batch.max_age_secs", "OTLP2PARQUET_BATCH_MAX_AGE_SECS", K_COUNT, F(batch.max_age_secs)},
-    {"batch.max_buffered_bytes", "OTLP2PARQUET_BATCH_MAX_BUFFERED_BYTES", K_SIZE, F(batch.max_buffered_bytes)},
+    {"batch.max_buffered_bytes", "OTLP2PARQUET_BATCH_MAX_BUFFERED_BYTES", K_SIZE,
+     F(batch.max_buffered_bytes)},
     {"storage.backend", "OTLP2PARQUET_STORAGE_BACKEND", K_BACKEND, 0},
     {"storage.fs.path", "OTLP2PARQUET_STORAGE_PATH", K_PATH, F(storage.fs.path)},
     {"storage.s3.bucket", "OTLP2PARQUET_S3_BUCKET", K_BUCKET, F(storage.s3.bucket)},
@@ -74,40 +76,57 @@ static const key_def key_defs[] = {
     {"storage.s3.session_token", NULL, K_SECRET, F(storage.s3.session_token)},
     {"parquet.compression", "OTLP2PARQUET_PARQUET_COMPRESSION", K_COMPRESSION, 0},
     {"parquet.compression_level", "OTLP2PARQUET_PARQUET_COMPRESSION_LEVEL", K_LEVEL, 0},
-    {"parquet.row_group_rows", "OTLP2PARQUET_PARQUET_ROW_GROUP_ROWS", K_COUNT, F(parquet.row_group_rows)},
+    {"parquet.row_group_rows", "OTLP2PARQUET_PARQUET_ROW_GROUP_ROWS", K_COUNT,
+     F(parquet.row_group_rows)},
     {"parquet.timestamp_unit", "OTLP2PARQUET_PARQUET_TIMESTAMP_UNIT", K_TS_UNIT, 0},
     {"durability", "OTLP2PARQUET_DURABILITY", K_DURABILITY, 0},
 };
 
 #define KEY_COUNT (sizeof key_defs / sizeof key_defs[0])
 
-static const char *const known_sections[] = {"server", "request", "batch", "storage",
+static const char *const known_sections[] = {"server",     "request",    "batch",  "storage",
                                              "storage.fs", "storage.s3", "parquet"};
 
 /* What each kind accepts, as the tail of the one-line error. */
 static const char *expected_text(key_kind kind)
 {
     switch (kind) {
-    case K_LISTEN: return "expected host:port or [ipv6]:port, e.g. \"0.0.0.0:4318\" or \"[::1]:4318\"";
-    case K_LOG_LEVEL: return "expected one of error, warn, info, debug, trace";
-    case K_LOG_FORMAT: return "expected text or json";
-    case K_SECRET: return "expected a string without spaces or control characters";
+    case K_LISTEN:
+        return "expected host:port or [ipv6]:port, e.g. \"0.0.0.0:4318\" or \"[::1]:4318\"";
+    case K_LOG_LEVEL:
+        return "expected one of error, warn, info, debug, trace";
+    case K_LOG_FORMAT:
+        return "expected text or json";
+    case K_SECRET:
+        return "expected a string without spaces or control characters";
     case K_SIZE:
         return "expected a positive size: bytes (8388608) or a string with a unit "
                "(\"8MiB\"; units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)";
-    case K_COUNT: return "expected a positive integer";
+    case K_COUNT:
+        return "expected a positive integer";
     case K_BOOL:
-    case K_TRISTATE: return "expected true or false";
-    case K_BACKEND: return "expected fs or s3";
-    case K_PATH: return "expected a non-empty path";
-    case K_BUCKET: return "expected a bucket name (no '/', no spaces)";
-    case K_TOKEN: return "expected a string without spaces";
-    case K_ENDPOINT: return "expected a URL starting with http:// or https://, e.g. \"http://localhost:9000\"";
-    case K_PREFIX: return "expected a key prefix string such as \"otel/\"";
-    case K_COMPRESSION: return "expected one of zstd, snappy, gzip, lz4_raw, uncompressed";
-    case K_LEVEL: return "expected an integer level (zstd 1..22, gzip 1..9)";
-    case K_TS_UNIT: return "expected us or ns";
-    case K_DURABILITY: return "expected memory or wal";
+    case K_TRISTATE:
+        return "expected true or false";
+    case K_BACKEND:
+        return "expected fs or s3";
+    case K_PATH:
+        return "expected a non-empty path";
+    case K_BUCKET:
+        return "expected a bucket name (no '/', no spaces)";
+    case K_TOKEN:
+        return "expected a string without spaces";
+    case K_ENDPOINT:
+        return "expected a URL starting with http:// or https://, e.g. \"http://localhost:9000\"";
+    case K_PREFIX:
+        return "expected a key prefix string such as \"otel/\"";
+    case K_COMPRESSION:
+        return "expected one of zstd, snappy, gzip, lz4_raw, uncompressed";
+    case K_LEVEL:
+        return "expected an integer level (zstd 1..22, gzip 1..9)";
+    case K_TS_UNIT:
+        return "expected us or ns";
+    case K_DURABILITY:
+        return "expected memory or wal";
     }
     return "invalid value";
 }
@@ -118,7 +137,7 @@ static const char *expected_text(key_kind kind)
  * and flags (which is then parsed per kind). */
 typedef struct raw_value {
     toml_type type;
-    int is_text;      /* env/flag text: numbers and booleans are parsed from str */
+    int is_text; /* env/flag text: numbers and booleans are parsed from str */
     const char *str;
     int64_t i;
     double f;
@@ -143,30 +162,45 @@ static void render_value(const raw_value *v, int secret, char *out, size_t size)
                 o += 3;
                 break;
             }
-            if (*s == '"' || *s == '\\') out[o++] = '\\', out[o++] = (char)*s;
-            else if (*s < 0x20 || *s == 0x7F) o += (size_t)snprintf(out + o, size - o, "\\x%02x", *s);
-            else out[o++] = (char)*s;
+            if (*s == '"' || *s == '\\')
+                out[o++] = '\\', out[o++] = (char)*s;
+            else if (*s < 0x20 || *s == 0x7F)
+                o += (size_t)snprintf(out + o, size - o, "\\x%02x", *s);
+            else
+                out[o++] = (char)*s;
         }
         out[o++] = '"';
         out[o] = 0;
         return;
     }
     switch (v->type) {
-    case TOML_INT: snprintf(out, size, "%lld", (long long)v->i); break;
-    case TOML_FLOAT: snprintf(out, size, "%g", v->f); break;
-    case TOML_BOOL: snprintf(out, size, "%s", v->b ? "true" : "false"); break;
-    default: snprintf(out, size, "(%s)", toml_type_name(v->type)); break;
+    case TOML_INT:
+        snprintf(out, size, "%lld", (long long)v->i);
+        break;
+    case TOML_FLOAT:
+        snprintf(out, size, "%g", v->f);
+        break;
+    case TOML_BOOL:
+        snprintf(out, size, "%s", v->b ? "true" : "false");
+        break;
+    default:
+        snprintf(out, size, "(%s)", toml_type_name(v->type));
+        break;
     }
 }
 
-static int bad_value(o2p_error *err, const char *key, const raw_value *v, int secret, const char *why)
+static int bad_value(o2p_error *err, const char *key, const raw_value *v, int secret,
+                     const char *why)
 {
     char shown[128];
     render_value(v, secret, shown, sizeof shown);
     return o2p_errorf(err, O2P_EINVAL, "config: %s = %s (%s): %s", key, shown, v->origin, why);
 }
 
-static int oom(o2p_error *err) { return o2p_errorf(err, O2P_ENOMEM, "config: out of memory"); }
+static int oom(o2p_error *err)
+{
+    return o2p_errorf(err, O2P_ENOMEM, "config: out of memory");
+}
 
 /* Replaces an owned string (NULL allowed). */
 static int set_str(char **field, const char *value, o2p_error *err)
@@ -335,7 +369,8 @@ static int set_listen(cfg_config *cfg, const char *host, uint16_t port, o2p_erro
     return O2P_OK;
 }
 
-static int lookup_name(const char *name, const char *const *names, const int *values, size_t count, int *out)
+static int lookup_name(const char *name, const char *const *names, const int *values, size_t count,
+                       int *out)
 {
     for (size_t i = 0; i < count; i++) {
         if (strcasecmp(name, names[i]) == 0) {
@@ -348,10 +383,12 @@ static int lookup_name(const char *name, const char *const *names, const int *va
 
 static int parse_compression(const char *name, cfg_compression *out)
 {
-    static const char *const names[] = {"zstd", "snappy", "gzip", "lz4_raw", "lz4", "uncompressed", "none"};
-    static const int values[] = {CFG_COMPRESSION_ZSTD, CFG_COMPRESSION_SNAPPY, CFG_COMPRESSION_GZIP,
-                                 CFG_COMPRESSION_LZ4_RAW, CFG_COMPRESSION_LZ4_RAW,
-                                 CFG_COMPRESSION_UNCOMPRESSED, CFG_COMPRESSION_UNCOMPRESSED};
+    static const char *const names[] = {"zstd", "snappy",       "gzip", "lz4_raw",
+                                        "lz4",  "uncompressed", "none"};
+    static const int values[] = {CFG_COMPRESSION_ZSTD,        CFG_COMPRESSION_SNAPPY,
+                                 CFG_COMPRESSION_GZIP,        CFG_COMPRESSION_LZ4_RAW,
+                                 CFG_COMPRESSION_LZ4_RAW,     CFG_COMPRESSION_UNCOMPRESSED,
+                                 CFG_COMPRESSION_UNCOMPRESSED};
     int v;
     O2P_TRY(lookup_name(name, names, values, 7, &v));
     *out = (cfg_compression)v;
@@ -433,7 +470,9 @@ static int apply_value(cfg_config *cfg, const key_def *def, const raw_value *v, 
     case K_ENDPOINT: {
         if (s == NULL || has_space_or_ctl(s)) return BAD();
         if (*s == 0) return set_str(&cfg->storage.s3.endpoint, NULL, err);
-        size_t scheme = strncasecmp(s, "http://", 7) == 0 ? 7 : strncasecmp(s, "https://", 8) == 0 ? 8 : 0;
+        size_t scheme = strncasecmp(s, "http://", 7) == 0    ? 7
+                        : strncasecmp(s, "https://", 8) == 0 ? 8
+                                                             : 0;
         size_t len = strlen(s);
         while (len > scheme && s[len - 1] == '/') len--; /* paths are joined with '/' later */
         if (scheme == 0 || len == scheme || s[scheme] == '/') return BAD();
@@ -466,8 +505,8 @@ static int apply_value(cfg_config *cfg, const key_def *def, const raw_value *v, 
         int64_t i;
         if (value_int(v, &i) < 0 || i < -1000 || i > 1000) return BAD();
         cfg->parquet.compression_level = (int)i;
-        snprintf(cfg->parquet.compression_level_origin, sizeof cfg->parquet.compression_level_origin, "%s",
-                 v->origin);
+        snprintf(cfg->parquet.compression_level_origin,
+                 sizeof cfg->parquet.compression_level_origin, "%s", v->origin);
         return O2P_OK;
     }
     case K_TS_UNIT: {
@@ -519,12 +558,18 @@ int cfg_defaults(cfg_config *cfg, o2p_error *err)
 
 void cfg_free(cfg_config *cfg)
 {
-    char **owned[] = {&cfg->server.listen_addr,        &cfg->server.listen_host,
-                      &cfg->server.auth_token,         &cfg->storage.fs.path,
-                      &cfg->storage.s3.bucket,         &cfg->storage.s3.region,
-                      &cfg->storage.s3.endpoint,       &cfg->storage.s3.prefix,
-                      &cfg->storage.s3.access_key_id,  &cfg->storage.s3.secret_access_key,
-                      &cfg->storage.s3.session_token,  &cfg->storage.s3.profile,
+    char **owned[] = {&cfg->server.listen_addr,
+                      &cfg->server.listen_host,
+                      &cfg->server.auth_token,
+                      &cfg->storage.fs.path,
+                      &cfg->storage.s3.bucket,
+                      &cfg->storage.s3.region,
+                      &cfg->storage.s3.endpoint,
+                      &cfg->storage.s3.prefix,
+                      &cfg->storage.s3.access_key_id,
+                      &cfg->storage.s3.secret_access_key,
+                      &cfg->storage.s3.session_token,
+                      &cfg->storage.s3.profile,
                       &cfg->config_file};
     for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++) {
         mem_free(*owned[i]);
@@ -595,12 +640,13 @@ static int unknown(o2p_error *err, const char *what, const char *key, const char
 {
     const char *hint = suggest(key, sections);
     if (hint)
-        return o2p_errorf(err, O2P_EINVAL, "config: unknown %s %s (%s:%d); did you mean %s?", what, key,
-                          origin, line, hint);
+        return o2p_errorf(err, O2P_EINVAL, "config: unknown %s %s (%s:%d); did you mean %s?", what,
+                          key, origin, line, hint);
     return o2p_errorf(err, O2P_EINVAL, "config: unknown %s %s (%s:%d)", what, key, origin, line);
 }
 
-int cfg_apply_toml(cfg_config *cfg, const char *text, size_t len, const char *origin, o2p_error *err)
+int cfg_apply_toml(cfg_config *cfg, const char *text, size_t len, const char *origin,
+                   o2p_error *err)
 {
     toml_doc doc;
     int rc = toml_parse(&doc, text, len, err);
@@ -618,7 +664,8 @@ int cfg_apply_toml(cfg_config *cfg, const char *text, size_t len, const char *or
         const key_def *def = find_key(e->key);
         if (def == NULL) {
             if (is_section(e->key))
-                rc = o2p_errorf(err, O2P_EINVAL, "config: %s (%s:%d) is a section: write [%s] and its keys below it",
+                rc = o2p_errorf(err, O2P_EINVAL,
+                                "config: %s (%s:%d) is a section: write [%s] and its keys below it",
                                 e->key, origin, e->line, e->key);
             else
                 rc = unknown(err, "key", e->key, origin, e->line, 0);
@@ -626,7 +673,8 @@ int cfg_apply_toml(cfg_config *cfg, const char *text, size_t len, const char *or
         }
         char where[300];
         snprintf(where, sizeof where, "%s:%d", origin, e->line);
-        raw_value v = {.type = e->type, .str = e->str, .i = e->i, .f = e->f, .b = e->b, .origin = where};
+        raw_value v = {
+            .type = e->type, .str = e->str, .i = e->i, .f = e->f, .b = e->b, .origin = where};
         rc = apply_value(cfg, def, &v, err);
     }
     toml_free(&doc);
@@ -684,8 +732,10 @@ static int load_file(cfg_config *cfg, const cfg_sources *src, o2p_error *err)
     if (path == NULL) {
         static const char *const names[] = {"config.toml", ".otlp2parquet.toml"};
         for (size_t i = 0; i < 2 && path == NULL; i++) {
-            if (src->search_dir) snprintf(candidate, sizeof candidate, "%s/%s", src->search_dir, names[i]);
-            else snprintf(candidate, sizeof candidate, "%s", names[i]);
+            if (src->search_dir)
+                snprintf(candidate, sizeof candidate, "%s/%s", src->search_dir, names[i]);
+            else
+                snprintf(candidate, sizeof candidate, "%s", names[i]);
             if (file_exists(candidate)) path = candidate;
         }
         if (path == NULL) return O2P_OK; /* no file: defaults and environment only */
@@ -698,8 +748,9 @@ static int load_file(cfg_config *cfg, const cfg_sources *src, o2p_error *err)
     int file_errno = 0;
     int rc = read_file(path, &text, &file_errno);
     if (rc == O2P_ELIMIT) {
-        rc = o2p_errorf(err, O2P_EINVAL, "config: %s: larger than %d bytes; is this really the config file?",
-                        path, CFG_FILE_MAX);
+        rc = o2p_errorf(err, O2P_EINVAL,
+                        "config: %s: larger than %d bytes; is this really the config file?", path,
+                        CFG_FILE_MAX);
     } else if (rc == O2P_ENOMEM) {
         rc = oom(err);
     } else if (rc < 0 && file_errno == ENOENT) {
@@ -781,8 +832,10 @@ static int load_flags(cfg_config *cfg, const cfg_flags *flags, o2p_error *err)
     if (flags->port) {
         uint64_t port;
         if (parse_u64(flags->port, &port) < 0 || port > 65535) {
-            raw_value v = {.type = TOML_STRING, .is_text = 1, .str = flags->port, .origin = "flag --port"};
-            return bad_value(err, "port", &v, 0, "expected a port number 0-65535 (0 = any free port)");
+            raw_value v = {
+                .type = TOML_STRING, .is_text = 1, .str = flags->port, .origin = "flag --port"};
+            return bad_value(err, "port", &v, 0,
+                             "expected a port number 0-65535 (0 = any free port)");
         }
         char *host = mem_strdup(cfg->server.listen_host);
         if (host == NULL) return oom(err);
@@ -791,14 +844,17 @@ static int load_flags(cfg_config *cfg, const cfg_flags *flags, o2p_error *err)
         O2P_TRY(rc);
     }
     if (flags->output_dir) {
-        O2P_TRY(apply_text(cfg, find_key("storage.fs.path"), flags->output_dir, "flag --output", err));
+        O2P_TRY(
+            apply_text(cfg, find_key("storage.fs.path"), flags->output_dir, "flag --output", err));
         /* Naming an output directory means "write here", whatever the file says. */
         cfg->storage.backend = CFG_BACKEND_FS;
     }
     if (flags->log_level)
-        O2P_TRY(apply_text(cfg, find_key("server.log_level"), flags->log_level, "flag --log-level", err));
+        O2P_TRY(apply_text(cfg, find_key("server.log_level"), flags->log_level, "flag --log-level",
+                           err));
     if (flags->compression)
-        O2P_TRY(apply_text(cfg, find_key("parquet.compression"), flags->compression, "flag --compression", err));
+        O2P_TRY(apply_text(cfg, find_key("parquet.compression"), flags->compression,
+                           "flag --compression", err));
     return O2P_OK;
 }
 
@@ -810,17 +866,22 @@ int cfg_finish(cfg_config *cfg, o2p_error *err)
     cfg_compression codec = cfg->parquet.compression;
     int level = cfg->parquet.compression_level;
     int lo = 0, hi = 0, dflt = 0;
-    if (codec == CFG_COMPRESSION_ZSTD) lo = 1, hi = 22, dflt = 3;
-    else if (codec == CFG_COMPRESSION_GZIP) lo = 1, hi = 9, dflt = 6;
+    if (codec == CFG_COMPRESSION_ZSTD)
+        lo = 1, hi = 22, dflt = 3;
+    else if (codec == CFG_COMPRESSION_GZIP)
+        lo = 1, hi = 9, dflt = 6;
     if (level == CFG_UNSET && cfg->parquet.compression_level_origin[0] == 0) {
         cfg->parquet.compression_level = dflt;
     } else if (hi == 0) {
         return o2p_errorf(err, O2P_EINVAL,
-                          "config: parquet.compression_level = %d (%s): %s has no compression levels; remove the setting",
-                          level, cfg->parquet.compression_level_origin, cfg_compression_name(codec));
+                          "config: parquet.compression_level = %d (%s): %s has no compression "
+                          "levels; remove the setting",
+                          level, cfg->parquet.compression_level_origin,
+                          cfg_compression_name(codec));
     } else if (level < lo || level > hi) {
-        return o2p_errorf(err, O2P_EINVAL, "config: parquet.compression_level = %d (%s): expected %d..%d for %s",
-                          level, cfg->parquet.compression_level_origin, lo, hi, cfg_compression_name(codec));
+        return o2p_errorf(
+            err, O2P_EINVAL, "config: parquet.compression_level = %d (%s): expected %d..%d for %s",
+            level, cfg->parquet.compression_level_origin, lo, hi, cfg_compression_name(codec));
     }
 
     cfg_s3 *s3 = &cfg->storage.s3;
@@ -858,21 +919,32 @@ int cfg_load(cfg_config *cfg, const cfg_sources *src, o2p_error *err)
 
 /* ---- names and summaries --------------------------------------------- */
 
-const char *cfg_backend_name(cfg_backend backend) { return backend == CFG_BACKEND_S3 ? "s3" : "fs"; }
+const char *cfg_backend_name(cfg_backend backend)
+{
+    return backend == CFG_BACKEND_S3 ? "s3" : "fs";
+}
 
 const char *cfg_compression_name(cfg_compression compression)
 {
     switch (compression) {
-    case CFG_COMPRESSION_UNCOMPRESSED: return "uncompressed";
-    case CFG_COMPRESSION_SNAPPY: return "snappy";
-    case CFG_COMPRESSION_GZIP: return "gzip";
-    case CFG_COMPRESSION_ZSTD: return "zstd";
-    case CFG_COMPRESSION_LZ4_RAW: return "lz4_raw";
+    case CFG_COMPRESSION_UNCOMPRESSED:
+        return "uncompressed";
+    case CFG_COMPRESSION_SNAPPY:
+        return "snappy";
+    case CFG_COMPRESSION_GZIP:
+        return "gzip";
+    case CFG_COMPRESSION_ZSTD:
+        return "zstd";
+    case CFG_COMPRESSION_LZ4_RAW:
+        return "lz4_raw";
     }
     return "unknown";
 }
 
-const char *cfg_timestamp_unit_name(cfg_timestamp_unit unit) { return unit == CFG_TS_NANOS ? "ns" : "us"; }
+const char *cfg_timestamp_unit_name(cfg_timestamp_unit unit)
+{
+    return unit == CFG_TS_NANOS ? "ns" : "us";
+}
 
 const char *cfg_durability_name(cfg_durability durability)
 {
@@ -886,13 +958,16 @@ static void format_size(uint64_t bytes, char *out, size_t size)
     const char *unit = NULL;
     uint64_t v = bytes;
     for (size_t i = 0; i < 4 && v >= 1024 && v % 1024 == 0; i++) v /= 1024, unit = units[i];
-    if (unit) snprintf(out, size, "%llu %s", (unsigned long long)v, unit);
-    else snprintf(out, size, "%llu bytes", (unsigned long long)bytes);
+    if (unit)
+        snprintf(out, size, "%llu %s", (unsigned long long)v, unit);
+    else
+        snprintf(out, size, "%llu bytes", (unsigned long long)bytes);
 }
 
 int cfg_storage_target(const cfg_config *cfg, o2p_buf *out)
 {
-    if (cfg->storage.backend == CFG_BACKEND_FS) return buf_printf(out, "fs %s", cfg->storage.fs.path);
+    if (cfg->storage.backend == CFG_BACKEND_FS)
+        return buf_printf(out, "fs %s", cfg->storage.fs.path);
     const cfg_s3 *s3 = &cfg->storage.s3;
     O2P_TRY(buf_printf(out, "s3 s3://%s/%s (region %s", s3->bucket ? s3->bucket : "(unset)",
                        s3->prefix ? s3->prefix : "", s3->region ? s3->region : "(unset)"));
@@ -916,30 +991,39 @@ int cfg_describe(const cfg_config *cfg, o2p_buf *out)
     const cfg_s3 *s3 = &cfg->storage.s3;
     O2P_TRY(describe_str(out, "server.listen_addr", cfg->server.listen_addr));
     O2P_TRY(describe_str(out, "server.log_level", log_level_name(cfg->server.log_level)));
-    O2P_TRY(describe_str(out, "server.log_format", cfg->server.log_format == LOG_FORMAT_JSON ? "json" : "text"));
+    O2P_TRY(describe_str(out, "server.log_format",
+                         cfg->server.log_format == LOG_FORMAT_JSON ? "json" : "text"));
     O2P_TRY(describe_secret(out, "server.auth_token", cfg->server.auth_token));
-    O2P_TRY(buf_printf(out, "request.max_payload_bytes = %llu\n", (unsigned long long)cfg->request.max_payload_bytes));
+    O2P_TRY(buf_printf(out, "request.max_payload_bytes = %llu\n",
+                       (unsigned long long)cfg->request.max_payload_bytes));
     O2P_TRY(buf_printf(out, "batch.enabled = %s\n", cfg->batch.enabled ? "true" : "false"));
     O2P_TRY(buf_printf(out, "batch.max_rows = %llu\n", (unsigned long long)cfg->batch.max_rows));
     O2P_TRY(buf_printf(out, "batch.max_bytes = %llu\n", (unsigned long long)cfg->batch.max_bytes));
-    O2P_TRY(buf_printf(out, "batch.max_age_secs = %llu\n", (unsigned long long)cfg->batch.max_age_secs));
-    O2P_TRY(buf_printf(out, "batch.max_buffered_bytes = %llu\n", (unsigned long long)cfg->batch.max_buffered_bytes));
+    O2P_TRY(buf_printf(out, "batch.max_age_secs = %llu\n",
+                       (unsigned long long)cfg->batch.max_age_secs));
+    O2P_TRY(buf_printf(out, "batch.max_buffered_bytes = %llu\n",
+                       (unsigned long long)cfg->batch.max_buffered_bytes));
     O2P_TRY(describe_str(out, "storage.backend", cfg_backend_name(cfg->storage.backend)));
     O2P_TRY(describe_str(out, "storage.fs.path", cfg->storage.fs.path));
     O2P_TRY(describe_str(out, "storage.s3.bucket", s3->bucket));
     O2P_TRY(describe_str(out, "storage.s3.region", s3->region));
     O2P_TRY(describe_str(out, "storage.s3.endpoint", s3->endpoint));
     O2P_TRY(describe_str(out, "storage.s3.prefix", s3->prefix));
-    if (s3->path_style == CFG_UNSET) O2P_TRY(buf_append_str(out, "storage.s3.path_style = (unset)\n"));
-    else O2P_TRY(buf_printf(out, "storage.s3.path_style = %s\n", s3->path_style ? "true" : "false"));
+    if (s3->path_style == CFG_UNSET)
+        O2P_TRY(buf_append_str(out, "storage.s3.path_style = (unset)\n"));
+    else
+        O2P_TRY(buf_printf(out, "storage.s3.path_style = %s\n", s3->path_style ? "true" : "false"));
     O2P_TRY(describe_str(out, "storage.s3.access_key_id", s3->access_key_id));
     O2P_TRY(describe_secret(out, "storage.s3.secret_access_key", s3->secret_access_key));
     O2P_TRY(describe_secret(out, "storage.s3.session_token", s3->session_token));
     O2P_TRY(describe_str(out, "AWS_PROFILE", s3->profile));
-    O2P_TRY(describe_str(out, "parquet.compression", cfg_compression_name(cfg->parquet.compression)));
+    O2P_TRY(
+        describe_str(out, "parquet.compression", cfg_compression_name(cfg->parquet.compression)));
     O2P_TRY(buf_printf(out, "parquet.compression_level = %d\n", cfg->parquet.compression_level));
-    O2P_TRY(buf_printf(out, "parquet.row_group_rows = %llu\n", (unsigned long long)cfg->parquet.row_group_rows));
-    O2P_TRY(describe_str(out, "parquet.timestamp_unit", cfg_timestamp_unit_name(cfg->parquet.timestamp_unit)));
+    O2P_TRY(buf_printf(out, "parquet.row_group_rows = %llu\n",
+                       (unsigned long long)cfg->parquet.row_group_rows));
+    O2P_TRY(describe_str(out, "parquet.timestamp_unit",
+                         cfg_timestamp_unit_name(cfg->parquet.timestamp_unit)));
     return describe_str(out, "durability", cfg_durability_name(cfg->durability));
 }
 
@@ -947,8 +1031,8 @@ int cfg_banner(const cfg_config *cfg, o2p_buf *out)
 {
     char a[32], b[32];
     O2P_TRY(buf_printf(out, "otlp2parquet %s\n", O2P_VERSION));
-    O2P_TRY(buf_printf(out, "listening on http://%s (authentication: %s)\n", cfg->server.listen_addr,
-                       cfg->server.auth_token ? "bearer token" : "off"));
+    O2P_TRY(buf_printf(out, "listening on http://%s (authentication: %s)\n",
+                       cfg->server.listen_addr, cfg->server.auth_token ? "bearer token" : "off"));
     O2P_TRY(buf_append_str(out, "storage: "));
     O2P_TRY(cfg_storage_target(cfg, out));
     O2P_TRY(buf_append_str(out, "\n"));
@@ -963,10 +1047,12 @@ int cfg_banner(const cfg_config *cfg, o2p_buf *out)
     format_size(cfg->request.max_payload_bytes, a, sizeof a);
     O2P_TRY(buf_printf(out, "requests: up to %s (also after decompression)\n", a));
     O2P_TRY(buf_printf(out, "parquet: %s", cfg_compression_name(cfg->parquet.compression)));
-    if (cfg->parquet.compression_level) O2P_TRY(buf_printf(out, " level %d", cfg->parquet.compression_level));
+    if (cfg->parquet.compression_level)
+        O2P_TRY(buf_printf(out, " level %d", cfg->parquet.compression_level));
     O2P_TRY(buf_printf(out, ", row groups of up to %llu rows, timestamps in %s\n",
                        (unsigned long long)cfg->parquet.row_group_rows,
                        cfg_timestamp_unit_name(cfg->parquet.timestamp_unit)));
     O2P_TRY(buf_printf(out, "durability: %s\n", cfg_durability_name(cfg->durability)));
-    return buf_printf(out, "config: %s\n", cfg->config_file ? cfg->config_file : "(no file; defaults and environment)");
+    return buf_printf(out, "config: %s\n",
+                      cfg->config_file ? cfg->config_file : "(no file; defaults and environment)");
 }

@@ -59,26 +59,26 @@ typedef enum cfg_durability { CFG_DURABILITY_MEMORY = 0, CFG_DURABILITY_WAL = 1 
 /* [storage.s3] */
 typedef struct cfg_s3 {
     char *bucket;
-    char *region;      /* "us-east-1" when nothing gives one */
-    char *endpoint;    /* NULL = AWS for the region; else "http(s)://host[:port]", no trailing '/' */
-    char *prefix;      /* NULL, or ends with "/" and has no leading "/" */
-    int path_style;    /* 0/1 after cfg_load (CFG_UNSET while loading) */
+    char *region;   /* "us-east-1" when nothing gives one */
+    char *endpoint; /* NULL = AWS for the region; else "http(s)://host[:port]", no trailing '/' */
+    char *prefix;   /* NULL, or ends with "/" and has no leading "/" */
+    int path_style; /* 0/1 after cfg_load (CFG_UNSET while loading) */
     char *access_key_id;
     char *secret_access_key; /* SECRET */
     char *session_token;     /* SECRET */
-    char *profile;     /* from AWS_PROFILE; NULL = default profile */
+    char *profile;           /* from AWS_PROFILE; NULL = default profile */
 } cfg_s3;
 
 /* All strings are owned by the config (mem_*) and freed by cfg_free.
  * Optional strings are NULL when not configured (never ""). */
 typedef struct cfg_config {
     struct {
-        char *listen_addr;   /* normalized "host:port" or "[v6]:port" */
-        char *listen_host;   /* host part without brackets: "0.0.0.0", "::1" */
-        uint16_t listen_port;/* 0 = any free port */
+        char *listen_addr;    /* normalized "host:port" or "[v6]:port" */
+        char *listen_host;    /* host part without brackets: "0.0.0.0", "::1" */
+        uint16_t listen_port; /* 0 = any free port */
         log_level log_level;
         log_format log_format;
-        char *auth_token;    /* SECRET; NULL = no authentication */
+        char *auth_token; /* SECRET; NULL = no authentication */
     } server;
     struct {
         uint64_t max_payload_bytes;
@@ -100,7 +100,8 @@ typedef struct cfg_config {
     struct {
         cfg_compression compression;
         int compression_level; /* resolved per codec after cfg_load; 0 for codecs without levels */
-        char compression_level_origin[64]; /* where the level was set ("" = default), for messages */
+        char
+            compression_level_origin[64]; /* where the level was set ("" = default), for messages */
         uint64_t row_group_rows;
         cfg_timestamp_unit timestamp_unit;
     } parquet;
@@ -124,7 +125,7 @@ typedef struct cfg_sources {
     const char *config_path; /* --config FILE; NULL = search */
     cfg_getenv_fn getenv;    /* NULL = no environment at all */
     void *getenv_ctx;
-    const char *search_dir;  /* where to look for config.toml; NULL = "." */
+    const char *search_dir; /* where to look for config.toml; NULL = "." */
     cfg_flags flags;
 } cfg_sources;
 
@@ -142,7 +143,8 @@ int cfg_load(cfg_config *cfg, const cfg_sources *src, o2p_error *err);
 /* Applies TOML text as the file layer on top of cfg (`origin` names the file
  * in messages).  Part of cfg_load, exposed for tests and tools; does not
  * resolve or validate cross-key rules (cfg_finish does). */
-int cfg_apply_toml(cfg_config *cfg, const char *text, size_t len, const char *origin, o2p_error *err);
+int cfg_apply_toml(cfg_config *cfg, const char *text, size_t len, const char *origin,
+                   o2p_error *err);
 
 /* Resolves defaults that depend on other keys and validates the whole
  * configuration (the last step of cfg_load). */

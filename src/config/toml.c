@@ -25,11 +25,16 @@ typedef struct parser {
 const char *toml_type_name(toml_type type)
 {
     switch (type) {
-    case TOML_STRING: return "string";
-    case TOML_INT: return "integer";
-    case TOML_FLOAT: return "float";
-    case TOML_BOOL: return "boolean";
-    case TOML_TABLE: return "table";
+    case TOML_STRING:
+        return "string";
+    case TOML_INT:
+        return "integer";
+    case TOML_FLOAT:
+        return "float";
+    case TOML_BOOL:
+        return "boolean";
+    case TOML_TABLE:
+        return "table";
     }
     return "value";
 }
@@ -39,7 +44,10 @@ static int fail(parser *p, const char *msg)
     return o2p_errorf(p->err, O2P_EINVAL, "line %d: %s", p->line, msg);
 }
 
-static int peek(const parser *p) { return p->pos < p->len ? (unsigned char)p->text[p->pos] : -1; }
+static int peek(const parser *p)
+{
+    return p->pos < p->len ? (unsigned char)p->text[p->pos] : -1;
+}
 
 static int peek_at(const parser *p, size_t ahead)
 {
@@ -57,10 +65,14 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     unsigned c = s[0], cp, min;
     size_t len;
     if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) len = 2, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF) len = 3, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4) len = 4, min = 0x10000;
-    else return 0;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2, min = 0x80;
+    else if (c >= 0xE0 && c <= 0xEF)
+        len = 3, min = 0x800;
+    else if (c >= 0xF0 && c <= 0xF4)
+        len = 4, min = 0x10000;
+    else
+        return 0;
     if (len > n) return 0;
     cp = c & (0x7Fu >> len);
     for (size_t i = 1; i < len; i++) {
@@ -125,7 +137,8 @@ static int push_codepoint(parser *p, unsigned long cp)
     if (cp == 0) return fail(p, "NUL characters (\\u0000) are not supported");
     if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
         return fail(p, "escape is not a Unicode scalar value");
-    if (cp < 0x80) out[0] = (uint8_t)cp, n = 1;
+    if (cp < 0x80)
+        out[0] = (uint8_t)cp, n = 1;
     else if (cp < 0x800) {
         out[0] = (uint8_t)(0xC0 | (cp >> 6));
         out[1] = (uint8_t)(0x80 | (cp & 0x3F));
@@ -168,13 +181,27 @@ static int parse_string(parser *p)
         int e = peek(p);
         p->pos++;
         switch (e) {
-        case '"': O2P_TRY(buf_push_byte(&p->str, '"')); break;
-        case '\\': O2P_TRY(buf_push_byte(&p->str, '\\')); break;
-        case 'b': O2P_TRY(buf_push_byte(&p->str, '\b')); break;
-        case 't': O2P_TRY(buf_push_byte(&p->str, '\t')); break;
-        case 'n': O2P_TRY(buf_push_byte(&p->str, '\n')); break;
-        case 'f': O2P_TRY(buf_push_byte(&p->str, '\f')); break;
-        case 'r': O2P_TRY(buf_push_byte(&p->str, '\r')); break;
+        case '"':
+            O2P_TRY(buf_push_byte(&p->str, '"'));
+            break;
+        case '\\':
+            O2P_TRY(buf_push_byte(&p->str, '\\'));
+            break;
+        case 'b':
+            O2P_TRY(buf_push_byte(&p->str, '\b'));
+            break;
+        case 't':
+            O2P_TRY(buf_push_byte(&p->str, '\t'));
+            break;
+        case 'n':
+            O2P_TRY(buf_push_byte(&p->str, '\n'));
+            break;
+        case 'f':
+            O2P_TRY(buf_push_byte(&p->str, '\f'));
+            break;
+        case 'r':
+            O2P_TRY(buf_push_byte(&p->str, '\r'));
+            break;
         case 'u':
         case 'U': {
             int digits = e == 'u' ? 4 : 8;
@@ -185,14 +212,17 @@ static int parse_string(parser *p)
                         : h >= 'a' && h <= 'f' ? h - 'a' + 10
                         : h >= 'A' && h <= 'F' ? h - 'A' + 10
                                                : -1;
-                if (v < 0) return fail(p, e == 'u' ? "\\u needs 4 hex digits" : "\\U needs 8 hex digits");
+                if (v < 0)
+                    return fail(p, e == 'u' ? "\\u needs 4 hex digits" : "\\U needs 8 hex digits");
                 cp = cp * 16 + (unsigned long)v;
                 p->pos++;
             }
             O2P_TRY(push_codepoint(p, cp));
             break;
         }
-        default: return fail(p, "unknown escape in string (allowed: \\\" \\\\ \\b \\t \\n \\f \\r \\uXXXX \\UXXXXXXXX)");
+        default:
+            return fail(p, "unknown escape in string (allowed: \\\" \\\\ \\b \\t \\n \\f \\r "
+                           "\\uXXXX \\UXXXXXXXX)");
         }
     }
     O2P_TRY(buf_push_byte(&p->str, 0));
@@ -229,7 +259,8 @@ static int parse_key_path(parser *p)
         skip_ws(p);
         int c = peek(p);
         if (c == '"' || c == '\'') {
-            if (peek_at(p, 1) == c && peek_at(p, 2) == c) return fail(p, "multi-line keys are not allowed");
+            if (peek_at(p, 1) == c && peek_at(p, 2) == c)
+                return fail(p, "multi-line keys are not allowed");
             O2P_TRY(parse_string(p));
             O2P_TRY(append_segment(p, (const char *)p->str.data, p->str.len));
         } else if (is_bare(c)) {
@@ -237,7 +268,8 @@ static int parse_key_path(parser *p)
             while (is_bare(peek(p))) p->pos++;
             O2P_TRY(append_segment(p, p->text + start, p->pos - start));
         } else {
-            return fail(p, c == '=' || c == ']' || c == '.' ? "missing key" : "invalid character in key");
+            return fail(p, c == '=' || c == ']' || c == '.' ? "missing key"
+                                                            : "invalid character in key");
         }
         skip_ws(p);
         if (peek(p) != '.') return O2P_OK;
@@ -301,9 +333,15 @@ static int add_entry(parser *p, toml_type type, toml_entry **out)
     return O2P_OK;
 }
 
-static int value_ends(int c) { return c == -1 || c == ' ' || c == '\t' || c == '#' || c == '\n' || c == '\r'; }
+static int value_ends(int c)
+{
+    return c == -1 || c == ' ' || c == '\t' || c == '#' || c == '\n' || c == '\r';
+}
 
-static int is_digit(int c) { return c >= '0' && c <= '9'; }
+static int is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
 
 /* Copies the digits of [s, s+n) into out without the `_` separators, which
  * must each sit between two digits. */
@@ -312,7 +350,8 @@ static int strip_underscores(const char *s, size_t n, char *out, size_t out_size
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '_') {
-            if (i == 0 || i + 1 == n || !is_digit((unsigned char)s[i - 1]) || !is_digit((unsigned char)s[i + 1]))
+            if (i == 0 || i + 1 == n || !is_digit((unsigned char)s[i - 1]) ||
+                !is_digit((unsigned char)s[i + 1]))
                 return -1;
             continue;
         }
@@ -338,15 +377,18 @@ static int parse_number(parser *p, toml_entry *e)
     }
     if (memchr(tok, ':', n) || (n >= 10 && tok[4] == '-' && is_digit((unsigned char)tok[0])))
         return fail(p, "dates and times are not supported (use a string)");
-    if (n - body >= 2 && tok[body] == '0' && (tok[body + 1] == 'x' || tok[body + 1] == 'o' || tok[body + 1] == 'b'))
+    if (n - body >= 2 && tok[body] == '0' &&
+        (tok[body + 1] == 'x' || tok[body + 1] == 'o' || tok[body + 1] == 'b'))
         return fail(p, "only decimal integers are supported");
-    if (n == body || !is_digit((unsigned char)tok[body])) return fail(p, "invalid value (strings need quotes)");
+    if (n == body || !is_digit((unsigned char)tok[body]))
+        return fail(p, "invalid value (strings need quotes)");
 
     char clean[128];
     if (strip_underscores(tok, n, clean, sizeof clean) < 0) return fail(p, "invalid number");
     int is_float = strpbrk(clean, ".eE") != NULL;
     /* Leading zeros are not TOML ("012"), for integers and float integer parts alike. */
-    if (clean[body] == '0' && is_digit((unsigned char)clean[body + 1])) return fail(p, "leading zeros are not allowed");
+    if (clean[body] == '0' && is_digit((unsigned char)clean[body + 1]))
+        return fail(p, "leading zeros are not allowed");
     char *end = NULL;
     errno = 0;
     if (is_float) {
@@ -434,9 +476,12 @@ static int parse_all(parser *p)
     while (p->pos < p->len) {
         skip_ws(p);
         int c = peek(p);
-        if (c == '#' || c == '\n' || c == '\r' || c == -1) O2P_TRY(expect_eol(p, "comment"));
-        else if (c == '[') O2P_TRY(parse_header(p));
-        else O2P_TRY(parse_keyval(p));
+        if (c == '#' || c == '\n' || c == '\r' || c == -1)
+            O2P_TRY(expect_eol(p, "comment"));
+        else if (c == '[')
+            O2P_TRY(parse_header(p));
+        else
+            O2P_TRY(parse_keyval(p));
     }
     return O2P_OK;
 }

@@ -31,13 +31,13 @@ typedef enum toml_type {
 } toml_type;
 
 typedef struct toml_entry {
-    char *key;  /* full dotted path, owned by the document */
+    char *key; /* full dotted path, owned by the document */
     toml_type type;
-    char *str;  /* TOML_STRING: decoded UTF-8, NUL-terminated (no embedded NUL) */
-    int64_t i;  /* TOML_INT */
-    double f;   /* TOML_FLOAT */
-    int b;      /* TOML_BOOL: 0 or 1 */
-    int line;   /* 1-based line of the key or header */
+    char *str; /* TOML_STRING: decoded UTF-8, NUL-terminated (no embedded NUL) */
+    int64_t i; /* TOML_INT */
+    double f;  /* TOML_FLOAT */
+    int b;     /* TOML_BOOL: 0 or 1 */
+    int line;  /* 1-based line of the key or header */
 } toml_entry;
 
 typedef struct toml_doc {

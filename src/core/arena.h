@@ -14,9 +14,9 @@
 typedef struct arena_chunk arena_chunk;
 
 typedef struct o2p_arena {
-    arena_chunk *head;   /* current chunk (newest) */
-    size_t chunk_size;   /* default size of new chunks */
-    size_t total;        /* bytes held in chunks */
+    arena_chunk *head; /* current chunk (newest) */
+    size_t chunk_size; /* default size of new chunks */
+    size_t total;      /* bytes held in chunks */
     size_t limit;
 } o2p_arena;
 

@@ -25,7 +25,10 @@ typedef struct o2p_buf {
 void buf_init(o2p_buf *b, size_t limit);
 void buf_free(o2p_buf *b);
 /* Drops the contents, keeps the allocation for reuse. */
-static inline void buf_reset(o2p_buf *b) { b->len = 0; }
+static inline void buf_reset(o2p_buf *b)
+{
+    b->len = 0;
+}
 
 /* Slow path of buf_reserve: grows capacity geometrically. */
 int buf_grow(o2p_buf *b, size_t extra);

@@ -17,14 +17,16 @@ void hex_encode(const uint8_t *data, size_t len, char *out);
 int hex_decode(const char *text, size_t text_len, uint8_t *out, size_t out_len);
 
 /* Length of the base64 text for n bytes. */
-static inline size_t base64_encoded_len(size_t n) { return (n + 2) / 3 * 4; }
+static inline size_t base64_encoded_len(size_t n)
+{
+    return (n + 2) / 3 * 4;
+}
 /* Appends the standard base64 of data to b. */
 int base64_append(o2p_buf *b, const uint8_t *data, size_t len);
 /* Strict standard-alphabet decode with required padding.  On success writes
  * the bytes to out (capacity out_cap) and their count to out_len; returns 0,
  * or -1 on bad characters/padding or too small out. */
-int base64_decode(const char *text, size_t text_len, uint8_t *out, size_t out_cap,
-                  size_t *out_len);
+int base64_decode(const char *text, size_t text_len, uint8_t *out, size_t out_cap, size_t *out_len);
 
 /* 1 when data is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int utf8_valid(const uint8_t *data, size_t len);

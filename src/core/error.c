@@ -51,15 +51,25 @@ void o2p_error_clear(o2p_error *err)
 const char *o2p_strerror(int code)
 {
     switch (code) {
-    case O2P_OK: return "ok";
-    case O2P_EINVAL: return "invalid input";
-    case O2P_ENOMEM: return "out of memory";
-    case O2P_ELIMIT: return "limit exceeded";
-    case O2P_EIO: return "I/O error";
-    case O2P_EUNSUPPORTED: return "unsupported";
-    case O2P_EBUSY: return "busy";
-    case O2P_ESTATE: return "invalid state";
-    case O2P_EAUTH: return "access denied";
-    default: return "unknown error";
+    case O2P_OK:
+        return "ok";
+    case O2P_EINVAL:
+        return "invalid input";
+    case O2P_ENOMEM:
+        return "out of memory";
+    case O2P_ELIMIT:
+        return "limit exceeded";
+    case O2P_EIO:
+        return "I/O error";
+    case O2P_EUNSUPPORTED:
+        return "unsupported";
+    case O2P_EBUSY:
+        return "busy";
+    case O2P_ESTATE:
+        return "invalid state";
+    case O2P_EAUTH:
+        return "access denied";
+    default:
+        return "unknown error";
     }
 }

@@ -32,7 +32,10 @@ void log_init(log_level level, log_format format, FILE *out)
     atomic_store(&log_threshold_, (int)level);
 }
 
-void log_set_level(log_level level) { atomic_store(&log_threshold_, (int)level); }
+void log_set_level(log_level level)
+{
+    atomic_store(&log_threshold_, (int)level);
+}
 
 const char *log_level_name(log_level level)
 {
@@ -59,9 +62,12 @@ int log_level_parse(const char *name, log_level *out)
 int log_format_parse(const char *name, log_format *out)
 {
     if (name == NULL) return O2P_EINVAL;
-    if (strcasecmp(name, "text") == 0) *out = LOG_FORMAT_TEXT;
-    else if (strcasecmp(name, "json") == 0) *out = LOG_FORMAT_JSON;
-    else return O2P_EINVAL;
+    if (strcasecmp(name, "text") == 0)
+        *out = LOG_FORMAT_TEXT;
+    else if (strcasecmp(name, "json") == 0)
+        *out = LOG_FORMAT_JSON;
+    else
+        return O2P_EINVAL;
     return O2P_OK;
 }
 
@@ -84,7 +90,10 @@ static void put(line_buf *lb, const char *s, size_t n)
     lb->len += n;
 }
 
-static void put_str(line_buf *lb, const char *s) { put(lb, s, strlen(s)); }
+static void put_str(line_buf *lb, const char *s)
+{
+    put(lb, s, strlen(s));
+}
 
 /* Length of the valid UTF-8 sequence starting at s (at most n bytes), or 0
  * when it is invalid (overlong forms and surrogates included). */
@@ -94,10 +103,14 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
     size_t len;
     unsigned min;
     if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) len = 2, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF) len = 3, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4) len = 4, min = 0x10000;
-    else return 0;
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2, min = 0x80;
+    else if (c >= 0xE0 && c <= 0xEF)
+        len = 3, min = 0x800;
+    else if (c >= 0xF0 && c <= 0xF4)
+        len = 4, min = 0x10000;
+    else
+        return 0;
     if (len > n) return 0;
     unsigned cp = c & (0x7Fu >> len);
     for (size_t i = 1; i < len; i++) {
@@ -117,9 +130,12 @@ static void put_escaped(line_buf *lb, const char *msg, int json)
     char esc[8];
     for (size_t i = 0; i < n && !lb->overflow;) {
         unsigned c = s[i];
-        if (c == '\n') put_str(lb, "\\n"), i++;
-        else if (c == '\r') put_str(lb, "\\r"), i++;
-        else if (c == '\t') put_str(lb, json ? "\\t" : "\t"), i++;
+        if (c == '\n')
+            put_str(lb, "\\n"), i++;
+        else if (c == '\r')
+            put_str(lb, "\\r"), i++;
+        else if (c == '\t')
+            put_str(lb, json ? "\\t" : "\t"), i++;
         else if (json && (c == '"' || c == '\\')) {
             esc[0] = '\\', esc[1] = (char)c;
             put(lb, esc, 2), i++;
@@ -130,8 +146,10 @@ static void put_escaped(line_buf *lb, const char *msg, int json)
             put(lb, (const char *)s + i, 1), i++;
         } else {
             size_t len = utf8_seq_len(s + i, n - i);
-            if (len == 0) put_str(lb, "\\ufffd"), i++;
-            else put(lb, (const char *)s + i, len), i += len;
+            if (len == 0)
+                put_str(lb, "\\ufffd"), i++;
+            else
+                put(lb, (const char *)s + i, len), i += len;
         }
     }
 }

@@ -53,14 +53,14 @@ static inline int log_enabled(log_level level)
     return (int)level <= atomic_load_explicit(&log_threshold_, memory_order_relaxed);
 }
 
-#define LOG_AT_(lvl, ...)                                                      \
-    do {                                                                       \
-        if (log_enabled(lvl)) log_write((lvl), __VA_ARGS__);                   \
+#define LOG_AT_(lvl, ...)                                                                          \
+    do {                                                                                           \
+        if (log_enabled(lvl)) log_write((lvl), __VA_ARGS__);                                       \
     } while (0)
 
 #define LOG_ERROR(...) LOG_AT_(LOG_LEVEL_ERROR, __VA_ARGS__)
-#define LOG_WARN(...) LOG_AT_(LOG_LEVEL_WARN, __VA_ARGS__)
-#define LOG_INFO(...) LOG_AT_(LOG_LEVEL_INFO, __VA_ARGS__)
+#define LOG_WARN(...)  LOG_AT_(LOG_LEVEL_WARN, __VA_ARGS__)
+#define LOG_INFO(...)  LOG_AT_(LOG_LEVEL_INFO, __VA_ARGS__)
 #define LOG_DEBUG(...) LOG_AT_(LOG_LEVEL_DEBUG, __VA_ARGS__)
 #define LOG_TRACE(...) LOG_AT_(LOG_LEVEL_TRACE, __VA_ARGS__)
 

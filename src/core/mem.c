@@ -36,9 +36,8 @@ static void mem_account_add(size_t size)
     atomic_fetch_add_explicit(&mem_bytes_allocated, size, memory_order_relaxed);
     uint64_t now = atomic_fetch_add_explicit(&mem_bytes_in_use, size, memory_order_relaxed) + size;
     uint64_t peak = atomic_load_explicit(&mem_peak, memory_order_relaxed);
-    while (now > peak &&
-           !atomic_compare_exchange_weak_explicit(&mem_peak, &peak, now, memory_order_relaxed,
-                                                  memory_order_relaxed)) {
+    while (now > peak && !atomic_compare_exchange_weak_explicit(
+                             &mem_peak, &peak, now, memory_order_relaxed, memory_order_relaxed)) {
     }
 }
 

@@ -21,7 +21,7 @@ char *mem_strdup(const char *s);
 char *mem_strndup(const char *s, size_t n);
 
 typedef struct mem_stats {
-    uint64_t allocations;   /* successful mem_alloc/calloc/realloc calls */
+    uint64_t allocations; /* successful mem_alloc/calloc/realloc calls */
     uint64_t frees;
     uint64_t bytes_allocated; /* total bytes ever requested */
     uint64_t bytes_in_use;

@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #define NUMFMT_DOUBLE_MAX 32
-#define NUMFMT_INT_MAX 24
+#define NUMFMT_INT_MAX    24
 
 /* Writes NUL-terminated text into out; returns its length. */
 size_t numfmt_double(double value, char out[NUMFMT_DOUBLE_MAX]);

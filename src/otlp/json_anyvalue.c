@@ -43,12 +43,18 @@ static int base64_decode_lenient(const uint8_t *in, size_t n, o2p_buf *dst)
     for (size_t i = 0; i < n; i++) {
         uint8_t c = in[i];
         uint32_t v;
-        if (c >= 'A' && c <= 'Z') v = (uint32_t)(c - 'A');
-        else if (c >= 'a' && c <= 'z') v = (uint32_t)(c - 'a' + 26);
-        else if (c >= '0' && c <= '9') v = (uint32_t)(c - '0' + 52);
-        else if (c == '+' || c == '-') v = 62;
-        else if (c == '/' || c == '_') v = 63;
-        else return -1;
+        if (c >= 'A' && c <= 'Z')
+            v = (uint32_t)(c - 'A');
+        else if (c >= 'a' && c <= 'z')
+            v = (uint32_t)(c - 'a' + 26);
+        else if (c >= '0' && c <= '9')
+            v = (uint32_t)(c - '0' + 52);
+        else if (c == '+' || c == '-')
+            v = 62;
+        else if (c == '/' || c == '_')
+            v = 63;
+        else
+            return -1;
         acc = acc << 6 | v;
         bits += 6;
         if (bits >= 8) {
@@ -105,8 +111,9 @@ static int values_object(otlp_json_state *s, o2p_buf *dst, int kvlist)
     if (t == JSON_NULL) {
         O2P_TRY(json_read_null(&s->r));
     } else {
-        if (t != JSON_OBJECT) return jd_fail(s, O2P_EINVAL, kvlist ? "kvlistValue" : "arrayValue",
-                                             "expected an object");
+        if (t != JSON_OBJECT)
+            return jd_fail(s, O2P_EINVAL, kvlist ? "kvlistValue" : "arrayValue",
+                           "expected an object");
         O2P_TRY(json_object_begin(&s->r));
         json_str name;
         int rc;
@@ -199,7 +206,8 @@ int jd_anyvalue(otlp_json_state *s, o2p_buf *dst, int nested)
             dst->len = start;
             O2P_TRY(write_double(s, dst, v, nested));
         } else if (JD_KEY(name, "bytesValue", "bytes_value")) {
-            if (json_peek(&s->r) != JSON_STRING) return jd_fail(s, O2P_EINVAL, "bytesValue", "expected a base64 string");
+            if (json_peek(&s->r) != JSON_STRING)
+                return jd_fail(s, O2P_EINVAL, "bytesValue", "expected a base64 string");
             dst->len = start;
             O2P_TRY(write_bytes(s, dst, nested));
         } else if (JD_KEY(name, "arrayValue", "array_value")) {

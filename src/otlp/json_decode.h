@@ -39,38 +39,38 @@ struct otlp_json_state {
     json_reader r;
 
     jd_path_item path[JD_PATH_MAX];
-    size_t path_len;          /* may exceed JD_PATH_MAX; deeper items are not recorded */
-    o2p_error e;              /* the message of a semantic error (has_msg) */
+    size_t path_len; /* may exceed JD_PATH_MAX; deeper items are not recorded */
+    o2p_error e;     /* the message of a semantic error (has_msg) */
     int has_msg;
 
     /* escaped strings that must outlive the next read, by lifetime */
-    o2p_arena arena_outer;    /* resource and scope */
-    o2p_arena arena_metric;   /* one metric */
-    o2p_arena arena_rec;      /* one record (log, span, point) */
+    o2p_arena arena_outer;  /* resource and scope */
+    o2p_arena arena_metric; /* one metric */
+    o2p_arena arena_rec;    /* one record (log, span, point) */
 
-    o2p_buf tmp;              /* bytesValue decoding, slow-path keys */
-    o2p_buf body;             /* the log body, stringified */
+    o2p_buf tmp;  /* bytesValue decoding, slow-path keys */
+    o2p_buf body; /* the log body, stringified */
 
     tbl_attrs res_attrs, scope_attrs, item_attrs;
-    tbl_attrs **pool;         /* attribute lists of events, links, exemplars */
+    tbl_attrs **pool; /* attribute lists of events, links, exemplars */
     size_t pool_cap, pool_used;
 
-    otlp_span_event *events;  /* of the current span */
+    otlp_span_event *events; /* of the current span */
     size_t events_cap, num_events;
     otlp_span_link *links;
     size_t links_cap, num_links;
     otlp_exemplar *exemplars; /* of the current data point */
     size_t exemplars_cap, num_exemplars;
-    uint64_t *counts[3];      /* bucket counts: explicit, positive, negative */
+    uint64_t *counts[3]; /* bucket counts: explicit, positive, negative */
     size_t counts_cap[3];
-    double *doubles[3];       /* explicit bounds, quantiles, quantile values */
+    double *doubles[3]; /* explicit bounds, quantiles, quantile values */
     size_t doubles_cap[3];
     size_t num_quantiles;
-    otlp_metric metric;       /* the metric whose points are being read */
+    otlp_metric metric; /* the metric whose points are being read */
 
     /* per call */
     tbl_batch *out;
-    otlp_stats *stats;        /* the caller's, or own_stats */
+    otlp_stats *stats; /* the caller's, or own_stats */
     otlp_stats own_stats;
     uint64_t receive_ns;
     otlp_resource res;
@@ -101,7 +101,10 @@ static inline void jd_set_index(otlp_json_state *s, long index)
 {
     if (s->path_len - 1 < JD_PATH_MAX) s->path[s->path_len - 1].index = index;
 }
-static inline void jd_pop(otlp_json_state *s) { s->path_len--; }
+static inline void jd_pop(otlp_json_state *s)
+{
+    s->path_len--;
+}
 
 /* Formats "<path>.<field>: <message>" (field may be NULL) and returns code. */
 int jd_fail(otlp_json_state *s, int code, const char *field, const char *fmt, ...)

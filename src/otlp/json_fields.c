@@ -20,9 +20,9 @@ void jd_path_format(const otlp_json_state *s, const char *field, char *out, size
     size_t shown = s->path_len < JD_PATH_MAX ? s->path_len : JD_PATH_MAX;
     for (size_t i = 0; i < shown && len < cap; i++) {
         const jd_path_item *it = &s->path[i];
-        int n = it->index >= 0 ? snprintf(out + len, cap - len, "%s%s[%ld]", i ? "." : "",
-                                          it->name, it->index)
-                               : snprintf(out + len, cap - len, "%s%s", i ? "." : "", it->name);
+        int n = it->index >= 0
+                    ? snprintf(out + len, cap - len, "%s%s[%ld]", i ? "." : "", it->name, it->index)
+                    : snprintf(out + len, cap - len, "%s%s", i ? "." : "", it->name);
         if (n < 0) break;
         len += (size_t)n;
     }
@@ -53,7 +53,8 @@ int jd_fail(otlp_json_state *s, int code, const char *field, const char *fmt, ..
 static void quote_for_msg(const uint8_t *p, size_t n, char *out, size_t cap)
 {
     size_t max = cap - 4, j = 0;
-    for (size_t i = 0; i < n && j < max; i++) out[j++] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
+    for (size_t i = 0; i < n && j < max; i++)
+        out[j++] = p[i] >= 0x20 && p[i] < 0x7f ? (char)p[i] : '?';
     if (n > max) {
         out[j++] = '.';
         out[j++] = '.';
@@ -179,7 +180,8 @@ int jd_bool(otlp_json_state *s, const char *field, int *out)
     int t = json_peek(&s->r);
     if (t < 0) return t;
     if (t == JSON_NULL) return json_read_null(&s->r);
-    if (t != JSON_TRUE && t != JSON_FALSE) return jd_fail(s, O2P_EINVAL, field, "expected true or false");
+    if (t != JSON_TRUE && t != JSON_FALSE)
+        return jd_fail(s, O2P_EINVAL, field, "expected true or false");
     return json_read_bool(&s->r, out);
 }
 
@@ -199,8 +201,7 @@ int jd_string(otlp_json_state *s, const char *field, otlp_bytes *out, o2p_arena 
 /* An id: exactly 2*width hex digits, or standard base64 of exactly width
  * bytes (the two cannot be confused: their lengths differ); "" or null is
  * absent. */
-static int read_id(otlp_json_state *s, const char *field, uint8_t *out, size_t width,
-                   size_t *len)
+static int read_id(otlp_json_state *s, const char *field, uint8_t *out, size_t width, size_t *len)
 {
     int t = json_peek(&s->r);
     if (t < 0) return t;
@@ -227,8 +228,9 @@ static int read_id(otlp_json_state *s, const char *field, uint8_t *out, size_t w
         }
         char q[48];
         quote_for_msg(str.ptr, str.len, q, sizeof q);
-        return jd_fail(s, O2P_EINVAL, field, "expected %zu hex digits or base64 of %zu bytes, got '%s'",
-                       2 * width, width, q);
+        return jd_fail(s, O2P_EINVAL, field,
+                       "expected %zu hex digits or base64 of %zu bytes, got '%s'", 2 * width, width,
+                       q);
     }
     return jd_fail(s, O2P_EINVAL, field, "expected %zu hex digits or base64 of %zu bytes",
                    2 * width, width);
@@ -252,11 +254,11 @@ typedef struct enum_name {
 } enum_name;
 
 static const enum_name SEVERITY_NAMES[] = {
-    {"UNSPECIFIED", 0}, {"TRACE", 1},   {"TRACE2", 2},  {"TRACE3", 3},  {"TRACE4", 4},
-    {"DEBUG", 5},       {"DEBUG2", 6},  {"DEBUG3", 7},  {"DEBUG4", 8},  {"INFO", 9},
-    {"INFO2", 10},      {"INFO3", 11},  {"INFO4", 12},  {"WARN", 13},   {"WARN2", 14},
-    {"WARN3", 15},      {"WARN4", 16},  {"ERROR", 17},  {"ERROR2", 18}, {"ERROR3", 19},
-    {"ERROR4", 20},     {"FATAL", 21},  {"FATAL2", 22}, {"FATAL3", 23}, {"FATAL4", 24},
+    {"UNSPECIFIED", 0}, {"TRACE", 1},  {"TRACE2", 2},  {"TRACE3", 3},  {"TRACE4", 4},
+    {"DEBUG", 5},       {"DEBUG2", 6}, {"DEBUG3", 7},  {"DEBUG4", 8},  {"INFO", 9},
+    {"INFO2", 10},      {"INFO3", 11}, {"INFO4", 12},  {"WARN", 13},   {"WARN2", 14},
+    {"WARN3", 15},      {"WARN4", 16}, {"ERROR", 17},  {"ERROR2", 18}, {"ERROR3", 19},
+    {"ERROR4", 20},     {"FATAL", 21}, {"FATAL2", 22}, {"FATAL3", 23}, {"FATAL4", 24},
 };
 static const enum_name SPAN_KIND_NAMES[] = {
     {"UNSPECIFIED", 0}, {"INTERNAL", 1}, {"SERVER", 2},

@@ -84,8 +84,8 @@ static int quantile(otlp_json_state *s)
     if (t < 0) return t;
     if (t != JSON_OBJECT) return jd_fail(s, O2P_EINVAL, NULL, "expected a ValueAtQuantile object");
     size_t n = s->num_quantiles;
-    O2P_TRY(jd_reserve(s, (void **)&s->doubles[DOUBLES_QUANTILES], &s->doubles_cap[DOUBLES_QUANTILES],
-                       n + 1, sizeof(double)));
+    O2P_TRY(jd_reserve(s, (void **)&s->doubles[DOUBLES_QUANTILES],
+                       &s->doubles_cap[DOUBLES_QUANTILES], n + 1, sizeof(double)));
     O2P_TRY(jd_reserve(s, (void **)&s->doubles[DOUBLES_QUANTILE_VALUES],
                        &s->doubles_cap[DOUBLES_QUANTILE_VALUES], n + 1, sizeof(double)));
     double *q = &s->doubles[DOUBLES_QUANTILES][n], *v = &s->doubles[DOUBLES_QUANTILE_VALUES][n];
@@ -107,8 +107,7 @@ static int quantile(otlp_json_state *s)
 }
 
 /* An exponential histogram's positive or negative Buckets object. */
-static int buckets(otlp_json_state *s, const char *field, int which, int32_t *offset,
-                   size_t *count)
+static int buckets(otlp_json_state *s, const char *field, int which, int32_t *offset, size_t *count)
 {
     *count = 0;
     int t = json_peek(&s->r);
@@ -257,8 +256,8 @@ static int data_head(otlp_json_state *s, const char *field)
     int rc;
     while ((rc = json_object_next(&s->r, &name)) > 0) {
         if (JD_KEY(name, "aggregationTemporality", "aggregation_temporality"))
-            O2P_TRY(jd_enum(s, "aggregationTemporality", JD_ENUM_TEMPORALITY,
-                            &s->metric.temporality));
+            O2P_TRY(
+                jd_enum(s, "aggregationTemporality", JD_ENUM_TEMPORALITY, &s->metric.temporality));
         else if (JD_KEY(name, "isMonotonic", "is_monotonic"))
             O2P_TRY(jd_bool(s, "isMonotonic", &s->metric.is_monotonic));
         else
@@ -312,7 +311,8 @@ static int metric(otlp_json_state *s)
                 O2P_TRY(json_read_null(&s->r));
                 continue;
             }
-            if (t != JSON_OBJECT) return jd_fail(s, O2P_EINVAL, KINDS[k].camel, "expected an object");
+            if (t != JSON_OBJECT)
+                return jd_fail(s, O2P_EINVAL, KINDS[k].camel, "expected an object");
             if (kind >= 0)
                 return jd_fail(s, O2P_EINVAL, KINDS[k].camel,
                                "a metric has only one of gauge, sum, histogram, "

@@ -14,16 +14,29 @@ enum { SC_PLAIN = 0, SC_QUOTE, SC_BACKSLASH, SC_CONTROL, SC_HIGH };
 
 static const uint8_t STRING_CLASS[256] = {
     /* 0x00-0x1f are control characters, which RFC 8259 forbids raw */
-    SC_CONTROL, SC_CONTROL, SC_CONTROL, SC_CONTROL, SC_CONTROL, SC_CONTROL, SC_CONTROL,
-    SC_CONTROL, SC_CONTROL, SC_CONTROL, SC_CONTROL, SC_CONTROL, SC_CONTROL, SC_CONTROL,
-    SC_CONTROL, SC_CONTROL, SC_CONTROL, SC_CONTROL, SC_CONTROL, SC_CONTROL, SC_CONTROL,
-    SC_CONTROL, SC_CONTROL, SC_CONTROL, SC_CONTROL, SC_CONTROL, SC_CONTROL, SC_CONTROL,
-    SC_CONTROL, SC_CONTROL, SC_CONTROL, SC_CONTROL,
-    ['"'] = SC_QUOTE,
-    ['\\'] = SC_BACKSLASH,
-#define H4(x) [x] = SC_HIGH, [x + 1] = SC_HIGH, [x + 2] = SC_HIGH, [x + 3] = SC_HIGH
+    SC_CONTROL,       SC_CONTROL,
+    SC_CONTROL,       SC_CONTROL,
+    SC_CONTROL,       SC_CONTROL,
+    SC_CONTROL,       SC_CONTROL,
+    SC_CONTROL,       SC_CONTROL,
+    SC_CONTROL,       SC_CONTROL,
+    SC_CONTROL,       SC_CONTROL,
+    SC_CONTROL,       SC_CONTROL,
+    SC_CONTROL,       SC_CONTROL,
+    SC_CONTROL,       SC_CONTROL,
+    SC_CONTROL,       SC_CONTROL,
+    SC_CONTROL,       SC_CONTROL,
+    SC_CONTROL,       SC_CONTROL,
+    SC_CONTROL,       SC_CONTROL,
+    SC_CONTROL,       SC_CONTROL,
+    SC_CONTROL,       SC_CONTROL,
+    ['"'] = SC_QUOTE, ['\\'] = SC_BACKSLASH,
+#define H4(x)  [x] = SC_HIGH, [x + 1] = SC_HIGH, [x + 2] = SC_HIGH, [x + 3] = SC_HIGH
 #define H16(x) H4(x), H4(x + 4), H4(x + 8), H4(x + 12)
-    H16(0x80), H16(0x90), H16(0xa0), H16(0xb0), H16(0xc0), H16(0xd0), H16(0xe0), H16(0xf0),
+    H16(0x80),        H16(0x90),
+    H16(0xa0),        H16(0xb0),
+    H16(0xc0),        H16(0xd0),
+    H16(0xe0),        H16(0xf0),
 #undef H16
 #undef H4
 };
@@ -88,16 +101,32 @@ int json_peek(json_reader *r)
     skip_ws(r);
     if (r->p >= r->end) return fail_unexpected(r, "where a value was expected");
     switch (*r->p) {
-    case '{': return JSON_OBJECT;
-    case '[': return JSON_ARRAY;
-    case '"': return JSON_STRING;
-    case 't': return JSON_TRUE;
-    case 'f': return JSON_FALSE;
-    case 'n': return JSON_NULL;
+    case '{':
+        return JSON_OBJECT;
+    case '[':
+        return JSON_ARRAY;
+    case '"':
+        return JSON_STRING;
+    case 't':
+        return JSON_TRUE;
+    case 'f':
+        return JSON_FALSE;
+    case 'n':
+        return JSON_NULL;
     case '-':
-    case '0': case '1': case '2': case '3': case '4':
-    case '5': case '6': case '7': case '8': case '9': return JSON_NUMBER;
-    default: return fail_unexpected(r, "where a value was expected");
+    case '0':
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+    case '5':
+    case '6':
+    case '7':
+    case '8':
+    case '9':
+        return JSON_NUMBER;
+    default:
+        return fail_unexpected(r, "where a value was expected");
     }
 }
 
@@ -114,15 +143,15 @@ static size_t utf8_seq_len(const uint8_t *p, const uint8_t *end)
     if (b0 >= 0xe0 && b0 <= 0xef) {
         if (avail < 3 || (p[2] & 0xc0) != 0x80) return 0;
         uint8_t lo = 0x80, hi = 0xbf;
-        if (b0 == 0xe0) lo = 0xa0;      /* overlong */
-        if (b0 == 0xed) hi = 0x9f;      /* surrogates */
+        if (b0 == 0xe0) lo = 0xa0; /* overlong */
+        if (b0 == 0xed) hi = 0x9f; /* surrogates */
         return p[1] >= lo && p[1] <= hi ? 3 : 0;
     }
     if (b0 >= 0xf0 && b0 <= 0xf4) {
         if (avail < 4 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80) return 0;
         uint8_t lo = 0x80, hi = 0xbf;
-        if (b0 == 0xf0) lo = 0x90;      /* overlong */
-        if (b0 == 0xf4) hi = 0x8f;      /* above U+10FFFF */
+        if (b0 == 0xf0) lo = 0x90; /* overlong */
+        if (b0 == 0xf4) hi = 0x8f; /* above U+10FFFF */
         return p[1] >= lo && p[1] <= hi ? 4 : 0;
     }
     return 0;
@@ -151,10 +180,14 @@ static int hex4(const uint8_t *p, uint32_t *out)
     for (int i = 0; i < 4; i++) {
         uint8_t c = p[i];
         uint32_t d;
-        if (c >= '0' && c <= '9') d = (uint32_t)(c - '0');
-        else if (c >= 'a' && c <= 'f') d = (uint32_t)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') d = (uint32_t)(c - 'A' + 10);
-        else return -1;
+        if (c >= '0' && c <= '9')
+            d = (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            d = (uint32_t)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            d = (uint32_t)(c - 'A' + 10);
+        else
+            return -1;
         v = v << 4 | d;
     }
     *out = v;
@@ -201,14 +234,30 @@ static int read_escape(json_reader *r, o2p_buf *dst)
     if (r->end - p < 2) return json_fail(r, O2P_EINVAL, "unterminated string");
     uint8_t c = p[1], out;
     switch (c) {
-    case '"': out = '"'; break;
-    case '\\': out = '\\'; break;
-    case '/': out = '/'; break;
-    case 'b': out = '\b'; break;
-    case 'f': out = '\f'; break;
-    case 'n': out = '\n'; break;
-    case 'r': out = '\r'; break;
-    case 't': out = '\t'; break;
+    case '"':
+        out = '"';
+        break;
+    case '\\':
+        out = '\\';
+        break;
+    case '/':
+        out = '/';
+        break;
+    case 'b':
+        out = '\b';
+        break;
+    case 'f':
+        out = '\f';
+        break;
+    case 'n':
+        out = '\n';
+        break;
+    case 'r':
+        out = '\r';
+        break;
+    case 't':
+        out = '\t';
+        break;
     case 'u': {
         uint32_t cp;
         if (r->end - p < 6 || hex4(p + 2, &cp) < 0)
@@ -358,7 +407,10 @@ int json_read_null(json_reader *r)
     return read_literal(r, "null", 4);
 }
 
-static inline int is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
+static inline int is_digit(uint8_t c)
+{
+    return c >= '0' && c <= '9';
+}
 
 /* Matches the RFC 8259 number grammar at [p, end); returns the length, or
  * 0 with *why set. */
@@ -479,7 +531,7 @@ int json_number_double(const json_number *n, double *out)
         *out = n->negative ? -v : v;
         return 0;
     }
-slow: {
+slow : {
     /* strtod needs a terminated copy; numbers this long are rare. */
     char local[128];
     char *copy = local;
@@ -598,8 +650,7 @@ static int next_item(json_reader *r, uint8_t close, const char *context)
         if (c != ',') return fail_unexpected(r, context);
         r->p++;
         skip_ws(r);
-        if (r->p < r->end && *r->p == close)
-            return json_fail(r, O2P_EINVAL, "trailing comma");
+        if (r->p < r->end && *r->p == close) return json_fail(r, O2P_EINVAL, "trailing comma");
     }
     r->first = 0;
     return 1;
@@ -619,7 +670,8 @@ int json_object_next(json_reader *r, json_str *name)
         name->len = r->scratch.len;
     }
     skip_ws(r);
-    if (r->p >= r->end || *r->p != ':') return fail_unexpected(r, "after a member name (expected ':')");
+    if (r->p >= r->end || *r->p != ':')
+        return fail_unexpected(r, "after a member name (expected ':')");
     r->p++;
     return 1;
 }
@@ -636,9 +688,12 @@ int json_skip(json_reader *r)
     int t = json_peek(r);
     if (t < 0) return t;
     switch (t) {
-    case JSON_NULL: return read_literal(r, "null", 4);
-    case JSON_TRUE: return read_literal(r, "true", 4);
-    case JSON_FALSE: return read_literal(r, "false", 5);
+    case JSON_NULL:
+        return read_literal(r, "null", 4);
+    case JSON_TRUE:
+        return read_literal(r, "true", 4);
+    case JSON_FALSE:
+        return read_literal(r, "false", 5);
     case JSON_NUMBER: {
         json_number n;
         return json_read_number(r, &n);

@@ -56,10 +56,10 @@ typedef struct json_reader {
     size_t depth;
     size_t max_depth;
     size_t max_string;
-    o2p_buf scratch;      /* decoded escaped strings (valid until the next read) */
-    int first;            /* no member/element read yet in the innermost container */
-    int failed;           /* sticky status of the first error */
-    char msg[200];        /* that error's message */
+    o2p_buf scratch; /* decoded escaped strings (valid until the next read) */
+    int first;       /* no member/element read yet in the innermost container */
+    int failed;      /* sticky status of the first error */
+    char msg[200];   /* that error's message */
 } json_reader;
 
 /* A position to come back to (json_rewind) inside the same document. */
@@ -75,7 +75,10 @@ void json_reader_free(json_reader *r);
 void json_reader_start(json_reader *r, const uint8_t *data, size_t len);
 
 /* Byte offset of the current position. */
-static inline size_t json_offset(const json_reader *r) { return (size_t)(r->p - r->start); }
+static inline size_t json_offset(const json_reader *r)
+{
+    return (size_t)(r->p - r->start);
+}
 
 /* Type of the next value (after whitespace), or a negative status. */
 int json_peek(json_reader *r);

@@ -12,8 +12,8 @@ static int span_event(otlp_json_state *s)
     int t = json_peek(&s->r);
     if (t < 0) return t;
     if (t != JSON_OBJECT) return jd_fail(s, O2P_EINVAL, NULL, "expected a Span.Event object");
-    O2P_TRY(jd_reserve(s, (void **)&s->events, &s->events_cap, s->num_events + 1,
-                       sizeof *s->events));
+    O2P_TRY(
+        jd_reserve(s, (void **)&s->events, &s->events_cap, s->num_events + 1, sizeof *s->events));
     tbl_attrs *attrs = jd_pool_attrs(s);
     if (attrs == NULL) return jd_fail(s, O2P_ENOMEM, NULL, "out of memory");
     otlp_span_event *ev = &s->events[s->num_events];

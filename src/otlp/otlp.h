@@ -37,9 +37,9 @@ typedef struct otlp_options {
 void otlp_options_default(otlp_options *o);
 
 typedef struct otlp_stats {
-    uint64_t rows[TBL_COUNT];   /* rows appended per table */
-    uint64_t rejected;          /* items skipped (e.g. metric points without a value) */
-    char rejected_reason[160];  /* message for partial_success when rejected > 0 */
+    uint64_t rows[TBL_COUNT];  /* rows appended per table */
+    uint64_t rejected;         /* items skipped (e.g. metric points without a value) */
+    char rejected_reason[160]; /* message for partial_success when rejected > 0 */
 } otlp_stats;
 
 typedef struct otlp_decoder otlp_decoder;
@@ -50,7 +50,6 @@ void otlp_decoder_destroy(otlp_decoder *d);
 /* receive_ns: the time the request was received (logs with neither a time
  * nor an observed time get it as Timestamp). */
 int otlp_decode(otlp_decoder *d, otlp_signal signal, otlp_format format, const uint8_t *body,
-                size_t len, uint64_t receive_ns, tbl_batch *out, otlp_stats *stats,
-                o2p_error *err);
+                size_t len, uint64_t receive_ns, tbl_batch *out, otlp_stats *stats, o2p_error *err);
 
 #endif

@@ -209,29 +209,51 @@ int jd_level_object(otlp_json_state *s, const jd_level *lv)
 
 /* ---- the three signals' levels ---------------------------------------- */
 
-static const jd_level LOGS_SCOPE = {"scope", "scope", "logRecords", "log_records",
-                                    read_scope, jd_log_records, 1};
+static const jd_level LOGS_SCOPE = {
+    "scope", "scope", "logRecords", "log_records", read_scope, jd_log_records, 1};
 static const jd_level SPANS_SCOPE = {"scope", "scope", "spans", "spans", read_scope, jd_spans, 1};
-static const jd_level METRICS_SCOPE = {"scope", "scope", "metrics", "metrics",
+static const jd_level METRICS_SCOPE = {"scope",    "scope",    "metrics", "metrics",
                                        read_scope, jd_metrics, 1};
 
-static int logs_scope(otlp_json_state *s) { return jd_level_object(s, &LOGS_SCOPE); }
-static int spans_scope(otlp_json_state *s) { return jd_level_object(s, &SPANS_SCOPE); }
-static int metrics_scope(otlp_json_state *s) { return jd_level_object(s, &METRICS_SCOPE); }
+static int logs_scope(otlp_json_state *s)
+{
+    return jd_level_object(s, &LOGS_SCOPE);
+}
+static int spans_scope(otlp_json_state *s)
+{
+    return jd_level_object(s, &SPANS_SCOPE);
+}
+static int metrics_scope(otlp_json_state *s)
+{
+    return jd_level_object(s, &METRICS_SCOPE);
+}
 
-static int logs_scopes(otlp_json_state *s) { return jd_each(s, "scopeLogs", logs_scope); }
-static int spans_scopes(otlp_json_state *s) { return jd_each(s, "scopeSpans", spans_scope); }
-static int metrics_scopes(otlp_json_state *s) { return jd_each(s, "scopeMetrics", metrics_scope); }
+static int logs_scopes(otlp_json_state *s)
+{
+    return jd_each(s, "scopeLogs", logs_scope);
+}
+static int spans_scopes(otlp_json_state *s)
+{
+    return jd_each(s, "scopeSpans", spans_scope);
+}
+static int metrics_scopes(otlp_json_state *s)
+{
+    return jd_each(s, "scopeMetrics", metrics_scope);
+}
 
 static const jd_level RESOURCE_LEVEL[3] = {
-    [OTLP_LOGS] = {"resource", "resource", "scopeLogs", "scope_logs", read_resource, logs_scopes, 0},
+    [OTLP_LOGS] = {"resource", "resource", "scopeLogs", "scope_logs", read_resource, logs_scopes,
+                   0},
     [OTLP_TRACES] = {"resource", "resource", "scopeSpans", "scope_spans", read_resource,
                      spans_scopes, 0},
     [OTLP_METRICS] = {"resource", "resource", "scopeMetrics", "scope_metrics", read_resource,
                       metrics_scopes, 0},
 };
 
-static int logs_resource(otlp_json_state *s) { return jd_level_object(s, &RESOURCE_LEVEL[OTLP_LOGS]); }
+static int logs_resource(otlp_json_state *s)
+{
+    return jd_level_object(s, &RESOURCE_LEVEL[OTLP_LOGS]);
+}
 static int spans_resource(otlp_json_state *s)
 {
     return jd_level_object(s, &RESOURCE_LEVEL[OTLP_TRACES]);
@@ -255,7 +277,8 @@ static int decode_request(otlp_json_state *s, otlp_signal signal)
 {
     int t = json_peek(&s->r);
     if (t < 0) return t;
-    if (t != JSON_OBJECT) return jd_fail(s, O2P_EINVAL, NULL, "expected a JSON object (an export request)");
+    if (t != JSON_OBJECT)
+        return jd_fail(s, O2P_EINVAL, NULL, "expected a JSON object (an export request)");
     O2P_TRY(json_object_begin(&s->r));
     json_str name;
     int rc;

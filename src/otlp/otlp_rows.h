@@ -35,9 +35,9 @@ typedef struct otlp_span_id {
 } otlp_span_id;
 
 typedef struct otlp_resource {
-    tbl_attrs *attrs;        /* finished (tbl_attrs_finish) */
+    tbl_attrs *attrs; /* finished (tbl_attrs_finish) */
     otlp_bytes schema_url;
-    otlp_bytes service;      /* set by otlp_resource_finish: stringified service.name or "" */
+    otlp_bytes service; /* set by otlp_resource_finish: stringified service.name or "" */
 } otlp_resource;
 
 /* Looks up service.name in the (finished) attributes. */
@@ -47,7 +47,7 @@ typedef struct otlp_scope {
     otlp_bytes name;
     otlp_bytes version;
     otlp_bytes schema_url;
-    tbl_attrs *attrs;        /* finished */
+    tbl_attrs *attrs; /* finished */
     uint32_t dropped_attributes_count;
 } otlp_scope;
 
@@ -59,9 +59,9 @@ typedef struct otlp_log {
     uint32_t flags;
     int32_t severity_number;
     otlp_bytes severity_text;
-    otlp_bytes body;          /* already stringified per spec §2 ("" when absent) */
+    otlp_bytes body; /* already stringified per spec §2 ("" when absent) */
     otlp_bytes event_name;
-    tbl_attrs *attrs;         /* finished */
+    tbl_attrs *attrs; /* finished */
 } otlp_log;
 
 /* Timestamp = time, else observed time, else receive_ns (ObservedTimestamp stays as given). */
@@ -71,14 +71,14 @@ int otlp_emit_log(tbl_batch *b, const otlp_resource *r, const otlp_scope *s, con
 typedef struct otlp_span_event {
     uint64_t time_ns;
     otlp_bytes name;
-    tbl_attrs *attrs;         /* finished */
+    tbl_attrs *attrs; /* finished */
 } otlp_span_event;
 
 typedef struct otlp_span_link {
     otlp_trace_id trace_id;
     otlp_span_id span_id;
     otlp_bytes trace_state;
-    tbl_attrs *attrs;         /* finished */
+    tbl_attrs *attrs; /* finished */
 } otlp_span_link;
 
 typedef struct otlp_span {
@@ -87,11 +87,11 @@ typedef struct otlp_span {
     otlp_span_id parent_span_id;
     otlp_bytes trace_state;
     otlp_bytes name;
-    int32_t kind;             /* OTLP enum number; unknown -> SPAN_KIND_UNSPECIFIED */
+    int32_t kind; /* OTLP enum number; unknown -> SPAN_KIND_UNSPECIFIED */
     uint64_t start_ns;
     uint64_t end_ns;
-    tbl_attrs *attrs;         /* finished */
-    int32_t status_code;      /* OTLP enum number; unknown -> STATUS_CODE_UNSET */
+    tbl_attrs *attrs;    /* finished */
+    int32_t status_code; /* OTLP enum number; unknown -> STATUS_CODE_UNSET */
     otlp_bytes status_message;
     const otlp_span_event *events;
     size_t num_events;
@@ -99,27 +99,28 @@ typedef struct otlp_span {
     size_t num_links;
 } otlp_span;
 
-int otlp_emit_span(tbl_batch *b, const otlp_resource *r, const otlp_scope *s, const otlp_span *span);
+int otlp_emit_span(tbl_batch *b, const otlp_resource *r, const otlp_scope *s,
+                   const otlp_span *span);
 
 typedef struct otlp_metric {
-    tbl_id table;             /* TBL_GAUGE .. TBL_SUMMARY */
+    tbl_id table; /* TBL_GAUGE .. TBL_SUMMARY */
     otlp_bytes name;
     otlp_bytes description;
     otlp_bytes unit;
-    int32_t temporality;      /* sum, histogram, exponential histogram */
-    int is_monotonic;         /* sum */
+    int32_t temporality; /* sum, histogram, exponential histogram */
+    int is_monotonic;    /* sum */
 } otlp_metric;
 
 typedef struct otlp_exemplar {
     tbl_attrs *filtered_attrs; /* finished */
     uint64_t time_ns;
-    double value;             /* as_int converted; 0 when absent */
+    double value; /* as_int converted; 0 when absent */
     otlp_span_id span_id;
     otlp_trace_id trace_id;
 } otlp_exemplar;
 
 typedef struct otlp_point {
-    tbl_attrs *attrs;         /* finished */
+    tbl_attrs *attrs; /* finished */
     uint64_t start_ns;
     uint64_t time_ns;
     uint32_t flags;
@@ -127,7 +128,7 @@ typedef struct otlp_point {
     size_t num_exemplars;
     /* gauge and sum: a point with has_value == 0 must not be emitted (count it as rejected) */
     int has_value;
-    double value;             /* as_int converted to double */
+    double value; /* as_int converted to double */
     /* histogram, exponential histogram, summary */
     uint64_t count;
     int has_sum;
@@ -136,11 +137,11 @@ typedef struct otlp_point {
     double min;
     int has_max;
     double max;
-    const uint64_t *bucket_counts;   /* histogram */
+    const uint64_t *bucket_counts; /* histogram */
     size_t num_bucket_counts;
     const double *explicit_bounds;
     size_t num_explicit_bounds;
-    int32_t scale;                   /* exponential histogram */
+    int32_t scale; /* exponential histogram */
     uint64_t zero_count;
     int32_t positive_offset;
     const uint64_t *positive_counts;
@@ -148,13 +149,13 @@ typedef struct otlp_point {
     int32_t negative_offset;
     const uint64_t *negative_counts;
     size_t num_negative_counts;
-    const double *quantiles;         /* summary: parallel arrays */
+    const double *quantiles; /* summary: parallel arrays */
     const double *quantile_values;
     size_t num_quantiles;
 } otlp_point;
 
-int otlp_emit_point(tbl_batch *b, const otlp_resource *r, const otlp_scope *s,
-                    const otlp_metric *m, const otlp_point *p);
+int otlp_emit_point(tbl_batch *b, const otlp_resource *r, const otlp_scope *s, const otlp_metric *m,
+                    const otlp_point *p);
 
 /* Counts one skipped item (e.g. a number point without a value) in
  * stats->rejected; the first reason is kept for partial_success. */

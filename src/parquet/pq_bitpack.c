@@ -10,8 +10,8 @@
 /* A 64-bit accumulator collects values and spills 32 bits at a time: with
  * width <= 32 fewer than 32 bits are pending before each value is added, so
  * the shifted value always fits. */
-static inline __attribute__((always_inline)) void pack(const void *values, size_t count,
-                                                       int width, uint8_t *out, int elem_size)
+static inline __attribute__((always_inline)) void pack(const void *values, size_t count, int width,
+                                                       uint8_t *out, int elem_size)
 {
     if (width == 0) return;
     uint64_t acc = 0;

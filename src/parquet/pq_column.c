@@ -16,8 +16,7 @@ void pq_col_init(pq_column *c, const pq_leaf *leaf)
      * empty column is an empty range of real memory rather than a NULL
      * pointer the encoder would offset (undefined behaviour).  A failure
      * here becomes the column's sticky status. */
-    if (buf_reserve(&c->values, 16) < 0 ||
-        (leaf->max_def > 0 && buf_reserve(&c->def, 16) < 0) ||
+    if (buf_reserve(&c->values, 16) < 0 || (leaf->max_def > 0 && buf_reserve(&c->def, 16) < 0) ||
         (leaf->max_rep > 0 && buf_reserve(&c->rep, 16) < 0))
         c->failed = O2P_ENOMEM;
 }
@@ -146,7 +145,8 @@ int pq_colset_init(pq_colset *set, const pq_schema *schema)
         set->num_cols = 0;
         return O2P_ENOMEM;
     }
-    for (size_t i = 0; i < set->num_cols; i++) pq_col_init(&set->cols[i], pq_schema_leaf(schema, i));
+    for (size_t i = 0; i < set->num_cols; i++)
+        pq_col_init(&set->cols[i], pq_schema_leaf(schema, i));
     return O2P_OK;
 }
 
@@ -197,9 +197,12 @@ int pq_colset_append(pq_colset *dst, const pq_colset *src)
 static const char *failure_text(int code)
 {
     switch (code) {
-    case O2P_EINVAL: return "a fixed-length value of the wrong length was appended";
-    case O2P_ELIMIT: return "a value longer than 4 GiB was appended";
-    default: return "out of memory while appending";
+    case O2P_EINVAL:
+        return "a fixed-length value of the wrong length was appended";
+    case O2P_ELIMIT:
+        return "a value longer than 4 GiB was appended";
+    default:
+        return "out of memory while appending";
     }
 }
 
@@ -231,8 +234,9 @@ static int check_column(const pq_column *c, size_t num_rows, o2p_error *err)
         if (max_r > leaf->max_rep) {
             size_t i = 0;
             while (c->rep.data[i] <= leaf->max_rep) i++;
-            return o2p_errorf(err, O2P_EINVAL, "column %s: entry %zu has repetition level %u, max %u",
-                              leaf->path, i, c->rep.data[i], leaf->max_rep);
+            return o2p_errorf(err, O2P_EINVAL,
+                              "column %s: entry %zu has repetition level %u, max %u", leaf->path, i,
+                              c->rep.data[i], leaf->max_rep);
         }
     }
     size_t values = c->num_entries;
@@ -250,8 +254,9 @@ static int check_column(const pq_column *c, size_t num_rows, o2p_error *err)
         if (max_d > leaf->max_def) {
             size_t i = 0;
             while (c->def.data[i] <= leaf->max_def) i++;
-            return o2p_errorf(err, O2P_EINVAL, "column %s: entry %zu has definition level %u, max %u",
-                              leaf->path, i, c->def.data[i], leaf->max_def);
+            return o2p_errorf(err, O2P_EINVAL,
+                              "column %s: entry %zu has definition level %u, max %u", leaf->path, i,
+                              c->def.data[i], leaf->max_def);
         }
     }
     if (values != c->num_values)
@@ -262,7 +267,7 @@ static int check_column(const pq_column *c, size_t num_rows, o2p_error *err)
                    : leaf->physical == PQ_FIXED_LEN_BYTE_ARRAY ? (size_t)leaf->type_length
                    : leaf->physical == PQ_BOOLEAN              ? 1
                    : leaf->physical == PQ_INT32 || leaf->physical == PQ_FLOAT ? 4
-                                                                               : 8;
+                                                                              : 8;
     if (width && c->values.len != c->num_values * width)
         return o2p_errorf(err, O2P_EINVAL, "column %s: %zu value bytes for %zu values of %zu bytes",
                           leaf->path, c->values.len, c->num_values, width);

@@ -26,12 +26,12 @@
 
 typedef struct pq_column {
     const pq_leaf *leaf;
-    o2p_buf def;         /* one byte per entry when leaf->max_def > 0 */
-    o2p_buf rep;         /* one byte per entry when leaf->max_rep > 0 */
-    o2p_buf values;      /* non-null values, PLAIN-encoded (see above) */
-    size_t num_entries;  /* level entries (== values for flat required columns) */
-    size_t num_values;   /* non-null values */
-    int failed;          /* sticky negative status of the first failed append */
+    o2p_buf def;        /* one byte per entry when leaf->max_def > 0 */
+    o2p_buf rep;        /* one byte per entry when leaf->max_rep > 0 */
+    o2p_buf values;     /* non-null values, PLAIN-encoded (see above) */
+    size_t num_entries; /* level entries (== values for flat required columns) */
+    size_t num_values;  /* non-null values */
+    int failed;         /* sticky negative status of the first failed append */
 } pq_column;
 
 void pq_col_init(pq_column *c, const pq_leaf *leaf);
@@ -109,9 +109,9 @@ int pq_col_append(pq_column *dst, const pq_column *src);
 /* The columns of one schema. */
 typedef struct pq_colset {
     const pq_schema *schema;
-    pq_column *cols;     /* pq_schema_num_leaves(schema) columns */
+    pq_column *cols; /* pq_schema_num_leaves(schema) columns */
     size_t num_cols;
-    size_t num_rows;     /* maintained by the producer */
+    size_t num_rows; /* maintained by the producer */
 } pq_colset;
 
 int pq_colset_init(pq_colset *set, const pq_schema *schema);

@@ -10,15 +10,15 @@
 
 #define ZSTD_DEFAULT_LEVEL 3
 #define GZIP_DEFAULT_LEVEL 6
-#define GZIP_MAX_LEVEL 12
+#define GZIP_MAX_LEVEL     12
 
 static const struct {
     const char *name;
     pq_codec codec;
 } codec_names[] = {
-    {"zstd", PQ_CODEC_ZSTD},       {"snappy", PQ_CODEC_SNAPPY},
-    {"gzip", PQ_CODEC_GZIP},       {"lz4_raw", PQ_CODEC_LZ4_RAW},
-    {"lz4", PQ_CODEC_LZ4_RAW},     {"uncompressed", PQ_CODEC_UNCOMPRESSED},
+    {"zstd", PQ_CODEC_ZSTD},         {"snappy", PQ_CODEC_SNAPPY},
+    {"gzip", PQ_CODEC_GZIP},         {"lz4_raw", PQ_CODEC_LZ4_RAW},
+    {"lz4", PQ_CODEC_LZ4_RAW},       {"uncompressed", PQ_CODEC_UNCOMPRESSED},
     {"none", PQ_CODEC_UNCOMPRESSED},
 };
 
@@ -36,11 +36,16 @@ int pq_codec_parse(const char *name, pq_codec *out)
 const char *pq_codec_name(pq_codec codec)
 {
     switch (codec) {
-    case PQ_CODEC_UNCOMPRESSED: return "uncompressed";
-    case PQ_CODEC_SNAPPY: return "snappy";
-    case PQ_CODEC_GZIP: return "gzip";
-    case PQ_CODEC_ZSTD: return "zstd";
-    case PQ_CODEC_LZ4_RAW: return "lz4_raw";
+    case PQ_CODEC_UNCOMPRESSED:
+        return "uncompressed";
+    case PQ_CODEC_SNAPPY:
+        return "snappy";
+    case PQ_CODEC_GZIP:
+        return "gzip";
+    case PQ_CODEC_ZSTD:
+        return "zstd";
+    case PQ_CODEC_LZ4_RAW:
+        return "lz4_raw";
     }
     return "unknown";
 }
@@ -55,11 +60,14 @@ int pq_compressor_level(pq_codec codec, int level)
 int pq_compressor_ready(const pq_compressor *c)
 {
     switch (c->codec) {
-    case PQ_CODEC_ZSTD: return c->zstd != NULL;
-    case PQ_CODEC_GZIP: return c->gzip != NULL;
+    case PQ_CODEC_ZSTD:
+        return c->zstd != NULL;
+    case PQ_CODEC_GZIP:
+        return c->gzip != NULL;
     case PQ_CODEC_UNCOMPRESSED:
     case PQ_CODEC_SNAPPY:
-    case PQ_CODEC_LZ4_RAW: return 1;
+    case PQ_CODEC_LZ4_RAW:
+        return 1;
     }
     return 0;
 }
@@ -71,7 +79,8 @@ int pq_compressor_init(pq_compressor *c, pq_codec codec, int level, o2p_error *e
     switch (codec) {
     case PQ_CODEC_UNCOMPRESSED:
     case PQ_CODEC_SNAPPY:
-    case PQ_CODEC_LZ4_RAW: return O2P_OK;
+    case PQ_CODEC_LZ4_RAW:
+        return O2P_OK;
     case PQ_CODEC_ZSTD:
         c->level = level ? level : ZSTD_DEFAULT_LEVEL;
         if (c->level < ZSTD_minCLevel() || c->level > ZSTD_maxCLevel())
@@ -107,11 +116,16 @@ void pq_compressor_free(pq_compressor *c)
 static size_t bound(const pq_compressor *c, size_t len)
 {
     switch (c->codec) {
-    case PQ_CODEC_SNAPPY: return snappy_max_compressed_length(len);
-    case PQ_CODEC_GZIP: return libdeflate_gzip_compress_bound(c->gzip, len);
-    case PQ_CODEC_ZSTD: return ZSTD_compressBound(len);
-    case PQ_CODEC_LZ4_RAW: return (size_t)LZ4_compressBound((int)len);
-    case PQ_CODEC_UNCOMPRESSED: break;
+    case PQ_CODEC_SNAPPY:
+        return snappy_max_compressed_length(len);
+    case PQ_CODEC_GZIP:
+        return libdeflate_gzip_compress_bound(c->gzip, len);
+    case PQ_CODEC_ZSTD:
+        return ZSTD_compressBound(len);
+    case PQ_CODEC_LZ4_RAW:
+        return (size_t)LZ4_compressBound((int)len);
+    case PQ_CODEC_UNCOMPRESSED:
+        break;
     }
     return len;
 }

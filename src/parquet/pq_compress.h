@@ -21,8 +21,8 @@
 typedef struct pq_compressor {
     pq_codec codec;
     int level;
-    void *zstd;     /* ZSTD_CCtx */
-    void *gzip;     /* struct libdeflate_compressor */
+    void *zstd; /* ZSTD_CCtx */
+    void *gzip; /* struct libdeflate_compressor */
 } pq_compressor;
 
 /* level 0 picks the codec's default (zstd 3, gzip 6); levels are checked

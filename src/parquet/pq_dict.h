@@ -19,17 +19,17 @@
 
 typedef struct pq_dict_slot {
     uint32_t hash;
-    uint32_t entry;   /* entry number + 1; 0 = empty slot */
+    uint32_t entry; /* entry number + 1; 0 = empty slot */
 } pq_dict_slot;
 
 typedef struct pq_dict {
-    size_t width;           /* value bytes of fixed-width types; 0 = BYTE_ARRAY */
-    o2p_buf values;         /* entries in PLAIN form (BYTE_ARRAY: u32 length + bytes) */
-    size_t *offsets;        /* BYTE_ARRAY: where each entry starts in values */
+    size_t width;    /* value bytes of fixed-width types; 0 = BYTE_ARRAY */
+    o2p_buf values;  /* entries in PLAIN form (BYTE_ARRAY: u32 length + bytes) */
+    size_t *offsets; /* BYTE_ARRAY: where each entry starts in values */
     size_t offsets_cap;
-    size_t count;           /* entries */
+    size_t count; /* entries */
     pq_dict_slot *slots;
-    size_t slot_mask;       /* number of slots - 1 (a power of two minus one) */
+    size_t slot_mask; /* number of slots - 1 (a power of two minus one) */
 } pq_dict;
 
 /* width: 0 for BYTE_ARRAY, else the byte size of one value. */

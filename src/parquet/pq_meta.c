@@ -90,21 +90,35 @@ int pq_meta_row_group(o2p_buf *out, const o2p_buf *chunks, size_t num_cols,
 static int converted_type(pq_logical logical)
 {
     switch (logical) {
-    case PQ_LOGICAL_STRING: return 0;
-    case PQ_LOGICAL_MAP: return 1;
-    case PQ_LOGICAL_LIST: return 3;
-    case PQ_LOGICAL_TIMESTAMP_MILLIS: return 9;
-    case PQ_LOGICAL_TIMESTAMP_MICROS: return 10;
-    case PQ_LOGICAL_UINT8: return 11;
-    case PQ_LOGICAL_UINT16: return 12;
-    case PQ_LOGICAL_UINT32: return 13;
-    case PQ_LOGICAL_UINT64: return 14;
-    case PQ_LOGICAL_INT8: return 15;
-    case PQ_LOGICAL_INT16: return 16;
-    case PQ_LOGICAL_INT32: return 17;
-    case PQ_LOGICAL_INT64: return 18;
+    case PQ_LOGICAL_STRING:
+        return 0;
+    case PQ_LOGICAL_MAP:
+        return 1;
+    case PQ_LOGICAL_LIST:
+        return 3;
+    case PQ_LOGICAL_TIMESTAMP_MILLIS:
+        return 9;
+    case PQ_LOGICAL_TIMESTAMP_MICROS:
+        return 10;
+    case PQ_LOGICAL_UINT8:
+        return 11;
+    case PQ_LOGICAL_UINT16:
+        return 12;
+    case PQ_LOGICAL_UINT32:
+        return 13;
+    case PQ_LOGICAL_UINT64:
+        return 14;
+    case PQ_LOGICAL_INT8:
+        return 15;
+    case PQ_LOGICAL_INT16:
+        return 16;
+    case PQ_LOGICAL_INT32:
+        return 17;
+    case PQ_LOGICAL_INT64:
+        return 18;
     case PQ_LOGICAL_NONE:
-    case PQ_LOGICAL_TIMESTAMP_NANOS: break;
+    case PQ_LOGICAL_TIMESTAMP_NANOS:
+        break;
     }
     return -1;
 }
@@ -140,21 +154,50 @@ static void logical_type(pq_thrift *t, pq_logical logical)
     if (logical == PQ_LOGICAL_NONE) return;
     pq_thrift_field_struct(t, 10);
     switch (logical) {
-    case PQ_LOGICAL_STRING: empty_member(t, 1); break;
-    case PQ_LOGICAL_MAP: empty_member(t, 2); break;
-    case PQ_LOGICAL_LIST: empty_member(t, 3); break;
-    case PQ_LOGICAL_TIMESTAMP_MILLIS: timestamp_type(t, 1); break;
-    case PQ_LOGICAL_TIMESTAMP_MICROS: timestamp_type(t, 2); break;
-    case PQ_LOGICAL_TIMESTAMP_NANOS: timestamp_type(t, 3); break;
-    case PQ_LOGICAL_INT8: int_type(t, 8, 1); break;
-    case PQ_LOGICAL_INT16: int_type(t, 16, 1); break;
-    case PQ_LOGICAL_INT32: int_type(t, 32, 1); break;
-    case PQ_LOGICAL_INT64: int_type(t, 64, 1); break;
-    case PQ_LOGICAL_UINT8: int_type(t, 8, 0); break;
-    case PQ_LOGICAL_UINT16: int_type(t, 16, 0); break;
-    case PQ_LOGICAL_UINT32: int_type(t, 32, 0); break;
-    case PQ_LOGICAL_UINT64: int_type(t, 64, 0); break;
-    case PQ_LOGICAL_NONE: break;
+    case PQ_LOGICAL_STRING:
+        empty_member(t, 1);
+        break;
+    case PQ_LOGICAL_MAP:
+        empty_member(t, 2);
+        break;
+    case PQ_LOGICAL_LIST:
+        empty_member(t, 3);
+        break;
+    case PQ_LOGICAL_TIMESTAMP_MILLIS:
+        timestamp_type(t, 1);
+        break;
+    case PQ_LOGICAL_TIMESTAMP_MICROS:
+        timestamp_type(t, 2);
+        break;
+    case PQ_LOGICAL_TIMESTAMP_NANOS:
+        timestamp_type(t, 3);
+        break;
+    case PQ_LOGICAL_INT8:
+        int_type(t, 8, 1);
+        break;
+    case PQ_LOGICAL_INT16:
+        int_type(t, 16, 1);
+        break;
+    case PQ_LOGICAL_INT32:
+        int_type(t, 32, 1);
+        break;
+    case PQ_LOGICAL_INT64:
+        int_type(t, 64, 1);
+        break;
+    case PQ_LOGICAL_UINT8:
+        int_type(t, 8, 0);
+        break;
+    case PQ_LOGICAL_UINT16:
+        int_type(t, 16, 0);
+        break;
+    case PQ_LOGICAL_UINT32:
+        int_type(t, 32, 0);
+        break;
+    case PQ_LOGICAL_UINT64:
+        int_type(t, 64, 0);
+        break;
+    case PQ_LOGICAL_NONE:
+        break;
     }
     pq_thrift_struct_end(t);
 }

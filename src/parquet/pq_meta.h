@@ -21,10 +21,10 @@
 typedef struct pq_chunk_meta {
     const pq_leaf *leaf;
     pq_codec codec;
-    int has_dictionary;          /* a dictionary page starts the chunk */
-    int data_encoding;           /* PQ_ENC_PLAIN or PQ_ENC_RLE_DICTIONARY */
-    uint64_t num_values;         /* level entries, nulls included */
-    uint64_t uncompressed_size;  /* all pages, headers included */
+    int has_dictionary;         /* a dictionary page starts the chunk */
+    int data_encoding;          /* PQ_ENC_PLAIN or PQ_ENC_RLE_DICTIONARY */
+    uint64_t num_values;        /* level entries, nulls included */
+    uint64_t uncompressed_size; /* all pages, headers included */
     uint64_t compressed_size;
     uint64_t dictionary_page_offset;
     uint64_t data_page_offset;

@@ -45,8 +45,8 @@ static void emit_literal(rle_out *o, const void *values, size_t count, int elem_
     o->p += full;
 }
 
-static inline __attribute__((always_inline)) int encode(o2p_buf *out, const void *values,
-                                                        size_t n, int width, int elem_size)
+static inline __attribute__((always_inline)) int encode(o2p_buf *out, const void *values, size_t n,
+                                                        int width, int elem_size)
 {
     int rc = buf_reserve(out, pq_rle_max_size(n, width));
     if (rc < 0) return rc;

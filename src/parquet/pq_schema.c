@@ -10,7 +10,7 @@
 typedef struct pq_node {
     char *name;
     int parent;
-    int first_child, last_child, next_sibling;  /* -1 = none */
+    int first_child, last_child, next_sibling; /* -1 = none */
     int num_children;
     int is_leaf;
     pq_repetition repetition;
@@ -22,7 +22,7 @@ typedef struct pq_node {
 struct pq_schema {
     pq_node *nodes;
     size_t num_nodes, cap_nodes;
-    int *preorder;          /* node ids depth-first, set by finish */
+    int *preorder; /* node ids depth-first, set by finish */
     pq_leaf *leaves;
     size_t num_leaves;
     int finished;
@@ -127,8 +127,7 @@ int pq_schema_add_group(pq_schema *s, int parent, const char *name, pq_repetitio
     int rc = check_parent(s, parent, name, (int)rep);
     if (rc < 0) return rc;
     if (logical != PQ_LOGICAL_NONE && logical != PQ_LOGICAL_MAP && logical != PQ_LOGICAL_LIST)
-        return add_failed(s, O2P_EINVAL, "group '%s': only MAP or LIST may annotate a group",
-                          name);
+        return add_failed(s, O2P_EINVAL, "group '%s': only MAP or LIST may annotate a group", name);
     int id = new_node(s, parent, name);
     if (id < 0) return id;
     s->nodes[id].repetition = rep;
@@ -140,21 +139,26 @@ int pq_schema_add_group(pq_schema *s, int parent, const char *name, pq_repetitio
 static int logical_fits(pq_logical logical, pq_physical physical)
 {
     switch (logical) {
-    case PQ_LOGICAL_NONE: return 1;
-    case PQ_LOGICAL_STRING: return physical == PQ_BYTE_ARRAY;
+    case PQ_LOGICAL_NONE:
+        return 1;
+    case PQ_LOGICAL_STRING:
+        return physical == PQ_BYTE_ARRAY;
     case PQ_LOGICAL_MAP:
-    case PQ_LOGICAL_LIST: return 0;
+    case PQ_LOGICAL_LIST:
+        return 0;
     case PQ_LOGICAL_TIMESTAMP_MILLIS:
     case PQ_LOGICAL_TIMESTAMP_MICROS:
     case PQ_LOGICAL_TIMESTAMP_NANOS:
     case PQ_LOGICAL_INT64:
-    case PQ_LOGICAL_UINT64: return physical == PQ_INT64;
+    case PQ_LOGICAL_UINT64:
+        return physical == PQ_INT64;
     case PQ_LOGICAL_INT8:
     case PQ_LOGICAL_INT16:
     case PQ_LOGICAL_INT32:
     case PQ_LOGICAL_UINT8:
     case PQ_LOGICAL_UINT16:
-    case PQ_LOGICAL_UINT32: return physical == PQ_INT32;
+    case PQ_LOGICAL_UINT32:
+        return physical == PQ_INT32;
     }
     return 0;
 }
@@ -171,8 +175,10 @@ int pq_schema_add_leaf(pq_schema *s, int parent, const char *name, pq_repetition
     case PQ_FLOAT:
     case PQ_DOUBLE:
     case PQ_BYTE_ARRAY:
-    case PQ_FIXED_LEN_BYTE_ARRAY: break;
-    default: return add_failed(s, O2P_EINVAL, "'%s': invalid physical type %d", name, (int)physical);
+    case PQ_FIXED_LEN_BYTE_ARRAY:
+        break;
+    default:
+        return add_failed(s, O2P_EINVAL, "'%s': invalid physical type %d", name, (int)physical);
     }
     if (!logical_fits(logical, physical))
         return add_failed(s, O2P_EINVAL, "'%s': logical type %d does not fit physical type %d",

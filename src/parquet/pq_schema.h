@@ -51,11 +51,11 @@ typedef enum pq_logical {
 
 /* A leaf column of a finished schema. */
 typedef struct pq_leaf {
-    const char *path;   /* dotted path, e.g. "Events.list.element.Name" */
-    int node;           /* node id of the leaf */
+    const char *path; /* dotted path, e.g. "Events.list.element.Name" */
+    int node;         /* node id of the leaf */
     pq_physical physical;
     pq_logical logical;
-    int type_length;    /* FIXED_LEN_BYTE_ARRAY only */
+    int type_length; /* FIXED_LEN_BYTE_ARRAY only */
     uint8_t max_def;
     uint8_t max_rep;
 } pq_leaf;
@@ -112,11 +112,11 @@ size_t pq_schema_num_leaves(const pq_schema *s);
 typedef struct pq_node_info {
     const char *name;
     int is_leaf;
-    pq_repetition repetition;  /* meaningless for the root */
-    pq_physical physical;      /* leaves only */
+    pq_repetition repetition; /* meaningless for the root */
+    pq_physical physical;     /* leaves only */
     pq_logical logical;
-    int type_length;           /* FIXED_LEN_BYTE_ARRAY leaves only */
-    int num_children;          /* groups only */
+    int type_length;  /* FIXED_LEN_BYTE_ARRAY leaves only */
+    int num_children; /* groups only */
 } pq_node_info;
 
 /* Nodes of a finished schema in depth-first order (index 0 is the root). */

@@ -9,7 +9,8 @@
 pq_order pq_stats_order(const pq_leaf *leaf)
 {
     switch (leaf->physical) {
-    case PQ_BOOLEAN: return PQ_ORDER_BOOL;
+    case PQ_BOOLEAN:
+        return PQ_ORDER_BOOL;
     case PQ_INT32:
         return leaf->logical == PQ_LOGICAL_UINT8 || leaf->logical == PQ_LOGICAL_UINT16 ||
                        leaf->logical == PQ_LOGICAL_UINT32
@@ -17,10 +18,13 @@ pq_order pq_stats_order(const pq_leaf *leaf)
                    : PQ_ORDER_SIGNED32;
     case PQ_INT64:
         return leaf->logical == PQ_LOGICAL_UINT64 ? PQ_ORDER_UNSIGNED64 : PQ_ORDER_SIGNED64;
-    case PQ_FLOAT: return PQ_ORDER_FLOAT;
-    case PQ_DOUBLE: return PQ_ORDER_DOUBLE;
+    case PQ_FLOAT:
+        return PQ_ORDER_FLOAT;
+    case PQ_DOUBLE:
+        return PQ_ORDER_DOUBLE;
     case PQ_BYTE_ARRAY:
-    case PQ_FIXED_LEN_BYTE_ARRAY: return PQ_ORDER_BYTES;
+    case PQ_FIXED_LEN_BYTE_ARRAY:
+        return PQ_ORDER_BYTES;
     }
     return PQ_ORDER_BYTES;
 }
@@ -64,53 +68,67 @@ static void add_bytes(pq_stats *s, const uint8_t *v, size_t len)
 
 /* One tight loop per numeric order; the running min/max stay in locals so
  * the compiler can keep them in registers (or vectorize). */
-#define SCAN_INT(T, field)                                                     \
-    do {                                                                       \
-        T lo, hi;                                                              \
-        memcpy(&lo, plain, sizeof(T));                                         \
-        hi = lo;                                                               \
-        for (size_t i = 1; i < count; i++) {                                   \
-            T v;                                                               \
-            memcpy(&v, plain + i * sizeof(T), sizeof(T));                      \
-            lo = v < lo ? v : lo;                                              \
-            hi = v > hi ? v : hi;                                              \
-        }                                                                      \
-        if (!s->has_minmax || lo < (T)s->min.field) s->min.field = lo;         \
-        if (!s->has_minmax || hi > (T)s->max.field) s->max.field = hi;         \
-        s->has_minmax = 1;                                                     \
+#define SCAN_INT(T, field)                                                                         \
+    do {                                                                                           \
+        T lo, hi;                                                                                  \
+        memcpy(&lo, plain, sizeof(T));                                                             \
+        hi = lo;                                                                                   \
+        for (size_t i = 1; i < count; i++) {                                                       \
+            T v;                                                                                   \
+            memcpy(&v, plain + i * sizeof(T), sizeof(T));                                          \
+            lo = v < lo ? v : lo;                                                                  \
+            hi = v > hi ? v : hi;                                                                  \
+        }                                                                                          \
+        if (!s->has_minmax || lo < (T)s->min.field) s->min.field = lo;                             \
+        if (!s->has_minmax || hi > (T)s->max.field) s->max.field = hi;                             \
+        s->has_minmax = 1;                                                                         \
     } while (0)
 
-#define SCAN_FLOAT(T)                                                          \
-    do {                                                                       \
-        for (size_t i = 0; i < count; i++) {                                   \
-            T v;                                                               \
-            memcpy(&v, plain + i * sizeof(T), sizeof(T));                      \
-            if (isnan(v)) {                                                    \
-                s->nan_count++;                                                \
-                continue;                                                      \
-            }                                                                  \
-            if (!s->has_minmax) {                                              \
-                s->min.d = s->max.d = v;                                       \
-                s->has_minmax = 1;                                             \
-            } else if (v < s->min.d) {                                         \
-                s->min.d = v;                                                  \
-            } else if (v > s->max.d) {                                         \
-                s->max.d = v;                                                  \
-            }                                                                  \
-        }                                                                      \
+#define SCAN_FLOAT(T)                                                                              \
+    do {                                                                                           \
+        for (size_t i = 0; i < count; i++) {                                                       \
+            T v;                                                                                   \
+            memcpy(&v, plain + i * sizeof(T), sizeof(T));                                          \
+            if (isnan(v)) {                                                                        \
+                s->nan_count++;                                                                    \
+                continue;                                                                          \
+            }                                                                                      \
+            if (!s->has_minmax) {                                                                  \
+                s->min.d = s->max.d = v;                                                           \
+                s->has_minmax = 1;                                                                 \
+            } else if (v < s->min.d) {                                                             \
+                s->min.d = v;                                                                      \
+            } else if (v > s->max.d) {                                                             \
+                s->max.d = v;                                                                      \
+            }                                                                                      \
+        }                                                                                          \
     } while (0)
 
 void pq_stats_add_plain(pq_stats *s, const uint8_t *plain, size_t count)
 {
     if (count == 0) return;
     switch (s->order) {
-    case PQ_ORDER_BOOL: SCAN_INT(uint8_t, i); break;
-    case PQ_ORDER_SIGNED32: SCAN_INT(int32_t, i); break;
-    case PQ_ORDER_SIGNED64: SCAN_INT(int64_t, i); break;
-    case PQ_ORDER_UNSIGNED32: SCAN_INT(uint32_t, u); break;
-    case PQ_ORDER_UNSIGNED64: SCAN_INT(uint64_t, u); break;
-    case PQ_ORDER_FLOAT: SCAN_FLOAT(float); break;
-    case PQ_ORDER_DOUBLE: SCAN_FLOAT(double); break;
+    case PQ_ORDER_BOOL:
+        SCAN_INT(uint8_t, i);
+        break;
+    case PQ_ORDER_SIGNED32:
+        SCAN_INT(int32_t, i);
+        break;
+    case PQ_ORDER_SIGNED64:
+        SCAN_INT(int64_t, i);
+        break;
+    case PQ_ORDER_UNSIGNED32:
+        SCAN_INT(uint32_t, u);
+        break;
+    case PQ_ORDER_UNSIGNED64:
+        SCAN_INT(uint64_t, u);
+        break;
+    case PQ_ORDER_FLOAT:
+        SCAN_FLOAT(float);
+        break;
+    case PQ_ORDER_DOUBLE:
+        SCAN_FLOAT(double);
+        break;
     case PQ_ORDER_BYTES:
         if (s->width) {
             for (size_t i = 0; i < count; i++) add_bytes(s, plain + i * s->width, s->width);
@@ -131,10 +149,13 @@ static int num_less(pq_order order, pq_stat_num a, pq_stat_num b)
 {
     switch (order) {
     case PQ_ORDER_UNSIGNED32:
-    case PQ_ORDER_UNSIGNED64: return a.u < b.u;
+    case PQ_ORDER_UNSIGNED64:
+        return a.u < b.u;
     case PQ_ORDER_FLOAT:
-    case PQ_ORDER_DOUBLE: return a.d < b.d;
-    default: return a.i < b.i;
+    case PQ_ORDER_DOUBLE:
+        return a.d < b.d;
+    default:
+        return a.i < b.i;
     }
 }
 
@@ -174,7 +195,9 @@ void pq_stats_merge(pq_stats *dst, const pq_stats *src)
 static size_t encode_num(pq_order order, pq_stat_num v, int is_max, uint8_t out[8])
 {
     switch (order) {
-    case PQ_ORDER_BOOL: out[0] = (uint8_t)v.i; return 1;
+    case PQ_ORDER_BOOL:
+        out[0] = (uint8_t)v.i;
+        return 1;
     case PQ_ORDER_SIGNED32: {
         int32_t x = (int32_t)v.i;
         memcpy(out, &x, 4);
@@ -197,7 +220,9 @@ static size_t encode_num(pq_order order, pq_stat_num v, int is_max, uint8_t out[
         memcpy(out, &x, 8);
         return 8;
     }
-    default: memcpy(out, &v, 8); return 8;
+    default:
+        memcpy(out, &v, 8);
+        return 8;
     }
 }
 
@@ -258,7 +283,8 @@ void pq_stats_write(const pq_stats *s, pq_thrift *t, int16_t field_id)
         }
         int lo_exact = s->min_len <= PQ_STATS_MAX_BYTES;
         /* a prefix is always <= the value; cut it on a character boundary */
-        size_t lo_len = lo_exact ? s->min_len : utf8_truncate(s->min_bytes, s->min_len, PQ_STATS_MAX_BYTES);
+        size_t lo_len =
+            lo_exact ? s->min_len : utf8_truncate(s->min_bytes, s->min_len, PQ_STATS_MAX_BYTES);
         pq_thrift_field_i64(t, 3, (int64_t)s->null_count);
         pq_thrift_field_binary(t, 5, hi, hi_len);
         pq_thrift_field_binary(t, 6, s->min_bytes, lo_len);

@@ -40,9 +40,9 @@ typedef union pq_stat_num {
 
 typedef struct pq_stats {
     pq_order order;
-    size_t width;           /* FIXED_LEN_BYTE_ARRAY length; 0 for BYTE_ARRAY */
-    int has_minmax;         /* 0 until a non-NaN value is seen */
-    pq_stat_num min, max;   /* numeric orders (BOOL as 0/1) */
+    size_t width;         /* FIXED_LEN_BYTE_ARRAY length; 0 for BYTE_ARRAY */
+    int has_minmax;       /* 0 until a non-NaN value is seen */
+    pq_stat_num min, max; /* numeric orders (BOOL as 0/1) */
     const uint8_t *min_bytes, *max_bytes;
     size_t min_len, max_len;
     uint64_t null_count;

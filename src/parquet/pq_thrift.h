@@ -43,9 +43,9 @@ enum {
 
 typedef struct pq_thrift {
     o2p_buf *out;
-    int status;                             /* 0 or the first negative status */
-    int depth;                              /* open structs */
-    int16_t last_id[PQ_THRIFT_MAX_DEPTH];   /* last field id per open struct */
+    int status;                           /* 0 or the first negative status */
+    int depth;                            /* open structs */
+    int16_t last_id[PQ_THRIFT_MAX_DEPTH]; /* last field id per open struct */
 } pq_thrift;
 
 void pq_thrift_init(pq_thrift *t, o2p_buf *out);

@@ -27,12 +27,12 @@ static inline size_t pq_varint_put(uint8_t *out, uint64_t v)
  * The shifts are done on unsigned types so negative inputs are well defined. */
 static inline uint32_t pq_zigzag32(int32_t v)
 {
-    return ((uint32_t)v << 1) ^ (uint32_t)-(int32_t)((uint32_t)v >> 31);
+    return ((uint32_t)v << 1) ^ (uint32_t) - (int32_t)((uint32_t)v >> 31);
 }
 
 static inline uint64_t pq_zigzag64(int64_t v)
 {
-    return ((uint64_t)v << 1) ^ (uint64_t)-(int64_t)((uint64_t)v >> 63);
+    return ((uint64_t)v << 1) ^ (uint64_t) - (int64_t)((uint64_t)v >> 63);
 }
 
 #endif

@@ -35,10 +35,10 @@
 #include "parquet/pq_rle.h"
 #include "parquet/pq_stats.h"
 
-#define FLUSH_BYTES (1u << 20)
-#define DEFAULT_PAGE_SIZE (1u << 20)
+#define FLUSH_BYTES              (1u << 20)
+#define DEFAULT_PAGE_SIZE        (1u << 20)
 #define DEFAULT_DICTIONARY_LIMIT (1u << 20)
-#define DEFAULT_ROW_GROUP_ROWS 1048576u
+#define DEFAULT_ROW_GROUP_ROWS   1048576u
 /* values dictionary-encoded before deciding whether a dictionary can pay off */
 #define DICT_SAMPLE_VALUES 4096u
 
@@ -53,19 +53,19 @@ struct pq_writer {
     pq_kv *metadata;
     pq_sink sink;
     int state;
-    uint64_t flushed;         /* bytes handed to the sink */
+    uint64_t flushed; /* bytes handed to the sink */
     uint64_t rows;
-    o2p_buf out;              /* pages (and finally the footer) not yet handed over */
-    o2p_buf row_groups;       /* encoded RowGroup structs */
+    o2p_buf out;        /* pages (and finally the footer) not yet handed over */
+    o2p_buf row_groups; /* encoded RowGroup structs */
     size_t num_row_groups;
-    o2p_buf chunks;           /* encoded ColumnChunk structs of the current row group */
-    o2p_buf page;             /* scratch: uncompressed page body */
-    o2p_buf packed;           /* scratch: compressed page body */
-    uint32_t *entries;        /* scratch: dictionary entry number per value */
+    o2p_buf chunks;    /* encoded ColumnChunk structs of the current row group */
+    o2p_buf page;      /* scratch: uncompressed page body */
+    o2p_buf packed;    /* scratch: compressed page body */
+    uint32_t *entries; /* scratch: dictionary entry number per value */
     size_t entries_cap;
     pq_dict dict;
     pq_compressor comp;
-    pq_workspace *ws;         /* where the scratch above came from, or NULL */
+    pq_workspace *ws; /* where the scratch above came from, or NULL */
 };
 
 /* The scratch members of a writer, parked between files. */
@@ -147,9 +147,9 @@ static void return_scratch(pq_writer *w)
 
 /* Where one column's rows of a row group lie in its pending buffers. */
 typedef struct col_range {
-    size_t e0, e1;   /* level entries */
-    size_t v0, v1;   /* values */
-    size_t b0, b1;   /* value bytes */
+    size_t e0, e1; /* level entries */
+    size_t v0, v1; /* values */
+    size_t b0, b1; /* value bytes */
 } col_range;
 
 static int sink_fd_write(void *ctx, const void *data, size_t len, o2p_error *err)
@@ -299,7 +299,8 @@ int pq_writer_open(pq_writer **out, const pq_schema *schema, const pq_writer_opt
     pq_workspace *ws = opts->workspace;
     if (ws != NULL && ws->in_use) {
         mem_free(w);
-        return o2p_errorf(err, O2P_ESTATE, "parquet writer: the workspace is in use by another writer");
+        return o2p_errorf(err, O2P_ESTATE,
+                          "parquet writer: the workspace is in use by another writer");
     }
     if (ws != NULL) {
         borrow_scratch(w, ws);
@@ -339,13 +340,18 @@ int pq_writer_open(pq_writer **out, const pq_schema *schema, const pq_writer_opt
 static size_t stored_width(const pq_leaf *leaf)
 {
     switch (leaf->physical) {
-    case PQ_BOOLEAN: return 1;
+    case PQ_BOOLEAN:
+        return 1;
     case PQ_INT32:
-    case PQ_FLOAT: return 4;
+    case PQ_FLOAT:
+        return 4;
     case PQ_INT64:
-    case PQ_DOUBLE: return 8;
-    case PQ_FIXED_LEN_BYTE_ARRAY: return (size_t)leaf->type_length;
-    case PQ_BYTE_ARRAY: break;
+    case PQ_DOUBLE:
+        return 8;
+    case PQ_FIXED_LEN_BYTE_ARRAY:
+        return (size_t)leaf->type_length;
+    case PQ_BYTE_ARRAY:
+        break;
     }
     return 0;
 }
@@ -402,9 +408,9 @@ static void next_range(const pq_column *c, const col_range *prev, size_t rows, i
 typedef struct chunk_state {
     const pq_column *col;
     const col_range *range;
-    size_t width;         /* stored width, 0 for BYTE_ARRAY */
-    int dictionary;       /* 1: data pages are RLE_DICTIONARY */
-    int index_width;      /* bit width of entry numbers */
+    size_t width;    /* stored width, 0 for BYTE_ARRAY */
+    int dictionary;  /* 1: data pages are RLE_DICTIONARY */
+    int index_width; /* bit width of entry numbers */
     int def_width, rep_width;
     pq_chunk_meta meta;
     pq_stats chunk_stats;
@@ -547,8 +553,8 @@ static int append_levels(o2p_buf *page, const uint8_t *levels, size_t count, int
     return O2P_OK;
 }
 
-static int write_data_page(pq_writer *w, chunk_state *cs, size_t e, size_t pe, size_t v,
-                           size_t pv, size_t b, size_t pb, o2p_error *err)
+static int write_data_page(pq_writer *w, chunk_state *cs, size_t e, size_t pe, size_t v, size_t pv,
+                           size_t b, size_t pb, o2p_error *err)
 {
     const pq_column *c = cs->col;
     const pq_leaf *leaf = c->leaf;
@@ -647,9 +653,8 @@ int pq_writer_write(pq_writer *w, const pq_colset *rows, o2p_error *err)
             ranges[i] = r;
             rc = write_chunk(w, &rows->cols[i], &r, &total_unc, &total_comp, err);
         }
-        if (rc == O2P_OK &&
-            pq_meta_row_group(&w->row_groups, &w->chunks, ncols, total_unc, n, start, total_comp,
-                              w->num_row_groups) < 0)
+        if (rc == O2P_OK && pq_meta_row_group(&w->row_groups, &w->chunks, ncols, total_unc, n,
+                                              start, total_comp, w->num_row_groups) < 0)
             rc = nomem(err, "footer metadata");
         if (rc == O2P_OK) {
             w->num_row_groups++;

@@ -68,16 +68,17 @@ int pq_workspace_create(pq_workspace **out, o2p_error *err);
 void pq_workspace_destroy(pq_workspace *ws);
 
 typedef struct pq_writer_options {
-    pq_codec codec;            /* default ZSTD */
-    int compression_level;     /* codec level; 0 = the codec's default (zstd 3, gzip 6) */
-    size_t page_size;          /* target uncompressed data page size, default 1 MiB */
-    size_t dictionary_limit;   /* max dictionary bytes per chunk before PLAIN fallback, default 1 MiB */
-    int dictionary;            /* 1 (default): try dictionary encoding; 0: always PLAIN */
-    size_t row_group_rows;     /* max rows per row group, default 1,048,576 */
-    const char *created_by;    /* default O2P_CREATED_BY */
-    const pq_kv *metadata;     /* key/value metadata, copied at open */
+    pq_codec codec;        /* default ZSTD */
+    int compression_level; /* codec level; 0 = the codec's default (zstd 3, gzip 6) */
+    size_t page_size;      /* target uncompressed data page size, default 1 MiB */
+    size_t
+        dictionary_limit;  /* max dictionary bytes per chunk before PLAIN fallback, default 1 MiB */
+    int dictionary;        /* 1 (default): try dictionary encoding; 0: always PLAIN */
+    size_t row_group_rows; /* max rows per row group, default 1,048,576 */
+    const char *created_by; /* default O2P_CREATED_BY */
+    const pq_kv *metadata;  /* key/value metadata, copied at open */
     size_t num_metadata;
-    pq_workspace *workspace;   /* NULL: the writer allocates its own scratch */
+    pq_workspace *workspace; /* NULL: the writer allocates its own scratch */
 } pq_writer_options;
 
 void pq_writer_options_default(pq_writer_options *opts);

@@ -98,9 +98,8 @@ static int layout_valid_uuid(const char *hex)
     return i == UUID_HEX_LEN;
 }
 
-int layout_object_key(o2p_buf *out, const char *dataset, const uint8_t *service,
-                      size_t service_len, int64_t hour, int64_t min_ts_us,
-                      const char *uuid_hex, o2p_error *err)
+int layout_object_key(o2p_buf *out, const char *dataset, const uint8_t *service, size_t service_len,
+                      int64_t hour, int64_t min_ts_us, const char *uuid_hex, o2p_error *err)
 {
     if (dataset == NULL || !layout_known_dataset(dataset))
         return o2p_errorf(err, O2P_EINVAL, "layout: unknown dataset '%s'",

@@ -46,8 +46,7 @@ size_t layout_sanitize_service(const uint8_t *name, size_t name_len,
  * Returns 0, O2P_EINVAL (unknown dataset, bad uuid), O2P_ENOMEM/O2P_ELIMIT
  * from the buffer, or O2P_EIO when no randomness is available.
  */
-int layout_object_key(o2p_buf *out, const char *dataset, const uint8_t *service,
-                      size_t service_len, int64_t hour, int64_t min_ts_us,
-                      const char *uuid_hex, o2p_error *err);
+int layout_object_key(o2p_buf *out, const char *dataset, const uint8_t *service, size_t service_len,
+                      int64_t hour, int64_t min_ts_us, const char *uuid_hex, o2p_error *err);
 
 #endif

@@ -53,13 +53,12 @@ static void creds_trim(const char **start, size_t *len)
         (*start)++;
         (*len)--;
     }
-    while (*len > 0 && ((*start)[*len - 1] == ' ' || (*start)[*len - 1] == '\t' ||
-                        (*start)[*len - 1] == '\r'))
+    while (*len > 0 &&
+           ((*start)[*len - 1] == ' ' || (*start)[*len - 1] == '\t' || (*start)[*len - 1] == '\r'))
         (*len)--;
 }
 
-int s3_credentials_parse_ini(const char *text, size_t len, const char *profile,
-                             s3_credentials *out)
+int s3_credentials_parse_ini(const char *text, size_t len, const char *profile, s3_credentials *out)
 {
     int found = 0, in_section = 0;
     size_t profile_len = strlen(profile);
@@ -180,8 +179,7 @@ static int creds_from_file(const store_s3_config *cfg, s3_credentials *out, o2p_
         } else if (!found) {
             rc = o2p_errorf(err, O2P_EAUTH, "S3 credentials: no profile [%s] in %s", profile,
                             path_str);
-        } else if (!creds_nonempty(out->access_key_id) ||
-                   !creds_nonempty(out->secret_access_key)) {
+        } else if (!creds_nonempty(out->access_key_id) || !creds_nonempty(out->secret_access_key)) {
             rc = o2p_errorf(err, O2P_EAUTH,
                             "S3 credentials: profile [%s] in %s lacks aws_access_key_id or "
                             "aws_secret_access_key",
@@ -203,8 +201,8 @@ static int creds_from_file(const store_s3_config *cfg, s3_credentials *out, o2p_
     return rc;
 }
 
-static int creds_take(s3_credentials *out, const char *akid, const char *secret,
-                      const char *token, const char *source)
+static int creds_take(s3_credentials *out, const char *akid, const char *secret, const char *token,
+                      const char *source)
 {
     if (creds_set(&out->access_key_id, akid, strlen(akid)) < 0 ||
         creds_set(&out->secret_access_key, secret, strlen(secret)) < 0 ||

@@ -78,10 +78,18 @@ int s3_xml_append_escaped(o2p_buf *b, const char *text)
     for (; *text; text++) {
         int rc;
         switch (*text) {
-        case '&': rc = buf_append_str(b, "&amp;"); break;
-        case '<': rc = buf_append_str(b, "&lt;"); break;
-        case '>': rc = buf_append_str(b, "&gt;"); break;
-        default: rc = buf_push_byte(b, (uint8_t)*text); break;
+        case '&':
+            rc = buf_append_str(b, "&amp;");
+            break;
+        case '<':
+            rc = buf_append_str(b, "&lt;");
+            break;
+        case '>':
+            rc = buf_append_str(b, "&gt;");
+            break;
+        default:
+            rc = buf_push_byte(b, (uint8_t)*text);
+            break;
         }
         if (rc < 0) return rc;
     }

@@ -40,8 +40,8 @@ static void sigv4_hmac(const void *key, size_t key_len, const char *msg, size_t 
 
 static int sigv4_unreserved(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '~';
 }
 
 int sigv4_uri_encode(o2p_buf *out, const char *s, size_t len, int keep_slash)
@@ -146,8 +146,7 @@ static int sigv4_sorted_headers(const sigv4_request *req, size_t order[SIGV4_MAX
     if (req->header_count > SIGV4_MAX_ITEMS) return O2P_EINVAL;
     for (size_t i = 0; i < req->header_count; i++) {
         size_t j = i;
-        while (j > 0 && strcasecmp(req->headers[order[j - 1]].name,
-                                            req->headers[i].name) > 0) {
+        while (j > 0 && strcasecmp(req->headers[order[j - 1]].name, req->headers[i].name) > 0) {
             order[j] = order[j - 1];
             j--;
         }
@@ -241,8 +240,8 @@ int sigv4_authorization(o2p_buf *out, const sigv4_request *req, const sigv4_sign
     buf_init(&scratch, 0);
     int rc = sigv4_canonical_request(&scratch, req);
     size_t canonical_len = scratch.len;
-    if (rc == O2P_OK) rc = sigv4_string_to_sign(&scratch, signer, (const char *)scratch.data,
-                                                canonical_len);
+    if (rc == O2P_OK)
+        rc = sigv4_string_to_sign(&scratch, signer, (const char *)scratch.data, canonical_len);
     if (rc < 0) {
         buf_free(&scratch);
         return rc;
@@ -251,8 +250,7 @@ int sigv4_authorization(o2p_buf *out, const sigv4_request *req, const sigv4_sign
     memcpy(date8, signer->amz_date, 8);
     date8[8] = '\0';
     uint8_t key[32], mac[32];
-    rc = sigv4_signing_key(signer->secret_access_key, date8, signer->region, signer->service,
-                           key);
+    rc = sigv4_signing_key(signer->secret_access_key, date8, signer->region, signer->service, key);
     if (rc < 0) {
         buf_free(&scratch);
         return rc;

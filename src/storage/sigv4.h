@@ -19,9 +19,9 @@
 
 #include "core/buf.h"
 
-#define SIGV4_HEX_LEN 64        /* hex of a SHA-256 digest */
-#define SIGV4_AMZ_DATE_LEN 16   /* "20130524T000000Z" */
-#define SIGV4_SECRET_MAX 256
+#define SIGV4_HEX_LEN      64 /* hex of a SHA-256 digest */
+#define SIGV4_AMZ_DATE_LEN 16 /* "20130524T000000Z" */
+#define SIGV4_SECRET_MAX   256
 
 typedef struct sigv4_header {
     const char *name;  /* any case; lowercased when signing */
@@ -34,12 +34,12 @@ typedef struct sigv4_param {
 } sigv4_param;
 
 typedef struct sigv4_request {
-    const char *method;         /* "GET", "PUT", ... */
-    const char *canonical_uri;  /* already encoded (sigv4_encode_path) */
-    const char *canonical_query;/* already canonical (sigv4_canonical_query); "" if none */
-    const sigv4_header *headers;/* the signed headers (host and x-amz-date included) */
+    const char *method;          /* "GET", "PUT", ... */
+    const char *canonical_uri;   /* already encoded (sigv4_encode_path) */
+    const char *canonical_query; /* already canonical (sigv4_canonical_query); "" if none */
+    const sigv4_header *headers; /* the signed headers (host and x-amz-date included) */
     size_t header_count;
-    const char *payload_hash;   /* hex SHA-256 of the body, as in x-amz-content-sha256 */
+    const char *payload_hash; /* hex SHA-256 of the body, as in x-amz-content-sha256 */
 } sigv4_request;
 
 typedef struct sigv4_signer {

@@ -21,8 +21,7 @@ int store_validate_key(const char *key, o2p_error *err)
                               "store: object key '%s' has an empty, '.' or '..' segment", key);
         for (size_t i = 0; i < seg_len; i++)
             if ((unsigned char)seg[i] < 0x20 || seg[i] == 0x7f)
-                return o2p_errorf(err, O2P_EINVAL,
-                                  "store: object key has a control character");
+                return o2p_errorf(err, O2P_EINVAL, "store: object key has a control character");
         if (end == NULL) break;
         seg = end + 1;
     }

@@ -32,20 +32,20 @@
 typedef struct store store;
 
 typedef struct store_s3_config {
-    const char *bucket;            /* required */
-    const char *region;            /* NULL: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1 */
-    const char *endpoint;          /* http(s)://host[:port]; NULL: https://s3.{region}.amazonaws.com */
-    const char *prefix;            /* key prefix; a missing trailing '/' is added */
-    int path_style;                /* 1 path-style, 0 virtual-hosted, -1 auto (path-style iff endpoint) */
-    const char *access_key_id;     /* explicit credentials; NULL: environment, then shared file */
+    const char *bucket;   /* required */
+    const char *region;   /* NULL: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1 */
+    const char *endpoint; /* http(s)://host[:port]; NULL: https://s3.{region}.amazonaws.com */
+    const char *prefix;   /* key prefix; a missing trailing '/' is added */
+    int path_style;       /* 1 path-style, 0 virtual-hosted, -1 auto (path-style iff endpoint) */
+    const char *access_key_id; /* explicit credentials; NULL: environment, then shared file */
     const char *secret_access_key;
     const char *session_token;
-    const char *profile;           /* shared-file profile; NULL: AWS_PROFILE, else "default" */
-    size_t multipart_threshold;    /* objects at least this big go multipart (default 16 MiB) */
-    size_t part_size;              /* >= 5 MiB (default 8 MiB) */
-    uint32_t connect_timeout_ms;   /* default 10 s */
-    uint32_t stall_timeout_ms;     /* abort a request that moves no byte for this long (30 s) */
-    store_retry_policy retry;      /* in-call retries of transient failures (4 tries, 200 ms .. 5 s) */
+    const char *profile;         /* shared-file profile; NULL: AWS_PROFILE, else "default" */
+    size_t multipart_threshold;  /* objects at least this big go multipart (default 16 MiB) */
+    size_t part_size;            /* >= 5 MiB (default 8 MiB) */
+    uint32_t connect_timeout_ms; /* default 10 s */
+    uint32_t stall_timeout_ms;   /* abort a request that moves no byte for this long (30 s) */
+    store_retry_policy retry; /* in-call retries of transient failures (4 tries, 200 ms .. 5 s) */
 } store_s3_config;
 
 #define STORE_S3_MIN_PART_SIZE ((size_t)5 << 20)

@@ -133,8 +133,8 @@ static int fs_put(store *s, const char *key, const uint8_t *data, size_t len, o2
     } else {
         rc = fs_mkdirs((char *)dir.data, err);
         if (rc == O2P_OK)
-            rc = fs_write_and_rename((char *)tmp_path.data, (char *)final_path.data, data, len,
-                                     err);
+            rc =
+                fs_write_and_rename((char *)tmp_path.data, (char *)final_path.data, data, len, err);
         if (rc == O2P_OK) rc = fs_fsync_dir((char *)dir.data, err);
     }
     buf_free(&dir);
@@ -163,8 +163,8 @@ static int fs_check(store *s, o2p_error *err)
              * ignores read-only mounts for root, ACLs and quotas). */
             int fd = open((char *)probe.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
             if (fd < 0) {
-                rc = o2p_errorf(err, O2P_EIO, "storage directory %s is not writable: %s",
-                                fs->root, strerror(errno));
+                rc = o2p_errorf(err, O2P_EIO, "storage directory %s is not writable: %s", fs->root,
+                                strerror(errno));
             } else {
                 close(fd);
                 unlink((char *)probe.data);

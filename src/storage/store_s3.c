@@ -36,11 +36,11 @@
 #include "storage/sigv4.h"
 #include "storage/store_impl.h"
 
-#define S3_REPLY_BODY_MAX ((size_t)64 << 10)
-#define S3_MAX_PARTS 10000
+#define S3_REPLY_BODY_MAX    ((size_t)64 << 10)
+#define S3_MAX_PARTS         10000
 #define S3_DEFAULT_THRESHOLD ((size_t)16 << 20)
 #define S3_DEFAULT_PART_SIZE ((size_t)8 << 20)
-#define S3_MAX_HEADERS 10
+#define S3_MAX_HEADERS       10
 
 typedef struct s3_conn {
     CURL *curl;
@@ -66,10 +66,10 @@ typedef struct store_s3 {
 } store_s3;
 
 typedef struct s3_call {
-    const char *op;           /* for messages: "PUT", "UploadPart 3", ... */
+    const char *op; /* for messages: "PUT", "UploadPart 3", ... */
     const char *method;
-    const char *key;          /* full key (prefix included); NULL for the bucket */
-    const char *query;        /* canonical query string, "" for none */
+    const char *key;   /* full key (prefix included); NULL for the bucket */
+    const char *query; /* canonical query string, "" for none */
     const uint8_t *body;
     size_t body_len;
     const char *content_type; /* NULL: none */
@@ -239,8 +239,9 @@ static int s3_perform(const store_s3 *s3, s3_conn *conn, const s3_call *call,
     if (prep->has_md5) headers[count++] = (sigv4_header){"content-md5", prep->md5};
     if (call->content_type) headers[count++] = (sigv4_header){"content-type", call->content_type};
 
-    sigv4_request req = {call->method,  (const char *)prep->uri.data, call->query, headers, count,
-                         prep->payload_hash};
+    sigv4_request req = {call->method, (const char *)prep->uri.data,
+                         call->query,  headers,
+                         count,        prep->payload_hash};
     sigv4_signer signer = {s3->creds.access_key_id, s3->creds.secret_access_key, s3->region, "s3",
                            amz_date};
     o2p_buf auth, line, url;
@@ -255,15 +256,19 @@ static int s3_perform(const store_s3 *s3, s3_conn *conn, const s3_call *call,
         buf_reset(&line);
         rc = buf_printf(&line, "%s: %s", headers[i].name, headers[i].value);
         struct curl_slist *grown = rc == O2P_OK ? curl_slist_append(list, (char *)line.data) : NULL;
-        if (grown == NULL) rc = O2P_ENOMEM;
-        else list = grown;
+        if (grown == NULL)
+            rc = O2P_ENOMEM;
+        else
+            list = grown;
     }
     /* No "Expect: 100-continue" round trip: bodies are in memory anyway. */
     const char *extra[] = {(const char *)auth.data, "Expect:"};
     for (size_t i = 0; i < 2 && rc == O2P_OK; i++) {
         struct curl_slist *grown = curl_slist_append(list, extra[i]);
-        if (grown == NULL) rc = O2P_ENOMEM;
-        else list = grown;
+        if (grown == NULL)
+            rc = O2P_ENOMEM;
+        else
+            list = grown;
     }
     if (rc == O2P_OK)
         rc = buf_printf(&url, "%s%s%s%s", s3->origin, (const char *)prep->uri.data,
@@ -377,8 +382,8 @@ static int s3_outcome(const store_s3 *s3, const s3_call *call, const s3_reply *r
             hint = " (is the endpoint right and the server up?)";
         else if (reply->curl_rc == CURLE_OPERATION_TIMEDOUT)
             hint = " (timed out)";
-        return o2p_errorf(err, O2P_EIO, "S3 %s %s via %s: %s%s", call->op, target, s3->origin,
-                          why, hint);
+        return o2p_errorf(err, O2P_EIO, "S3 %s %s via %s: %s%s", call->op, target, s3->origin, why,
+                          hint);
     }
     if (reply->status >= 200 && reply->status < 300 && !s3_transient(call, reply)) return O2P_OK;
 
@@ -410,8 +415,8 @@ static int s3_outcome(const store_s3 *s3, const s3_call *call, const s3_reply *r
                           message[0] ? ": " : "", message, source);
     }
     if (reply->status == 404 && (strcmp(code, "NoSuchBucket") == 0 || call->key == NULL))
-        return o2p_errorf(err, O2P_EAUTH, "S3 bucket '%s' does not exist at %s (%s)",
-                          s3->bucket, s3->origin, code[0] ? code : "HTTP 404");
+        return o2p_errorf(err, O2P_EAUTH, "S3 bucket '%s' does not exist at %s (%s)", s3->bucket,
+                          s3->origin, code[0] ? code : "HTTP 404");
     if (reply->bucket_region[0] && strcmp(reply->bucket_region, s3->region) != 0)
         return o2p_errorf(err, O2P_EAUTH,
                           "S3 bucket '%s' is in region '%s', not '%s': set storage.s3.region",
@@ -498,8 +503,7 @@ static void s3_abort_upload(store_s3 *s3, s3_conn *conn, const char *key, const 
 }
 
 static int s3_upload_parts(store_s3 *s3, s3_conn *conn, const char *key, const char *upload_id,
-                           const uint8_t *data, size_t len, o2p_buf *complete_xml,
-                           o2p_error *err)
+                           const uint8_t *data, size_t len, o2p_buf *complete_xml, o2p_error *err)
 {
     size_t part_size = s3->part_size;
     /* S3 allows 10,000 parts: grow the parts (in MiB steps) when needed. */
@@ -524,8 +528,8 @@ static int s3_upload_parts(store_s3 *s3, s3_conn *conn, const char *key, const c
         s3_reply reply;
         rc = s3_execute(s3, conn, &call, &reply, s3->retry.max_attempts, err);
         if (rc == O2P_OK && reply.etag[0] == '\0')
-            rc = o2p_errorf(err, O2P_EIO, "S3 %s s3://%s/%s: no ETag in the reply", op,
-                            s3->bucket, key);
+            rc = o2p_errorf(err, O2P_EIO, "S3 %s s3://%s/%s: no ETag in the reply", op, s3->bucket,
+                            key);
         if (rc == O2P_OK &&
             (buf_printf(complete_xml, "<Part><PartNumber>%zu</PartNumber><ETag>", part) < 0 ||
              s3_xml_append_escaped(complete_xml, reply.etag) < 0 ||
@@ -542,14 +546,13 @@ static int s3_upload_parts(store_s3 *s3, s3_conn *conn, const char *key, const c
 static int s3_put_multipart(store_s3 *s3, s3_conn *conn, const char *key, const uint8_t *data,
                             size_t len, o2p_error *err)
 {
-    s3_call create = {"CreateMultipartUpload", "POST", key, "uploads=", NULL, 0,
+    s3_call create = {"CreateMultipartUpload",    "POST", key, "uploads=", NULL, 0,
                       "application/octet-stream", 0};
     s3_reply reply;
     int rc = s3_execute(s3, conn, &create, &reply, s3->retry.max_attempts, err);
     char upload_id[1024];
-    if (rc == O2P_OK &&
-        !s3_xml_value((const char *)reply.body.data, reply.body.len, "UploadId", upload_id,
-                      sizeof upload_id))
+    if (rc == O2P_OK && !s3_xml_value((const char *)reply.body.data, reply.body.len, "UploadId",
+                                      upload_id, sizeof upload_id))
         rc = o2p_errorf(err, O2P_EIO, "S3 CreateMultipartUpload s3://%s/%s: no UploadId in reply",
                         s3->bucket, key);
     buf_free(&reply.body);
@@ -562,8 +565,9 @@ static int s3_put_multipart(store_s3 *s3, s3_conn *conn, const char *key, const 
     if (s3_upload_query(&query, upload_id, NULL) < 0 && rc == O2P_OK)
         rc = o2p_errorf(err, O2P_ENOMEM, "S3 multipart upload: out of memory");
     if (rc == O2P_OK) {
-        s3_call complete = {"CompleteMultipartUpload", "POST", key, (const char *)query.data,
-                            xml.data, xml.len, "application/xml", 0};
+        s3_call complete = {"CompleteMultipartUpload", "POST",   key,
+                            (const char *)query.data,  xml.data, xml.len,
+                            "application/xml",         0};
         rc = s3_execute(s3, conn, &complete, &reply, s3->retry.max_attempts, err);
         buf_free(&reply.body);
     }
@@ -666,9 +670,12 @@ static int s3_nonempty(const char *s)
 static int s3_parse_endpoint(const char *endpoint, const char **scheme_end, size_t *authority_len)
 {
     const char *rest;
-    if (strncasecmp(endpoint, "https://", 8) == 0) rest = endpoint + 8;
-    else if (strncasecmp(endpoint, "http://", 7) == 0) rest = endpoint + 7;
-    else return -1;
+    if (strncasecmp(endpoint, "https://", 8) == 0)
+        rest = endpoint + 8;
+    else if (strncasecmp(endpoint, "http://", 7) == 0)
+        rest = endpoint + 7;
+    else
+        return -1;
     size_t n = strcspn(rest, "/?#@ ");
     if (n == 0) return -1;
     if (rest[n] != '\0' && !(rest[n] == '/' && rest[n + 1] == '\0')) return -1;
@@ -722,7 +729,8 @@ static int s3_open_fields(store_s3 *s3, const store_s3_config *cfg, o2p_error *e
     if (rc == O2P_OK) rc = buf_push_byte(&path_base, 0); /* "" when virtual-hosted */
     const char *p = cfg->prefix ? cfg->prefix : "";
     while (*p == '/') p++;
-    if (rc == O2P_OK) rc = buf_printf(&prefix, "%s%s", p, p[0] && p[strlen(p) - 1] != '/' ? "/" : "");
+    if (rc == O2P_OK)
+        rc = buf_printf(&prefix, "%s%s", p, p[0] && p[strlen(p) - 1] != '/' ? "/" : "");
     if (rc == O2P_OK)
         rc = buf_printf(&desc, "s3://%s/%s (endpoint %s, %s, region %s)", cfg->bucket,
                         (const char *)prefix.data, endpoint,
@@ -773,8 +781,8 @@ int store_open_s3(store **out, const store_s3_config *cfg, o2p_error *err)
     if (s3 == NULL) return o2p_errorf(err, O2P_ENOMEM, "opening S3 store: out of memory");
     s3->base.ops = &s3_ops;
     pthread_mutex_init(&s3->pool_lock, NULL);
-    s3->multipart_threshold = cfg->multipart_threshold ? cfg->multipart_threshold
-                                                       : S3_DEFAULT_THRESHOLD;
+    s3->multipart_threshold =
+        cfg->multipart_threshold ? cfg->multipart_threshold : S3_DEFAULT_THRESHOLD;
     s3->part_size = cfg->part_size ? cfg->part_size : S3_DEFAULT_PART_SIZE;
     s3->connect_timeout_ms = cfg->connect_timeout_ms ? cfg->connect_timeout_ms : 10000;
     s3->stall_timeout_ms = cfg->stall_timeout_ms ? cfg->stall_timeout_ms : 30000;

@@ -25,20 +25,20 @@ typedef struct tbl_kv {
 } tbl_kv;
 
 typedef struct tbl_attrs {
-    o2p_buf text;     /* key and value bytes */
+    o2p_buf text; /* key and value bytes */
     tbl_kv *items;
     size_t count;
     size_t cap;
-    size_t live;      /* items not dropped (after finish) */
+    size_t live;          /* items not dropped (after finish) */
     uint32_t *hash_slots; /* duplicate detection for large maps */
     size_t hash_cap;
-    int failed;       /* sticky O2P_ENOMEM / O2P_ELIMIT */
+    int failed; /* sticky O2P_ENOMEM / O2P_ELIMIT */
     /* The live keys and values PLAIN-encoded (u32 length + bytes), built on
      * the second top-level emit: resource and scope maps repeat on every
      * row, and a pre-encoded run appends with one copy per column. */
     o2p_buf enc_keys;
     o2p_buf enc_vals;
-    unsigned emits;   /* top-level emits since the last reset */
+    unsigned emits; /* top-level emits since the last reset */
 } tbl_attrs;
 
 void tbl_attrs_init(tbl_attrs *a, size_t text_limit);

@@ -21,11 +21,11 @@
 
 typedef struct tbl_group {
     tbl_id table;
-    char *service;       /* NUL-terminated ServiceName (may contain any bytes but NUL) */
+    char *service; /* NUL-terminated ServiceName (may contain any bytes but NUL) */
     size_t service_len;
     size_t service_cap;
-    int64_t hour;        /* hours since the Unix epoch (UTC) of the rows' timestamps */
-    int64_t min_ts_us;   /* smallest row timestamp, microseconds */
+    int64_t hour;      /* hours since the Unix epoch (UTC) of the rows' timestamps */
+    int64_t min_ts_us; /* smallest row timestamp, microseconds */
     int64_t max_ts_us;
     pq_colset rows;
     int in_use;
@@ -34,9 +34,9 @@ typedef struct tbl_group {
 typedef struct tbl_batch {
     const tbl_schemas *schemas;
     tbl_group *groups;
-    size_t num_groups;   /* groups in use */
-    size_t cap;          /* groups allocated (in use + kept for reuse) */
-    size_t last_hit;     /* index of the most recently returned group */
+    size_t num_groups; /* groups in use */
+    size_t cap;        /* groups allocated (in use + kept for reuse) */
+    size_t last_hit;   /* index of the most recently returned group */
     int failed;
 } tbl_batch;
 
@@ -47,8 +47,8 @@ void tbl_batch_reset(tbl_batch *b);
 
 /* Group of (table, service, hour of ts_unix_ns), created on first use;
  * NULL when out of memory. */
-tbl_group *tbl_batch_group(tbl_batch *b, tbl_id table, const uint8_t *service,
-                           size_t service_len, uint64_t ts_unix_ns);
+tbl_group *tbl_batch_group(tbl_batch *b, tbl_id table, const uint8_t *service, size_t service_len,
+                           uint64_t ts_unix_ns);
 
 /* Records that one complete row was appended to g->rows. */
 static inline void tbl_group_row_done(tbl_group *g, uint64_t ts_unix_ns)

@@ -8,14 +8,14 @@
 #include <string.h>
 
 typedef enum {
-    COL_TS,       /* INT64 TIMESTAMP(UTC, unit of the schema set) */
-    COL_STR,      /* BYTE_ARRAY STRING */
+    COL_TS,  /* INT64 TIMESTAMP(UTC, unit of the schema set) */
+    COL_STR, /* BYTE_ARRAY STRING */
     COL_I32,
     COL_I64,
     COL_F64,
-    COL_F64_OPT,  /* optional DOUBLE */
+    COL_F64_OPT, /* optional DOUBLE */
     COL_BOOL,
-    COL_MAP,      /* MAP<STRING,STRING> */
+    COL_MAP, /* MAP<STRING,STRING> */
     COL_LIST_I64,
     COL_LIST_F64,
     COL_EVENTS,
@@ -29,34 +29,50 @@ typedef struct {
     col_kind kind;
 } col_def;
 
-#define END {NULL, COL_STR}
+#define END                                                                                        \
+    {                                                                                              \
+        NULL, COL_STR                                                                              \
+    }
 
-static const col_def logs_cols[] = {
-    {"Timestamp", COL_TS},         {"ObservedTimestamp", COL_TS}, {"TraceId", COL_STR},
-    {"SpanId", COL_STR},           {"TraceFlags", COL_I32},       {"SeverityText", COL_STR},
-    {"SeverityNumber", COL_I32},   {"ServiceName", COL_STR},      {"Body", COL_STR},
-    {"ResourceSchemaUrl", COL_STR}, {"ResourceAttributes", COL_MAP}, {"ScopeSchemaUrl", COL_STR},
-    {"ScopeName", COL_STR},        {"ScopeVersion", COL_STR},     {"ScopeAttributes", COL_MAP},
-    {"LogAttributes", COL_MAP},    {"EventName", COL_STR},        END};
+static const col_def logs_cols[] = {{"Timestamp", COL_TS},
+                                    {"ObservedTimestamp", COL_TS},
+                                    {"TraceId", COL_STR},
+                                    {"SpanId", COL_STR},
+                                    {"TraceFlags", COL_I32},
+                                    {"SeverityText", COL_STR},
+                                    {"SeverityNumber", COL_I32},
+                                    {"ServiceName", COL_STR},
+                                    {"Body", COL_STR},
+                                    {"ResourceSchemaUrl", COL_STR},
+                                    {"ResourceAttributes", COL_MAP},
+                                    {"ScopeSchemaUrl", COL_STR},
+                                    {"ScopeName", COL_STR},
+                                    {"ScopeVersion", COL_STR},
+                                    {"ScopeAttributes", COL_MAP},
+                                    {"LogAttributes", COL_MAP},
+                                    {"EventName", COL_STR},
+                                    END};
 
 static const col_def traces_cols[] = {
-    {"Timestamp", COL_TS},      {"TraceId", COL_STR},       {"SpanId", COL_STR},
-    {"ParentSpanId", COL_STR},  {"TraceState", COL_STR},    {"SpanName", COL_STR},
-    {"SpanKind", COL_STR},      {"ServiceName", COL_STR},   {"ResourceAttributes", COL_MAP},
-    {"ScopeName", COL_STR},     {"ScopeVersion", COL_STR},  {"SpanAttributes", COL_MAP},
-    {"Duration", COL_I64},      {"StatusCode", COL_STR},    {"StatusMessage", COL_STR},
-    {"Events", COL_EVENTS},     {"Links", COL_LINKS},       END};
+    {"Timestamp", COL_TS},     {"TraceId", COL_STR},      {"SpanId", COL_STR},
+    {"ParentSpanId", COL_STR}, {"TraceState", COL_STR},   {"SpanName", COL_STR},
+    {"SpanKind", COL_STR},     {"ServiceName", COL_STR},  {"ResourceAttributes", COL_MAP},
+    {"ScopeName", COL_STR},    {"ScopeVersion", COL_STR}, {"SpanAttributes", COL_MAP},
+    {"Duration", COL_I64},     {"StatusCode", COL_STR},   {"StatusMessage", COL_STR},
+    {"Events", COL_EVENTS},    {"Links", COL_LINKS},      END};
 
-#define METRIC_COMMON                                                                    \
-    {"ResourceAttributes", COL_MAP}, {"ResourceSchemaUrl", COL_STR}, {"ScopeName", COL_STR}, \
-        {"ScopeVersion", COL_STR}, {"ScopeAttributes", COL_MAP},                         \
-        {"ScopeDroppedAttrCount", COL_I32}, {"ScopeSchemaUrl", COL_STR},                 \
-        {"ServiceName", COL_STR}, {"MetricName", COL_STR}, {"MetricDescription", COL_STR}, \
-        {"MetricUnit", COL_STR}, {"Attributes", COL_MAP}, {"StartTimeUnix", COL_TS},     \
-        {"TimeUnix", COL_TS}
+#define METRIC_COMMON                                                                              \
+    {"ResourceAttributes", COL_MAP}, {"ResourceSchemaUrl", COL_STR}, {"ScopeName", COL_STR},       \
+        {"ScopeVersion", COL_STR}, {"ScopeAttributes", COL_MAP},                                   \
+        {"ScopeDroppedAttrCount", COL_I32}, {"ScopeSchemaUrl", COL_STR}, {"ServiceName", COL_STR}, \
+        {"MetricName", COL_STR}, {"MetricDescription", COL_STR}, {"MetricUnit", COL_STR},          \
+        {"Attributes", COL_MAP}, {"StartTimeUnix", COL_TS},                                        \
+    {                                                                                              \
+        "TimeUnix", COL_TS                                                                         \
+    }
 
-static const col_def gauge_cols[] = {METRIC_COMMON, {"Value", COL_F64}, {"Flags", COL_I32},
-                                     {"Exemplars", COL_EXEMPLARS}, END};
+static const col_def gauge_cols[] = {
+    METRIC_COMMON, {"Value", COL_F64}, {"Flags", COL_I32}, {"Exemplars", COL_EXEMPLARS}, END};
 
 static const col_def sum_cols[] = {METRIC_COMMON,
                                    {"Value", COL_F64},
@@ -94,12 +110,9 @@ static const col_def exp_histogram_cols[] = {METRIC_COMMON,
                                              {"AggregationTemporality", COL_I32},
                                              END};
 
-static const col_def summary_cols[] = {METRIC_COMMON,
-                                       {"Count", COL_I64},
-                                       {"Sum", COL_F64},
-                                       {"ValueAtQuantiles", COL_QUANTILES},
-                                       {"Flags", COL_I32},
-                                       END};
+static const col_def summary_cols[] = {METRIC_COMMON,      {"Count", COL_I64},
+                                       {"Sum", COL_F64},   {"ValueAtQuantiles", COL_QUANTILES},
+                                       {"Flags", COL_I32}, END};
 
 static const struct {
     const char *name;
@@ -137,17 +150,23 @@ static int add_map(pq_schema *s, int parent, const char *name)
 static int add_leaf(pq_schema *s, int parent, const char *name, col_kind kind, pq_logical ts)
 {
     switch (kind) {
-    case COL_TS: return pq_schema_add_leaf(s, parent, name, PQ_REQUIRED, PQ_INT64, ts, 0);
+    case COL_TS:
+        return pq_schema_add_leaf(s, parent, name, PQ_REQUIRED, PQ_INT64, ts, 0);
     case COL_STR:
-        return pq_schema_add_leaf(s, parent, name, PQ_REQUIRED, PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, 0);
-    case COL_I32: return pq_schema_add_leaf(s, parent, name, PQ_REQUIRED, PQ_INT32, PQ_LOGICAL_NONE, 0);
-    case COL_I64: return pq_schema_add_leaf(s, parent, name, PQ_REQUIRED, PQ_INT64, PQ_LOGICAL_NONE, 0);
-    case COL_F64: return pq_schema_add_leaf(s, parent, name, PQ_REQUIRED, PQ_DOUBLE, PQ_LOGICAL_NONE, 0);
+        return pq_schema_add_leaf(s, parent, name, PQ_REQUIRED, PQ_BYTE_ARRAY, PQ_LOGICAL_STRING,
+                                  0);
+    case COL_I32:
+        return pq_schema_add_leaf(s, parent, name, PQ_REQUIRED, PQ_INT32, PQ_LOGICAL_NONE, 0);
+    case COL_I64:
+        return pq_schema_add_leaf(s, parent, name, PQ_REQUIRED, PQ_INT64, PQ_LOGICAL_NONE, 0);
+    case COL_F64:
+        return pq_schema_add_leaf(s, parent, name, PQ_REQUIRED, PQ_DOUBLE, PQ_LOGICAL_NONE, 0);
     case COL_F64_OPT:
         return pq_schema_add_leaf(s, parent, name, PQ_OPTIONAL, PQ_DOUBLE, PQ_LOGICAL_NONE, 0);
     case COL_BOOL:
         return pq_schema_add_leaf(s, parent, name, PQ_REQUIRED, PQ_BOOLEAN, PQ_LOGICAL_NONE, 0);
-    case COL_MAP: return add_map(s, parent, name);
+    case COL_MAP:
+        return add_map(s, parent, name);
     case COL_LIST_I64:
         return pq_schema_add_list_leaf(s, parent, name, PQ_REQUIRED, PQ_REQUIRED, PQ_INT64,
                                        PQ_LOGICAL_NONE);
@@ -157,20 +176,27 @@ static int add_leaf(pq_schema *s, int parent, const char *name, col_kind kind, p
     case COL_EVENTS:
     case COL_LINKS:
     case COL_EXEMPLARS:
-    case COL_QUANTILES: break;
+    case COL_QUANTILES:
+        break;
     }
     int el = pq_schema_add_list_group(s, parent, name, PQ_REQUIRED, PQ_REQUIRED);
     if (el < 0) return el;
-    static const col_def events[] = {{"Timestamp", COL_TS}, {"Name", COL_STR},
-                                     {"Attributes", COL_MAP}, END};
-    static const col_def links[] = {{"TraceId", COL_STR}, {"SpanId", COL_STR},
-                                    {"TraceState", COL_STR}, {"Attributes", COL_MAP}, END};
-    static const col_def exemplars[] = {{"FilteredAttributes", COL_MAP}, {"TimeUnix", COL_TS},
-                                        {"Value", COL_F64}, {"SpanId", COL_STR},
-                                        {"TraceId", COL_STR}, END};
+    static const col_def events[] = {
+        {"Timestamp", COL_TS}, {"Name", COL_STR}, {"Attributes", COL_MAP}, END};
+    static const col_def links[] = {{"TraceId", COL_STR},
+                                    {"SpanId", COL_STR},
+                                    {"TraceState", COL_STR},
+                                    {"Attributes", COL_MAP},
+                                    END};
+    static const col_def exemplars[] = {{"FilteredAttributes", COL_MAP},
+                                        {"TimeUnix", COL_TS},
+                                        {"Value", COL_F64},
+                                        {"SpanId", COL_STR},
+                                        {"TraceId", COL_STR},
+                                        END};
     static const col_def quantiles[] = {{"Quantile", COL_F64}, {"Value", COL_F64}, END};
-    const col_def *fields = kind == COL_EVENTS   ? events
-                            : kind == COL_LINKS  ? links
+    const col_def *fields = kind == COL_EVENTS      ? events
+                            : kind == COL_LINKS     ? links
                             : kind == COL_EXEMPLARS ? exemplars
                                                     : quantiles;
     for (const col_def *f = fields; f->name; f++) {

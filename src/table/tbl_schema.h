@@ -35,68 +35,69 @@ const char *tbl_dataset(tbl_id id);
 #define TBL_SCHEMA_VERSION "1"
 
 enum { /* otel_logs */
-    LOG_TIMESTAMP = 0,
-    LOG_OBSERVED_TIMESTAMP,
-    LOG_TRACE_ID,
-    LOG_SPAN_ID,
-    LOG_TRACE_FLAGS,
-    LOG_SEVERITY_TEXT,
-    LOG_SEVERITY_NUMBER,
-    LOG_SERVICE_NAME,
-    LOG_BODY,
-    LOG_RESOURCE_SCHEMA_URL,
-    LOG_RESOURCE_ATTRS, /* map: key, value */
-    LOG_SCOPE_SCHEMA_URL = LOG_RESOURCE_ATTRS + 2,
-    LOG_SCOPE_NAME,
-    LOG_SCOPE_VERSION,
-    LOG_SCOPE_ATTRS, /* map */
-    LOG_ATTRS = LOG_SCOPE_ATTRS + 2, /* map */
-    LOG_EVENT_NAME = LOG_ATTRS + 2,
-    LOG_NUM_LEAVES
+       LOG_TIMESTAMP = 0,
+       LOG_OBSERVED_TIMESTAMP,
+       LOG_TRACE_ID,
+       LOG_SPAN_ID,
+       LOG_TRACE_FLAGS,
+       LOG_SEVERITY_TEXT,
+       LOG_SEVERITY_NUMBER,
+       LOG_SERVICE_NAME,
+       LOG_BODY,
+       LOG_RESOURCE_SCHEMA_URL,
+       LOG_RESOURCE_ATTRS, /* map: key, value */
+       LOG_SCOPE_SCHEMA_URL = LOG_RESOURCE_ATTRS + 2,
+       LOG_SCOPE_NAME,
+       LOG_SCOPE_VERSION,
+       LOG_SCOPE_ATTRS,                 /* map */
+       LOG_ATTRS = LOG_SCOPE_ATTRS + 2, /* map */
+       LOG_EVENT_NAME = LOG_ATTRS + 2,
+       LOG_NUM_LEAVES
 };
 
 enum { /* otel_traces */
-    TR_TIMESTAMP = 0,
-    TR_TRACE_ID,
-    TR_SPAN_ID,
-    TR_PARENT_SPAN_ID,
-    TR_TRACE_STATE,
-    TR_SPAN_NAME,
-    TR_SPAN_KIND,
-    TR_SERVICE_NAME,
-    TR_RESOURCE_ATTRS, /* map */
-    TR_SCOPE_NAME = TR_RESOURCE_ATTRS + 2,
-    TR_SCOPE_VERSION,
-    TR_SPAN_ATTRS, /* map */
-    TR_DURATION = TR_SPAN_ATTRS + 2,
-    TR_STATUS_CODE,
-    TR_STATUS_MESSAGE,
-    TR_EVENTS_TIMESTAMP, /* Events LIST<STRUCT<Timestamp, Name, Attributes MAP>> */
-    TR_EVENTS_NAME,
-    TR_EVENTS_ATTRS,     /* map inside the list element */
-    TR_LINKS_TRACE_ID = TR_EVENTS_ATTRS + 2, /* Links LIST<STRUCT<TraceId, SpanId, TraceState, Attributes MAP>> */
-    TR_LINKS_SPAN_ID,
-    TR_LINKS_TRACE_STATE,
-    TR_LINKS_ATTRS, /* map inside the list element */
-    TR_NUM_LEAVES = TR_LINKS_ATTRS + 2
+       TR_TIMESTAMP = 0,
+       TR_TRACE_ID,
+       TR_SPAN_ID,
+       TR_PARENT_SPAN_ID,
+       TR_TRACE_STATE,
+       TR_SPAN_NAME,
+       TR_SPAN_KIND,
+       TR_SERVICE_NAME,
+       TR_RESOURCE_ATTRS, /* map */
+       TR_SCOPE_NAME = TR_RESOURCE_ATTRS + 2,
+       TR_SCOPE_VERSION,
+       TR_SPAN_ATTRS, /* map */
+       TR_DURATION = TR_SPAN_ATTRS + 2,
+       TR_STATUS_CODE,
+       TR_STATUS_MESSAGE,
+       TR_EVENTS_TIMESTAMP, /* Events LIST<STRUCT<Timestamp, Name, Attributes MAP>> */
+       TR_EVENTS_NAME,
+       TR_EVENTS_ATTRS, /* map inside the list element */
+       TR_LINKS_TRACE_ID = TR_EVENTS_ATTRS +
+                           2, /* Links LIST<STRUCT<TraceId, SpanId, TraceState, Attributes MAP>> */
+       TR_LINKS_SPAN_ID,
+       TR_LINKS_TRACE_STATE,
+       TR_LINKS_ATTRS, /* map inside the list element */
+       TR_NUM_LEAVES = TR_LINKS_ATTRS + 2
 };
 
-enum { /* leading columns of every metrics table */
-    MET_RESOURCE_ATTRS = 0, /* map */
-    MET_RESOURCE_SCHEMA_URL = 2,
-    MET_SCOPE_NAME,
-    MET_SCOPE_VERSION,
-    MET_SCOPE_ATTRS, /* map */
-    MET_SCOPE_DROPPED_ATTR_COUNT = MET_SCOPE_ATTRS + 2,
-    MET_SCOPE_SCHEMA_URL,
-    MET_SERVICE_NAME,
-    MET_METRIC_NAME,
-    MET_METRIC_DESCRIPTION,
-    MET_METRIC_UNIT,
-    MET_ATTRS, /* map */
-    MET_START_TIME_UNIX = MET_ATTRS + 2,
-    MET_TIME_UNIX,
-    MET_NUM_COMMON
+enum {                         /* leading columns of every metrics table */
+       MET_RESOURCE_ATTRS = 0, /* map */
+       MET_RESOURCE_SCHEMA_URL = 2,
+       MET_SCOPE_NAME,
+       MET_SCOPE_VERSION,
+       MET_SCOPE_ATTRS, /* map */
+       MET_SCOPE_DROPPED_ATTR_COUNT = MET_SCOPE_ATTRS + 2,
+       MET_SCOPE_SCHEMA_URL,
+       MET_SERVICE_NAME,
+       MET_METRIC_NAME,
+       MET_METRIC_DESCRIPTION,
+       MET_METRIC_UNIT,
+       MET_ATTRS, /* map */
+       MET_START_TIME_UNIX = MET_ATTRS + 2,
+       MET_TIME_UNIX,
+       MET_NUM_COMMON
 };
 
 /* Offsets inside an Exemplars LIST<STRUCT<FilteredAttributes MAP, TimeUnix,
@@ -111,58 +112,58 @@ enum {
 };
 
 enum { /* otel_metrics_gauge */
-    GAUGE_VALUE = MET_NUM_COMMON,
-    GAUGE_FLAGS,
-    GAUGE_EXEMPLARS,
-    GAUGE_NUM_LEAVES = GAUGE_EXEMPLARS + EXEMPLAR_NUM_LEAVES
+       GAUGE_VALUE = MET_NUM_COMMON,
+       GAUGE_FLAGS,
+       GAUGE_EXEMPLARS,
+       GAUGE_NUM_LEAVES = GAUGE_EXEMPLARS + EXEMPLAR_NUM_LEAVES
 };
 
 enum { /* otel_metrics_sum */
-    SUM_VALUE = MET_NUM_COMMON,
-    SUM_FLAGS,
-    SUM_EXEMPLARS,
-    SUM_AGG_TEMPORALITY = SUM_EXEMPLARS + EXEMPLAR_NUM_LEAVES,
-    SUM_IS_MONOTONIC,
-    SUM_NUM_LEAVES
+       SUM_VALUE = MET_NUM_COMMON,
+       SUM_FLAGS,
+       SUM_EXEMPLARS,
+       SUM_AGG_TEMPORALITY = SUM_EXEMPLARS + EXEMPLAR_NUM_LEAVES,
+       SUM_IS_MONOTONIC,
+       SUM_NUM_LEAVES
 };
 
 enum { /* otel_metrics_histogram */
-    HIST_COUNT = MET_NUM_COMMON,
-    HIST_SUM, /* optional */
-    HIST_BUCKET_COUNTS,
-    HIST_EXPLICIT_BOUNDS,
-    HIST_EXEMPLARS,
-    HIST_FLAGS = HIST_EXEMPLARS + EXEMPLAR_NUM_LEAVES,
-    HIST_MIN, /* optional */
-    HIST_MAX, /* optional */
-    HIST_AGG_TEMPORALITY,
-    HIST_NUM_LEAVES
+       HIST_COUNT = MET_NUM_COMMON,
+       HIST_SUM, /* optional */
+       HIST_BUCKET_COUNTS,
+       HIST_EXPLICIT_BOUNDS,
+       HIST_EXEMPLARS,
+       HIST_FLAGS = HIST_EXEMPLARS + EXEMPLAR_NUM_LEAVES,
+       HIST_MIN, /* optional */
+       HIST_MAX, /* optional */
+       HIST_AGG_TEMPORALITY,
+       HIST_NUM_LEAVES
 };
 
 enum { /* otel_metrics_exponential_histogram */
-    EXP_COUNT = MET_NUM_COMMON,
-    EXP_SUM, /* optional */
-    EXP_SCALE,
-    EXP_ZERO_COUNT,
-    EXP_POSITIVE_OFFSET,
-    EXP_POSITIVE_BUCKET_COUNTS,
-    EXP_NEGATIVE_OFFSET,
-    EXP_NEGATIVE_BUCKET_COUNTS,
-    EXP_EXEMPLARS,
-    EXP_FLAGS = EXP_EXEMPLARS + EXEMPLAR_NUM_LEAVES,
-    EXP_MIN, /* optional */
-    EXP_MAX, /* optional */
-    EXP_AGG_TEMPORALITY,
-    EXP_NUM_LEAVES
+       EXP_COUNT = MET_NUM_COMMON,
+       EXP_SUM, /* optional */
+       EXP_SCALE,
+       EXP_ZERO_COUNT,
+       EXP_POSITIVE_OFFSET,
+       EXP_POSITIVE_BUCKET_COUNTS,
+       EXP_NEGATIVE_OFFSET,
+       EXP_NEGATIVE_BUCKET_COUNTS,
+       EXP_EXEMPLARS,
+       EXP_FLAGS = EXP_EXEMPLARS + EXEMPLAR_NUM_LEAVES,
+       EXP_MIN, /* optional */
+       EXP_MAX, /* optional */
+       EXP_AGG_TEMPORALITY,
+       EXP_NUM_LEAVES
 };
 
 enum { /* otel_metrics_summary */
-    SUMMARY_COUNT = MET_NUM_COMMON,
-    SUMMARY_SUM,
-    SUMMARY_QUANTILE, /* ValueAtQuantiles LIST<STRUCT<Quantile, Value>> */
-    SUMMARY_QUANTILE_VALUE,
-    SUMMARY_FLAGS,
-    SUMMARY_NUM_LEAVES
+       SUMMARY_COUNT = MET_NUM_COMMON,
+       SUMMARY_SUM,
+       SUMMARY_QUANTILE, /* ValueAtQuantiles LIST<STRUCT<Quantile, Value>> */
+       SUMMARY_QUANTILE_VALUE,
+       SUMMARY_FLAGS,
+       SUMMARY_NUM_LEAVES
 };
 
 /* The schemas of all tables for one timestamp unit; built once, read-only

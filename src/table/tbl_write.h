@@ -25,10 +25,22 @@ static inline void tbl_put_str(pq_column *c, const void *s, size_t n)
 {
     pq_col_put_bytes(c, s, n, 0, 0);
 }
-static inline void tbl_put_i32(pq_column *c, int32_t v) { pq_col_put_i32(c, v, 0, 0); }
-static inline void tbl_put_i64(pq_column *c, int64_t v) { pq_col_put_i64(c, v, 0, 0); }
-static inline void tbl_put_f64(pq_column *c, double v) { pq_col_put_f64(c, v, 0, 0); }
-static inline void tbl_put_bool(pq_column *c, int v) { pq_col_put_bool(c, v, 0, 0); }
+static inline void tbl_put_i32(pq_column *c, int32_t v)
+{
+    pq_col_put_i32(c, v, 0, 0);
+}
+static inline void tbl_put_i64(pq_column *c, int64_t v)
+{
+    pq_col_put_i64(c, v, 0, 0);
+}
+static inline void tbl_put_f64(pq_column *c, double v)
+{
+    pq_col_put_f64(c, v, 0, 0);
+}
+static inline void tbl_put_bool(pq_column *c, int v)
+{
+    pq_col_put_bool(c, v, 0, 0);
+}
 static inline void tbl_put_opt_f64(pq_column *c, int present, double v)
 {
     if (present)
@@ -48,7 +60,10 @@ static inline void tbl_list_f64(pq_column *c, size_t index, double v)
 }
 
 /* Struct-leaf values of element `index` of a top-level LIST<STRUCT>. */
-static inline uint8_t tbl_elem_rep(size_t index) { return index ? 1 : 0; }
+static inline uint8_t tbl_elem_rep(size_t index)
+{
+    return index ? 1 : 0;
+}
 static inline void tbl_elem_str(pq_column *c, size_t index, const void *s, size_t n)
 {
     pq_col_put_bytes(c, s, n, 1, tbl_elem_rep(index));

@@ -62,8 +62,14 @@ static uint64_t rng_next(void)
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
 }
-static uint32_t rng_below(uint32_t n) { return (uint32_t)(rng_next() % n); }
-static int rng_chance(uint32_t percent) { return rng_below(100) < percent; }
+static uint32_t rng_below(uint32_t n)
+{
+    return (uint32_t)(rng_next() % n);
+}
+static int rng_chance(uint32_t percent)
+{
+    return rng_below(100) < percent;
+}
 
 /* -------------------------------------------------------------- levels -- */
 
@@ -173,12 +179,15 @@ static str pool_str(const char *text, size_t n)
     pool_used += n;
     return s;
 }
-static str pool_cstr(const char *text) { return pool_str(text, strlen(text)); }
+static str pool_cstr(const char *text)
+{
+    return pool_str(text, strlen(text));
+}
 
 /* Pieces mix ASCII, 2-, 3- and 4-byte UTF-8, and characters JSON must escape. */
 static const char *const PIECES[] = {
-    "alpha", "beta", " ", "Zulu", "é", "ü", "日本", "語", "🚀", "Ω", "-", "0", "42",
-    "\t", "\"q\"", "back\\slash", "new\nline", "Ünïcødé", "ä", "~", "zz", "A",
+    "alpha", "beta", " ",  "Zulu",  "é",           "ü",         "日本",    "語", "🚀", "Ω",  "-",
+    "0",     "42",   "\t", "\"q\"", "back\\slash", "new\nline", "Ünïcødé", "ä",  "~", "zz", "A",
 };
 #define NUM_PIECES (sizeof PIECES / sizeof PIECES[0])
 
@@ -229,9 +238,9 @@ static str gen_big(size_t size)
 
 /* ----------------------------------------------------------------- rows -- */
 
-#define MAX_LIST 6
-#define MAX_MAP 5
-#define MAX_EVENTS 4
+#define MAX_LIST     6
+#define MAX_MAP      5
+#define MAX_EVENTS   4
 #define MAX_EV_ATTRS 3
 
 typedef struct event {
@@ -290,18 +299,24 @@ typedef enum gen_mode {
 static int64_t gen_i64(void)
 {
     switch (rng_below(8)) {
-    case 0: return INT64_MIN;
-    case 1: return INT64_MAX;
-    case 2: return 0;
-    case 3: return (int64_t)rng_below(1000) - 500;
-    default: return (int64_t)rng_next();
+    case 0:
+        return INT64_MIN;
+    case 1:
+        return INT64_MAX;
+    case 2:
+        return 0;
+    case 3:
+        return (int64_t)rng_below(1000) - 500;
+    default:
+        return (int64_t)rng_next();
     }
 }
 
 static double gen_double(int allow_special)
 {
-    static const double edge[] = {0.0, 1.0, -1.0, 0.1, 1e308, -1e308, 5e-324, 2.2250738585072014e-308,
-                                  123456789.123456789, -0.5};
+    static const double edge[] = {
+        0.0, 1.0, -1.0, 0.1, 1e308, -1e308, 5e-324, 2.2250738585072014e-308, 123456789.123456789,
+        -0.5};
     uint32_t pick = rng_below(allow_special ? 14 : 12);
     if (pick < 10 && rng_chance(30)) return edge[pick];
     if (pick == 12) return NAN;
@@ -342,7 +357,8 @@ static void gen_row(row *r, gen_mode mode, size_t row_index)
     r->i8 = rng_chance(10) ? i8_edge[rng_below(4)] : (int32_t)rng_below(256) - 128;
     static const int32_t i16_edge[] = {-32768, 32767, 0, 1};
     r->i16 = rng_chance(10) ? i16_edge[rng_below(4)] : (int32_t)rng_below(65536) - 32768;
-    r->i32 = rng_chance(5) ? (rng_chance(50) ? INT32_MIN : INT32_MAX) : (int32_t)(uint32_t)rng_next();
+    r->i32 =
+        rng_chance(5) ? (rng_chance(50) ? INT32_MIN : INT32_MAX) : (int32_t)(uint32_t)rng_next();
     r->i32_opt_has = rng_chance(60);
     r->i32_opt = (int32_t)rng_below(2000) - 1000;
     r->i64 = gen_i64();
@@ -426,18 +442,30 @@ typedef struct column_def {
 } column_def;
 
 static const column_def COLUMNS[] = {
-    {"b", "bool", "REQUIRED"},         {"b_opt", "bool", "OPTIONAL"},
-    {"i8", "int8", "REQUIRED"},        {"i16", "int16", "REQUIRED"},
-    {"i32", "int32", "REQUIRED"},      {"i32_opt", "int32", "OPTIONAL"},
-    {"i64", "int64", "REQUIRED"},      {"i64_opt", "int64", "OPTIONAL"},
-    {"f32", "float", "REQUIRED"},      {"f64", "double", "REQUIRED"},
-    {"f64_opt", "double", "OPTIONAL"}, {"s", "string", "REQUIRED"},
-    {"s_opt", "string", "OPTIONAL"},   {"s_dict", "string", "REQUIRED"},
-    {"s_hc", "string", "REQUIRED"},    {"ts_us", "timestamp_us", "REQUIRED"},
-    {"ts_ns", "timestamp_ns", "REQUIRED"}, {"ts_us_opt", "timestamp_us", "OPTIONAL"},
-    {"li64", "list<int64>", "REQUIRED"},   {"lf64", "list<double>", "REQUIRED"},
-    {"li64_opt", "list<int64>", "OPTIONAL"}, {"attrs", "map", "REQUIRED"},
-    {"attrs_opt", "map", "OPTIONAL"},  {"events", "events", "REQUIRED"},
+    {"b", "bool", "REQUIRED"},
+    {"b_opt", "bool", "OPTIONAL"},
+    {"i8", "int8", "REQUIRED"},
+    {"i16", "int16", "REQUIRED"},
+    {"i32", "int32", "REQUIRED"},
+    {"i32_opt", "int32", "OPTIONAL"},
+    {"i64", "int64", "REQUIRED"},
+    {"i64_opt", "int64", "OPTIONAL"},
+    {"f32", "float", "REQUIRED"},
+    {"f64", "double", "REQUIRED"},
+    {"f64_opt", "double", "OPTIONAL"},
+    {"s", "string", "REQUIRED"},
+    {"s_opt", "string", "OPTIONAL"},
+    {"s_dict", "string", "REQUIRED"},
+    {"s_hc", "string", "REQUIRED"},
+    {"ts_us", "timestamp_us", "REQUIRED"},
+    {"ts_ns", "timestamp_ns", "REQUIRED"},
+    {"ts_us_opt", "timestamp_us", "OPTIONAL"},
+    {"li64", "list<int64>", "REQUIRED"},
+    {"lf64", "list<double>", "REQUIRED"},
+    {"li64_opt", "list<int64>", "OPTIONAL"},
+    {"attrs", "map", "REQUIRED"},
+    {"attrs_opt", "map", "OPTIONAL"},
+    {"events", "events", "REQUIRED"},
 };
 #define NUM_COLUMNS (sizeof COLUMNS / sizeof COLUMNS[0])
 
@@ -450,10 +478,36 @@ typedef struct leaf_def {
 } leaf_def;
 
 enum {
-    L_B, L_B_OPT, L_I8, L_I16, L_I32, L_I32_OPT, L_I64, L_I64_OPT, L_F32, L_F64, L_F64_OPT,
-    L_S, L_S_OPT, L_S_DICT, L_S_HC, L_TS_US, L_TS_NS, L_TS_US_OPT,
-    L_LI64, L_LF64, L_LI64_OPT, L_ATTRS_K, L_ATTRS_V, L_AO_K, L_AO_V,
-    L_EV_TS, L_EV_NAME, L_EV_K, L_EV_V, NUM_LEAVES
+    L_B,
+    L_B_OPT,
+    L_I8,
+    L_I16,
+    L_I32,
+    L_I32_OPT,
+    L_I64,
+    L_I64_OPT,
+    L_F32,
+    L_F64,
+    L_F64_OPT,
+    L_S,
+    L_S_OPT,
+    L_S_DICT,
+    L_S_HC,
+    L_TS_US,
+    L_TS_NS,
+    L_TS_US_OPT,
+    L_LI64,
+    L_LF64,
+    L_LI64_OPT,
+    L_ATTRS_K,
+    L_ATTRS_V,
+    L_AO_K,
+    L_AO_V,
+    L_EV_TS,
+    L_EV_NAME,
+    L_EV_K,
+    L_EV_V,
+    NUM_LEAVES
 };
 
 static const leaf_def LEAVES[NUM_LEAVES] = {
@@ -495,7 +549,7 @@ static const leaf_def LEAVES[NUM_LEAVES] = {
 };
 
 /* Repetition levels of the repeated fields, as lvl_elem needs them. */
-#define REP_LIST 1     /* x.list / x.key_value directly under the root */
+#define REP_LIST     1 /* x.list / x.key_value directly under the root */
 #define REP_EV_ATTRS 2 /* events.list.element.Attributes.key_value */
 
 static int check_node(int id, const char *what)
@@ -512,38 +566,59 @@ static pq_schema *build_schema(int leaf_index[NUM_LEAVES])
     if (pq_schema_create(&s, "schema", &err) < 0) die("schema: %s", err.msg);
     const int R = PQ_SCHEMA_ROOT;
     check_node(pq_schema_add_leaf(s, R, "b", PQ_REQUIRED, PQ_BOOLEAN, PQ_LOGICAL_NONE, 0), "b");
-    check_node(pq_schema_add_leaf(s, R, "b_opt", PQ_OPTIONAL, PQ_BOOLEAN, PQ_LOGICAL_NONE, 0), "b_opt");
+    check_node(pq_schema_add_leaf(s, R, "b_opt", PQ_OPTIONAL, PQ_BOOLEAN, PQ_LOGICAL_NONE, 0),
+               "b_opt");
     check_node(pq_schema_add_leaf(s, R, "i8", PQ_REQUIRED, PQ_INT32, PQ_LOGICAL_INT8, 0), "i8");
     check_node(pq_schema_add_leaf(s, R, "i16", PQ_REQUIRED, PQ_INT32, PQ_LOGICAL_INT16, 0), "i16");
     check_node(pq_schema_add_leaf(s, R, "i32", PQ_REQUIRED, PQ_INT32, PQ_LOGICAL_NONE, 0), "i32");
-    check_node(pq_schema_add_leaf(s, R, "i32_opt", PQ_OPTIONAL, PQ_INT32, PQ_LOGICAL_INT32, 0), "i32_opt");
+    check_node(pq_schema_add_leaf(s, R, "i32_opt", PQ_OPTIONAL, PQ_INT32, PQ_LOGICAL_INT32, 0),
+               "i32_opt");
     check_node(pq_schema_add_leaf(s, R, "i64", PQ_REQUIRED, PQ_INT64, PQ_LOGICAL_NONE, 0), "i64");
-    check_node(pq_schema_add_leaf(s, R, "i64_opt", PQ_OPTIONAL, PQ_INT64, PQ_LOGICAL_INT64, 0), "i64_opt");
+    check_node(pq_schema_add_leaf(s, R, "i64_opt", PQ_OPTIONAL, PQ_INT64, PQ_LOGICAL_INT64, 0),
+               "i64_opt");
     check_node(pq_schema_add_leaf(s, R, "f32", PQ_REQUIRED, PQ_FLOAT, PQ_LOGICAL_NONE, 0), "f32");
     check_node(pq_schema_add_leaf(s, R, "f64", PQ_REQUIRED, PQ_DOUBLE, PQ_LOGICAL_NONE, 0), "f64");
-    check_node(pq_schema_add_leaf(s, R, "f64_opt", PQ_OPTIONAL, PQ_DOUBLE, PQ_LOGICAL_NONE, 0), "f64_opt");
-    check_node(pq_schema_add_leaf(s, R, "s", PQ_REQUIRED, PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, 0), "s");
-    check_node(pq_schema_add_leaf(s, R, "s_opt", PQ_OPTIONAL, PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, 0), "s_opt");
-    check_node(pq_schema_add_leaf(s, R, "s_dict", PQ_REQUIRED, PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, 0), "s_dict");
-    check_node(pq_schema_add_leaf(s, R, "s_hc", PQ_REQUIRED, PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, 0), "s_hc");
-    check_node(pq_schema_add_leaf(s, R, "ts_us", PQ_REQUIRED, PQ_INT64, PQ_LOGICAL_TIMESTAMP_MICROS, 0), "ts_us");
-    check_node(pq_schema_add_leaf(s, R, "ts_ns", PQ_REQUIRED, PQ_INT64, PQ_LOGICAL_TIMESTAMP_NANOS, 0), "ts_ns");
-    check_node(pq_schema_add_leaf(s, R, "ts_us_opt", PQ_OPTIONAL, PQ_INT64, PQ_LOGICAL_TIMESTAMP_MICROS, 0),
+    check_node(pq_schema_add_leaf(s, R, "f64_opt", PQ_OPTIONAL, PQ_DOUBLE, PQ_LOGICAL_NONE, 0),
+               "f64_opt");
+    check_node(pq_schema_add_leaf(s, R, "s", PQ_REQUIRED, PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, 0),
+               "s");
+    check_node(pq_schema_add_leaf(s, R, "s_opt", PQ_OPTIONAL, PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, 0),
+               "s_opt");
+    check_node(pq_schema_add_leaf(s, R, "s_dict", PQ_REQUIRED, PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, 0),
+               "s_dict");
+    check_node(pq_schema_add_leaf(s, R, "s_hc", PQ_REQUIRED, PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, 0),
+               "s_hc");
+    check_node(
+        pq_schema_add_leaf(s, R, "ts_us", PQ_REQUIRED, PQ_INT64, PQ_LOGICAL_TIMESTAMP_MICROS, 0),
+        "ts_us");
+    check_node(
+        pq_schema_add_leaf(s, R, "ts_ns", PQ_REQUIRED, PQ_INT64, PQ_LOGICAL_TIMESTAMP_NANOS, 0),
+        "ts_ns");
+    check_node(pq_schema_add_leaf(s, R, "ts_us_opt", PQ_OPTIONAL, PQ_INT64,
+                                  PQ_LOGICAL_TIMESTAMP_MICROS, 0),
                "ts_us_opt");
-    check_node(pq_schema_add_list_leaf(s, R, "li64", PQ_REQUIRED, PQ_REQUIRED, PQ_INT64, PQ_LOGICAL_NONE), "li64");
-    check_node(pq_schema_add_list_leaf(s, R, "lf64", PQ_REQUIRED, PQ_REQUIRED, PQ_DOUBLE, PQ_LOGICAL_NONE), "lf64");
-    check_node(pq_schema_add_list_leaf(s, R, "li64_opt", PQ_OPTIONAL, PQ_OPTIONAL, PQ_INT64, PQ_LOGICAL_NONE),
+    check_node(
+        pq_schema_add_list_leaf(s, R, "li64", PQ_REQUIRED, PQ_REQUIRED, PQ_INT64, PQ_LOGICAL_NONE),
+        "li64");
+    check_node(
+        pq_schema_add_list_leaf(s, R, "lf64", PQ_REQUIRED, PQ_REQUIRED, PQ_DOUBLE, PQ_LOGICAL_NONE),
+        "lf64");
+    check_node(pq_schema_add_list_leaf(s, R, "li64_opt", PQ_OPTIONAL, PQ_OPTIONAL, PQ_INT64,
+                                       PQ_LOGICAL_NONE),
                "li64_opt");
-    check_node(pq_schema_add_map(s, R, "attrs", PQ_REQUIRED, PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, PQ_BYTE_ARRAY,
-                                 PQ_LOGICAL_STRING, PQ_REQUIRED),
+    check_node(pq_schema_add_map(s, R, "attrs", PQ_REQUIRED, PQ_BYTE_ARRAY, PQ_LOGICAL_STRING,
+                                 PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, PQ_REQUIRED),
                "attrs");
     check_node(pq_schema_add_map(s, R, "attrs_opt", PQ_OPTIONAL, PQ_BYTE_ARRAY, PQ_LOGICAL_STRING,
                                  PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, PQ_OPTIONAL),
                "attrs_opt");
-    int ev = check_node(pq_schema_add_list_group(s, R, "events", PQ_REQUIRED, PQ_REQUIRED), "events");
-    check_node(pq_schema_add_leaf(s, ev, "Timestamp", PQ_REQUIRED, PQ_INT64, PQ_LOGICAL_TIMESTAMP_MICROS, 0),
+    int ev =
+        check_node(pq_schema_add_list_group(s, R, "events", PQ_REQUIRED, PQ_REQUIRED), "events");
+    check_node(pq_schema_add_leaf(s, ev, "Timestamp", PQ_REQUIRED, PQ_INT64,
+                                  PQ_LOGICAL_TIMESTAMP_MICROS, 0),
                "events Timestamp");
-    check_node(pq_schema_add_leaf(s, ev, "Name", PQ_REQUIRED, PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, 0), "events Name");
+    check_node(pq_schema_add_leaf(s, ev, "Name", PQ_REQUIRED, PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, 0),
+               "events Name");
     check_node(pq_schema_add_map(s, ev, "Attributes", PQ_REQUIRED, PQ_BYTE_ARRAY, PQ_LOGICAL_STRING,
                                  PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, PQ_REQUIRED),
                "events Attributes");
@@ -558,7 +633,9 @@ static pq_schema *build_schema(int leaf_index[NUM_LEAVES])
         if (leaf->max_def != LEAVES[i].max_def || leaf->max_rep != LEAVES[i].max_rep)
             die("schema: %s has max_def %u max_rep %u, Dremel rules give %u/%u", LEAVES[i].path,
                 leaf->max_def, leaf->max_rep, LEAVES[i].max_def, LEAVES[i].max_rep);
-        if (idx != i) die("schema: leaf %s is number %d, expected %d (depth-first order)", LEAVES[i].path, idx, i);
+        if (idx != i)
+            die("schema: leaf %s is number %d, expected %d (depth-first order)", LEAVES[i].path,
+                idx, i);
         leaf_index[i] = idx;
     }
     return s;
@@ -580,9 +657,12 @@ static void shred_map(pq_column *kc, pq_column *vc, lvl at, uint8_t rep_level, s
     for (size_t i = 0; i < n; i++) {
         lvl e = lvl_elem(at, rep_level, i);
         put_str(kc, keys[i], e);
-        if (!val_has) put_str(vc, vals[i], e);
-        else if (val_has[i]) put_str(vc, vals[i], lvl_present(e));
-        else put_none(vc, e);
+        if (!val_has)
+            put_str(vc, vals[i], e);
+        else if (val_has[i])
+            put_str(vc, vals[i], lvl_present(e));
+        else
+            put_none(vc, e);
     }
 }
 
@@ -592,34 +672,48 @@ static void shred_row(pq_colset *set, const int li[NUM_LEAVES], const row *r)
 #define COL(x) (&c[li[x]])
     const lvl top = LVL_ROW;
     put_bool(COL(L_B), r->b, top);
-    if (r->b_opt_has) put_bool(COL(L_B_OPT), r->b_opt, lvl_present(top));
-    else put_none(COL(L_B_OPT), top);
+    if (r->b_opt_has)
+        put_bool(COL(L_B_OPT), r->b_opt, lvl_present(top));
+    else
+        put_none(COL(L_B_OPT), top);
     put_i32(COL(L_I8), r->i8, top);
     put_i32(COL(L_I16), r->i16, top);
     put_i32(COL(L_I32), r->i32, top);
-    if (r->i32_opt_has) put_i32(COL(L_I32_OPT), r->i32_opt, lvl_present(top));
-    else put_none(COL(L_I32_OPT), top);
+    if (r->i32_opt_has)
+        put_i32(COL(L_I32_OPT), r->i32_opt, lvl_present(top));
+    else
+        put_none(COL(L_I32_OPT), top);
     put_i64(COL(L_I64), r->i64, top);
-    if (r->i64_opt_has) put_i64(COL(L_I64_OPT), r->i64_opt, lvl_present(top));
-    else put_none(COL(L_I64_OPT), top);
+    if (r->i64_opt_has)
+        put_i64(COL(L_I64_OPT), r->i64_opt, lvl_present(top));
+    else
+        put_none(COL(L_I64_OPT), top);
     put_f32(COL(L_F32), r->f32, top);
     put_f64(COL(L_F64), r->f64, top);
-    if (r->f64_opt_has) put_f64(COL(L_F64_OPT), r->f64_opt, lvl_present(top));
-    else put_none(COL(L_F64_OPT), top);
+    if (r->f64_opt_has)
+        put_f64(COL(L_F64_OPT), r->f64_opt, lvl_present(top));
+    else
+        put_none(COL(L_F64_OPT), top);
     put_str(COL(L_S), r->s, top);
-    if (r->s_opt_has) put_str(COL(L_S_OPT), r->s_opt, lvl_present(top));
-    else put_none(COL(L_S_OPT), top);
+    if (r->s_opt_has)
+        put_str(COL(L_S_OPT), r->s_opt, lvl_present(top));
+    else
+        put_none(COL(L_S_OPT), top);
     put_str(COL(L_S_DICT), r->s_dict, top);
     put_str(COL(L_S_HC), r->s_hc, top);
     put_i64(COL(L_TS_US), r->ts_us, top);
     put_i64(COL(L_TS_NS), r->ts_ns, top);
-    if (r->ts_us_opt_has) put_i64(COL(L_TS_US_OPT), r->ts_us_opt, lvl_present(top));
-    else put_none(COL(L_TS_US_OPT), top);
+    if (r->ts_us_opt_has)
+        put_i64(COL(L_TS_US_OPT), r->ts_us_opt, lvl_present(top));
+    else
+        put_none(COL(L_TS_US_OPT), top);
 
     if (r->n_li64 == 0) put_none(COL(L_LI64), top);
-    for (size_t i = 0; i < r->n_li64; i++) put_i64(COL(L_LI64), r->li64[i], lvl_elem(top, REP_LIST, i));
+    for (size_t i = 0; i < r->n_li64; i++)
+        put_i64(COL(L_LI64), r->li64[i], lvl_elem(top, REP_LIST, i));
     if (r->n_lf64 == 0) put_none(COL(L_LF64), top);
-    for (size_t i = 0; i < r->n_lf64; i++) put_f64(COL(L_LF64), r->lf64[i], lvl_elem(top, REP_LIST, i));
+    for (size_t i = 0; i < r->n_lf64; i++)
+        put_f64(COL(L_LF64), r->lf64[i], lvl_elem(top, REP_LIST, i));
 
     if (!r->li64o_has) {
         put_none(COL(L_LI64_OPT), top); /* null list: def 0 */
@@ -628,12 +722,15 @@ static void shred_row(pq_colset *set, const int li[NUM_LEAVES], const row *r)
         if (r->n_li64o == 0) put_none(COL(L_LI64_OPT), list); /* empty list: def 1 */
         for (size_t i = 0; i < r->n_li64o; i++) {
             lvl e = lvl_elem(list, REP_LIST, i);
-            if (r->li64o_elem_has[i]) put_i64(COL(L_LI64_OPT), r->li64o[i], lvl_present(e));
-            else put_none(COL(L_LI64_OPT), e); /* null element: def 2 */
+            if (r->li64o_elem_has[i])
+                put_i64(COL(L_LI64_OPT), r->li64o[i], lvl_present(e));
+            else
+                put_none(COL(L_LI64_OPT), e); /* null element: def 2 */
         }
     }
 
-    shred_map(COL(L_ATTRS_K), COL(L_ATTRS_V), top, REP_LIST, r->n_attrs, r->attr_key, r->attr_val, NULL);
+    shred_map(COL(L_ATTRS_K), COL(L_ATTRS_V), top, REP_LIST, r->n_attrs, r->attr_key, r->attr_val,
+              NULL);
     if (!r->attrs_opt_has) {
         put_none(COL(L_AO_K), top);
         put_none(COL(L_AO_V), top);
@@ -683,12 +780,18 @@ static void json_cstr(o2p_buf *b, const char *s)
     str x = {s, strlen(s)};
     json_str(b, x);
 }
-static void json_i64(o2p_buf *b, int64_t v) { buf_printf(b, "\"%lld\"", (long long)v); }
+static void json_i64(o2p_buf *b, int64_t v)
+{
+    buf_printf(b, "\"%lld\"", (long long)v);
+}
 static void json_f64(o2p_buf *b, double v)
 {
-    if (isnan(v)) buf_append_str(b, "\"NaN\"");
-    else if (isinf(v)) buf_append_str(b, v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-    else buf_printf(b, "%.17g", v);
+    if (isnan(v))
+        buf_append_str(b, "\"NaN\"");
+    else if (isinf(v))
+        buf_append_str(b, v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+    else
+        buf_printf(b, "%.17g", v);
 }
 static void json_map(o2p_buf *b, size_t n, const str *keys, const str *vals, const int *val_has)
 {
@@ -698,8 +801,10 @@ static void json_map(o2p_buf *b, size_t n, const str *keys, const str *vals, con
         buf_push_byte(b, '[');
         json_str(b, keys[i]);
         buf_push_byte(b, ',');
-        if (val_has && !val_has[i]) buf_append_str(b, "null");
-        else json_str(b, vals[i]);
+        if (val_has && !val_has[i])
+            buf_append_str(b, "null");
+        else
+            json_str(b, vals[i]);
         buf_push_byte(b, ']');
     }
     buf_push_byte(b, ']');
@@ -716,23 +821,31 @@ static void json_row(o2p_buf *b, const row *r)
     buf_push_byte(b, ',');
     json_i64(b, r->i32);
     buf_push_byte(b, ',');
-    if (r->i32_opt_has) json_i64(b, r->i32_opt);
-    else buf_append_str(b, "null");
+    if (r->i32_opt_has)
+        json_i64(b, r->i32_opt);
+    else
+        buf_append_str(b, "null");
     buf_push_byte(b, ',');
     json_i64(b, r->i64);
     buf_push_byte(b, ',');
-    if (r->i64_opt_has) json_i64(b, r->i64_opt);
-    else buf_append_str(b, "null");
+    if (r->i64_opt_has)
+        json_i64(b, r->i64_opt);
+    else
+        buf_append_str(b, "null");
     buf_printf(b, ",%.9g,", (double)r->f32);
     json_f64(b, r->f64);
     buf_push_byte(b, ',');
-    if (r->f64_opt_has) json_f64(b, r->f64_opt);
-    else buf_append_str(b, "null");
+    if (r->f64_opt_has)
+        json_f64(b, r->f64_opt);
+    else
+        buf_append_str(b, "null");
     buf_push_byte(b, ',');
     json_str(b, r->s);
     buf_push_byte(b, ',');
-    if (r->s_opt_has) json_str(b, r->s_opt);
-    else buf_append_str(b, "null");
+    if (r->s_opt_has)
+        json_str(b, r->s_opt);
+    else
+        buf_append_str(b, "null");
     buf_push_byte(b, ',');
     json_str(b, r->s_dict);
     buf_push_byte(b, ',');
@@ -742,8 +855,10 @@ static void json_row(o2p_buf *b, const row *r)
     buf_push_byte(b, ',');
     json_i64(b, r->ts_ns);
     buf_push_byte(b, ',');
-    if (r->ts_us_opt_has) json_i64(b, r->ts_us_opt);
-    else buf_append_str(b, "null");
+    if (r->ts_us_opt_has)
+        json_i64(b, r->ts_us_opt);
+    else
+        buf_append_str(b, "null");
     buf_append_str(b, ",[");
     for (size_t i = 0; i < r->n_li64; i++) {
         if (i) buf_push_byte(b, ',');
@@ -761,16 +876,20 @@ static void json_row(o2p_buf *b, const row *r)
         buf_push_byte(b, '[');
         for (size_t i = 0; i < r->n_li64o; i++) {
             if (i) buf_push_byte(b, ',');
-            if (r->li64o_elem_has[i]) json_i64(b, r->li64o[i]);
-            else buf_append_str(b, "null");
+            if (r->li64o_elem_has[i])
+                json_i64(b, r->li64o[i]);
+            else
+                buf_append_str(b, "null");
         }
         buf_push_byte(b, ']');
     }
     buf_push_byte(b, ',');
     json_map(b, r->n_attrs, r->attr_key, r->attr_val, NULL);
     buf_push_byte(b, ',');
-    if (r->attrs_opt_has) json_map(b, r->n_attrs_opt, r->ao_key, r->ao_val, r->ao_val_has);
-    else buf_append_str(b, "null");
+    if (r->attrs_opt_has)
+        json_map(b, r->n_attrs_opt, r->ao_key, r->ao_val, r->ao_val_has);
+    else
+        buf_append_str(b, "null");
     buf_append_str(b, ",[");
     for (size_t e = 0; e < r->n_events; e++) {
         const event *ev = &r->events[e];
@@ -826,8 +945,8 @@ static const gen_case CASES[] = {
 };
 #define NUM_CASES (sizeof CASES / sizeof CASES[0])
 
-static const pq_codec CODECS[] = {PQ_CODEC_UNCOMPRESSED, PQ_CODEC_SNAPPY, PQ_CODEC_GZIP, PQ_CODEC_ZSTD,
-                                  PQ_CODEC_LZ4_RAW};
+static const pq_codec CODECS[] = {PQ_CODEC_UNCOMPRESSED, PQ_CODEC_SNAPPY, PQ_CODEC_GZIP,
+                                  PQ_CODEC_ZSTD, PQ_CODEC_LZ4_RAW};
 static const char *const CODEC_NAMES[] = {"UNCOMPRESSED", "SNAPPY", "GZIP", "ZSTD", "LZ4_RAW"};
 #define NUM_CODECS (sizeof CODECS / sizeof CODECS[0])
 
@@ -865,8 +984,8 @@ static void flush_rows(pq_writer *w, pq_colset *set, const char *file)
     pq_colset_reset(set);
 }
 
-static void gen_one(const char *outdir, const gen_case *gc, size_t codec_index, const pq_schema *schema,
-                    const int li[NUM_LEAVES])
+static void gen_one(const char *outdir, const gen_case *gc, size_t codec_index,
+                    const pq_schema *schema, const int li[NUM_LEAVES])
 {
     char base[512], path[600];
     snprintf(base, sizeof base, "%s/%s.%s", outdir, gc->name, CODEC_NAMES[codec_index]);
@@ -896,7 +1015,8 @@ static void gen_one(const char *outdir, const gen_case *gc, size_t codec_index, 
     pq_writer *w;
     o2p_error err;
     o2p_error_clear(&err);
-    if (pq_writer_open(&w, schema, &opts, pq_sink_fd(&fd), &err) < 0) die("%s: open: %s", path, err.msg);
+    if (pq_writer_open(&w, schema, &opts, pq_sink_fd(&fd), &err) < 0)
+        die("%s: open: %s", path, err.msg);
 
     pq_colset set;
     if (pq_colset_init(&set, schema) < 0) die("colset init failed");
@@ -914,8 +1034,8 @@ static void gen_one(const char *outdir, const gen_case *gc, size_t codec_index, 
     }
     buf_append_str(&js, "],\"leaves\":[");
     for (int i = 0; i < NUM_LEAVES; i++) {
-        buf_printf(&js, "%s{\"path\":\"%s\",\"max_def\":%u,\"max_rep\":%u}", i ? "," : "", LEAVES[i].path,
-                   LEAVES[i].max_def, LEAVES[i].max_rep);
+        buf_printf(&js, "%s{\"path\":\"%s\",\"max_def\":%u,\"max_rep\":%u}", i ? "," : "",
+                   LEAVES[i].path, LEAVES[i].max_def, LEAVES[i].max_rep);
     }
     buf_append_str(&js, "],\"rows\":[\n");
 
@@ -933,8 +1053,8 @@ static void gen_one(const char *outdir, const gen_case *gc, size_t codec_index, 
     if (set.num_rows || gc->rows == 0) flush_rows(w, &set, path);
     if (pq_writer_close(w, &err) < 0) die("%s: close: %s", path, err.msg);
     if (pq_writer_rows_written(w) != gc->rows)
-        die("%s: writer reports %llu rows, wrote %zu", path, (unsigned long long)pq_writer_rows_written(w),
-            gc->rows);
+        die("%s: writer reports %llu rows, wrote %zu", path,
+            (unsigned long long)pq_writer_rows_written(w), gc->rows);
     uint64_t bytes = pq_writer_bytes_written(w);
     pq_writer_destroy(w);
     pq_colset_free(&set);
@@ -946,9 +1066,10 @@ static void gen_one(const char *outdir, const gen_case *gc, size_t codec_index, 
 
     buf_append_str(&js, "\n],\"expect\":{\"codec\":");
     json_cstr(&js, CODEC_NAMES[codec_index]);
-    buf_printf(&js, ",\"num_rows\":%zu,\"row_groups\":%zu,\"row_group_rows\":%zu,\"page_size\":%zu", gc->rows,
-               gc->expect_row_groups, opts.row_group_rows, opts.page_size);
-    buf_printf(&js, ",\"dictionary\":%s,\"dictionary_columns\":", gc->dictionary ? "true" : "false");
+    buf_printf(&js, ",\"num_rows\":%zu,\"row_groups\":%zu,\"row_group_rows\":%zu,\"page_size\":%zu",
+               gc->rows, gc->expect_row_groups, opts.row_group_rows, opts.page_size);
+    buf_printf(&js,
+               ",\"dictionary\":%s,\"dictionary_columns\":", gc->dictionary ? "true" : "false");
     json_name_list(&js, gc->dict_columns);
     buf_append_str(&js, ",\"plain_columns\":");
     json_name_list(&js, gc->plain_columns);

@@ -89,7 +89,8 @@ int main(int argc, char **argv)
     cfg.secret_access_key = env_str("O2P_S3_SECRET_ACCESS_KEY");
     cfg.profile = env_str("O2P_S3_PROFILE");
     if (env_str("O2P_S3_PATH_STYLE")) cfg.path_style = (int)env_num("O2P_S3_PATH_STYLE", 1);
-    cfg.multipart_threshold = (size_t)env_num("O2P_S3_MULTIPART_THRESHOLD", cfg.multipart_threshold);
+    cfg.multipart_threshold =
+        (size_t)env_num("O2P_S3_MULTIPART_THRESHOLD", cfg.multipart_threshold);
     cfg.part_size = (size_t)env_num("O2P_S3_PART_SIZE", cfg.part_size);
     cfg.retry.max_attempts = (uint32_t)env_num("O2P_S3_MAX_ATTEMPTS", cfg.retry.max_attempts);
     cfg.retry.base_ms = (uint32_t)env_num("O2P_S3_RETRY_BASE_MS", cfg.retry.base_ms);
@@ -103,13 +104,13 @@ int main(int argc, char **argv)
         rc = store_check(s, &err);
         if (rc == O2P_OK) printf("ok %s\n", store_describe(s));
     } else if (strcmp(argv[1], "put") == 0 && argc >= 4 && argc % 2 == 0) {
-        for (int i = 2; i + 1 < argc && rc == O2P_OK; i += 2) rc = put_file(s, argv[i], argv[i + 1], &err);
+        for (int i = 2; i + 1 < argc && rc == O2P_OK; i += 2)
+            rc = put_file(s, argv[i], argv[i + 1], &err);
     } else if (strcmp(argv[1], "layout") == 0 && argc == 7) {
         o2p_buf key;
         buf_init(&key, 0);
         rc = layout_object_key(&key, argv[3], (const uint8_t *)argv[4], strlen(argv[4]),
-                               strtoll(argv[5], NULL, 10), strtoll(argv[6], NULL, 10), NULL,
-                               &err);
+                               strtoll(argv[5], NULL, 10), strtoll(argv[6], NULL, 10), NULL, &err);
         if (rc == O2P_OK) rc = put_file(s, argv[2], (const char *)key.data, &err);
         buf_free(&key);
     } else {

@@ -13,7 +13,7 @@
 #include "unit.h"
 
 #define HOUR_NS 3600000000000ULL
-#define T0_NS (1767225600ULL * 1000000000ULL) /* 2026-01-01T00:00:00Z */
+#define T0_NS   (1767225600ULL * 1000000000ULL) /* 2026-01-01T00:00:00Z */
 
 /* Appends `n` minimal log rows for `service` at time ts_ns to rows. */
 static void add_logs(tbl_batch *rows, const char *service, uint64_t ts_ns, int n)
@@ -22,7 +22,8 @@ static void add_logs(tbl_batch *rows, const char *service, uint64_t ts_ns, int n
     tbl_attrs_init(&empty, 0);
     tbl_attrs_finish(&empty);
     for (int i = 0; i < n; i++) {
-        tbl_group *g = tbl_batch_group(rows, TBL_LOGS, (const uint8_t *)service, strlen(service), ts_ns);
+        tbl_group *g =
+            tbl_batch_group(rows, TBL_LOGS, (const uint8_t *)service, strlen(service), ts_ns);
         CHECK(g != NULL);
         pq_column *c = g->rows.cols;
         int64_t ts = tbl_ts(rows, ts_ns);
@@ -65,7 +66,8 @@ static int count_files(const char *dir)
             n += count_files(path);
         } else {
             size_t len = strlen(e->d_name);
-            CHECK_MSG(len > 8 && strcmp(e->d_name + len - 8, ".parquet") == 0, "unexpected file %s", path);
+            CHECK_MSG(len > 8 && strcmp(e->d_name + len - 8, ".parquet") == 0, "unexpected file %s",
+                      path);
             n++;
         }
     }

@@ -37,7 +37,8 @@ static int load(cfg_config *cfg, const char *file_text, const char *const *env, 
     return cfg_load(cfg, &src, err);
 }
 
-static void expect_error(const char *file_text, const char *const *env, cfg_flags flags, const char *want)
+static void expect_error(const char *file_text, const char *const *env, cfg_flags flags,
+                         const char *want)
 {
     cfg_config cfg;
     o2p_error err;
@@ -69,7 +70,8 @@ TEST(cfg_defaults_match_the_spec)
     CHECK_UINT(cfg.batch.max_buffered_bytes, 512u << 20);
     CHECK_INT(cfg.storage.backend, CFG_BACKEND_FS);
     CHECK_STR(cfg.storage.fs.path, "./data");
-    CHECK(cfg.storage.s3.bucket == NULL && cfg.storage.s3.endpoint == NULL && cfg.storage.s3.prefix == NULL);
+    CHECK(cfg.storage.s3.bucket == NULL && cfg.storage.s3.endpoint == NULL &&
+          cfg.storage.s3.prefix == NULL);
     CHECK_STR(cfg.storage.s3.region, "us-east-1");
     CHECK_INT(cfg.storage.s3.path_style, 0);
     CHECK_INT(cfg.parquet.compression, CFG_COMPRESSION_ZSTD);
@@ -151,15 +153,24 @@ TEST(cfg_env_overrides_file_and_flags_override_env)
     o2p_error err;
     const char *text = "[server]\nlog_level = \"warn\"\nlisten_addr = \"0.0.0.0:1000\"\n"
                        "[batch]\nmax_rows = 10\n[storage.fs]\npath = \"/from/file\"\n";
-    const char *env[] = {"OTLP2PARQUET_LOG_LEVEL", "debug",
-                         "OTLP2PARQUET_BATCH_MAX_ROWS", "20",
-                         "OTLP2PARQUET_LISTEN_ADDR", "10.0.0.1:2000",
-                         "OTLP2PARQUET_STORAGE_PATH", "/from/env",
-                         "OTLP2PARQUET_BATCH_ENABLED", "false",
-                         "OTLP2PARQUET_MAX_PAYLOAD_BYTES", "1MiB",
-                         "OTLP2PARQUET_PARQUET_TIMESTAMP_UNIT", "ns",
-                         "OTLP2PARQUET_DURABILITY", "wal",
-                         "OTLP2PARQUET_LOG_FORMAT", "", /* empty = unset */
+    const char *env[] = {"OTLP2PARQUET_LOG_LEVEL",
+                         "debug",
+                         "OTLP2PARQUET_BATCH_MAX_ROWS",
+                         "20",
+                         "OTLP2PARQUET_LISTEN_ADDR",
+                         "10.0.0.1:2000",
+                         "OTLP2PARQUET_STORAGE_PATH",
+                         "/from/env",
+                         "OTLP2PARQUET_BATCH_ENABLED",
+                         "false",
+                         "OTLP2PARQUET_MAX_PAYLOAD_BYTES",
+                         "1MiB",
+                         "OTLP2PARQUET_PARQUET_TIMESTAMP_UNIT",
+                         "ns",
+                         "OTLP2PARQUET_DURABILITY",
+                         "wal",
+                         "OTLP2PARQUET_LOG_FORMAT",
+                         "", /* empty = unset */
                          NULL};
     CHECK_OK(load(&cfg, text, env, no_flags, &err));
     CHECK_INT(cfg.server.log_level, LOG_LEVEL_DEBUG);
@@ -173,7 +184,8 @@ TEST(cfg_env_overrides_file_and_flags_override_env)
     CHECK_INT(cfg.server.log_format, LOG_FORMAT_TEXT);
     cfg_free(&cfg);
 
-    cfg_flags flags = {.port = "3000", .output_dir = "/from/flag", .log_level = "error", .compression = "snappy"};
+    cfg_flags flags = {
+        .port = "3000", .output_dir = "/from/flag", .log_level = "error", .compression = "snappy"};
     CHECK_OK(load(&cfg, text, env, flags, &err));
     CHECK_INT(cfg.server.log_level, LOG_LEVEL_ERROR);
     CHECK_STR(cfg.server.listen_addr, "10.0.0.1:3000");
@@ -221,14 +233,16 @@ TEST(cfg_bad_value_message_names_key_value_origin)
     expect_error("[parquet]\ntimestamp_unit = \"ms\"\n", NULL, no_flags, "expected us or ns");
     expect_error("durability = \"disk\"\n", NULL, no_flags, "expected memory or wal");
     expect_error("[storage]\nbackend = \"gcs\"\n", NULL, no_flags, "expected fs or s3");
-    expect_error("[storage.s3]\nendpoint = \"localhost:9000\"\n", NULL, no_flags, "http:// or https://");
+    expect_error("[storage.s3]\nendpoint = \"localhost:9000\"\n", NULL, no_flags,
+                 "http:// or https://");
     expect_error("[request]\nmax_payload_bytes = \"8 parsecs\"\n", NULL, no_flags,
                  "request.max_payload_bytes = \"8 parsecs\"");
     expect_error("[request]\nmax_payload_bytes = -1\n", NULL, no_flags, "expected a positive size");
 
     const char *env[] = {"OTLP2PARQUET_BATCH_MAX_ROWS", "12x", NULL};
     expect_error(NULL, env, no_flags,
-                 "config: batch.max_rows = \"12x\" (env OTLP2PARQUET_BATCH_MAX_ROWS): expected a positive integer");
+                 "config: batch.max_rows = \"12x\" (env OTLP2PARQUET_BATCH_MAX_ROWS): expected a "
+                 "positive integer");
     expect_error(NULL, NULL, (cfg_flags){.log_level = "chatty"},
                  "server.log_level = \"chatty\" (flag --log-level)");
 }
@@ -237,27 +251,33 @@ TEST(cfg_unknown_keys_and_sections)
 {
     expect_error("[server]\nlisten = \"x\"\n", NULL, no_flags,
                  "config: unknown key server.listen (");
-    expect_error("[batch]\nmax_row = 5\n", NULL, no_flags, "test.toml:2); did you mean batch.max_rows?");
+    expect_error("[batch]\nmax_row = 5\n", NULL, no_flags,
+                 "test.toml:2); did you mean batch.max_rows?");
     expect_error("[servr]\n", NULL, no_flags, "unknown section servr");
     expect_error("[servr]\n", NULL, no_flags, "did you mean server?");
-    expect_error("[storage.gcs]\nbucket = \"x\"\n", NULL, no_flags, "unknown section storage.gcs (");
+    expect_error("[storage.gcs]\nbucket = \"x\"\n", NULL, no_flags,
+                 "unknown section storage.gcs (");
     expect_error("storage = \"fs\"\n", NULL, no_flags, "storage (");
-    expect_error("[server]\nlisten_addr = [\"a\"]\n", NULL, no_flags, "line 2: arrays are not supported");
-    expect_error("totally_unrelated_key = 1\n", NULL, no_flags, "unknown key totally_unrelated_key");
+    expect_error("[server]\nlisten_addr = [\"a\"]\n", NULL, no_flags,
+                 "line 2: arrays are not supported");
+    expect_error("totally_unrelated_key = 1\n", NULL, no_flags,
+                 "unknown key totally_unrelated_key");
 }
 
 TEST(cfg_missing_explicit_file_is_an_error)
 {
     cfg_config cfg;
     o2p_error err;
-    cfg_sources src = {.config_path = "/nonexistent/dir/otlp2parquet.toml", .search_dir = unit_tmpdir()};
+    cfg_sources src = {.config_path = "/nonexistent/dir/otlp2parquet.toml",
+                       .search_dir = unit_tmpdir()};
     CHECK(cfg_load(&cfg, &src, &err) < 0);
     CHECK(strstr(err.msg, "/nonexistent/dir/otlp2parquet.toml") != NULL);
     CHECK(strstr(err.msg, "not found") != NULL);
     CHECK(strstr(err.msg, "--config") != NULL);
 
     const char *env[] = {"OTLP2PARQUET_CONFIG", "/nonexistent/x.toml", NULL};
-    cfg_sources src2 = {.getenv = fake_getenv, .getenv_ctx = (void *)env, .search_dir = unit_tmpdir()};
+    cfg_sources src2 = {
+        .getenv = fake_getenv, .getenv_ctx = (void *)env, .search_dir = unit_tmpdir()};
     CHECK(cfg_load(&cfg, &src2, &err) < 0);
     CHECK(strstr(err.msg, "OTLP2PARQUET_CONFIG") != NULL);
     cfg_free(&cfg);
@@ -327,23 +347,25 @@ TEST(cfg_s3_prefix_and_path_style)
 {
     cfg_config cfg;
     o2p_error err;
-    CHECK_OK(load(&cfg, "[storage]\nbackend = \"s3\"\n[storage.s3]\nbucket = \"b\"\nprefix = \"/a/b\"\n",
+    CHECK_OK(load(&cfg,
+                  "[storage]\nbackend = \"s3\"\n[storage.s3]\nbucket = \"b\"\nprefix = \"/a/b\"\n",
                   NULL, no_flags, &err));
     CHECK_STR(cfg.storage.s3.prefix, "a/b/");
     CHECK_INT(cfg.storage.s3.path_style, 0); /* AWS: virtual-hosted */
     cfg_free(&cfg);
 
-    const char *env[] = {"OTLP2PARQUET_S3_PREFIX", "logs/", "OTLP2PARQUET_S3_ENDPOINT", "http://127.0.0.1:9000/",
-                         NULL};
-    CHECK_OK(load(&cfg, "[storage]\nbackend = \"s3\"\n[storage.s3]\nbucket = \"b\"\n", env, no_flags, &err));
+    const char *env[] = {"OTLP2PARQUET_S3_PREFIX", "logs/", "OTLP2PARQUET_S3_ENDPOINT",
+                         "http://127.0.0.1:9000/", NULL};
+    CHECK_OK(load(&cfg, "[storage]\nbackend = \"s3\"\n[storage.s3]\nbucket = \"b\"\n", env,
+                  no_flags, &err));
     CHECK_STR(cfg.storage.s3.prefix, "logs/");
     CHECK_STR(cfg.storage.s3.endpoint, "http://127.0.0.1:9000");
     CHECK_INT(cfg.storage.s3.path_style, 1); /* custom endpoint: path-style */
     cfg_free(&cfg);
 
     /* An explicit setting wins over the endpoint-based default, from any layer. */
-    const char *env2[] = {"OTLP2PARQUET_S3_ENDPOINT", "https://s3.example.com", "OTLP2PARQUET_S3_PATH_STYLE", "false",
-                          NULL};
+    const char *env2[] = {"OTLP2PARQUET_S3_ENDPOINT", "https://s3.example.com",
+                          "OTLP2PARQUET_S3_PATH_STYLE", "false", NULL};
     CHECK_OK(load(&cfg, NULL, env2, no_flags, &err));
     CHECK_INT(cfg.storage.s3.path_style, 0);
     cfg_free(&cfg);
@@ -363,10 +385,21 @@ TEST(cfg_aws_env_fallbacks)
 {
     cfg_config cfg;
     o2p_error err;
-    const char *env[] = {"AWS_ACCESS_KEY_ID", "ENVKEY", "AWS_SECRET_ACCESS_KEY", "ENVSECRET",
-                         "AWS_SESSION_TOKEN", "ENVSESSION", "AWS_REGION", "ap-south-1",
-                         "AWS_PROFILE", "work", "OTLP2PARQUET_S3_BUCKET", "bkt",
-                         "OTLP2PARQUET_STORAGE_BACKEND", "s3", NULL};
+    const char *env[] = {"AWS_ACCESS_KEY_ID",
+                         "ENVKEY",
+                         "AWS_SECRET_ACCESS_KEY",
+                         "ENVSECRET",
+                         "AWS_SESSION_TOKEN",
+                         "ENVSESSION",
+                         "AWS_REGION",
+                         "ap-south-1",
+                         "AWS_PROFILE",
+                         "work",
+                         "OTLP2PARQUET_S3_BUCKET",
+                         "bkt",
+                         "OTLP2PARQUET_STORAGE_BACKEND",
+                         "s3",
+                         NULL};
     CHECK_OK(load(&cfg, NULL, env, no_flags, &err));
     CHECK_INT(cfg.storage.backend, CFG_BACKEND_S3);
     CHECK_STR(cfg.storage.s3.bucket, "bkt");
@@ -409,21 +442,30 @@ TEST(cfg_compression_levels_per_codec)
     cfg_free(&cfg);
     expect_error("[parquet]\ncompression_level = 23\n", NULL, no_flags,
                  "config: parquet.compression_level = 23 (");
-    expect_error("[parquet]\ncompression_level = 23\n", NULL, no_flags, "test.toml:2): expected 1..22 for zstd");
+    expect_error("[parquet]\ncompression_level = 23\n", NULL, no_flags,
+                 "test.toml:2): expected 1..22 for zstd");
     expect_error("[parquet]\ncompression = \"gzip\"\ncompression_level = 10\n", NULL, no_flags,
                  "expected 1..9 for gzip");
     expect_error("[parquet]\ncompression = \"snappy\"\ncompression_level = 1\n", NULL, no_flags,
                  "snappy has no compression levels");
     const char *env[] = {"OTLP2PARQUET_PARQUET_COMPRESSION_LEVEL", "0", NULL};
-    expect_error(NULL, env, no_flags, "(env OTLP2PARQUET_PARQUET_COMPRESSION_LEVEL): expected 1..22");
+    expect_error(NULL, env, no_flags,
+                 "(env OTLP2PARQUET_PARQUET_COMPRESSION_LEVEL): expected 1..22");
 }
 
 TEST(cfg_secrets_are_redacted)
 {
     cfg_config cfg;
     o2p_error err;
-    const char *env[] = {"OTLP2PARQUET_AUTH_TOKEN", "TOPSECRETTOKEN", "AWS_ACCESS_KEY_ID", "AKIDPUBLIC",
-                         "AWS_SECRET_ACCESS_KEY", "TOPSECRETKEY", "AWS_SESSION_TOKEN", "TOPSECRETSESSION", NULL};
+    const char *env[] = {"OTLP2PARQUET_AUTH_TOKEN",
+                         "TOPSECRETTOKEN",
+                         "AWS_ACCESS_KEY_ID",
+                         "AKIDPUBLIC",
+                         "AWS_SECRET_ACCESS_KEY",
+                         "TOPSECRETKEY",
+                         "AWS_SESSION_TOKEN",
+                         "TOPSECRETSESSION",
+                         NULL};
     CHECK_OK(load(&cfg, NULL, env, no_flags, &err));
     o2p_buf out;
     buf_init(&out, 0);
@@ -512,8 +554,9 @@ TEST(cfg_example_file_loads)
 
 TEST(cfg_load_survives_oom)
 {
-    const char *text = "[server]\nauth_token = \"t\"\n[storage.s3]\nbucket = \"b\"\nprefix = \"x\"\n"
-                       "endpoint = \"http://h:1\"\n";
+    const char *text =
+        "[server]\nauth_token = \"t\"\n[storage.s3]\nbucket = \"b\"\nprefix = \"x\"\n"
+        "endpoint = \"http://h:1\"\n";
     for (long n = 0; n < 200; n++) {
         cfg_config cfg;
         o2p_error err;
@@ -535,7 +578,8 @@ TEST(cfg_load_frees_everything)
     mem_stats before, after;
     mem_get_stats(&before);
     const char *texts[] = {
-        "[server]\nauth_token = \"t\"\n[storage.s3]\nbucket = \"b\"\nprefix = \"x\"\nendpoint = \"http://h:1\"\n",
+        "[server]\nauth_token = \"t\"\n[storage.s3]\nbucket = \"b\"\nprefix = \"x\"\nendpoint = "
+        "\"http://h:1\"\n",
         "[server]\nauth_token = \"t\"\n[batch]\nmax_rows = \"abc\"\n",
         "[server]\nlisten_addr = \"1.2.3.4:5\"\nnope = 1\n",
         "[server]\nlisten_addr = [1]\n",

@@ -29,7 +29,8 @@ static void expect_usage_error(const char *want, const char *const *words)
     cli_args_free(&args);
 }
 
-#define EXPECT_USAGE_ERROR(want, ...) expect_usage_error((want), (const char *const[]){__VA_ARGS__, NULL})
+#define EXPECT_USAGE_ERROR(want, ...)                                                              \
+    expect_usage_error((want), (const char *const[]){__VA_ARGS__, NULL})
 
 TEST(cli_default_command_is_serve)
 {
@@ -57,7 +58,8 @@ TEST(cli_global_flags_before_or_after_command)
     CHECK_STR(args.port, "4318");
     cli_args_free(&args);
 
-    CHECK_OK(PARSE(&args, &err, "--config=/etc/o2p.toml", "-v", "debug", "serve", "--output", "/tmp/out", "-p9000"));
+    CHECK_OK(PARSE(&args, &err, "--config=/etc/o2p.toml", "-v", "debug", "serve", "--output",
+                   "/tmp/out", "-p9000"));
     CHECK_STR(args.config_path, "/etc/o2p.toml");
     CHECK_STR(args.log_level, "debug");
     CHECK_STR(args.output_dir, "/tmp/out");
@@ -80,8 +82,8 @@ TEST(cli_convert_inputs_and_options)
 {
     cli_args args;
     o2p_error err;
-    CHECK_OK(PARSE(&args, &err, "convert", "a.pb", "-o", "out", "b.json.gz", "--signal", "traces", "--format=jsonl",
-                   "--compression", "snappy", "--", "-dash.pb"));
+    CHECK_OK(PARSE(&args, &err, "convert", "a.pb", "-o", "out", "b.json.gz", "--signal", "traces",
+                   "--format=jsonl", "--compression", "snappy", "--", "-dash.pb"));
     CHECK_INT(args.command, CLI_CMD_CONVERT);
     CHECK_INT(args.positional_count, 3);
     CHECK_STR(args.positional[0], "a.pb");
@@ -226,10 +228,12 @@ TEST(cli_connect_snippets)
     CHECK(strstr(yaml, "otlphttp/otlp2parquet:\n    endpoint: http://localhost:4318\n") != NULL);
     CHECK(strstr(yaml, "compression: gzip") != NULL);
     CHECK(strstr(yaml, "encoding: proto") != NULL);
-    CHECK(strstr(yaml, "    logs:\n") && strstr(yaml, "    traces:\n") && strstr(yaml, "    metrics:\n"));
+    CHECK(strstr(yaml, "    logs:\n") && strstr(yaml, "    traces:\n") &&
+          strstr(yaml, "    metrics:\n"));
     CHECK(strstr(yaml, "Authorization") == NULL);
 
-    const char *env = CONNECT(&cfg, "connect", "claude-code", "--url", "http://otel.internal:9000/");
+    const char *env =
+        CONNECT(&cfg, "connect", "claude-code", "--url", "http://otel.internal:9000/");
     CHECK(strstr(env, "export CLAUDE_CODE_ENABLE_TELEMETRY=1\n") != NULL);
     CHECK(strstr(env, "export OTEL_METRICS_EXPORTER=otlp\n") != NULL);
     CHECK(strstr(env, "export OTEL_LOGS_EXPORTER=otlp\n") != NULL);
@@ -243,7 +247,8 @@ TEST(cli_connect_snippets)
     cfg_free(&cfg);
 
     /* A specific listen address is used as is; a token is referenced, never printed. */
-    const char *vars[] = {"OTLP2PARQUET_LISTEN_ADDR", "[::1]:5000", "OTLP2PARQUET_AUTH_TOKEN", "SECRET123", NULL};
+    const char *vars[] = {"OTLP2PARQUET_LISTEN_ADDR", "[::1]:5000", "OTLP2PARQUET_AUTH_TOKEN",
+                          "SECRET123", NULL};
     src.getenv = fake_getenv;
     src.getenv_ctx = (void *)vars;
     CHECK_OK(cfg_load(&cfg, &src, &err));
@@ -253,7 +258,10 @@ TEST(cli_connect_snippets)
     CHECK(strstr(all[0], "Bearer ${env:OTLP2PARQUET_AUTH_TOKEN}") != NULL);
     CHECK(strstr(all[0], "SECRET123") == NULL);
     all[1] = CONNECT(&cfg, "connect", "claude-code");
-    CHECK(strstr(all[1], "OTEL_EXPORTER_OTLP_HEADERS=\"Authorization=Bearer ${OTLP2PARQUET_AUTH_TOKEN}\"") != NULL);
+    CHECK(
+        strstr(all[1],
+               "OTEL_EXPORTER_OTLP_HEADERS=\"Authorization=Bearer ${OTLP2PARQUET_AUTH_TOKEN}\"") !=
+        NULL);
     CHECK(strstr(all[1], "SECRET123") == NULL);
     all[2] = CONNECT(&cfg, "connect", "codex");
     CHECK(strstr(all[2], "SECRET123") == NULL);

@@ -23,7 +23,7 @@ TEST(codec_text_hex_decode)
     CHECK_BYTES(out, 8, 0x00, 0x01, 0x7f, 0x80, 0xab, 0xcd, 0xef, 0xff);
     CHECK_OK(hex_decode("", 0, out, 0));
 
-    CHECK_INT(hex_decode("0001", 4, out, 3), -1);  /* too short */
+    CHECK_INT(hex_decode("0001", 4, out, 3), -1);   /* too short */
     CHECK_INT(hex_decode("000102", 6, out, 2), -1); /* too long */
     CHECK_INT(hex_decode("000", 3, out, 1), -1);    /* odd */
     CHECK_INT(hex_decode("0g", 2, out, 1), -1);
@@ -45,8 +45,13 @@ static const struct {
     const char *plain;
     const char *encoded;
 } RFC4648_VECTORS[] = {
-    {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},       {"foo", "Zm9v"},
-    {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+    {"", ""},
+    {"f", "Zg=="},
+    {"fo", "Zm8="},
+    {"foo", "Zm9v"},
+    {"foob", "Zm9vYg=="},
+    {"fooba", "Zm9vYmE="},
+    {"foobar", "Zm9vYmFy"},
 };
 
 TEST(codec_text_base64_rfc4648_vectors)
@@ -112,25 +117,25 @@ TEST(codec_text_base64_append_respects_limit)
 TEST(codec_text_base64_decode_rejects)
 {
     static const char *bad[] = {
-        "Zg",        /* missing padding */
-        "Zg=",       /* short padding */
-        "Zg===",     /* extra padding */
-        "Zm9v====",  /* a whole group of padding */
-        "Z===",      /* three pad characters */
-        "====",      /* only padding */
-        "=Zm8",      /* padding first */
-        "Zm=v",      /* padding inside a group */
-        "Zg==Zm9v",  /* padding before the end */
-        "Zm 9v",     /* whitespace */
-        "Zm9v\n",    /* trailing newline */
-        " Zm9v",     /* leading space */
-        "-_8=",      /* url-safe alphabet */
-        "Zm9_",      /* url-safe in last group */
-        "Zh==",      /* non-zero unused bits (would be "f" with junk) */
-        "Zm9=",      /* non-zero unused bits, one pad */
-        "Zm8",       /* length not a multiple of 4 */
-        "Zm9vY",     /* ditto */
-        "Zm9\x80",   /* non-ASCII */
+        "Zg",       /* missing padding */
+        "Zg=",      /* short padding */
+        "Zg===",    /* extra padding */
+        "Zm9v====", /* a whole group of padding */
+        "Z===",     /* three pad characters */
+        "====",     /* only padding */
+        "=Zm8",     /* padding first */
+        "Zm=v",     /* padding inside a group */
+        "Zg==Zm9v", /* padding before the end */
+        "Zm 9v",    /* whitespace */
+        "Zm9v\n",   /* trailing newline */
+        " Zm9v",    /* leading space */
+        "-_8=",     /* url-safe alphabet */
+        "Zm9_",     /* url-safe in last group */
+        "Zh==",     /* non-zero unused bits (would be "f" with junk) */
+        "Zm9=",     /* non-zero unused bits, one pad */
+        "Zm8",      /* length not a multiple of 4 */
+        "Zm9vY",    /* ditto */
+        "Zm9\x80",  /* non-ASCII */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         uint8_t out[16];
@@ -169,48 +174,52 @@ static const utf8_case UTF8_CASES[] = {
     {"", 1},
     {"plain ascii text", 1},
     {"\x7f", 1},
-    {"\xc2\x80", 1},             /* U+0080 */
-    {"\xdf\xbf", 1},             /* U+07FF */
-    {"\xe0\xa0\x80", 1},         /* U+0800 */
-    {"\xe1\x80\x80", 1},         /* U+1000 */
-    {"\xec\xbf\xbf", 1},         /* U+CFFF */
-    {"\xed\x80\x80", 1},         /* U+D000 */
-    {"\xed\x9f\xbf", 1},         /* U+D7FF */
-    {"\xee\x80\x80", 1},         /* U+E000 */
-    {"\xef\xbf\xbf", 1},         /* U+FFFF */
-    {"\xf0\x90\x80\x80", 1},     /* U+10000 */
-    {"\xf0\xbf\xbf\xbf", 1},     /* U+3FFFF */
-    {"\xf1\x80\x80\x80", 1},     /* U+40000 */
-    {"\xf3\xbf\xbf\xbf", 1},     /* U+FFFFF */
-    {"\xf4\x80\x80\x80", 1},     /* U+100000 */
-    {"\xf4\x8f\xbf\xbf", 1},     /* U+10FFFF */
+    {"\xc2\x80", 1},         /* U+0080 */
+    {"\xdf\xbf", 1},         /* U+07FF */
+    {"\xe0\xa0\x80", 1},     /* U+0800 */
+    {"\xe1\x80\x80", 1},     /* U+1000 */
+    {"\xec\xbf\xbf", 1},     /* U+CFFF */
+    {"\xed\x80\x80", 1},     /* U+D000 */
+    {"\xed\x9f\xbf", 1},     /* U+D7FF */
+    {"\xee\x80\x80", 1},     /* U+E000 */
+    {"\xef\xbf\xbf", 1},     /* U+FFFF */
+    {"\xf0\x90\x80\x80", 1}, /* U+10000 */
+    {"\xf0\xbf\xbf\xbf", 1}, /* U+3FFFF */
+    {"\xf1\x80\x80\x80", 1}, /* U+40000 */
+    {"\xf3\xbf\xbf\xbf", 1}, /* U+FFFFF */
+    {"\xf4\x80\x80\x80", 1}, /* U+100000 */
+    {"\xf4\x8f\xbf\xbf", 1}, /* U+10FFFF */
     {"a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80z", 1},
-    {"\x80", 0},                 /* lone continuation */
+    {"\x80", 0}, /* lone continuation */
     {"\xbf", 0},
-    {"a\x80" "b", 0},
-    {"\xc0\x80", 0},             /* overlong NUL */
-    {"\xc1\xbf", 0},             /* overlong U+007F */
-    {"\xe0\x80\x80", 0},         /* overlong */
-    {"\xe0\x9f\xbf", 0},         /* overlong U+07FF */
-    {"\xed\xa0\x80", 0},         /* U+D800 */
-    {"\xed\xbf\xbf", 0},         /* U+DFFF */
+    {"a\x80"
+     "b",
+     0},
+    {"\xc0\x80", 0},                 /* overlong NUL */
+    {"\xc1\xbf", 0},                 /* overlong U+007F */
+    {"\xe0\x80\x80", 0},             /* overlong */
+    {"\xe0\x9f\xbf", 0},             /* overlong U+07FF */
+    {"\xed\xa0\x80", 0},             /* U+D800 */
+    {"\xed\xbf\xbf", 0},             /* U+DFFF */
     {"\xed\xa0\x80\xed\xb0\x80", 0}, /* surrogate pair in CESU-8 form */
-    {"\xf0\x80\x80\x80", 0},     /* overlong */
-    {"\xf0\x8f\xbf\xbf", 0},     /* overlong U+FFFF */
-    {"\xf4\x90\x80\x80", 0},     /* U+110000 */
+    {"\xf0\x80\x80\x80", 0},         /* overlong */
+    {"\xf0\x8f\xbf\xbf", 0},         /* overlong U+FFFF */
+    {"\xf4\x90\x80\x80", 0},         /* U+110000 */
     {"\xf5\x80\x80\x80", 0},
     {"\xf8\x88\x80\x80\x80", 0}, /* old 5-byte form */
     {"\xfe", 0},
     {"\xff", 0},
-    {"\xc2", 0},                 /* truncated */
+    {"\xc2", 0}, /* truncated */
     {"\xe0\xa0", 0},
     {"\xf0\x90\x80", 0},
     {"abc\xe2\x82", 0},
-    {"\xc2" "a", 0},             /* continuation missing */
+    {"\xc2"
+     "a",
+     0}, /* continuation missing */
     {"\xe2\x28\xa1", 0},
     {"\xf0\x90\x28\xbc", 0},
     {"\xf0\x90\x80\x28", 0},
-    {"\xc2\x80\x80", 0},         /* one continuation too many */
+    {"\xc2\x80\x80", 0}, /* one continuation too many */
 };
 
 TEST(codec_text_utf8_valid_table)
@@ -233,7 +242,11 @@ static int reference_utf8_valid(const uint8_t *s, size_t len)
     size_t i = 0;
     while (i < len) {
         uint8_t lead = s[i];
-        size_t n = lead < 0x80 ? 1 : lead >> 5 == 6 ? 2 : lead >> 4 == 14 ? 3 : lead >> 3 == 30 ? 4 : 0;
+        size_t n = lead < 0x80       ? 1
+                   : lead >> 5 == 6  ? 2
+                   : lead >> 4 == 14 ? 3
+                   : lead >> 3 == 30 ? 4
+                                     : 0;
         if (n == 0 || i + n > len) return 0;
         uint32_t cp = n == 1 ? lead : (uint32_t)(lead & (0x7f >> n));
         for (size_t j = 1; j < n; j++) {
@@ -256,8 +269,9 @@ TEST(codec_text_utf8_valid_exhaustive_short)
         for (unsigned b = 0; b < 256; b++) {
             s[1] = (uint8_t)b;
             CHECK_INT(utf8_valid(s, 2), reference_utf8_valid(s, 2));
-            if (a < 0xc0) continue; /* 3-byte inputs starting with ASCII or a
-                                       continuation reduce to shorter ones */
+            if (a < 0xc0)
+                continue; /* 3-byte inputs starting with ASCII or a
+                             continuation reduce to shorter ones */
             for (unsigned c = 0; c < 256; c++) {
                 s[2] = (uint8_t)c;
                 CHECK_MSG(utf8_valid(s, 3) == reference_utf8_valid(s, 3), "%02x %02x %02x", a, b,
@@ -304,8 +318,8 @@ TEST(codec_text_utf8_truncate)
     static const uint8_t s[] = {'a', 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x98, 0x80};
     static const size_t want[] = {0, 1, 1, 3, 3, 3, 6, 6, 6, 6, 10, 10, 10};
     for (size_t max = 0; max < sizeof want / sizeof want[0]; max++)
-        CHECK_MSG(utf8_truncate(s, sizeof s, max) == want[max], "max %zu -> %zu, expected %zu",
-                  max, utf8_truncate(s, sizeof s, max), want[max]);
+        CHECK_MSG(utf8_truncate(s, sizeof s, max) == want[max], "max %zu -> %zu, expected %zu", max,
+                  utf8_truncate(s, sizeof s, max), want[max]);
     CHECK_INT(utf8_truncate((const uint8_t *)"abc", 3, 2), 2);
     CHECK_INT(utf8_truncate((const uint8_t *)"abc", 3, 3), 3);
     CHECK_INT(utf8_truncate(NULL, 0, 0), 0);
@@ -336,8 +350,7 @@ TEST(codec_text_json_append_string)
                "\\r\\u000e\\u000f\\u0010\\u0011\\u0012\\u0013\\u0014\\u0015\\u0016\\u0017"
                "\\u0018\\u0019\\u001a\\u001b\\u001c\\u001d\\u001e\\u001f\"");
     const char *mixed = "a\"b\\c\x7f\xc3\xa9/\xe2\x82\xac\xf0\x9f\x98\x80";
-    check_json(mixed, strlen(mixed),
-               "\"a\\\"b\\\\c\x7f\xc3\xa9/\xe2\x82\xac\xf0\x9f\x98\x80\"");
+    check_json(mixed, strlen(mixed), "\"a\\\"b\\\\c\x7f\xc3\xa9/\xe2\x82\xac\xf0\x9f\x98\x80\"");
     check_json("\"", 1, "\"\\\"\"");
     check_json("\\\\", 2, "\"\\\\\\\\\"");
     check_json("end\n", 4, "\"end\\n\"");

@@ -40,7 +40,8 @@ TEST(core_buf_oom_keeps_contents)
     buf_init(&b, 0);
     CHECK_OK(buf_append(&b, "abc", 3));
     mem_fail_after(0);
-    CHECK_INT(buf_append(&b, "0123456789012345678901234567890123456789012345678901234567890123456789", 70),
+    CHECK_INT(buf_append(
+                  &b, "0123456789012345678901234567890123456789012345678901234567890123456789", 70),
               O2P_ENOMEM);
     mem_fail_after(-1);
     CHECK_MEM(b.data, b.len, "abc", 3);

@@ -18,15 +18,33 @@ static int validate_depth(const char *doc, size_t len, size_t max_depth)
     return rc;
 }
 
-static int validate(const char *doc) { return validate_depth(doc, strlen(doc), 64); }
+static int validate(const char *doc)
+{
+    return validate_depth(doc, strlen(doc), 64);
+}
 
 TEST(json_reader_accepts_valid)
 {
     static const char *const ok[] = {
-        "{}", "[]", " \t\r\n{ } \n", "0", "-0", "1.5e10", "-1E-3", "2e+5", "true", "false",
-        "null", "\"\"", "\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\"", "\"\\u0041\\u00e9\\u20ac\"",
-        "\"\\ud83d\\ude00\"", "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"",
-        "{\"a\":[1,2,{\"b\":null}],\"c\":\"d\"}", "[[[[]]]]", "123456789012345678901234567890",
+        "{}",
+        "[]",
+        " \t\r\n{ } \n",
+        "0",
+        "-0",
+        "1.5e10",
+        "-1E-3",
+        "2e+5",
+        "true",
+        "false",
+        "null",
+        "\"\"",
+        "\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\"",
+        "\"\\u0041\\u00e9\\u20ac\"",
+        "\"\\ud83d\\ude00\"",
+        "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"",
+        "{\"a\":[1,2,{\"b\":null}],\"c\":\"d\"}",
+        "[[[[]]]]",
+        "123456789012345678901234567890",
         "\"\\u0000\"",
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
@@ -36,14 +54,51 @@ TEST(json_reader_accepts_valid)
 TEST(json_reader_rejects_invalid)
 {
     static const char *const bad[] = {
-        "",          " ",        "{",          "}",          "[1,]",       "{\"a\":1,}",
-        "[,1]",      "{,}",      "{\"a\" 1}",  "{\"a\":}",   "{a:1}",      "{'a':1}",
-        "01",        "-",        "1.",         ".5",         "1e",         "+1",
-        "NaN",       "Infinity", "-Infinity",  "tru",        "nul",        "True",
-        "\"abc",     "\"\\x\"",  "\"\\u12\"",  "\"\\ud800\"", "\"\\udc00\"", "\"\\ud800\\u0041\"",
-        "\"a\tb\"",  "\"\n\"",   "[1 2]",      "{} {}",      "[] x",       "1 2",
-        "/* c */ 1", "// c\n1",  "[1]]",       "\"\xc3\"",   "\"\xc0\x80\"", "\"\xed\xa0\x80\"",
-        "\"\xf4\x90\x80\x80\"", "\"\xff\"", "{\"a\":1 \"b\":2}",
+        "",
+        " ",
+        "{",
+        "}",
+        "[1,]",
+        "{\"a\":1,}",
+        "[,1]",
+        "{,}",
+        "{\"a\" 1}",
+        "{\"a\":}",
+        "{a:1}",
+        "{'a':1}",
+        "01",
+        "-",
+        "1.",
+        ".5",
+        "1e",
+        "+1",
+        "NaN",
+        "Infinity",
+        "-Infinity",
+        "tru",
+        "nul",
+        "True",
+        "\"abc",
+        "\"\\x\"",
+        "\"\\u12\"",
+        "\"\\ud800\"",
+        "\"\\udc00\"",
+        "\"\\ud800\\u0041\"",
+        "\"a\tb\"",
+        "\"\n\"",
+        "[1 2]",
+        "{} {}",
+        "[] x",
+        "1 2",
+        "/* c */ 1",
+        "// c\n1",
+        "[1]]",
+        "\"\xc3\"",
+        "\"\xc0\x80\"",
+        "\"\xed\xa0\x80\"",
+        "\"\xf4\x90\x80\x80\"",
+        "\"\xff\"",
+        "{\"a\":1 \"b\":2}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK_MSG(validate(bad[i]) < 0, "accepted invalid document '%s'", bad[i]);

@@ -23,8 +23,8 @@ TEST(layout_uuid_v4_format)
     CHECK_OK(uuid_v4_hex(b));
     CHECK_INT(strlen(a), 32);
     CHECK(strspn(a, "0123456789abcdef") == 32);
-    CHECK(a[12] == '4');                   /* version */
-    CHECK(strchr("89ab", a[16]) != NULL);  /* variant */
+    CHECK(a[12] == '4');                  /* version */
+    CHECK(strchr("89ab", a[16]) != NULL); /* variant */
     CHECK(strcmp(a, b) != 0);
 }
 
@@ -44,14 +44,14 @@ TEST(layout_key_metrics_and_traces)
 {
     o2p_buf k;
     buf_init(&k, 0);
-    CHECK_OK(layout_object_key(&k, "metrics/exponential_histogram", (const uint8_t *)"api", 3, 0,
-                               0, UUID_A, NULL));
+    CHECK_OK(layout_object_key(&k, "metrics/exponential_histogram", (const uint8_t *)"api", 3, 0, 0,
+                               UUID_A, NULL));
     CHECK_STR((const char *)k.data, "metrics/exponential_histogram/api/year=1970/month=01/"
                                     "day=01/hour=00/0-" UUID_A ".parquet");
     buf_reset(&k);
     /* 2024-02-29T23:00Z: leap day, last hour. */
-    CHECK_OK(layout_object_key(&k, "traces", (const uint8_t *)"", 0, 19782 * 24 + 23, 5, UUID_A,
-                               NULL));
+    CHECK_OK(
+        layout_object_key(&k, "traces", (const uint8_t *)"", 0, 19782 * 24 + 23, 5, UUID_A, NULL));
     CHECK_STR((const char *)k.data,
               "traces/unknown/year=2024/month=02/day=29/hour=23/5-" UUID_A ".parquet");
     buf_free(&k);
@@ -80,7 +80,10 @@ TEST(layout_sanitize_reserved_characters)
 {
     char out[LAYOUT_SERVICE_MAX + 1];
     CHECK_STR(sanitize("a/b\\c:d*e?f\"g<h>i|j k", out), "a_b_c_d_e_f_g_h_i_j_k");
-    CHECK_STR(sanitize("tab\there\nnl\x7f" "del\x01", out), "tab_here_nl_del_");
+    CHECK_STR(sanitize("tab\there\nnl\x7f"
+                       "del\x01",
+                       out),
+              "tab_here_nl_del_");
     CHECK_STR(sanitize("my-service.v2_ok~", out), "my-service.v2_ok~");
     CHECK_STR(sanitize("", out), "unknown");
 }
@@ -110,7 +113,8 @@ TEST(layout_sanitize_cannot_escape_root)
 TEST(layout_sanitize_utf8_and_truncation)
 {
     char out[LAYOUT_SERVICE_MAX + 1];
-    CHECK_STR(sanitize("caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac", out), "caf\xc3\xa9_\xe6\x97\xa5\xe6\x9c\xac");
+    CHECK_STR(sanitize("caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac", out),
+              "caf\xc3\xa9_\xe6\x97\xa5\xe6\x9c\xac");
     /* Broken UTF-8 bytes become '_' one by one. */
     CHECK_STR(sanitize("a\xff\xc3(b\xed\xa0\x80", out), "a__(b___");
     /* 127 ASCII bytes + a 2-byte character: the character does not fit. */
@@ -122,7 +126,10 @@ TEST(layout_sanitize_utf8_and_truncation)
     CHECK_INT(strlen(out), 127);
     /* 126 + é fits exactly. */
     memset(name, 'y', 126);
-    memcpy(name + 126, "\xc3\xa9" "abc", 6);
+    memcpy(name + 126,
+           "\xc3\xa9"
+           "abc",
+           6);
     n = layout_sanitize_service((const uint8_t *)name, strlen(name), out);
     CHECK_INT(n, 128);
     CHECK_MEM(out + 126, 2, "\xc3\xa9", 2);

@@ -34,8 +34,10 @@ static void check_timestamp(const char *s)
 {
     static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
     for (size_t i = 0; i < sizeof shape - 1; i++) {
-        if (shape[i] == 'd') CHECK_MSG(s[i] >= '0' && s[i] <= '9', "timestamp %.24s", s);
-        else CHECK_MSG(s[i] == shape[i], "timestamp %.24s", s);
+        if (shape[i] == 'd')
+            CHECK_MSG(s[i] >= '0' && s[i] <= '9', "timestamp %.24s", s);
+        else
+            CHECK_MSG(s[i] == shape[i], "timestamp %.24s", s);
     }
 }
 
@@ -63,11 +65,15 @@ TEST(log_json_format_escapes)
     CHECK(strncmp(text, "{\"ts\":\"", 7) == 0);
     check_timestamp(text + 7);
     const char *rest = text + 7 + 24;
-    CHECK_STR(rest, "\",\"level\":\"trace\",\"msg\":\"q\\\" b\\\\ n\\n t\\t c\\u0001 bad\\ufffd ok\xc3\xa9\"}\n");
+    CHECK_STR(rest, "\",\"level\":\"trace\",\"msg\":\"q\\\" b\\\\ n\\n t\\t c\\u0001 bad\\ufffd "
+                    "ok\xc3\xa9\"}\n");
 }
 
 static int evaluated;
-static int side_effect(void) { return ++evaluated; }
+static int side_effect(void)
+{
+    return ++evaluated;
+}
 
 TEST(log_disabled_levels_cost_nothing)
 {
@@ -116,7 +122,8 @@ TEST(log_level_names_parse)
 static void *log_thread(void *arg)
 {
     long id = (long)arg;
-    for (int i = 0; i < 300; i++) LOG_INFO("thread=%ld i=%d payload=%s", id, i, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+    for (int i = 0; i < 300; i++)
+        LOG_INFO("thread=%ld i=%d payload=%s", id, i, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
     return NULL;
 }
 

@@ -99,12 +99,16 @@ TEST(otlp_json_logs_fields)
     ok(&f, OTLP_LOGS,
        "{\"resourceLogs\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":"
        "{\"stringValue\":\"checkout\"}},{\"key\":\"n\",\"value\":{\"intValue\":\"42\"}}]},"
-       "\"schemaUrl\":\"https://rs\",\"scopeLogs\":[{\"scope\":{\"name\":\"lib\",\"version\":\"1.2\","
-       "\"attributes\":[{\"key\":\"sa\",\"value\":{\"boolValue\":true}}]},\"schemaUrl\":\"https://ss\","
+       "\"schemaUrl\":\"https://"
+       "rs\",\"scopeLogs\":[{\"scope\":{\"name\":\"lib\",\"version\":\"1.2\","
+       "\"attributes\":[{\"key\":\"sa\",\"value\":{\"boolValue\":true}}]},\"schemaUrl\":\"https://"
+       "ss\","
        "\"logRecords\":[{\"timeUnixNano\":\"1700000000000000001\",\"observedTimeUnixNano\":"
-       "1700000000000000002,\"severityNumber\":\"SEVERITY_NUMBER_WARN\",\"severityText\":\"W\\u0041RN\","
-       "\"body\":{\"stringValue\":\"line\\n\\\"quoted\\\"\"},\"traceId\":\"" TID_HEX "\",\"spanId\":\""
-       SID_HEX "\",\"flags\":1,\"eventName\":\"ev\",\"unknownField\":{\"x\":[1,2]},"
+       "1700000000000000002,\"severityNumber\":\"SEVERITY_NUMBER_WARN\",\"severityText\":"
+       "\"W\\u0041RN\","
+       "\"body\":{\"stringValue\":\"line\\n\\\"quoted\\\"\"},\"traceId\":\"" TID_HEX
+       "\",\"spanId\":\"" SID_HEX
+       "\",\"flags\":1,\"eventName\":\"ev\",\"unknownField\":{\"x\":[1,2]},"
        "\"attributes\":[{\"key\":\"d\",\"value\":{\"doubleValue\":0.1}}]}]}]}]}");
     CHECK_UINT(f.stats.rows[TBL_LOGS], 1);
     tbl_group *g = group(&f, TBL_LOGS, 0);
@@ -137,7 +141,8 @@ TEST(otlp_json_any_member_order_and_snake_case)
     ok(&f, OTLP_LOGS,
        "{\"resource_logs\":[{\"scope_logs\":[{\"log_records\":[{\"time_unix_nano\":5,"
        "\"severity_number\":17,\"body\":{\"string_value\":\"a\"}},{\"body\":{\"int_value\":-3}}],"
-       "\"scope\":{\"name\":\"s\"},\"schema_url\":\"u2\"}],\"resource\":{\"attributes\":[{\"value\":"
+       "\"scope\":{\"name\":\"s\"},\"schema_url\":\"u2\"}],\"resource\":{\"attributes\":[{"
+       "\"value\":"
        "{\"stringValue\":\"svc\"},\"key\":\"service.name\"}]},\"schema_url\":\"u1\"}]}");
     CHECK_UINT(f.stats.rows[TBL_LOGS], 2);
     tbl_group *g = group(&f, TBL_LOGS, 0);
@@ -159,7 +164,8 @@ static const char *body_of(fixture *f, const char *value)
 {
     char doc[2048];
     snprintf(doc, sizeof doc,
-             "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"timeUnixNano\":1,\"body\":%s}]}]}]}",
+             "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"timeUnixNano\":1,\"body\":%s}]"
+             "}]}]}",
              value);
     tbl_batch_reset(&f->batch);
     ok(f, OTLP_LOGS, doc);
@@ -185,22 +191,27 @@ TEST(otlp_json_anyvalue_strings)
     CHECK_STR(body_of(&f, "null"), "");
     CHECK_STR(body_of(&f, "{\"stringValue\":\"a\",\"intValue\":5}"), "5"); /* last wins */
     CHECK_STR(body_of(&f, "{\"intValue\":5,\"stringValue\":null}"), "5");
-    CHECK_STR(body_of(&f,
-                      "{\"arrayValue\":{\"values\":[{\"stringValue\":\"q\\\"\"},{\"intValue\":1},"
-                      "{\"doubleValue\":\"Infinity\"},{},{\"boolValue\":true},{\"bytesValue\":\"AA==\"},"
-                      "{\"doubleValue\":2.5},{\"arrayValue\":{}}]}}"),
-              "[\"q\\\"\",1,\"+Inf\",null,true,\"AA==\",2.5,[]]");
-    CHECK_STR(body_of(&f,
-                      "{\"kvlistValue\":{\"values\":[{\"key\":\"b\",\"value\":{\"intValue\":\"2\"}},"
-                      "{\"key\":\"a\"},{\"value\":{\"kvlistValue\":{\"values\":[]}},\"key\":\"n\\n\"}]}}"),
-              "{\"b\":2,\"a\":null,\"n\\n\":{}}");
+    CHECK_STR(
+        body_of(&f,
+                "{\"arrayValue\":{\"values\":[{\"stringValue\":\"q\\\"\"},{\"intValue\":1},"
+                "{\"doubleValue\":\"Infinity\"},{},{\"boolValue\":true},{\"bytesValue\":\"AA==\"},"
+                "{\"doubleValue\":2.5},{\"arrayValue\":{}}]}}"),
+        "[\"q\\\"\",1,\"+Inf\",null,true,\"AA==\",2.5,[]]");
+    CHECK_STR(
+        body_of(
+            &f,
+            "{\"kvlistValue\":{\"values\":[{\"key\":\"b\",\"value\":{\"intValue\":\"2\"}},"
+            "{\"key\":\"a\"},{\"value\":{\"kvlistValue\":{\"values\":[]}},\"key\":\"n\\n\"}]}}"),
+        "{\"b\":2,\"a\":null,\"n\\n\":{}}");
     fails(&f, OTLP_LOGS,
-          "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"body\":{\"bytesValue\":\"A\"}}]}]}]}",
+          "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"body\":{\"bytesValue\":\"A\"}}]}]"
+          "}]}",
           "resourceLogs[0].scopeLogs[0].logRecords[0].body.bytesValue: invalid base64");
     fails(&f, OTLP_LOGS,
           "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"attributes\":[{\"key\":\"k\","
           "\"value\":{\"arrayValue\":{\"values\":[{\"intValue\":\"x\"}]}}}]}]}]}]}",
-          "logRecords[0].attributes[0].value.arrayValue.values[0].intValue: expected a signed 64-bit");
+          "logRecords[0].attributes[0].value.arrayValue.values[0].intValue: expected a signed "
+          "64-bit");
     fx_free(&f);
 }
 
@@ -209,20 +220,21 @@ TEST(otlp_json_ids)
     fixture f;
     fx_init(&f);
     ok(&f, OTLP_TRACES,
-       "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"traceId\":\"" TID_B64 "\",\"spanId\":\""
-       SID_B64 "\",\"parentSpanId\":\"\",\"startTimeUnixNano\":1}]}]}]}");
+       "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"traceId\":\"" TID_B64
+       "\",\"spanId\":\"" SID_B64 "\",\"parentSpanId\":\"\",\"startTimeUnixNano\":1}]}]}]}");
     tbl_group *g = group(&f, TBL_TRACES, 0);
     CHECK_STR(str_at(g, TR_TRACE_ID, 0), TID_HEX);
     CHECK_STR(str_at(g, TR_SPAN_ID, 0), SID_HEX);
     CHECK_STR(str_at(g, TR_PARENT_SPAN_ID, 0), "");
     fails(&f, OTLP_TRACES,
           "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{},{},{},{\"traceId\":\"abc\"}]}]}]}",
-          "resourceSpans[0].scopeSpans[0].spans[3].traceId: expected 32 hex digits or base64 of 16 bytes");
+          "resourceSpans[0].scopeSpans[0].spans[3].traceId: expected 32 hex digits or base64 of 16 "
+          "bytes");
     fails(&f, OTLP_TRACES,
           "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"spanId\":\"" TID_HEX "\"}]}]}]}",
           "spans[0].spanId: expected 16 hex digits or base64 of 8 bytes");
-    fails(&f, OTLP_TRACES,
-          "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"traceId\":7}]}]}]}", "traceId");
+    fails(&f, OTLP_TRACES, "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"traceId\":7}]}]}]}",
+          "traceId");
     fx_free(&f);
 }
 
@@ -239,7 +251,8 @@ TEST(otlp_json_enums)
           "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"severityNumber\":1.5}]}]}]}",
           "severityNumber: expected a signed 32-bit integer");
     ok(&f, OTLP_TRACES,
-       "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"kind\":\"SPAN_KIND_CONSUMER\",\"status\":"
+       "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"kind\":\"SPAN_KIND_CONSUMER\","
+       "\"status\":"
        "{\"code\":\"STATUS_CODE_ERROR\",\"message\":\"boom\"},\"startTimeUnixNano\":\"3000\","
        "\"endTimeUnixNano\":\"1000\"},{\"kind\":3,\"status\":{\"code\":1}}]}]}]}");
     tbl_group *g = group(&f, TBL_TRACES, 0);
@@ -263,10 +276,13 @@ TEST(otlp_json_span_events_links)
        "{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":"
        "{\"stringValue\":\"api\"}}]},\"scopeSpans\":[{\"scope\":{\"name\":\"t\"},\"spans\":[{"
        "\"name\":\"GET /\",\"startTimeUnixNano\":1000,\"endTimeUnixNano\":1500,"
-       "\"events\":[{\"timeUnixNano\":1100,\"name\":\"e1\",\"attributes\":[{\"key\":\"x\",\"value\":"
-       "{\"intValue\":1}}]},{\"name\":\"e2\"}],\"links\":[{\"traceId\":\"" TID_HEX "\",\"spanId\":\""
-       SID_HEX "\",\"traceState\":\"a=b\",\"attributes\":[{\"key\":\"l\",\"value\":{\"stringValue\":"
-       "\"v\"}}]}],\"attributes\":[{\"key\":\"http.method\",\"value\":{\"stringValue\":\"GET\"}}]}]}]}]}");
+       "\"events\":[{\"timeUnixNano\":1100,\"name\":\"e1\",\"attributes\":[{\"key\":\"x\","
+       "\"value\":"
+       "{\"intValue\":1}}]},{\"name\":\"e2\"}],\"links\":[{\"traceId\":\"" TID_HEX
+       "\",\"spanId\":\"" SID_HEX
+       "\",\"traceState\":\"a=b\",\"attributes\":[{\"key\":\"l\",\"value\":{\"stringValue\":"
+       "\"v\"}}]}],\"attributes\":[{\"key\":\"http.method\",\"value\":{\"stringValue\":\"GET\"}}]}]"
+       "}]}]}");
     CHECK_UINT(f.stats.rows[TBL_TRACES], 1);
     tbl_group *g = group(&f, TBL_TRACES, 0);
     CHECK_STR(g->service, "api");
@@ -292,14 +308,18 @@ TEST(otlp_json_metrics_kinds)
        "{\"resourceMetrics\":[{\"scopeMetrics\":[{\"metrics\":["
        "{\"gauge\":{\"dataPoints\":[{\"timeUnixNano\":1,\"asInt\":\"7\"},{\"timeUnixNano\":1,"
        "\"asDouble\":\"NaN\"},{\"timeUnixNano\":1}]},\"name\":\"g\",\"unit\":\"ms\"},"
-       "{\"name\":\"s\",\"sum\":{\"dataPoints\":[{\"timeUnixNano\":2,\"asDouble\":2.5,\"exemplars\":"
+       "{\"name\":\"s\",\"sum\":{\"dataPoints\":[{\"timeUnixNano\":2,\"asDouble\":2.5,"
+       "\"exemplars\":"
        "[{\"asInt\":3,\"spanId\":\"" SID_HEX "\",\"filteredAttributes\":[{\"key\":\"f\",\"value\":"
-       "{\"stringValue\":\"1\"}}]}]}],\"aggregationTemporality\":\"AGGREGATION_TEMPORALITY_CUMULATIVE\","
+       "{\"stringValue\":\"1\"}}]}]}],\"aggregationTemporality\":\"AGGREGATION_TEMPORALITY_"
+       "CUMULATIVE\","
        "\"isMonotonic\":true}},"
-       "{\"name\":\"h\",\"histogram\":{\"dataPoints\":[{\"timeUnixNano\":3,\"count\":\"6\",\"sum\":12,"
+       "{\"name\":\"h\",\"histogram\":{\"dataPoints\":[{\"timeUnixNano\":3,\"count\":\"6\",\"sum\":"
+       "12,"
        "\"bucketCounts\":[\"1\",2,3],\"explicitBounds\":[1,5.5],\"min\":0.5,\"max\":9}],"
        "\"aggregationTemporality\":1}},"
-       "{\"name\":\"e\",\"exponential_histogram\":{\"data_points\":[{\"time_unix_nano\":4,\"count\":3,"
+       "{\"name\":\"e\",\"exponential_histogram\":{\"data_points\":[{\"time_unix_nano\":4,"
+       "\"count\":3,"
        "\"scale\":-2,\"zero_count\":1,\"positive\":{\"offset\":-1,\"bucket_counts\":[1,1]},"
        "\"negative\":{}}]}},"
        "{\"name\":\"q\",\"summary\":{\"dataPoints\":[{\"timeUnixNano\":5,\"count\":2,\"sum\":3,"
@@ -341,7 +361,8 @@ TEST(otlp_json_metrics_kinds)
     fails(&f, OTLP_METRICS,
           "{\"resourceMetrics\":[{\"scopeMetrics\":[{\"metrics\":[{\"sum\":{\"dataPoints\":[],"
           "\"aggregationTemporality\":\"AGGREGATION_TEMPORALITY_SOMETIMES\"}}]}]}]}",
-          "resourceMetrics[0].scopeMetrics[0].metrics[0].sum.aggregationTemporality: unknown enum name");
+          "resourceMetrics[0].scopeMetrics[0].metrics[0].sum.aggregationTemporality: unknown enum "
+          "name");
     fails(&f, OTLP_METRICS,
           "{\"resourceMetrics\":[{\"scopeMetrics\":[{\"metrics\":[{\"sum\":{},\"gauge\":{}}]}]}]}",
           "metrics[0].gauge: a metric has only one of");
@@ -360,7 +381,8 @@ TEST(otlp_json_syntax_errors)
     fails(&f, OTLP_LOGS, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"x\":01}]}]}]}",
           "leading zeros");
     fails(&f, OTLP_LOGS, "{\"resourceLogs\":[{\"zzz\":[1,,2],\"scopeLogs\":[]}]}", "invalid JSON");
-    fails(&f, OTLP_LOGS, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"severityText\":\"\xff\"}]}]}]}",
+    fails(&f, OTLP_LOGS,
+          "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"severityText\":\"\xff\"}]}]}]}",
           "invalid UTF-8");
     fails(&f, OTLP_LOGS, "{\"resourceLogs\":{}}", "resourceLogs: expected an array");
     fx_free(&f);
@@ -376,8 +398,8 @@ TEST(otlp_json_jsonl)
         "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"timeUnixNano\":2},{}]}]}]}\r\n";
     CHECK_OK(decode(&f, OTLP_LOGS, lines, 1));
     CHECK_UINT(f.stats.rows[TBL_LOGS], 3);
-    const char *bad =
-        "{\"resourceLogs\":[]}\n\n{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"flags\":-1}]}]}]}";
+    const char *bad = "{\"resourceLogs\":[]}\n\n{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":"
+                      "[{\"flags\":-1}]}]}]}";
     CHECK(decode(&f, OTLP_LOGS, bad, 1) < 0);
     const char *want = "line 3: resourceLogs[0].scopeLogs[0].logRecords[0].flags: expected";
     CHECK_MSG(strncmp(f.err.msg, want, strlen(want)) == 0, "%s", f.err.msg);
@@ -395,13 +417,16 @@ TEST(otlp_json_limits)
     o.max_depth = 12;
     o.max_string_bytes = 16;
     CHECK_OK(otlp_json_state_create(&f.st, &o));
-    fails(&f, OTLP_LOGS, "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"body\":{\"stringValue\":\"12345678901234567\"}}]}]}]}",
+    fails(&f, OTLP_LOGS,
+          "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"body\":{\"stringValue\":"
+          "\"12345678901234567\"}}]}]}]}",
           "logRecords[0].body: invalid JSON at byte 69: string longer than 16 bytes");
     CHECK_INT(f.err.code, O2P_ELIMIT);
-    fails(&f, OTLP_LOGS,
-          "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"body\":{\"arrayValue\":{\"values\":"
-          "[{\"arrayValue\":{\"values\":[{\"arrayValue\":{\"values\":[]}}]}}]}}}]}]}]}",
-          "nesting deeper than 12");
+    fails(
+        &f, OTLP_LOGS,
+        "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"body\":{\"arrayValue\":{\"values\":"
+        "[{\"arrayValue\":{\"values\":[{\"arrayValue\":{\"values\":[]}}]}}]}}}]}]}]}",
+        "nesting deeper than 12");
     fx_free(&f);
 }
 
@@ -411,9 +436,11 @@ TEST(otlp_json_steady_state_allocates_nothing)
     fx_init(&f);
     const char *doc =
         "{\"resourceLogs\":[{\"resource\":{\"attributes\":[{\"key\":\"service.name\",\"value\":"
-        "{\"stringValue\":\"a\"}}]},\"scopeLogs\":[{\"scope\":{\"name\":\"s\\u0041\"},\"logRecords\":["
+        "{\"stringValue\":\"a\"}}]},\"scopeLogs\":[{\"scope\":{\"name\":\"s\\u0041\"},"
+        "\"logRecords\":["
         "{\"timeUnixNano\":1,\"body\":{\"stringValue\":\"x\\ny\"},\"attributes\":[{\"key\":\"k\","
-        "\"value\":{\"kvlistValue\":{\"values\":[{\"key\":\"z\",\"value\":{\"bytesValue\":\"AQ==\"}}]}}}]},"
+        "\"value\":{\"kvlistValue\":{\"values\":[{\"key\":\"z\",\"value\":{\"bytesValue\":\"AQ==\"}"
+        "}]}}}]},"
         "{\"timeUnixNano\":2,\"severityText\":\"\\u0049NFO\"}]}]}]}";
     for (int i = 0; i < 3; i++) {
         tbl_batch_reset(&f.batch);
@@ -469,8 +496,8 @@ static void decode_file(fixture *f, const char *name, otlp_signal sig, tbl_id ta
     int jsonl = strstr(name, ".jsonl") != NULL;
     memset(&f->stats, 0, sizeof f->stats);
     tbl_batch_reset(&f->batch);
-    int rc = otlp_json_decode(f->st, sig, (const uint8_t *)data, len, jsonl, 1, &f->batch, &f->stats,
-                              &f->err);
+    int rc = otlp_json_decode(f->st, sig, (const uint8_t *)data, len, jsonl, 1, &f->batch,
+                              &f->stats, &f->err);
     CHECK_MSG(rc == 0, "%s: %s", name, f->err.msg);
     CHECK_MSG(f->stats.rows[table] == rows, "%s: %llu rows, expected %llu", name,
               (unsigned long long)f->stats.rows[table], (unsigned long long)rows);
@@ -540,7 +567,8 @@ TEST(otlp_json_upstream_invalid_files)
          "resourceSpans[0].scopeSpans[0].spans[0].traceId: expected 32 hex digits or base64 of 16 "
          "bytes"},
         {TESTDATA "invalid/trace_invalid_kind.json", OTLP_TRACES,
-         "resourceSpans[0].scopeSpans[0].spans[0].kind: unknown enum name 'SPAN_KIND_INVALID_TYPE'"},
+         "resourceSpans[0].scopeSpans[0].spans[0].kind: unknown enum name "
+         "'SPAN_KIND_INVALID_TYPE'"},
         {TESTDATA "invalid/trace_mixed_encoding.json", OTLP_TRACES,
          "resourceSpans[0].scopeSpans[0].spans[0].traceId: expected 32 hex digits or base64 of 16 "
          "bytes, got 'zzz'"},
@@ -608,7 +636,8 @@ TEST(otlp_json_anyvalue_matches_protobuf)
     const char *json =
         "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"timeUnixNano\":1,\"body\":"
         "{\"kvlistValue\":{\"values\":[{\"key\":\"a\\n\",\"value\":{\"arrayValue\":{\"values\":["
-        "{\"intValue\":-7},{\"doubleValue\":\"NaN\"},{\"doubleValue\":1e-7},{\"bytesValue\":\"Af8=\"},"
+        "{\"intValue\":-7},{\"doubleValue\":\"NaN\"},{\"doubleValue\":1e-7},{\"bytesValue\":\"Af8="
+        "\"},"
         "{},{\"stringValue\":\"q\\\"\\u0001\"},{\"boolValue\":true}]}}},{\"key\":\"b\"}]}}}]}]}]}";
 
     fixture f;
@@ -625,7 +654,8 @@ TEST(otlp_json_anyvalue_matches_protobuf)
     tbl_batch_reset(&f.batch);
     ok(&f, OTLP_LOGS, json);
     CHECK_STR(str_at(group(&f, TBL_LOGS, 0), LOG_BODY, 0), from_pb);
-    CHECK_STR(from_pb, "{\"a\\n\":[-7,\"NaN\",1e-7,\"Af8=\",null,\"q\\\"\\u0001\",true],\"b\":null}");
+    CHECK_STR(from_pb,
+              "{\"a\\n\":[-7,\"NaN\",1e-7,\"Af8=\",null,\"q\\\"\\u0001\",true],\"b\":null}");
     otlp_decoder_destroy(d);
     buf_free(&pb);
     fx_free(&f);

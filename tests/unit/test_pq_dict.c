@@ -31,8 +31,8 @@ TEST(pq_dict_fixed_width_values)
     pq_dict d;
     pq_dict_init(&d, 8);
     /* PLAIN int64 values 5, -1, 5 */
-    const uint8_t plain[24] = {5, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
-                               0xFF, 0xFF, 0xFF, 0xFF, 5, 0, 0, 0, 0, 0, 0, 0};
+    const uint8_t plain[24] = {5,    0,    0,    0,    0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+                               0xFF, 0xFF, 0xFF, 0xFF, 5, 0, 0, 0, 0,    0,    0,    0};
     uint32_t e[3];
     CHECK_OK(pq_dict_encode(&d, plain, 3, e, 1 << 20));
     CHECK_UINT(e[0], 0);

@@ -41,15 +41,15 @@ TEST(pq_thrift_fields_and_deltas)
     pq_thrift t;
     pq_thrift_init(&t, &b);
     pq_thrift_struct_begin(&t);
-    pq_thrift_field_i32(&t, 1, 5);          /* delta 1, i32: 0x15, zigzag 10 */
-    pq_thrift_field_i32(&t, 3, -1);         /* delta 2: 0x25, zigzag 1 */
-    pq_thrift_field_i64(&t, 20, 300);       /* delta 17: long form 0x06, id zz 40, value zz 600 */
-    pq_thrift_field_bool(&t, 21, 1);        /* 0x11 */
-    pq_thrift_field_bool(&t, 22, 0);        /* 0x12 */
-    pq_thrift_field_binary(&t, 23, "ab", 2);/* 0x18 len 2 */
-    pq_thrift_field_i16(&t, 24, -2);        /* 0x14 zigzag 3 */
-    pq_thrift_field_i8(&t, 25, -1);         /* 0x13 0xFF */
-    pq_thrift_field_i32(&t, 2, 7);          /* backwards: long form 0x05, id zz 4 */
+    pq_thrift_field_i32(&t, 1, 5);           /* delta 1, i32: 0x15, zigzag 10 */
+    pq_thrift_field_i32(&t, 3, -1);          /* delta 2: 0x25, zigzag 1 */
+    pq_thrift_field_i64(&t, 20, 300);        /* delta 17: long form 0x06, id zz 40, value zz 600 */
+    pq_thrift_field_bool(&t, 21, 1);         /* 0x11 */
+    pq_thrift_field_bool(&t, 22, 0);         /* 0x12 */
+    pq_thrift_field_binary(&t, 23, "ab", 2); /* 0x18 len 2 */
+    pq_thrift_field_i16(&t, 24, -2);         /* 0x14 zigzag 3 */
+    pq_thrift_field_i8(&t, 25, -1);          /* 0x13 0xFF */
+    pq_thrift_field_i32(&t, 2, 7);           /* backwards: long form 0x05, id zz 4 */
     pq_thrift_struct_end(&t);
     CHECK_OK(pq_thrift_status(&t));
     CHECK_BYTES(b.data, b.len, 0x15, 0x0A, 0x25, 0x01, 0x06, 0x28, 0xD8, 0x04, 0x11, 0x12, 0x18,
@@ -72,18 +72,18 @@ TEST(pq_thrift_lists_and_nested_structs)
     pq_thrift_struct_begin(&t);
     pq_thrift_field_string(&t, 4, "x"); /* ids restart inside the element: delta 4 0x48 */
     pq_thrift_struct_end(&t);
-    pq_thrift_field_struct(&t, 3);      /* 0x1C, last id back to 2 outside */
-    pq_thrift_field_struct(&t, 1);      /* 0x1C */
+    pq_thrift_field_struct(&t, 3); /* 0x1C, last id back to 2 outside */
+    pq_thrift_field_struct(&t, 1); /* 0x1C */
     pq_thrift_struct_end(&t);
-    pq_thrift_field_i64(&t, 2, 1);      /* after field 1 of this struct: 0x16 0x02 */
+    pq_thrift_field_i64(&t, 2, 1); /* after field 1 of this struct: 0x16 0x02 */
     pq_thrift_struct_end(&t);
     pq_thrift_field_list(&t, 4, PQ_TT_BINARY, 15); /* long list header: 0x19 0xF8 0x0F */
     for (int i = 0; i < 15; i++) pq_thrift_binary(&t, "", 0);
     pq_thrift_struct_end(&t);
     CHECK_OK(pq_thrift_status(&t));
     CHECK_BYTES(b.data, b.len, 0x19, 0x35, 0x02, 0x01, 0x80, 0x01, 0x19, 0x1C, 0x48, 0x01, 'x',
-                0x00, 0x1C, 0x1C, 0x00, 0x16, 0x02, 0x00, 0x19, 0xF8, 0x0F, 0, 0, 0, 0, 0, 0, 0,
-                0, 0, 0, 0, 0, 0, 0, 0, 0x00);
+                0x00, 0x1C, 0x1C, 0x00, 0x16, 0x02, 0x00, 0x19, 0xF8, 0x0F, 0, 0, 0, 0, 0, 0, 0, 0,
+                0, 0, 0, 0, 0, 0, 0, 0x00);
     buf_free(&b);
 }
 

@@ -66,12 +66,19 @@ static void rd_skip(rd *r, int type)
     int elem;
     switch (type) {
     case 1:
-    case 2: break;
-    case 3: r->p++; break;
+    case 2:
+        break;
+    case 3:
+        r->p++;
+        break;
     case 4:
     case 5:
-    case 6: rd_varint(r); break;
-    case 7: r->p += 8; break;
+    case 6:
+        rd_varint(r);
+        break;
+    case 7:
+        r->p += 8;
+        break;
     case 8: {
         size_t n = (size_t)rd_varint(r);
         r->p += n;
@@ -87,8 +94,11 @@ static void rd_skip(rd *r, int type)
         }
         break;
     }
-    case 12: rd_skip_struct(r); break;
-    default: unit_fail(__FILE__, __LINE__, "unexpected thrift type %d", type);
+    case 12:
+        rd_skip_struct(r);
+        break;
+    default:
+        unit_fail(__FILE__, __LINE__, "unexpected thrift type %d", type);
     }
 }
 
@@ -206,8 +216,8 @@ TEST(pq_schema_levels_of_nested_list_struct_map)
     o2p_error err;
     pq_schema *s;
     CHECK_OK(pq_schema_create(&s, "schema", &err));
-    CHECK(pq_schema_add_leaf(s, 0, "Timestamp", PQ_REQUIRED, PQ_INT64,
-                             PQ_LOGICAL_TIMESTAMP_MICROS, 0) > 0);
+    CHECK(pq_schema_add_leaf(s, 0, "Timestamp", PQ_REQUIRED, PQ_INT64, PQ_LOGICAL_TIMESTAMP_MICROS,
+                             0) > 0);
     int ev = pq_schema_add_list_group(s, 0, "Events", PQ_REQUIRED, PQ_REQUIRED);
     CHECK(ev > 0);
     CHECK(pq_schema_add_leaf(s, ev, "Name", PQ_REQUIRED, PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, 0) > 0);
@@ -273,9 +283,9 @@ TEST(pq_schema_validation_errors)
     int leaf = pq_schema_add_leaf(s, 0, "x", PQ_REQUIRED, PQ_INT32, PQ_LOGICAL_NONE, 0);
     CHECK_INT(pq_schema_add_leaf(s, leaf, "y", PQ_REQUIRED, PQ_INT32, PQ_LOGICAL_NONE, 0),
               O2P_EINVAL);
-    CHECK_INT(pq_schema_add_leaf(s, 0, "f", PQ_REQUIRED, PQ_FIXED_LEN_BYTE_ARRAY,
-                                 PQ_LOGICAL_NONE, 0),
-              O2P_EINVAL);
+    CHECK_INT(
+        pq_schema_add_leaf(s, 0, "f", PQ_REQUIRED, PQ_FIXED_LEN_BYTE_ARRAY, PQ_LOGICAL_NONE, 0),
+        O2P_EINVAL);
     CHECK_INT(pq_schema_add_group(s, 0, "g", PQ_REQUIRED, PQ_LOGICAL_STRING), O2P_EINVAL);
     CHECK_INT(pq_schema_finish(s, &err), O2P_EINVAL);
     CHECK(strstr(err.msg, "a.b") != NULL); /* the first failure is reported */
@@ -308,8 +318,8 @@ TEST(pq_colset_check_names_bad_column)
     pq_schema *s;
     CHECK_OK(pq_schema_create(&s, "schema", &err));
     CHECK(pq_schema_add_leaf(s, 0, "a", PQ_REQUIRED, PQ_INT32, PQ_LOGICAL_NONE, 0) > 0);
-    CHECK(pq_schema_add_list_leaf(s, 0, "l", PQ_OPTIONAL, PQ_REQUIRED, PQ_INT32,
-                                  PQ_LOGICAL_NONE) > 0);
+    CHECK(pq_schema_add_list_leaf(s, 0, "l", PQ_OPTIONAL, PQ_REQUIRED, PQ_INT32, PQ_LOGICAL_NONE) >
+          0);
     CHECK_OK(pq_schema_finish(s, &err));
     pq_colset cs;
     CHECK_OK(pq_colset_init(&cs, s));
@@ -413,21 +423,21 @@ TEST(pq_writer_small_file_footer)
     buf_init(&out, 0);
     CHECK_OK(write_file(s, &cs, &o, &out, &err));
     rd f = footer(&out);
-    CHECK_INT(field_int(f, 1), 1);  /* version */
-    CHECK_INT(field_int(f, 3), 3);  /* num_rows */
+    CHECK_INT(field_int(f, 1), 1); /* version */
+    CHECK_INT(field_int(f, 3), 3); /* num_rows */
     size_t n;
     rd el = list_elem(f, 2, 1, &n); /* schema: root + 2 leaves */
     CHECK_INT(n, 3);
     size_t len;
     const uint8_t *name = field_bin(el, 4, &len);
     CHECK_MEM(name, len, "ts", 2);
-    CHECK_INT(field_int(el, 1), 2);   /* INT64 */
-    CHECK_INT(field_int(el, 3), 0);   /* REQUIRED */
-    CHECK(!has_field(el, 6));         /* NANOS has no converted type */
+    CHECK_INT(field_int(el, 1), 2);                /* INT64 */
+    CHECK_INT(field_int(el, 3), 0);                /* REQUIRED */
+    CHECK(!has_field(el, 6));                      /* NANOS has no converted type */
     rd lt = field_struct(field_struct(el, 10), 8); /* LogicalType.TIMESTAMP */
     rd unit;
-    CHECK_INT(rd_field(lt, 1, &unit), 1);          /* isAdjustedToUTC = true */
-    CHECK(has_field(field_struct(lt, 2), 3));      /* unit NANOS */
+    CHECK_INT(rd_field(lt, 1, &unit), 1);     /* isAdjustedToUTC = true */
+    CHECK(has_field(field_struct(lt, 2), 3)); /* unit NANOS */
     rd root = list_elem(f, 2, 0, NULL);
     CHECK_INT(field_int(root, 5), 2);
     CHECK(!has_field(root, 3));
@@ -500,8 +510,8 @@ TEST(pq_writer_pages_start_at_row_boundaries)
     o2p_error err;
     pq_schema *s;
     CHECK_OK(pq_schema_create(&s, "schema", &err));
-    CHECK(pq_schema_add_list_leaf(s, 0, "l", PQ_REQUIRED, PQ_REQUIRED, PQ_INT32,
-                                  PQ_LOGICAL_NONE) > 0);
+    CHECK(pq_schema_add_list_leaf(s, 0, "l", PQ_REQUIRED, PQ_REQUIRED, PQ_INT32, PQ_LOGICAL_NONE) >
+          0);
     CHECK_OK(pq_schema_finish(s, &err));
     pq_colset cs;
     CHECK_OK(pq_colset_init(&cs, s));
@@ -595,8 +605,8 @@ TEST(pq_writer_all_codecs)
     pq_colset cs;
     CHECK_OK(pq_colset_init(&cs, s));
     fill_strings(&cs, 5000, 5000);
-    const pq_codec codecs[] = {PQ_CODEC_UNCOMPRESSED, PQ_CODEC_SNAPPY, PQ_CODEC_GZIP,
-                               PQ_CODEC_ZSTD, PQ_CODEC_LZ4_RAW};
+    const pq_codec codecs[] = {PQ_CODEC_UNCOMPRESSED, PQ_CODEC_SNAPPY, PQ_CODEC_GZIP, PQ_CODEC_ZSTD,
+                               PQ_CODEC_LZ4_RAW};
     for (size_t i = 0; i < 5; i++) {
         pq_writer_options o;
         pq_writer_options_default(&o);
@@ -612,15 +622,23 @@ TEST(pq_writer_all_codecs)
         rd_skip_struct(&page);
         const uint8_t *body = page.p;
         switch (codecs[i]) {
-        case PQ_CODEC_UNCOMPRESSED: CHECK_INT(comp, unc); break;
+        case PQ_CODEC_UNCOMPRESSED:
+            CHECK_INT(comp, unc);
+            break;
         case PQ_CODEC_SNAPPY: {
             rd b = {body, body + comp}; /* raw snappy starts with the length */
             CHECK_INT(rd_varint(&b), unc);
             break;
         }
-        case PQ_CODEC_GZIP: CHECK_BYTES(body, 2, 0x1F, 0x8B); break;
-        case PQ_CODEC_ZSTD: CHECK_BYTES(body, 4, 0x28, 0xB5, 0x2F, 0xFD); break;
-        case PQ_CODEC_LZ4_RAW: CHECK(comp < unc / 2); break;
+        case PQ_CODEC_GZIP:
+            CHECK_BYTES(body, 2, 0x1F, 0x8B);
+            break;
+        case PQ_CODEC_ZSTD:
+            CHECK_BYTES(body, 4, 0x28, 0xB5, 0x2F, 0xFD);
+            break;
+        case PQ_CODEC_LZ4_RAW:
+            CHECK(comp < unc / 2);
+            break;
         }
         if (codecs[i] != PQ_CODEC_UNCOMPRESSED) CHECK(comp < unc);
         buf_free(&out);

@@ -15,9 +15,9 @@
 #include "storage/sigv4.h"
 #include "unit.h"
 
-#define S3_DOC_AKID "AKIAIOSFODNN7EXAMPLE"
+#define S3_DOC_AKID   "AKIAIOSFODNN7EXAMPLE"
 #define S3_DOC_SECRET "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+#define EMPTY_SHA256  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 static const sigv4_signer s3_doc_signer = {S3_DOC_AKID, S3_DOC_SECRET, "us-east-1", "s3",
                                            "20130524T000000Z"};
@@ -165,8 +165,8 @@ TEST(sigv4_signing_key_derivation_example)
     /* The general SigV4 documentation's example (IAM, 2015-08-30). */
     uint8_t key[32];
     char hex[65];
-    CHECK_OK(sigv4_signing_key("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20150830",
-                               "us-east-1", "iam", key));
+    CHECK_OK(sigv4_signing_key("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20150830", "us-east-1",
+                               "iam", key));
     hex_of(key, 32, hex);
     CHECK_STR(hex, "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9");
     /* The same example's string to sign, signed with that key, gives the

@@ -49,7 +49,8 @@ TEST(store_fs_put_nested_and_atomic)
     CHECK_STR(store_describe(s), root);
     CHECK_OK(store_check(s, &err));
 
-    const char *key = "logs/svc/year=2026/month=01/day=02/hour=03/1-" "0123456789abcdef0123456789abcdef.parquet";
+    const char *key = "logs/svc/year=2026/month=01/day=02/hour=03/1-"
+                      "0123456789abcdef0123456789abcdef.parquet";
     uint8_t data[10000];
     for (size_t i = 0; i < sizeof data; i++) data[i] = (uint8_t)(i * 7);
     CHECK_OK(store_put(s, key, data, sizeof data, &err));

@@ -154,9 +154,9 @@ TEST(store_retry_backoff_grows_capped_with_jitter)
     CHECK_INT(store_retry_backoff_ms(&p, 1, 50), 100);
     CHECK_INT(store_retry_backoff_ms(&p, 2, 0), 100);
     CHECK_INT(store_retry_backoff_ms(&p, 3, 0), 200);
-    CHECK_INT(store_retry_backoff_ms(&p, 4, 0), 400);   /* 800 -> [400, 800] */
+    CHECK_INT(store_retry_backoff_ms(&p, 4, 0), 400); /* 800 -> [400, 800] */
     CHECK_INT(store_retry_backoff_ms(&p, 4, 200), 600);
-    CHECK_INT(store_retry_backoff_ms(&p, 5, 0), 500);   /* 1600 capped at 1000 */
+    CHECK_INT(store_retry_backoff_ms(&p, 5, 0), 500); /* 1600 capped at 1000 */
     CHECK_INT(store_retry_backoff_ms(&p, 5, 500), 1000);
     CHECK_INT(store_retry_backoff_ms(&p, 60, 0xffffffffu), 500 + 0xffffffffu % 501);
     for (uint32_t i = 1; i < 40; i++) {

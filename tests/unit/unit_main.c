@@ -15,7 +15,7 @@
 
 #include "unit.h"
 
-#define UNIT_MAX 4096
+#define UNIT_MAX          4096
 #define UNIT_TIMEOUT_SECS 120
 
 typedef struct {
@@ -86,7 +86,8 @@ static int unit_run_one(const unit_case *c)
         if (unit_tmp[0]) {
             char cmd[300];
             snprintf(cmd, sizeof cmd, "rm -rf '%s'", unit_tmp);
-            if (system(cmd) != 0) { /* best effort */ }
+            if (system(cmd) != 0) { /* best effort */
+            }
         }
         fflush(stdout);
         _exit(0);
