@@ -66,6 +66,11 @@ static void add_bytes(pq_stats *s, const uint8_t *v, size_t len)
     }
 }
 
+void pq_stats_add_bytes(pq_stats *s, const uint8_t *value, size_t len)
+{
+    add_bytes(s, value, len);
+}
+
 /* One tight loop per numeric order; the running min/max stay in locals so
  * the compiler can keep them in registers (or vectorize). */
 #define SCAN_INT(T, field)                                                                         \

@@ -55,6 +55,8 @@ void pq_stats_init(pq_stats *s, const pq_leaf *leaf);
 void pq_stats_reset(pq_stats *s);
 /* Adds count values in the PLAIN form a pq_column stores them in. */
 void pq_stats_add_plain(pq_stats *s, const uint8_t *plain, size_t count);
+/* Adds one byte-array value (BYTES order only). */
+void pq_stats_add_bytes(pq_stats *s, const uint8_t *value, size_t len);
 void pq_stats_merge(pq_stats *dst, const pq_stats *src);
 /* Writes the Statistics struct as field `field_id` of the open struct. */
 void pq_stats_write(const pq_stats *s, pq_thrift *t, int16_t field_id);

@@ -63,6 +63,9 @@ struct pq_writer {
     o2p_buf packed;    /* scratch: compressed page body */
     uint32_t *entries; /* scratch: dictionary entry number per value */
     size_t entries_cap;
+    uint32_t *seen;       /* scratch: per dictionary entry, the last page that used it */
+    size_t seen_cap;
+    uint32_t page_serial; /* numbers pages for `seen` */
     pq_dict dict;
     pq_compressor comp;
     pq_workspace *ws; /* where the scratch above came from, or NULL */
@@ -75,6 +78,9 @@ struct pq_workspace {
     o2p_buf out, row_groups, chunks, page, packed;
     uint32_t *entries;
     size_t entries_cap;
+    uint32_t *seen;
+    size_t seen_cap;
+    uint32_t page_serial;
     pq_dict dict;
     pq_compressor comp;
 };
@@ -102,6 +108,7 @@ void pq_workspace_destroy(pq_workspace *ws)
     buf_free(&ws->page);
     buf_free(&ws->packed);
     mem_free(ws->entries);
+    mem_free(ws->seen);
     pq_dict_free(&ws->dict);
     if (ws->has_comp) pq_compressor_free(&ws->comp);
     mem_free(ws);
@@ -124,6 +131,9 @@ static void borrow_scratch(pq_writer *w, pq_workspace *ws)
     buf_reset(&w->packed);
     w->entries = ws->entries;
     w->entries_cap = ws->entries_cap;
+    w->seen = ws->seen;
+    w->seen_cap = ws->seen_cap;
+    w->page_serial = ws->page_serial;
     w->dict = ws->dict;
 }
 
@@ -138,6 +148,9 @@ static void return_scratch(pq_writer *w)
     ws->packed = w->packed;
     ws->entries = w->entries;
     ws->entries_cap = w->entries_cap;
+    ws->seen = w->seen;
+    ws->seen_cap = w->seen_cap;
+    ws->page_serial = w->page_serial;
     ws->dict = w->dict;
     ws->comp = w->comp;
     ws->has_comp = pq_compressor_ready(&w->comp);
@@ -246,6 +259,7 @@ void pq_writer_destroy(pq_writer *w)
         buf_free(&w->page);
         buf_free(&w->packed);
         mem_free(w->entries);
+        mem_free(w->seen);
         pq_dict_free(&w->dict);
         pq_compressor_free(&w->comp);
     }
@@ -553,6 +567,34 @@ static int append_levels(o2p_buf *page, const uint8_t *levels, size_t count, int
     return O2P_OK;
 }
 
+/* Statistics of a dictionary-encoded byte-array page from its distinct
+ * entries: each entry's bytes are compared once per page, not once per
+ * value (attribute keys and values repeat thousands of times). */
+static int dictionary_page_stats(pq_writer *w, chunk_state *cs, const uint32_t *idx, size_t n)
+{
+    if (w->dict.count > w->seen_cap) {
+        uint32_t *seen = mem_realloc(w->seen, w->dict.count * sizeof *seen);
+        if (seen == NULL) return O2P_ENOMEM;
+        memset(seen + w->seen_cap, 0, (w->dict.count - w->seen_cap) * sizeof *seen);
+        w->seen = seen;
+        w->seen_cap = w->dict.count;
+    }
+    if (++w->page_serial == 0) { /* wrapped: forget all marks */
+        memset(w->seen, 0, w->seen_cap * sizeof *w->seen);
+        w->page_serial = 1;
+    }
+    uint32_t serial = w->page_serial;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t e = idx[i];
+        if (w->seen[e] == serial) continue;
+        w->seen[e] = serial;
+        size_t len;
+        const uint8_t *bytes = pq_dict_entry(&w->dict, e, &len);
+        pq_stats_add_bytes(&cs->page_stats, bytes, len);
+    }
+    return O2P_OK;
+}
+
 static int write_data_page(pq_writer *w, chunk_state *cs, size_t e, size_t pe, size_t v, size_t pv,
                            size_t b, size_t pb, o2p_error *err)
 {
@@ -583,7 +625,12 @@ static int write_data_page(pq_writer *w, chunk_state *cs, size_t e, size_t pe, s
     if (rc < 0) return nomem(err, "a page");
     pq_stats_reset(&cs->page_stats);
     cs->page_stats.null_count = entries - nvalues;
-    pq_stats_add_plain(&cs->page_stats, c->values.data + b, nvalues);
+    if (cs->dictionary && cs->page_stats.order == PQ_ORDER_BYTES) {
+        rc = dictionary_page_stats(w, cs, w->entries + (v - cs->range->v0), nvalues);
+        if (rc < 0) return nomem(err, "page statistics");
+    } else {
+        pq_stats_add_plain(&cs->page_stats, c->values.data + b, nvalues);
+    }
     pq_stats_merge(&cs->chunk_stats, &cs->page_stats);
     if (cs->meta.num_data_pages == 0) cs->meta.data_page_offset = position(w);
     cs->meta.num_data_pages++;
