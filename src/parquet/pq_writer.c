@@ -63,7 +63,7 @@ struct pq_writer {
     o2p_buf packed;    /* scratch: compressed page body */
     uint32_t *entries; /* scratch: dictionary entry number per value */
     size_t entries_cap;
-    uint32_t *seen;       /* scratch: per dictionary entry, the last page that used it */
+    uint32_t *seen; /* scratch: per dictionary entry, the last page that used it */
     size_t seen_cap;
     uint32_t page_serial; /* numbers pages for `seen` */
     pq_dict dict;
