@@ -27,6 +27,7 @@ void pq_dict_free(pq_dict *d)
 {
     buf_free(&d->values);
     mem_free(d->offsets);
+    mem_free(d->succ);
     mem_free(d->slots);
     memset(d, 0, sizeof *d);
 }
@@ -134,6 +135,9 @@ static int add_entry(pq_dict *d, const uint8_t *v, size_t len, size_t slot, uint
             size_t *offsets = mem_realloc(d->offsets, cap * sizeof *offsets);
             if (offsets == NULL) return O2P_ENOMEM;
             d->offsets = offsets;
+            uint32_t *succ = mem_realloc(d->succ, cap * sizeof *succ);
+            if (succ == NULL) return O2P_ENOMEM;
+            d->succ = succ;
             d->offsets_cap = cap;
         }
         uint8_t *dst = buf_extend(&d->values, 4 + len);
@@ -142,6 +146,7 @@ static int add_entry(pq_dict *d, const uint8_t *v, size_t len, size_t slot, uint
         memcpy(dst, &n32, 4);
         memcpy(dst + 4, v, len);
         d->offsets[d->count] = d->values.len - 4 - len;
+        d->succ[d->count] = UINT32_MAX;
     } else if (buf_append(&d->values, v, len) < 0) {
         return O2P_ENOMEM;
     }
@@ -219,11 +224,31 @@ int pq_dict_encode(pq_dict *d, const uint8_t *plain, size_t count, uint32_t *ent
             }
         }
     } else {
+        /* Values often come in recurring sequences (the keys of an
+         * attribute map, a resource's values on every row): guess that a
+         * value is the one that followed the previous value last time, and
+         * hash only when the guess is wrong. */
+        uint32_t prev = UINT32_MAX;
         for (size_t i = 0; i < count; i++) {
             uint32_t n;
             memcpy(&n, p, 4);
-            if ((rc = lookup(d, p + 4, n, &entries[i])) < 0) break;
+            const uint8_t *v = p + 4;
             p += 4 + (size_t)n;
+            if (prev != UINT32_MAX) {
+                uint32_t guess = d->succ[prev];
+                if (guess != UINT32_MAX) {
+                    const uint8_t *e = d->values.data + d->offsets[guess];
+                    uint32_t elen;
+                    memcpy(&elen, e, 4);
+                    if (elen == n && memcmp(e + 4, v, n) == 0) {
+                        entries[i] = prev = guess;
+                        continue;
+                    }
+                }
+            }
+            if ((rc = lookup(d, v, n, &entries[i])) < 0) break;
+            if (prev != UINT32_MAX) d->succ[prev] = entries[i];
+            prev = entries[i];
             if (d->values.len > byte_limit) {
                 rc = O2P_ELIMIT;
                 break;
