@@ -27,9 +27,9 @@ typedef struct pq_dict {
     o2p_buf values;  /* entries in PLAIN form (BYTE_ARRAY: u32 length + bytes) */
     size_t *offsets; /* BYTE_ARRAY: where each entry starts in values */
     size_t offsets_cap;
-    uint32_t *succ;  /* BYTE_ARRAY: per entry, the entry that followed it last
-                        (UINT32_MAX: none yet); a predicted hit needs no hash */
-    size_t count; /* entries */
+    uint32_t *succ; /* BYTE_ARRAY: per entry, the entry that followed it last
+                       (UINT32_MAX: none yet); a predicted hit needs no hash */
+    size_t count;   /* entries */
     pq_dict_slot *slots;
     size_t slot_mask; /* number of slots - 1 (a power of two minus one) */
 } pq_dict;
