@@ -191,6 +191,15 @@ class Audit:
         s['workload'] = case
         self.heap = s
 
+    def do_size(self):
+        """Output size vs DuckDB's zstd Parquet of the same rows (node + DuckDB)."""
+        tool = os.path.join(ROOT, 'tests', 'tools', 'size_vs_duckdb.mjs')
+        if not shutil.which('node') or not os.path.isdir(os.path.join(ROOT, 'tests', 'node_modules', '@duckdb')):
+            raise RuntimeError('node or the pinned npm packages are missing (run scripts/setup.sh)')
+        records = 20000 if self.a.quick else 200000
+        p = self.run(['node', tool, '--bin', self.server, '--records', str(records)], timeout=600)
+        self.size = json.loads(p.stdout.strip().splitlines()[-1])
+
     def do_bloat(self):
         if not os.path.exists(self.server):
             raise RuntimeError('%s does not exist' % self.server)
@@ -280,6 +289,8 @@ class Audit:
         rep['peak_rss'] = {'e2e_process': getattr(self, 'rss', None),
                            'server_bytes': rep['http']['server_peak_rss_bytes']}
         rep['binary_size'] = getattr(self, 'bloat', None)
+        size = getattr(self, 'size', None)
+        rep['output_size'] = dict(size, columns=size['columns'][:10]) if size else None
         rep['cpu_hotspots'] = getattr(self, 'cpu', None)
         rep['allocation_hotspots'] = getattr(self, 'heap', None)
 
@@ -400,6 +411,17 @@ class Audit:
                     'Reuse the buffers that grow per request (arena/reserve up front); the most frequent '
                     'allocation site in the DHAT profile is %s.' % site)
 
+        osz = rep.get('output_size')
+        met = target('output_size_vs_duckdb', 'Parquet bytes / DuckDB zstd Parquet bytes of the same rows',
+                     round(osz['ratio'], 4) if osz else None, 1.0, lambda m, x: m <= x)
+        if met is False:
+            worst = max(osz['columns'], key=lambda c: c['ours'] - c['duckdb'])
+            finding('output_size', 'medium', 'files larger than DuckDB\'s zstd Parquet of the same rows',
+                    osz['ratio'], 1.0, 'ours %d bytes, DuckDB %d bytes; largest excess in column %s'
+                    % (osz['ours_bytes'], osz['duckdb_bytes'], worst['column']),
+                    'Look at the encodings and page sizes of that column (parquet_metadata) and compare '
+                    'with DuckDB\'s choices.')
+
         b = rep.get('binary_size')
         met = target('stripped_binary_bytes', 'stripped binary size', b['stripped_bytes'] if b else None,
                      TARGET_STRIPPED_BYTES, lambda m, x: m <= x)
@@ -496,6 +518,7 @@ def main():
         au.step('peak_rss', au.do_rss)
         au.step('cpu_hotspots', au.do_cpu)
         au.step('heap_profile', au.do_heap)
+        au.step('output_size', au.do_size)
     au.step('binary_size', au.do_bloat)
     au.assemble()
     rep = dict(schema='o2p-perf-audit/1', mode='quick' if a.quick else 'full',
