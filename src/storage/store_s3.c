@@ -32,6 +32,7 @@
 #include "core/mem.h"
 #include "core/version.h"
 #include "storage/s3_creds.h"
+#include "storage/s3_curl.h"
 #include "storage/s3_xml.h"
 #include "storage/sigv4.h"
 #include "storage/store_impl.h"
@@ -90,14 +91,6 @@ typedef struct s3_upload {
     size_t len;
     size_t pos;
 } s3_upload;
-
-static pthread_once_t s3_curl_once = PTHREAD_ONCE_INIT;
-static CURLcode s3_curl_init_rc;
-
-static void s3_curl_global_init(void)
-{
-    s3_curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
 
 /* ---- curl callbacks ---------------------------------------------------- */
 
@@ -165,7 +158,7 @@ static s3_conn *s3_conn_take(store_s3 *s3)
     if (conn) return conn;
     conn = mem_calloc(1, sizeof *conn);
     if (conn == NULL) return NULL;
-    conn->curl = curl_easy_init();
+    conn->curl = s3_curl.easy_init();
     if (conn->curl == NULL) {
         mem_free(conn);
         return NULL;
@@ -255,7 +248,8 @@ static int s3_perform(const store_s3 *s3, s3_conn *conn, const s3_call *call,
     for (size_t i = 0; i < count && rc == O2P_OK; i++) {
         buf_reset(&line);
         rc = buf_printf(&line, "%s: %s", headers[i].name, headers[i].value);
-        struct curl_slist *grown = rc == O2P_OK ? curl_slist_append(list, (char *)line.data) : NULL;
+        struct curl_slist *grown =
+            rc == O2P_OK ? s3_curl.slist_append(list, (char *)line.data) : NULL;
         if (grown == NULL)
             rc = O2P_ENOMEM;
         else
@@ -264,7 +258,7 @@ static int s3_perform(const store_s3 *s3, s3_conn *conn, const s3_call *call,
     /* No "Expect: 100-continue" round trip: bodies are in memory anyway. */
     const char *extra[] = {(const char *)auth.data, "Expect:"};
     for (size_t i = 0; i < 2 && rc == O2P_OK; i++) {
-        struct curl_slist *grown = curl_slist_append(list, extra[i]);
+        struct curl_slist *grown = s3_curl.slist_append(list, extra[i]);
         if (grown == NULL)
             rc = O2P_ENOMEM;
         else
@@ -277,45 +271,46 @@ static int s3_perform(const store_s3 *s3, s3_conn *conn, const s3_call *call,
     buf_free(&auth);
     buf_free(&line);
     if (rc < 0) {
-        curl_slist_free_all(list);
+        s3_curl.slist_free_all(list);
         buf_free(&url);
         return O2P_ENOMEM;
     }
 
     CURL *c = conn->curl;
-    curl_easy_reset(c);
+    s3_curl.easy_reset(c);
     s3_upload upload = {call->body, call->body_len, 0};
     reply->curl_error[0] = '\0';
-    curl_easy_setopt(c, CURLOPT_URL, (const char *)url.data);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, list);
-    curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "otlp2parquet/" O2P_VERSION);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, reply->curl_error);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)s3->connect_timeout_ms);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)((s3->stall_timeout_ms + 999) / 1000));
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, s3_write_cb);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, reply);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, s3_header_cb);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, reply);
+    s3_curl.easy_setopt(c, CURLOPT_URL, (const char *)url.data);
+    s3_curl.easy_setopt(c, CURLOPT_HTTPHEADER, list);
+    s3_curl.easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
+    s3_curl.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    s3_curl.easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    s3_curl.easy_setopt(c, CURLOPT_USERAGENT, "otlp2parquet/" O2P_VERSION);
+    s3_curl.easy_setopt(c, CURLOPT_ERRORBUFFER, reply->curl_error);
+    s3_curl.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)s3->connect_timeout_ms);
+    s3_curl.easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    s3_curl.easy_setopt(c, CURLOPT_LOW_SPEED_TIME, (long)((s3->stall_timeout_ms + 999) / 1000));
+    s3_curl.easy_setopt(c, CURLOPT_WRITEFUNCTION, s3_write_cb);
+    s3_curl.easy_setopt(c, CURLOPT_WRITEDATA, reply);
+    s3_curl.easy_setopt(c, CURLOPT_HEADERFUNCTION, s3_header_cb);
+    s3_curl.easy_setopt(c, CURLOPT_HEADERDATA, reply);
     if (strcmp(call->method, "PUT") == 0 || strcmp(call->method, "POST") == 0) {
-        curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(c, CURLOPT_READFUNCTION, s3_read_cb);
-        curl_easy_setopt(c, CURLOPT_READDATA, &upload);
-        curl_easy_setopt(c, CURLOPT_SEEKFUNCTION, s3_seek_cb);
-        curl_easy_setopt(c, CURLOPT_SEEKDATA, &upload);
-        curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)call->body_len);
+        s3_curl.easy_setopt(c, CURLOPT_UPLOAD, 1L);
+        s3_curl.easy_setopt(c, CURLOPT_READFUNCTION, s3_read_cb);
+        s3_curl.easy_setopt(c, CURLOPT_READDATA, &upload);
+        s3_curl.easy_setopt(c, CURLOPT_SEEKFUNCTION, s3_seek_cb);
+        s3_curl.easy_setopt(c, CURLOPT_SEEKDATA, &upload);
+        s3_curl.easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)call->body_len);
     }
-    if (strcmp(call->method, "GET") != 0) curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, call->method);
+    if (strcmp(call->method, "GET") != 0)
+        s3_curl.easy_setopt(c, CURLOPT_CUSTOMREQUEST, call->method);
 
-    reply->curl_rc = curl_easy_perform(c);
+    reply->curl_rc = s3_curl.easy_perform(c);
     reply->status = 0;
-    if (reply->curl_rc == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply->status);
+    if (reply->curl_rc == CURLE_OK) s3_curl.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply->status);
     /* The header list holds the Authorization value; nothing else keeps it. */
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
-    curl_slist_free_all(list);
+    s3_curl.easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+    s3_curl.slist_free_all(list);
     buf_free(&url);
     return O2P_OK;
 }
@@ -360,7 +355,7 @@ static void s3_failure_summary(const s3_reply *reply, char *out, size_t cap)
 {
     if (reply->curl_rc != CURLE_OK) {
         snprintf(out, cap, "%s",
-                 reply->curl_error[0] ? reply->curl_error : curl_easy_strerror(reply->curl_rc));
+                 reply->curl_error[0] ? reply->curl_error : s3_curl.easy_strerror(reply->curl_rc));
         return;
     }
     char code[64];
@@ -376,7 +371,7 @@ static int s3_outcome(const store_s3 *s3, const s3_call *call, const s3_reply *r
     s3_target(s3, call, target, sizeof target);
     if (reply->curl_rc != CURLE_OK) {
         const char *why =
-            reply->curl_error[0] ? reply->curl_error : curl_easy_strerror(reply->curl_rc);
+            reply->curl_error[0] ? reply->curl_error : s3_curl.easy_strerror(reply->curl_rc);
         const char *hint = "";
         if (reply->curl_rc == CURLE_COULDNT_CONNECT || reply->curl_rc == CURLE_COULDNT_RESOLVE_HOST)
             hint = " (is the endpoint right and the server up?)";
@@ -632,7 +627,7 @@ static void s3_destroy(store *s)
     while (s3->idle) {
         s3_conn *conn = s3->idle;
         s3->idle = conn->next;
-        curl_easy_cleanup(conn->curl);
+        s3_curl.easy_cleanup(conn->curl);
         mem_free(conn);
     }
     pthread_mutex_destroy(&s3->pool_lock);
@@ -773,10 +768,8 @@ int store_open_s3(store **out, const store_s3_config *cfg, o2p_error *err)
     if (cfg->part_size != 0 && cfg->part_size < STORE_S3_MIN_PART_SIZE)
         return o2p_errorf(err, O2P_EINVAL, "S3 part size %zu is below the 5 MiB S3 minimum",
                           cfg->part_size);
-    pthread_once(&s3_curl_once, s3_curl_global_init);
-    if (s3_curl_init_rc != CURLE_OK)
-        return o2p_errorf(err, O2P_EIO, "libcurl initialisation failed: %s",
-                          curl_easy_strerror(s3_curl_init_rc));
+    int load_rc = s3_curl_load(err);
+    if (load_rc < 0) return load_rc;
     store_s3 *s3 = mem_calloc(1, sizeof *s3);
     if (s3 == NULL) return o2p_errorf(err, O2P_ENOMEM, "opening S3 store: out of memory");
     s3->base.ops = &s3_ops;
