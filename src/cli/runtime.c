@@ -1,6 +1,9 @@
 /* runtime: shared set-up of serve and convert (see runtime.h). */
 #include "cli/runtime.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 void runtime_parquet_options(const cfg_config *cfg, pq_writer_options *out)
 {
     pq_writer_options_default(out);
@@ -25,6 +28,13 @@ int runtime_open_store(const cfg_config *cfg, store **out, o2p_error *err)
     sc.secret_access_key = s3->secret_access_key;
     sc.session_token = s3->session_token;
     sc.profile = s3->profile;
+    /* The configuration takes AWS_* keys when the file gives none; name the
+     * environment in messages then, so users fix the right place. */
+    const char *env_key = getenv("AWS_ACCESS_KEY_ID");
+    const char *env_secret = getenv("AWS_SECRET_ACCESS_KEY");
+    if (s3->access_key_id && env_key && env_secret && s3->secret_access_key &&
+        strcmp(s3->access_key_id, env_key) == 0 && strcmp(s3->secret_access_key, env_secret) == 0)
+        sc.credentials_source = "the environment (AWS_ACCESS_KEY_ID)";
     return store_open_s3(out, &sc, err);
 }
 

@@ -222,7 +222,8 @@ int s3_credentials_resolve(const store_s3_config *cfg, s3_credentials *out, o2p_
                               "storage.s3: access_key_id and secret_access_key must be set "
                               "together");
         rc = creds_take(out, cfg->access_key_id, cfg->secret_access_key, cfg->session_token,
-                        "the storage.s3 configuration");
+                        cfg->credentials_source ? cfg->credentials_source
+                                                : "the storage.s3 configuration");
     } else {
         const char *akid = getenv("AWS_ACCESS_KEY_ID");
         const char *secret = getenv("AWS_SECRET_ACCESS_KEY");

@@ -40,11 +40,13 @@ typedef struct store_s3_config {
     const char *access_key_id; /* explicit credentials; NULL: environment, then shared file */
     const char *secret_access_key;
     const char *session_token;
-    const char *profile;         /* shared-file profile; NULL: AWS_PROFILE, else "default" */
-    size_t multipart_threshold;  /* objects at least this big go multipart (default 16 MiB) */
-    size_t part_size;            /* >= 5 MiB (default 8 MiB) */
-    uint32_t connect_timeout_ms; /* default 10 s */
-    uint32_t stall_timeout_ms;   /* abort a request that moves no byte for this long (30 s) */
+    const char *credentials_source; /* where the explicit keys came from, for messages;
+                                       NULL: "the storage.s3 configuration" */
+    const char *profile;            /* shared-file profile; NULL: AWS_PROFILE, else "default" */
+    size_t multipart_threshold;     /* objects at least this big go multipart (default 16 MiB) */
+    size_t part_size;               /* >= 5 MiB (default 8 MiB) */
+    uint32_t connect_timeout_ms;    /* default 10 s */
+    uint32_t stall_timeout_ms;      /* abort a request that moves no byte for this long (30 s) */
     store_retry_policy retry; /* in-call retries of transient failures (4 tries, 200 ms .. 5 s) */
 } store_s3_config;
 

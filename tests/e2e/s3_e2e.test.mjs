@@ -461,6 +461,8 @@ test('serve with a wrong secret fails start-up with one clear SignatureDoesNotMa
   assert.equal(lines.length, 1, r.describe());
   assert.equal(out.split('\n').filter((l) => /\bERROR\b/.test(l)).length, 1, `one error line:\n${r.describe()}`);
   assert.match(lines[0], /secret access key/);
+  // the keys came from AWS_* variables: the message must send the user there
+  assert.match(lines[0], /environment/, lines[0]);
   assert.ok(!out.includes(secret), 'the secret appears in the output');
   assert.equal(s3.requests.length, 1, 'auth errors are not retried');
   assert.equal(s3.requests[0].code, 'SignatureDoesNotMatch');
