@@ -68,6 +68,11 @@ struct otlp_json_state {
     size_t num_quantiles;
     otlp_metric metric; /* the metric whose points are being read */
 
+    /* Where each scope's items array starts and ends, recorded by the
+     * resource level's first pass (jd_level_object). */
+    const uint8_t **skip_from, **skip_to;
+    size_t skip_len, skip_cap, skip_next;
+
     /* per call */
     tbl_batch *out;
     otlp_stats *stats; /* the caller's, or own_stats */
@@ -161,6 +166,9 @@ typedef struct jd_level {
     int (*head)(otlp_json_state *s);
     int (*items)(otlp_json_state *s);
     int is_scope;
+    /* resource levels: the items member of their scope objects, whose
+     * extent the first pass records so the scope's first pass can jump it */
+    const char *child_items_camel, *child_items_snake;
 } jd_level;
 int jd_level_object(otlp_json_state *s, const jd_level *lv);
 /* Iterates an array (or null) calling fn for each element, with the path

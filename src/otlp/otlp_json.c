@@ -58,6 +58,8 @@ void otlp_json_state_destroy(otlp_json_state *s)
         mem_free(s->pool[i]);
     }
     mem_free(s->pool);
+    mem_free(s->skip_from);
+    mem_free(s->skip_to);
     mem_free(s->events);
     mem_free(s->links);
     mem_free(s->exemplars);
@@ -150,6 +152,67 @@ static int read_scope(otlp_json_state *s)
     return O2P_OK;
 }
 
+/* Remembers that the value starting at `from` ends at `to`. */
+static void skip_push(otlp_json_state *s, const uint8_t *from, const uint8_t *to)
+{
+    if (s->skip_len == s->skip_cap) {
+        size_t cap = s->skip_cap ? s->skip_cap * 2 : 16;
+        const uint8_t **f = mem_realloc(s->skip_from, cap * sizeof *f);
+        if (f == NULL) return; /* only an optimisation: skip again later */
+        s->skip_from = f;
+        const uint8_t **t = mem_realloc(s->skip_to, cap * sizeof *t);
+        if (t == NULL) return;
+        s->skip_to = t;
+        s->skip_cap = cap;
+    }
+    s->skip_from[s->skip_len] = from;
+    s->skip_to[s->skip_len++] = to;
+}
+
+/*
+ * First pass of a resource level over its scopes array: instead of jumping
+ * the whole array, walk its scope objects and jump each scope's items array,
+ * recording where it ends — the scope's own first pass then jumps it without
+ * scanning the records a second time.  Not a validation: the second passes
+ * validate every byte as before.
+ */
+static int skip_scopes_recording(otlp_json_state *s, const jd_level *lv)
+{
+    s->skip_len = 0;
+    s->skip_next = 0;
+    if (json_peek(&s->r) != JSON_ARRAY) return json_skip_fast(&s->r);
+    O2P_TRY(json_array_begin(&s->r));
+    int rc;
+    while ((rc = json_array_next(&s->r)) > 0) {
+        if (json_peek(&s->r) != JSON_OBJECT) {
+            O2P_TRY(json_skip_fast(&s->r));
+            continue;
+        }
+        O2P_TRY(json_object_begin(&s->r));
+        json_str name;
+        int member;
+        while ((member = json_object_next(&s->r, &name)) > 0) {
+            const uint8_t *from = s->r.p;
+            O2P_TRY(json_skip_fast(&s->r));
+            if (jd_key_var(name, lv->child_items_camel, lv->child_items_snake))
+                skip_push(s, from, s->r.p);
+        }
+        if (member < 0) return member;
+    }
+    return rc;
+}
+
+/* Jumps the value at the reader: by the recorded extent when the resource
+ * level's first pass saw it, else by scanning. */
+static int skip_items(otlp_json_state *s)
+{
+    if (s->skip_next < s->skip_len && s->skip_from[s->skip_next] == s->r.p) {
+        s->r.p = s->skip_to[s->skip_next++];
+        return O2P_OK;
+    }
+    return json_skip_fast(&s->r);
+}
+
 int jd_level_object(otlp_json_state *s, const jd_level *lv)
 {
     otlp_bytes empty = {(const uint8_t *)"", 0};
@@ -181,6 +244,8 @@ int jd_level_object(otlp_json_state *s, const jd_level *lv)
             O2P_TRY(lv->head(s));
         } else if (JD_KEY(name, "schemaUrl", "schema_url")) {
             O2P_TRY(jd_string(s, "schemaUrl", schema_url, &s->arena_outer));
+        } else if (jd_key_var(name, lv->items_camel, lv->items_snake)) {
+            O2P_TRY(lv->is_scope ? skip_items(s) : skip_scopes_recording(s, lv));
         } else {
             O2P_TRY(json_skip_fast(&s->r));
         }
@@ -210,10 +275,11 @@ int jd_level_object(otlp_json_state *s, const jd_level *lv)
 /* ---- the three signals' levels ---------------------------------------- */
 
 static const jd_level LOGS_SCOPE = {
-    "scope", "scope", "logRecords", "log_records", read_scope, jd_log_records, 1};
-static const jd_level SPANS_SCOPE = {"scope", "scope", "spans", "spans", read_scope, jd_spans, 1};
-static const jd_level METRICS_SCOPE = {"scope",    "scope",    "metrics", "metrics",
-                                       read_scope, jd_metrics, 1};
+    "scope", "scope", "logRecords", "log_records", read_scope, jd_log_records, 1, NULL, NULL};
+static const jd_level SPANS_SCOPE = {"scope",  "scope", "spans", "spans", read_scope,
+                                     jd_spans, 1,       NULL,    NULL};
+static const jd_level METRICS_SCOPE = {"scope",    "scope", "metrics", "metrics", read_scope,
+                                       jd_metrics, 1,       NULL,      NULL};
 
 static int logs_scope(otlp_json_state *s)
 {
@@ -242,12 +308,12 @@ static int metrics_scopes(otlp_json_state *s)
 }
 
 static const jd_level RESOURCE_LEVEL[3] = {
-    [OTLP_LOGS] = {"resource", "resource", "scopeLogs", "scope_logs", read_resource, logs_scopes,
-                   0},
+    [OTLP_LOGS] = {"resource", "resource", "scopeLogs", "scope_logs", read_resource, logs_scopes, 0,
+                   "logRecords", "log_records"},
     [OTLP_TRACES] = {"resource", "resource", "scopeSpans", "scope_spans", read_resource,
-                     spans_scopes, 0},
+                     spans_scopes, 0, "spans", "spans"},
     [OTLP_METRICS] = {"resource", "resource", "scopeMetrics", "scope_metrics", read_resource,
-                      metrics_scopes, 0},
+                      metrics_scopes, 0, "metrics", "metrics"},
 };
 
 static int logs_resource(otlp_json_state *s)
