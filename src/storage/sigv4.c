@@ -7,19 +7,16 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/codec_text.h"
 #include "core/error.h"
 
 /* More than any request we make; fixed so sorting needs no allocation. */
 #define SIGV4_MAX_ITEMS 16
 
-static const char sigv4_hex_digits[] = "0123456789abcdef";
-
+/* Lowercase hex of bytes, NUL-terminated (SigV4 spells hashes this way). */
 static void sigv4_hex(const uint8_t *bytes, size_t len, char *out)
 {
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = sigv4_hex_digits[bytes[i] >> 4];
-        out[2 * i + 1] = sigv4_hex_digits[bytes[i] & 0x0f];
-    }
+    hex_encode(bytes, len, out);
     out[2 * len] = '\0';
 }
 
