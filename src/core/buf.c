@@ -6,9 +6,15 @@
 
 #include "core/mem.h"
 
+/* What an unallocated buffer points at: an empty buffer is still an empty
+ * range of real memory, so `b->data + b->len` and memcpy(dst, b->data, 0)
+ * are defined without every user special-casing a NULL pointer.  Nothing is
+ * ever written here: appends grow the buffer first (cap is 0). */
+static uint8_t buf_empty[1];
+
 void buf_init(o2p_buf *b, size_t limit)
 {
-    b->data = NULL;
+    b->data = buf_empty;
     b->len = 0;
     b->cap = 0;
     b->limit = limit;
@@ -16,8 +22,8 @@ void buf_init(o2p_buf *b, size_t limit)
 
 void buf_free(o2p_buf *b)
 {
-    mem_free(b->data);
-    b->data = NULL;
+    if (b->cap) mem_free(b->data);
+    b->data = buf_empty;
     b->len = 0;
     b->cap = 0;
 }
@@ -45,7 +51,7 @@ int buf_grow(o2p_buf *b, size_t extra)
     if (b->limit != 0 && need > b->limit) return O2P_ELIMIT;
     if (need <= b->cap) return O2P_OK;
     size_t cap = buf_next_cap(b, need);
-    uint8_t *p = mem_realloc(b->data, cap);
+    uint8_t *p = mem_realloc(b->cap ? b->data : NULL, cap);
     if (p == NULL) return O2P_ENOMEM;
     b->data = p;
     b->cap = cap;
@@ -75,7 +81,7 @@ int buf_printf(o2p_buf *b, const char *fmt, ...)
 
 uint8_t *buf_detach(o2p_buf *b, size_t *len_out)
 {
-    uint8_t *p = b->data;
+    uint8_t *p = b->cap ? b->data : NULL;
     if (len_out) *len_out = b->len;
     b->data = NULL;
     b->len = 0;

@@ -4,7 +4,8 @@
  * Appending past `limit` fails cleanly with O2P_ELIMIT instead of growing;
  * this is how payload and decompression limits are enforced.  A limit of 0
  * means "no limit other than memory".  Growth failures return O2P_ENOMEM and
- * leave the contents intact.  The buffer owns `data` (allocated with mem_*).
+ * leave the contents intact.  The buffer owns `data` (allocated with mem_*);
+ * an initialised buffer's `data` is never NULL, even before it allocates.
  */
 #ifndef O2P_CORE_BUF_H
 #define O2P_CORE_BUF_H
@@ -78,7 +79,9 @@ static inline uint8_t *buf_extend(o2p_buf *b, size_t n)
     return p;
 }
 
-/* Hands the allocation to the caller (free with mem_free); b becomes empty. */
+/* Hands the allocation to the caller (free with mem_free; NULL when nothing
+ * was ever allocated); b is left without storage (data NULL) and must be
+ * initialised again with buf_init before reuse. */
 uint8_t *buf_detach(o2p_buf *b, size_t *len_out);
 
 #endif

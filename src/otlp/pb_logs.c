@@ -71,7 +71,7 @@ static int decode_log_record(otlp_pb_state *st, const otlp_resource *res, const 
     }
     if (rc < 0) return rc;
     O2P_TRY(pb_attrs_finish(st, &st->record_attrs, "attributes", item->at));
-    log.body.ptr = st->body.data ? st->body.data : empty;
+    log.body.ptr = st->body.data;
     log.body.len = st->body.len;
     rc = otlp_emit_log(st->out, res, scope, &log, st->receive_ns);
     if (rc < 0) return pb_emit_failed(st, rc, item->at);

@@ -12,13 +12,6 @@ void pq_col_init(pq_column *c, const pq_leaf *leaf)
     buf_init(&c->def, 0);
     buf_init(&c->rep, 0);
     buf_init(&c->values, 0);
-    /* Give every buffer the encoder reads an allocation up front, so an
-     * empty column is an empty range of real memory rather than a NULL
-     * pointer the encoder would offset (undefined behaviour).  A failure
-     * here becomes the column's sticky status. */
-    if (buf_reserve(&c->values, 16) < 0 || (leaf->max_def > 0 && buf_reserve(&c->def, 16) < 0) ||
-        (leaf->max_rep > 0 && buf_reserve(&c->rep, 16) < 0))
-        c->failed = O2P_ENOMEM;
 }
 
 void pq_col_reset(pq_column *c)

@@ -394,7 +394,7 @@ static enum MHD_Result http_finish(http_server *srv, http_worker *w, unsigned th
 
     o2p_error err;
     o2p_error_clear(&err);
-    const uint8_t *body = c->body.data ? c->body.data : (const uint8_t *)"";
+    const uint8_t *body = c->body.data;
     size_t len = c->body.len;
     if (c->encoding != HTTP_ENC_IDENTITY) {
         int rc = http_decompress(&w->dec, c->encoding, body, len, &err);

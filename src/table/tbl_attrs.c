@@ -86,17 +86,10 @@ void tbl_attrs_add(tbl_attrs *a, const void *key, size_t key_len, const void *va
     tbl_attrs_value_end(a);
 }
 
-/* The text buffer, or an empty string while nothing was appended (keys and
- * values may all be empty, and offsets into a NULL buffer are undefined). */
-static const uint8_t *attrs_text(const tbl_attrs *a)
-{
-    return a->text.data ? a->text.data : (const uint8_t *)"";
-}
-
 static int kv_same_key(const tbl_attrs *a, const tbl_kv *x, const tbl_kv *y)
 {
     return x->key_len == y->key_len &&
-           memcmp(attrs_text(a) + x->key_off, attrs_text(a) + y->key_off, x->key_len) == 0;
+           memcmp(a->text.data + x->key_off, a->text.data + y->key_off, x->key_len) == 0;
 }
 
 static uint32_t key_hash(const uint8_t *p, size_t n)
@@ -124,7 +117,7 @@ static void finish_hashed(tbl_attrs *a)
     memset(a->hash_slots, 0xff, need * sizeof *a->hash_slots);
     for (size_t i = a->count; i-- > 0;) {
         tbl_kv *kv = &a->items[i];
-        size_t slot = key_hash(attrs_text(a) + kv->key_off, kv->key_len) & (need - 1);
+        size_t slot = key_hash(a->text.data + kv->key_off, kv->key_len) & (need - 1);
         for (;;) {
             uint32_t other = a->hash_slots[slot];
             if (other == UINT32_MAX) {
@@ -163,7 +156,7 @@ static int encode_run(tbl_attrs *a)
 {
     buf_reset(&a->enc_keys);
     buf_reset(&a->enc_vals);
-    const uint8_t *text = attrs_text(a);
+    const uint8_t *text = a->text.data;
     for (size_t i = 0; i < a->count; i++) {
         const tbl_kv *kv = &a->items[i];
         if (kv->dropped) continue;
@@ -197,8 +190,8 @@ int tbl_attrs_find(const tbl_attrs *a, const char *key, size_t key_len, const ui
 {
     for (size_t i = a->count; i-- > 0;) {
         const tbl_kv *kv = &a->items[i];
-        if (kv->key_len == key_len && memcmp(attrs_text(a) + kv->key_off, key, key_len) == 0) {
-            *val = attrs_text(a) + kv->val_off;
+        if (kv->key_len == key_len && memcmp(a->text.data + kv->key_off, key, key_len) == 0) {
+            *val = a->text.data + kv->val_off;
             *val_len = kv->val_len;
             return 1;
         }
@@ -219,8 +212,8 @@ void tbl_attrs_emit(const tbl_attrs *a, pq_column *key_col, uint8_t def_present,
     for (size_t i = 0; i < a->count; i++) {
         const tbl_kv *kv = &a->items[i];
         if (kv->dropped) continue;
-        pq_col_put_bytes(key_col, attrs_text(a) + kv->key_off, kv->key_len, def_present, rep);
-        pq_col_put_bytes(val_col, attrs_text(a) + kv->val_off, kv->val_len, def_present, rep);
+        pq_col_put_bytes(key_col, a->text.data + kv->key_off, kv->key_len, def_present, rep);
+        pq_col_put_bytes(val_col, a->text.data + kv->val_off, kv->val_len, def_present, rep);
         rep = rep_next;
     }
 }
