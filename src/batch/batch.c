@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "storage/retry.h"
@@ -58,13 +59,6 @@ struct batch {
     int num_threads;
     store_retry_policy retry;
 };
-
-static uint64_t now_mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 void batch_config_default(batch_config *c)
 {
@@ -137,7 +131,7 @@ static bgroup *new_group(batch *b, const tbl_group *src)
     slot->g.max_ts_us = src->max_ts_us;
     slot->g.in_use = 1;
     slot->state = GROUP_BUFFERING;
-    slot->first_row_ns = now_mono_ns();
+    slot->first_row_ns = clock_mono_ns();
     return slot;
 }
 
@@ -304,11 +298,11 @@ static void flush_one(batch *b, bgroup *bg, o2p_buf *file, const pq_writer_optio
     char *key = bg->key;
     o2p_error err;
     o2p_error_clear(&err);
-    uint64_t t0 = now_mono_ns();
+    uint64_t t0 = clock_mono_ns();
     int rc = batch_encode_group(&bg->g, popts, file, key, sizeof bg->key, &err);
     int encode_failed = rc < 0;
     if (rc == 0) rc = store_put(b->st, key, file->data, file->len, &err);
-    uint64_t elapsed_us = (now_mono_ns() - t0) / 1000;
+    uint64_t elapsed_us = (clock_mono_ns() - t0) / 1000;
 
     pthread_mutex_lock(&b->mu);
     if (rc == 0) {
@@ -330,7 +324,7 @@ static void flush_one(batch *b, bgroup *bg, o2p_buf *file, const pq_writer_optio
         b->stats.storage_errors++;
         if (!encode_failed) b->stats.storage_failing = 1;
         uint32_t delay = store_retry_delay_ms(&b->retry, bg->attempts);
-        bg->next_try_ns = now_mono_ns() + (uint64_t)delay * 1000000ULL;
+        bg->next_try_ns = clock_mono_ns() + (uint64_t)delay * 1000000ULL;
         bg->state = GROUP_SEALED;
         LOG_WARN("flush of %zu %s rows failed (attempt %u, retrying in %u ms): %s",
                  bg->g.rows.num_rows, tbl_name(bg->g.table), bg->attempts, delay, err.msg);
@@ -365,7 +359,7 @@ static void probe_storage(batch *b)
     } else {
         b->probes++;
         uint32_t delay = store_retry_delay_ms(&b->retry, b->probes);
-        b->next_probe_ns = now_mono_ns() + (uint64_t)delay * 1000000ULL;
+        b->next_probe_ns = clock_mono_ns() + (uint64_t)delay * 1000000ULL;
     }
 }
 
@@ -382,18 +376,14 @@ static void *flusher_main(void *arg)
     pthread_mutex_lock(&b->mu);
     while (!b->stopping) {
         uint64_t wait_ns;
-        bgroup *bg = next_work(b, now_mono_ns(), &wait_ns);
+        bgroup *bg = next_work(b, clock_mono_ns(), &wait_ns);
         if (bg == NULL && b->stats.storage_failing && !any_sealed(b) &&
-            now_mono_ns() >= b->next_probe_ns) {
+            clock_mono_ns() >= b->next_probe_ns) {
             probe_storage(b);
             continue;
         }
         if (bg == NULL) {
-            struct timespec until;
-            clock_gettime(CLOCK_MONOTONIC, &until);
-            uint64_t ns = (uint64_t)until.tv_nsec + wait_ns;
-            until.tv_sec += (time_t)(ns / 1000000000ULL);
-            until.tv_nsec = (long)(ns % 1000000000ULL);
+            struct timespec until = clock_mono_deadline(wait_ns);
             pthread_cond_timedwait(&b->work, &b->mu, &until);
             continue;
         }
@@ -467,7 +457,7 @@ void batch_get_stats(batch *b, batch_stats *out)
 
 int batch_flush_all(batch *b, uint32_t deadline_secs, o2p_error *err)
 {
-    uint64_t deadline = now_mono_ns() + (uint64_t)deadline_secs * 1000000000ULL;
+    uint64_t deadline = clock_mono_ns() + (uint64_t)deadline_secs * 1000000000ULL;
     pthread_mutex_lock(&b->mu);
     b->urgent++;
     pthread_cond_broadcast(&b->work);
@@ -481,18 +471,12 @@ int batch_flush_all(batch *b, uint32_t deadline_secs, o2p_error *err)
                 rows += b->groups[i]->g.rows.num_rows;
             }
         if (pending == 0) break;
-        if (now_mono_ns() >= deadline) {
+        if (clock_mono_ns() >= deadline) {
             rc = o2p_errorf(err, O2P_EIO, "%zu groups (%llu rows) could not be stored in %u s",
                             pending, (unsigned long long)rows, deadline_secs);
             break;
         }
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_nsec += 100000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = clock_mono_deadline(100000000ULL);
         pthread_cond_timedwait(&b->progress, &b->mu, &until);
         pthread_cond_broadcast(&b->work);
     }

@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "cli/runtime.h"
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/mem.h"
 #include "otlp/otlp.h"
 #include "server/http_decompress.h"
@@ -48,9 +49,7 @@ typedef struct convert_ctx {
 
 static double now_secs(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)clock_mono_ns() / 1e9;
 }
 
 static int ends_with(const char *s, size_t len, const char *suffix)
@@ -216,9 +215,7 @@ static int convert_one(convert_ctx *c, otlp_decoder *dec, http_decompressor *dz,
     otlp_format ofmt = format == CLI_FORMAT_PB     ? OTLP_FMT_PROTOBUF
                        : format == CLI_FORMAT_JSON ? OTLP_FMT_JSON
                                                    : OTLP_FMT_JSONL;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    uint64_t receive_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+    uint64_t receive_ns = clock_real_ns();
     otlp_stats stats;
     memset(&stats, 0, sizeof stats);
     rc = otlp_decode(dec, osig, ofmt, body, len, receive_ns, &c->rows, &stats, err);

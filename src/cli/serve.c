@@ -16,6 +16,7 @@
 #include "batch/batch.h"
 #include "cli/cli.h"
 #include "cli/runtime.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "otlp/otlp.h"
@@ -35,13 +36,6 @@ typedef struct serve_ctx {
     unsigned num_slots;
 } serve_ctx;
 
-static uint64_t now_unix_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 static int serve_ingest(void *ctx, unsigned thread_index, otlp_signal signal, otlp_format format,
                         const uint8_t *body, size_t len, http_ingest_reply *reply, o2p_error *err)
 {
@@ -50,8 +44,8 @@ static int serve_ingest(void *ctx, unsigned thread_index, otlp_signal signal, ot
     otlp_stats stats;
     memset(&stats, 0, sizeof stats);
     tbl_batch_reset(&slot->rows);
-    int rc =
-        otlp_decode(slot->dec, signal, format, body, len, now_unix_ns(), &slot->rows, &stats, err);
+    int rc = otlp_decode(slot->dec, signal, format, body, len, clock_real_ns(), &slot->rows, &stats,
+                         err);
     if (rc == 0) rc = batch_submit(sc->b, &slot->rows, err);
     tbl_batch_reset(&slot->rows);
     if (rc == O2P_EBUSY) reply->retry_after_secs = 2;

@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "server/http_decompress.h"
@@ -106,13 +107,6 @@ struct http_server {
  * a single daemon for their whole life, so the slot is fixed on first use. */
 static _Thread_local const http_server *http_tls_server;
 static _Thread_local unsigned http_tls_index;
-
-static uint64_t http_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static http_worker *http_thread_worker(http_server *srv, unsigned *index)
 {
@@ -255,7 +249,7 @@ static enum MHD_Result http_serve_metrics(http_server *srv, http_worker *w, http
 static enum MHD_Result http_begin(http_server *srv, http_worker *w, http_conn *c,
                                   struct MHD_Connection *mc, const char *url, const char *method)
 {
-    c->start_ns = http_now_ns();
+    c->start_ns = clock_mono_ns();
     c->route = http_route_of(url);
     c->status = 0;
     c->wire_bytes = 0;
@@ -472,7 +466,7 @@ static void http_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
     if (c == NULL) return;
     *req_cls = NULL;
     if (c->status != 0)
-        http_metrics_observe(&srv->metrics, c->route, c->status, http_now_ns() - c->start_ns);
+        http_metrics_observe(&srv->metrics, c->route, c->status, clock_mono_ns() - c->start_ns);
     if (c->body.cap > HTTP_CONN_KEEP_BYTES) buf_free(&c->body);
     if (atomic_fetch_sub_explicit(&srv->metrics.in_flight, 1, memory_order_acq_rel) == 1 &&
         atomic_load(&srv->stopping)) {
@@ -718,9 +712,8 @@ void http_server_stop(http_server *srv)
         close(fd);
         srv->listen_fd = -1;
     }
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += srv->shutdown_timeout_secs;
+    struct timespec deadline =
+        clock_mono_deadline((uint64_t)srv->shutdown_timeout_secs * CLOCK_NS_PER_SEC);
     pthread_mutex_lock(&srv->idle_lock);
     while (atomic_load(&srv->metrics.in_flight) > 0) {
         if (pthread_cond_timedwait(&srv->idle_cond, &srv->idle_lock, &deadline) == ETIMEDOUT) {
