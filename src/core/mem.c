@@ -7,6 +7,8 @@
  */
 #include "core/mem.h"
 
+#include "core/error.h"
+
 #include <malloc.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -84,6 +86,22 @@ void mem_free(void *ptr)
     atomic_fetch_sub_explicit(&mem_bytes_in_use, size, memory_order_relaxed);
     atomic_fetch_add_explicit(&mem_frees, 1, memory_order_relaxed);
     free(block);
+}
+
+int mem_reserve_array(void **arr, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return O2P_OK;
+    size_t n = *cap ? *cap : 16;
+    while (n < need) {
+        if (n > SIZE_MAX / 2) return O2P_ENOMEM;
+        n *= 2;
+    }
+    if (elem != 0 && n > SIZE_MAX / elem) return O2P_ENOMEM;
+    void *p = mem_realloc(*arr, n * elem);
+    if (p == NULL) return O2P_ENOMEM;
+    *arr = p;
+    *cap = n;
+    return O2P_OK;
 }
 
 char *mem_strndup(const char *s, size_t n)

@@ -20,6 +20,11 @@ void mem_free(void *ptr);
 char *mem_strdup(const char *s);
 char *mem_strndup(const char *s, size_t n);
 
+/* Grows the array *arr (capacity *cap elements of elem bytes) to hold at
+ * least `need` elements, doubling from 16; new elements are uninitialised.
+ * Returns 0, or O2P_ENOMEM (the array is unchanged). */
+int mem_reserve_array(void **arr, size_t *cap, size_t need, size_t elem);
+
 typedef struct mem_stats {
     uint64_t allocations; /* successful mem_alloc/calloc/realloc calls */
     uint64_t frees;

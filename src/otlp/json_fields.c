@@ -310,13 +310,8 @@ int jd_enum(otlp_json_state *s, const char *field, jd_enum_kind kind, int32_t *o
 
 int jd_reserve(otlp_json_state *s, void **arr, size_t *cap, size_t need, size_t size)
 {
-    if (need <= *cap) return O2P_OK;
-    size_t n = *cap ? *cap * 2 : 16;
-    while (n < need) n *= 2;
-    void *p = mem_realloc(*arr, n * size);
-    if (p == NULL) return jd_fail(s, O2P_ENOMEM, NULL, "out of memory");
-    *arr = p;
-    *cap = n;
+    if (mem_reserve_array(arr, cap, need, size) < 0)
+        return jd_fail(s, O2P_ENOMEM, NULL, "out of memory");
     return O2P_OK;
 }
 

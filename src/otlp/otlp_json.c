@@ -155,16 +155,14 @@ static int read_scope(otlp_json_state *s)
 /* Remembers that the value starting at `from` ends at `to`. */
 static void skip_push(otlp_json_state *s, const uint8_t *from, const uint8_t *to)
 {
-    if (s->skip_len == s->skip_cap) {
-        size_t cap = s->skip_cap ? s->skip_cap * 2 : 16;
-        const uint8_t **f = mem_realloc(s->skip_from, cap * sizeof *f);
-        if (f == NULL) return; /* only an optimisation: skip again later */
-        s->skip_from = f;
-        const uint8_t **t = mem_realloc(s->skip_to, cap * sizeof *t);
-        if (t == NULL) return;
-        s->skip_to = t;
-        s->skip_cap = cap;
-    }
+    /* the two arrays grow together; on failure nothing is recorded (this is
+     * only an optimisation: the scope's first pass then scans again) */
+    size_t cap = s->skip_cap, cap_to = s->skip_cap;
+    if (mem_reserve_array((void **)&s->skip_from, &cap, s->skip_len + 1, sizeof *s->skip_from) <
+            0 ||
+        mem_reserve_array((void **)&s->skip_to, &cap_to, s->skip_len + 1, sizeof *s->skip_to) < 0)
+        return;
+    s->skip_cap = cap;
     s->skip_from[s->skip_len] = from;
     s->skip_to[s->skip_len++] = to;
 }

@@ -88,24 +88,12 @@ int otlp_pb_decode(otlp_pb_state *st, otlp_signal signal, const uint8_t *body, s
     return o2p_errorf(err, O2P_EINVAL, "unknown signal %d", (int)signal);
 }
 
-int pb_reserve(void **arr, size_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap) return O2P_OK;
-    size_t new_cap = *cap ? *cap * 2 : 16;
-    while (new_cap < need) new_cap *= 2;
-    void *p = mem_realloc(*arr, new_cap * elem);
-    if (p == NULL) return O2P_ENOMEM;
-    *arr = p;
-    *cap = new_cap;
-    return O2P_OK;
-}
-
 tbl_attrs *pb_pool_get(pb_attrs_pool *p, size_t i)
 {
     if (i >= p->count) {
         size_t cap = p->count;
         void *items = p->items;
-        if (pb_reserve(&items, &cap, i + 1, sizeof *p->items) < 0) return NULL;
+        if (mem_reserve_array(&items, &cap, i + 1, sizeof *p->items) < 0) return NULL;
         p->items = items;
         for (size_t k = p->count; k < cap; k++) tbl_attrs_init(&p->items[k], 0);
         p->count = cap;

@@ -92,9 +92,6 @@ int pb_anyvalue_string(otlp_pb_state *st, const uint8_t *data, size_t len, const
 tbl_attrs *pb_pool_get(pb_attrs_pool *p, size_t i);
 void pb_pool_free(pb_attrs_pool *p);
 
-/* Ensures room for `need` elements of `elem` bytes in *arr. */
-int pb_reserve(void **arr, size_t *cap, size_t need, size_t elem);
-
 /* A failed emit (out of memory / scratch limit) as a located error. */
 int pb_emit_failed(otlp_pb_state *st, int rc, const uint8_t *at);
 

@@ -9,6 +9,7 @@
  */
 #include <string.h>
 
+#include "core/mem.h"
 #include "otlp/pb_decode.h"
 
 static const char *const resource_metrics_names[] = {
@@ -84,7 +85,7 @@ static int oom(otlp_pb_state *st, const pb_field *f)
 static int push_u64(otlp_pb_state *st, const pb_field *f, pb_u64s *a, size_t more)
 {
     void *arr = a->v;
-    if (pb_reserve(&arr, &a->cap, a->n + more, sizeof *a->v) < 0) return oom(st, f);
+    if (mem_reserve_array(&arr, &a->cap, a->n + more, sizeof *a->v) < 0) return oom(st, f);
     a->v = arr;
     return O2P_OK;
 }
@@ -92,7 +93,7 @@ static int push_u64(otlp_pb_state *st, const pb_field *f, pb_u64s *a, size_t mor
 static int push_f64(otlp_pb_state *st, const pb_field *f, pb_f64s *a, size_t more)
 {
     void *arr = a->v;
-    if (pb_reserve(&arr, &a->cap, a->n + more, sizeof *a->v) < 0) return oom(st, f);
+    if (mem_reserve_array(&arr, &a->cap, a->n + more, sizeof *a->v) < 0) return oom(st, f);
     a->v = arr;
     return O2P_OK;
 }
@@ -165,7 +166,7 @@ static int decode_exemplar(otlp_pb_state *st, const pb_field *f, size_t index)
 {
     pb_ctx *ctx = &st->ctx;
     void *arr = st->exemplars;
-    if (pb_reserve(&arr, &st->exemplars_cap, index + 1, sizeof *st->exemplars) < 0)
+    if (mem_reserve_array(&arr, &st->exemplars_cap, index + 1, sizeof *st->exemplars) < 0)
         return oom(st, f);
     st->exemplars = arr;
     tbl_attrs *attrs = pb_pool_get(&st->exemplar_attrs, index);

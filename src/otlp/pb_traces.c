@@ -3,6 +3,7 @@
  * completely before it is emitted; its events and links (each with its own
  * attribute scratch from a pool) are collected in the state's arrays.
  */
+#include "core/mem.h"
 #include "otlp/pb_decode.h"
 
 static const char *const resource_spans_names[] = {
@@ -40,7 +41,7 @@ static int decode_event(otlp_pb_state *st, const pb_field *f, size_t index)
 {
     pb_ctx *ctx = &st->ctx;
     void *arr = st->events;
-    if (pb_reserve(&arr, &st->events_cap, index + 1, sizeof *st->events) < 0)
+    if (mem_reserve_array(&arr, &st->events_cap, index + 1, sizeof *st->events) < 0)
         return pb_emit_failed(st, O2P_ENOMEM, f->at);
     st->events = arr;
     tbl_attrs *attrs = pb_pool_get(&st->event_attrs, index);
@@ -78,7 +79,7 @@ static int decode_link(otlp_pb_state *st, const pb_field *f, size_t index)
 {
     pb_ctx *ctx = &st->ctx;
     void *arr = st->links;
-    if (pb_reserve(&arr, &st->links_cap, index + 1, sizeof *st->links) < 0)
+    if (mem_reserve_array(&arr, &st->links_cap, index + 1, sizeof *st->links) < 0)
         return pb_emit_failed(st, O2P_ENOMEM, f->at);
     st->links = arr;
     tbl_attrs *attrs = pb_pool_get(&st->link_attrs, index);
