@@ -88,6 +88,16 @@ int otlp_pb_decode(otlp_pb_state *st, otlp_signal signal, const uint8_t *body, s
     return o2p_errorf(err, O2P_EINVAL, "unknown signal %d", (int)signal);
 }
 
+int pb_nested_begin(otlp_pb_state *st, const pb_field *f, void **arr, size_t *cap, size_t elem,
+                    size_t index, pb_attrs_pool *pool, const char *name, tbl_attrs **attrs)
+{
+    if (mem_reserve_array(arr, cap, index + 1, elem) < 0)
+        return pb_emit_failed(st, O2P_ENOMEM, f->at);
+    *attrs = pb_pool_get(pool, index);
+    if (*attrs == NULL) return pb_emit_failed(st, O2P_ENOMEM, f->at);
+    return pb_push(&st->ctx, name, (long)index, f->at);
+}
+
 tbl_attrs *pb_pool_get(pb_attrs_pool *p, size_t i)
 {
     if (i >= p->count) {

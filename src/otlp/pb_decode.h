@@ -92,6 +92,14 @@ int pb_anyvalue_string(otlp_pb_state *st, const uint8_t *data, size_t len, const
 tbl_attrs *pb_pool_get(pb_attrs_pool *p, size_t i);
 void pb_pool_free(pb_attrs_pool *p);
 
+/* Begins element `index` of a repeated nested message (span events, links,
+ * exemplars): makes room for it in its array (*arr, *cap; elem bytes each),
+ * takes its attribute scratch from `pool` (*attrs), and enters
+ * "name[index]" in the error path (leave with pb_pop).  Returns 0 or the
+ * located out-of-memory error. */
+int pb_nested_begin(otlp_pb_state *st, const pb_field *f, void **arr, size_t *cap, size_t elem,
+                    size_t index, pb_attrs_pool *pool, const char *name, tbl_attrs **attrs);
+
 /* A failed emit (out of memory / scratch limit) as a located error. */
 int pb_emit_failed(otlp_pb_state *st, int rc, const uint8_t *at);
 

@@ -165,15 +165,12 @@ static int read_varints(otlp_pb_state *st, const pb_reader *r, const pb_field *f
 static int decode_exemplar(otlp_pb_state *st, const pb_field *f, size_t index)
 {
     pb_ctx *ctx = &st->ctx;
-    void *arr = st->exemplars;
-    if (mem_reserve_array(&arr, &st->exemplars_cap, index + 1, sizeof *st->exemplars) < 0)
-        return oom(st, f);
-    st->exemplars = arr;
-    tbl_attrs *attrs = pb_pool_get(&st->exemplar_attrs, index);
-    if (attrs == NULL) return oom(st, f);
+    tbl_attrs *attrs;
+    O2P_TRY(pb_nested_begin(st, f, (void **)&st->exemplars, &st->exemplars_cap,
+                            sizeof *st->exemplars, index, &st->exemplar_attrs, "exemplars",
+                            &attrs));
     otlp_exemplar *ex = &st->exemplars[index];
     memset(ex, 0, sizeof *ex);
-    O2P_TRY(pb_push(ctx, "exemplars", (long)index, f->at));
     pb_reader r;
     pb_reader_init(&r, f->data, f->len, PB_NAMES(exemplar_names));
     pb_field ef;

@@ -40,15 +40,11 @@ static const uint8_t empty[1];
 static int decode_event(otlp_pb_state *st, const pb_field *f, size_t index)
 {
     pb_ctx *ctx = &st->ctx;
-    void *arr = st->events;
-    if (mem_reserve_array(&arr, &st->events_cap, index + 1, sizeof *st->events) < 0)
-        return pb_emit_failed(st, O2P_ENOMEM, f->at);
-    st->events = arr;
-    tbl_attrs *attrs = pb_pool_get(&st->event_attrs, index);
-    if (attrs == NULL) return pb_emit_failed(st, O2P_ENOMEM, f->at);
+    tbl_attrs *attrs;
+    O2P_TRY(pb_nested_begin(st, f, (void **)&st->events, &st->events_cap, sizeof *st->events, index,
+                            &st->event_attrs, "events", &attrs));
     otlp_span_event *ev = &st->events[index];
     *ev = (otlp_span_event){.name = {empty, 0}};
-    O2P_TRY(pb_push(ctx, "events", (long)index, f->at));
     pb_reader r;
     pb_reader_init(&r, f->data, f->len, PB_NAMES(event_names));
     pb_field ef;
@@ -78,15 +74,11 @@ static int decode_event(otlp_pb_state *st, const pb_field *f, size_t index)
 static int decode_link(otlp_pb_state *st, const pb_field *f, size_t index)
 {
     pb_ctx *ctx = &st->ctx;
-    void *arr = st->links;
-    if (mem_reserve_array(&arr, &st->links_cap, index + 1, sizeof *st->links) < 0)
-        return pb_emit_failed(st, O2P_ENOMEM, f->at);
-    st->links = arr;
-    tbl_attrs *attrs = pb_pool_get(&st->link_attrs, index);
-    if (attrs == NULL) return pb_emit_failed(st, O2P_ENOMEM, f->at);
+    tbl_attrs *attrs;
+    O2P_TRY(pb_nested_begin(st, f, (void **)&st->links, &st->links_cap, sizeof *st->links, index,
+                            &st->link_attrs, "links", &attrs));
     otlp_span_link *ln = &st->links[index];
     *ln = (otlp_span_link){.trace_state = {empty, 0}};
-    O2P_TRY(pb_push(ctx, "links", (long)index, f->at));
     pb_reader r;
     pb_reader_init(&r, f->data, f->len, PB_NAMES(link_names));
     pb_field lf;
