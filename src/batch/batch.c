@@ -48,13 +48,12 @@ struct batch {
     size_t num_groups;
     size_t cap;
     batch_stats stats;
-    int closing;                   /* no more submits */
-    int stopping;                  /* flusher threads exit */
-    int urgent;                    /* flush_all in progress: ignore backoff */
-    int saturated;                 /* a submit was refused since the last successful flush */
-    uint64_t empty_mem[TBL_COUNT]; /* memory of a new, empty group per table */
-    uint64_t next_probe_ns;        /* when an idle flusher next checks failing storage */
-    uint32_t probes;               /* failed probes since storage started failing */
+    int closing;            /* no more submits */
+    int stopping;           /* flusher threads exit */
+    int urgent;             /* flush_all in progress: ignore backoff */
+    int saturated;          /* a submit was refused since the last successful flush */
+    uint64_t next_probe_ns; /* when an idle flusher next checks failing storage */
+    uint32_t probes;        /* failed probes since storage started failing */
     pthread_t *threads;
     int num_threads;
     store_retry_policy retry;
@@ -70,17 +69,6 @@ void batch_config_default(batch_config *c)
     c->max_buffered_bytes = 512ULL << 20;
     c->flush_threads = 1;
     pq_writer_options_default(&c->parquet);
-}
-
-/* Bytes of row data in a colset: the size of an incoming request's rows. */
-static uint64_t colset_data_bytes(const pq_colset *set)
-{
-    uint64_t bytes = 0;
-    for (size_t i = 0; i < set->num_cols; i++) {
-        const pq_column *c = &set->cols[i];
-        bytes += c->def.len + c->rep.len + c->values.len;
-    }
-    return bytes;
 }
 
 static bgroup *find_buffering(batch *b, const tbl_group *src)
@@ -155,37 +143,22 @@ static int over_threshold(const batch *b, const bgroup *bg)
            bg->bytes >= b->cfg.max_bytes;
 }
 
-/* Memory a new group's buffers start with (pq_col_init's reservations),
- * measured once from a real empty colset. */
-static uint64_t empty_group_mem(batch *b, tbl_id table)
+/* The buffer growth appending `rows` would cause, computed exactly as the
+ * appends will grow the buffers: *growth given the groups buffered now,
+ * *alone if nothing were buffered (a request over the budget alone can
+ * never be taken). */
+static void projected_growth(batch *b, const tbl_batch *rows, uint64_t *growth, uint64_t *alone)
 {
-    if (b->empty_mem[table] == 0) {
-        pq_colset probe;
-        if (pq_colset_init(&probe, b->schemas->schema[table]) == 0) {
-            b->empty_mem[table] = pq_colset_mem(&probe);
-            pq_colset_free(&probe);
-        }
-    }
-    return b->empty_mem[table];
-}
-
-/* What the buffer will hold after appending `rows`: the capacity each
- * touched group's buffers grow to, exactly as the appends will grow them. */
-static uint64_t projected_buffered(batch *b, const tbl_batch *rows)
-{
-    uint64_t total = b->stats.buffered_bytes;
+    *growth = 0;
+    *alone = 0;
     for (size_t i = 0; i < rows->cap; i++) {
         const tbl_group *src = &rows->groups[i];
         if (!src->in_use || src->rows.num_rows == 0) continue;
+        uint64_t fresh = pq_colset_mem_after_append(NULL, &src->rows);
+        *alone += fresh;
         const bgroup *bg = find_buffering(b, src);
-        if (bg != NULL) {
-            total += pq_colset_mem_after_append(&bg->g.rows, &src->rows) - bg->bytes;
-        } else {
-            /* a new group: empty buffers of the initial size, then the append */
-            total += empty_group_mem(b, src->table) + 2 * colset_data_bytes(&src->rows);
-        }
+        *growth += bg ? pq_colset_mem_after_append(&bg->g.rows, &src->rows) - bg->bytes : fresh;
     }
-    return total;
 }
 
 /* Under memory pressure: seal the largest buffering group so a flusher
@@ -208,11 +181,8 @@ int batch_submit(batch *b, const tbl_batch *rows, o2p_error *err)
         pthread_mutex_unlock(&b->mu);
         return o2p_errorf(err, O2P_ESTATE, "server is shutting down");
     }
-    uint64_t alone = 0;
-    for (size_t i = 0; i < rows->cap; i++)
-        if (rows->groups[i].in_use && rows->groups[i].rows.num_rows > 0)
-            alone += empty_group_mem(b, rows->groups[i].table) +
-                     2 * colset_data_bytes(&rows->groups[i].rows);
+    uint64_t growth, alone;
+    projected_growth(b, rows, &growth, &alone);
     if (alone > b->cfg.max_buffered_bytes) {
         pthread_mutex_unlock(&b->mu);
         return o2p_errorf(err, O2P_ELIMIT,
@@ -220,7 +190,7 @@ int batch_submit(batch *b, const tbl_batch *rows, o2p_error *err)
                           "batch.max_buffered_bytes (%llu); send smaller batches",
                           (unsigned long long)alone, (unsigned long long)b->cfg.max_buffered_bytes);
     }
-    if (projected_buffered(b, rows) > b->cfg.max_buffered_bytes) {
+    if (b->stats.buffered_bytes + growth > b->cfg.max_buffered_bytes) {
         b->stats.rejected_busy++;
         b->saturated = 1;
         seal_largest(b);

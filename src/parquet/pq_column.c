@@ -167,11 +167,16 @@ size_t pq_colset_mem(const pq_colset *set)
 
 size_t pq_colset_mem_after_append(const pq_colset *dst, const pq_colset *src)
 {
+    o2p_buf empty;
+    buf_init(&empty, 0);
     size_t total = 0;
-    for (size_t i = 0; i < dst->num_cols && i < src->num_cols; i++) {
-        const pq_column *d = &dst->cols[i], *s = &src->cols[i];
-        total += buf_capacity_after(&d->def, s->def.len) + buf_capacity_after(&d->rep, s->rep.len) +
-                 buf_capacity_after(&d->values, s->values.len);
+    for (size_t i = 0; i < src->num_cols; i++) {
+        const pq_column *s = &src->cols[i];
+        const o2p_buf *def = dst ? &dst->cols[i].def : &empty;
+        const o2p_buf *rep = dst ? &dst->cols[i].rep : &empty;
+        const o2p_buf *values = dst ? &dst->cols[i].values : &empty;
+        total += buf_capacity_after(def, s->def.len) + buf_capacity_after(rep, s->rep.len) +
+                 buf_capacity_after(values, s->values.len);
     }
     return total;
 }

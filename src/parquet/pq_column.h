@@ -121,7 +121,8 @@ size_t pq_colset_mem(const pq_colset *set);
 /* Appends all rows of src (same schema) to dst. */
 int pq_colset_append(pq_colset *dst, const pq_colset *src);
 /* pq_colset_mem(dst) after pq_colset_append(dst, src) would succeed,
- * computed without allocating. */
+ * computed without allocating; dst NULL stands for a new, empty colset of
+ * src's schema. */
 size_t pq_colset_mem_after_append(const pq_colset *dst, const pq_colset *src);
 /* Reports a sticky append failure, or a column whose row count (entries with
  * rep == 0) differs from num_rows, naming the column. */
