@@ -151,6 +151,45 @@ static inline int is_continuation(uint8_t byte)
 /* Follows the Unicode Standard's Table 3-7 (well-formed byte sequences):
  * the second byte's range depends on the lead byte, which is what rules
  * out overlongs (E0, F0), surrogates (ED) and values above U+10FFFF (F4). */
+/* Lenient: every character is checked, but padding is optional and both
+ * alphabets are accepted (what protobuf JSON readers take for bytes). */
+int base64_decode_lenient(const uint8_t *in, size_t n, o2p_buf *dst)
+{
+    while (n > 0 && in[n - 1] == '=' && (n % 4 != 1)) n--;
+    if (n % 4 == 1) return 1;
+    uint8_t *out = buf_extend(dst, n / 4 * 3 + 2);
+    if (out == NULL) return O2P_ENOMEM;
+    size_t produced = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = in[i];
+        uint32_t v;
+        if (c >= 'A' && c <= 'Z')
+            v = (uint32_t)(c - 'A');
+        else if (c >= 'a' && c <= 'z')
+            v = (uint32_t)(c - 'a' + 26);
+        else if (c >= '0' && c <= '9')
+            v = (uint32_t)(c - '0' + 52);
+        else if (c == '+' || c == '-')
+            v = 62;
+        else if (c == '/' || c == '_')
+            v = 63;
+        else {
+            dst->len -= n / 4 * 3 + 2;
+            return 1;
+        }
+        acc = acc << 6 | v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[produced++] = (uint8_t)(acc >> bits);
+        }
+    }
+    dst->len -= n / 4 * 3 + 2 - produced;
+    return 0;
+}
+
 int utf8_valid(const uint8_t *data, size_t len)
 {
     size_t i = 0;

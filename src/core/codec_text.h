@@ -28,6 +28,11 @@ int base64_append(o2p_buf *b, const uint8_t *data, size_t len);
  * or -1 on bad characters/padding or too small out. */
 int base64_decode(const char *text, size_t text_len, uint8_t *out, size_t out_cap, size_t *out_len);
 
+/* Lenient decode for protobuf-JSON bytes fields: standard or URL-safe
+ * alphabet, padding optional.  Appends the bytes to dst; returns 0, 1 when
+ * the text is not base64 (dst unchanged), or the buffer's negative status. */
+int base64_decode_lenient(const uint8_t *text, size_t text_len, o2p_buf *dst);
+
 /* 1 when data is well-formed UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */
 int utf8_valid(const uint8_t *data, size_t len);
 /* Largest prefix length <= max_len that ends on a character boundary. */

@@ -29,43 +29,6 @@ static int out_fail(otlp_json_state *s, int rc)
         if (out_rc_ < 0) return out_fail((s), out_rc_);                                            \
     } while (0)
 
-/* Base64 as protobuf JSON readers accept it: standard or URL-safe alphabet,
- * padding optional.  Decoded bytes go to dst; returns 0 or -1. */
-static int base64_decode_lenient(const uint8_t *in, size_t n, o2p_buf *dst)
-{
-    while (n > 0 && in[n - 1] == '=' && (n % 4 != 1)) n--;
-    if (n % 4 == 1) return -1;
-    uint8_t *out = buf_extend(dst, n / 4 * 3 + 2);
-    if (out == NULL) return -2;
-    size_t produced = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t c = in[i];
-        uint32_t v;
-        if (c >= 'A' && c <= 'Z')
-            v = (uint32_t)(c - 'A');
-        else if (c >= 'a' && c <= 'z')
-            v = (uint32_t)(c - 'a' + 26);
-        else if (c >= '0' && c <= '9')
-            v = (uint32_t)(c - '0' + 52);
-        else if (c == '+' || c == '-')
-            v = 62;
-        else if (c == '/' || c == '_')
-            v = 63;
-        else
-            return -1;
-        acc = acc << 6 | v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[produced++] = (uint8_t)(acc >> bits);
-        }
-    }
-    dst->len -= n / 4 * 3 + 2 - produced;
-    return 0;
-}
-
 static int write_double(otlp_json_state *s, o2p_buf *dst, double v, int nested)
 {
     char text[NUMFMT_DOUBLE_MAX];
@@ -86,8 +49,8 @@ static int write_bytes(otlp_json_state *s, o2p_buf *dst, int nested)
     O2P_TRY(json_read_string(&s->r, &str, NULL));
     buf_reset(&s->tmp);
     int rc = base64_decode_lenient(str.ptr, str.len, &s->tmp);
-    if (rc == -2) return out_fail(s, O2P_ENOMEM);
-    if (rc < 0) return jd_fail(s, O2P_EINVAL, "bytesValue", "invalid base64");
+    if (rc == 1) return jd_fail(s, O2P_EINVAL, "bytesValue", "invalid base64");
+    if (rc < 0) return out_fail(s, rc);
     if (nested) OUT(s, buf_push_byte(dst, '"'));
     OUT(s, base64_append(dst, s->tmp.data, s->tmp.len));
     if (nested) OUT(s, buf_push_byte(dst, '"'));
