@@ -315,7 +315,23 @@ int jd_reserve(otlp_json_state *s, void **arr, size_t *cap, size_t need, size_t 
     return O2P_OK;
 }
 
-int jd_u64_array(otlp_json_state *s, const char *field, int which, size_t *count)
+static int read_u64_element(otlp_json_state *s, void *slot)
+{
+    *(uint64_t *)slot = 0;
+    return jd_u64(s, NULL, slot);
+}
+
+static int read_double_element(otlp_json_state *s, void *slot)
+{
+    int present = 0;
+    *(double *)slot = 0;
+    return jd_double(s, NULL, slot, &present);
+}
+
+/* A JSON array (or null) of numbers into a reused scratch array; each
+ * element is read by `one`, with "field[i]" in the error path. */
+static int number_array(otlp_json_state *s, const char *field, void **arr, size_t *cap, size_t elem,
+                        int (*one)(otlp_json_state *s, void *slot), size_t *count)
 {
     *count = 0;
     int t = json_peek(&s->r);
@@ -328,10 +344,8 @@ int jd_u64_array(otlp_json_state *s, const char *field, int which, size_t *count
     size_t n = 0;
     while ((rc = json_array_next(&s->r)) > 0) {
         jd_set_index(s, (long)n);
-        O2P_TRY(jd_reserve(s, (void **)&s->counts[which], &s->counts_cap[which], n + 1,
-                           sizeof(uint64_t)));
-        s->counts[which][n] = 0;
-        O2P_TRY(jd_u64(s, NULL, &s->counts[which][n]));
+        O2P_TRY(jd_reserve(s, arr, cap, n + 1, elem));
+        O2P_TRY(one(s, (uint8_t *)*arr + n * elem));
         n++;
     }
     if (rc < 0) return rc;
@@ -340,30 +354,16 @@ int jd_u64_array(otlp_json_state *s, const char *field, int which, size_t *count
     return O2P_OK;
 }
 
+int jd_u64_array(otlp_json_state *s, const char *field, int which, size_t *count)
+{
+    return number_array(s, field, (void **)&s->counts[which], &s->counts_cap[which],
+                        sizeof(uint64_t), read_u64_element, count);
+}
+
 int jd_double_array(otlp_json_state *s, const char *field, int which, size_t *count)
 {
-    *count = 0;
-    int t = json_peek(&s->r);
-    if (t < 0) return t;
-    if (t == JSON_NULL) return json_read_null(&s->r);
-    if (t != JSON_ARRAY) return jd_fail(s, O2P_EINVAL, field, "expected an array");
-    O2P_TRY(json_array_begin(&s->r));
-    jd_push(s, field, 0);
-    int rc;
-    size_t n = 0;
-    while ((rc = json_array_next(&s->r)) > 0) {
-        jd_set_index(s, (long)n);
-        O2P_TRY(jd_reserve(s, (void **)&s->doubles[which], &s->doubles_cap[which], n + 1,
-                           sizeof(double)));
-        int present = 0;
-        s->doubles[which][n] = 0;
-        O2P_TRY(jd_double(s, NULL, &s->doubles[which][n], &present));
-        n++;
-    }
-    if (rc < 0) return rc;
-    jd_pop(s);
-    *count = n;
-    return O2P_OK;
+    return number_array(s, field, (void **)&s->doubles[which], &s->doubles_cap[which],
+                        sizeof(double), read_double_element, count);
 }
 
 tbl_attrs *jd_pool_attrs(otlp_json_state *s)
