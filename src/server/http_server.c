@@ -76,7 +76,6 @@ typedef struct http_conn {
     int format_known;
     http_encoding encoding;
     int body_state;
-    unsigned status; /* 0 until a response is queued */
 } http_conn;
 
 struct http_server {
@@ -147,6 +146,14 @@ typedef struct http_extra {
 /* Queues a response whose body is copied; the status is remembered for the
  * metrics.  While stopping, "Connection: close" makes clients reconnect
  * elsewhere instead of reusing a connection that is about to go away. */
+/* Records the answer.  Counted when the response is queued, not when the
+ * connection finishes sending it: a client that has its response (and then
+ * scrapes /metrics) must find its request counted. */
+static void http_answered(http_server *srv, const http_conn *c, unsigned status)
+{
+    http_metrics_observe(&srv->metrics, c->route, status, clock_mono_ns() - c->start_ns);
+}
+
 static enum MHD_Result http_queue_copy(http_server *srv, http_conn *c, struct MHD_Connection *mc,
                                        unsigned status, const void *body, size_t len,
                                        const char *content_type, const http_extra *extra)
@@ -167,7 +174,7 @@ static enum MHD_Result http_queue_copy(http_server *srv, http_conn *c, struct MH
         ok &= MHD_add_response_header(r, "Connection", "close") == MHD_YES;
     enum MHD_Result ret = MHD_NO;
     if (ok) {
-        c->status = status;
+        http_answered(srv, c, status);
         ret = MHD_queue_response(mc, status, r);
     }
     MHD_destroy_response(r);
@@ -180,7 +187,7 @@ static enum MHD_Result http_queue_shared(http_server *srv, http_conn *c, struct 
 {
     if (atomic_load_explicit(&srv->stopping, memory_order_relaxed))
         return http_queue_copy(srv, c, mc, status, body, strlen(body), content_type, NULL);
-    c->status = status;
+    http_answered(srv, c, status);
     return MHD_queue_response(mc, status, shared);
 }
 
@@ -251,7 +258,6 @@ static enum MHD_Result http_begin(http_server *srv, http_worker *w, http_conn *c
 {
     c->start_ns = clock_mono_ns();
     c->route = http_route_of(url);
-    c->status = 0;
     c->wire_bytes = 0;
     c->body_state = HTTP_BODY_OK;
     c->format_known = 0;
@@ -465,8 +471,6 @@ static void http_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
     http_conn *c = *req_cls;
     if (c == NULL) return;
     *req_cls = NULL;
-    if (c->status != 0)
-        http_metrics_observe(&srv->metrics, c->route, c->status, clock_mono_ns() - c->start_ns);
     if (c->body.cap > HTTP_CONN_KEEP_BYTES) buf_free(&c->body);
     if (atomic_fetch_sub_explicit(&srv->metrics.in_flight, 1, memory_order_acq_rel) == 1 &&
         atomic_load(&srv->stopping)) {
