@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/log.h"
@@ -57,7 +58,20 @@ struct batch {
     pthread_t *threads;
     int num_threads;
     store_retry_policy retry;
+    /* Buffer bytes one request body byte cost on recent submits, x1024
+     * (an exponential moving average), for batch_admit's estimate. */
+    uint64_t cost_per_body_byte_q10;
+    int cost_learned;
+    /* Flush rate: bytes freed since rate_window_ns, and the last rate. */
+    uint64_t rate_window_ns;
+    uint64_t rate_window_bytes;
 };
+
+/* Before any request was measured, a body byte is assumed to cost this
+ * many buffer bytes (x1024): decoded rows are bigger than protobuf. */
+#define BATCH_INITIAL_COST_Q10 (4u * 1024u)
+/* The flush rate is re-measured over windows of at least this long. */
+#define BATCH_RATE_WINDOW_NS 1000000000ULL
 
 void batch_config_default(batch_config *c)
 {
@@ -67,7 +81,7 @@ void batch_config_default(batch_config *c)
     c->max_bytes = 128ULL << 20;
     c->max_age_secs = 10;
     c->max_buffered_bytes = 512ULL << 20;
-    c->flush_threads = 1;
+    c->flush_threads = 0;
     pq_writer_options_default(&c->parquet);
 }
 
@@ -171,10 +185,79 @@ static void seal_largest(batch *b)
         if (bg->state == GROUP_BUFFERING && (largest == NULL || bg->bytes > largest->bytes))
             largest = bg;
     }
-    if (largest != NULL) seal(b, largest);
+    if (largest != NULL) {
+        b->stats.pressure_seals++;
+        seal(b, largest);
+    }
 }
 
-int batch_submit(batch *b, const tbl_batch *rows, o2p_error *err)
+static int busy(batch *b, uint64_t *counter, o2p_error *err)
+{
+    (*counter)++;
+    b->stats.rejected_busy++;
+    b->saturated = 1;
+    seal_largest(b);
+    return o2p_errorf(err, O2P_EBUSY,
+                      "buffer full: %llu bytes buffered, budget %llu bytes "
+                      "(batch.max_buffered_bytes); retry later",
+                      (unsigned long long)b->stats.buffered_bytes,
+                      (unsigned long long)b->cfg.max_buffered_bytes);
+}
+
+int batch_admit(batch *b, size_t body_bytes, o2p_error *err)
+{
+    pthread_mutex_lock(&b->mu);
+    int rc = O2P_OK;
+    if (b->closing) {
+        rc = o2p_errorf(err, O2P_ESTATE, "server is shutting down");
+    } else if (b->stats.buffered_bytes > 0) {
+        uint64_t need = (uint64_t)body_bytes * b->cost_per_body_byte_q10 / 1024;
+        if (b->stats.buffered_bytes + need > b->cfg.max_buffered_bytes)
+            rc = busy(b, &b->stats.refused_admit, err);
+    }
+    pthread_mutex_unlock(&b->mu);
+    return rc;
+}
+
+int batch_retry_after_secs(batch *b)
+{
+    pthread_mutex_lock(&b->mu);
+    uint64_t rate = b->stats.flush_rate_bytes;
+    uint64_t quarter = b->cfg.max_buffered_bytes / 4;
+    pthread_mutex_unlock(&b->mu);
+    if (rate == 0) return 1;
+    uint64_t secs = (quarter + rate - 1) / rate;
+    return secs < 1 ? 1 : secs > 30 ? 30 : (int)secs;
+}
+
+/* Learns what a body byte costs in buffer (capacity a fresh copy of the
+ * rows needs), smoothed over requests. */
+static void learn_cost(batch *b, size_t body_bytes, uint64_t alone)
+{
+    if (body_bytes == 0) return;
+    uint64_t q10 = alone * 1024 / body_bytes;
+    if (!b->cost_learned) b->cost_per_body_byte_q10 = q10;
+    else b->cost_per_body_byte_q10 = (b->cost_per_body_byte_q10 * 7 + q10) / 8;
+    b->cost_learned = 1;
+}
+
+/* Called with the lock held when a flush freed `bytes`. */
+static void note_flushed(batch *b, uint64_t bytes)
+{
+    uint64_t now = clock_mono_ns();
+    b->rate_window_bytes += bytes;
+    if (b->rate_window_ns == 0) {
+        b->rate_window_ns = now;
+        return;
+    }
+    uint64_t span = now - b->rate_window_ns;
+    if (span < BATCH_RATE_WINDOW_NS) return;
+    b->stats.flush_rate_bytes = b->rate_window_bytes * 1000000000ULL / span;
+    b->rate_window_ns = now;
+    b->rate_window_bytes = 0;
+}
+
+int batch_submit(batch *b, const tbl_batch *rows, size_t body_bytes, o2p_error *err)
 {
     pthread_mutex_lock(&b->mu);
     if (b->closing) {
@@ -183,7 +266,9 @@ int batch_submit(batch *b, const tbl_batch *rows, o2p_error *err)
     }
     uint64_t growth, alone;
     projected_growth(b, rows, &growth, &alone);
+    learn_cost(b, body_bytes, alone);
     if (alone > b->cfg.max_buffered_bytes) {
+        b->stats.refused_too_large++;
         pthread_mutex_unlock(&b->mu);
         return o2p_errorf(err, O2P_ELIMIT,
                           "request needs about %llu bytes of buffer, more than "
@@ -191,14 +276,9 @@ int batch_submit(batch *b, const tbl_batch *rows, o2p_error *err)
                           (unsigned long long)alone, (unsigned long long)b->cfg.max_buffered_bytes);
     }
     if (b->stats.buffered_bytes + growth > b->cfg.max_buffered_bytes) {
-        b->stats.rejected_busy++;
-        b->saturated = 1;
-        seal_largest(b);
-        uint64_t buffered = b->stats.buffered_bytes;
+        int rc = busy(b, &b->stats.refused_full, err);
         pthread_mutex_unlock(&b->mu);
-        return o2p_errorf(
-            err, O2P_EBUSY, "buffer full: %llu bytes buffered, budget %llu bytes; retry later",
-            (unsigned long long)buffered, (unsigned long long)b->cfg.max_buffered_bytes);
+        return rc;
     }
     int rc = O2P_OK;
     for (size_t i = 0; i < rows->cap && rc == O2P_OK; i++) {
@@ -284,6 +364,7 @@ static void flush_one(batch *b, bgroup *bg, o2p_buf *file, const pq_writer_optio
         b->stats.flush_seconds_sum_us += elapsed_us;
         b->stats.buffered_rows -= bg->g.rows.num_rows;
         b->stats.buffered_bytes -= bg->bytes;
+        note_flushed(b, bg->bytes);
         b->stats.storage_failing = 0;
         b->saturated = 0;
         LOG_DEBUG("flushed %zu %s rows to %s (%zu bytes, %llu us)", bg->g.rows.num_rows,
@@ -374,7 +455,12 @@ int batch_create(batch **out, const batch_config *cfg, const tbl_schemas *schema
     batch *b = mem_calloc(1, sizeof *b);
     if (b == NULL) return o2p_errorf(err, O2P_ENOMEM, "out of memory creating the batcher");
     b->cfg = *cfg;
-    if (b->cfg.flush_threads < 1) b->cfg.flush_threads = 1;
+    if (b->cfg.flush_threads < 1) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        b->cfg.flush_threads = n < 1 ? 1 : n > 64 ? 64 : (int)n;
+    }
+    b->stats.flush_threads = b->cfg.flush_threads;
+    b->cost_per_body_byte_q10 = BATCH_INITIAL_COST_Q10;
     b->schemas = schemas;
     b->st = st;
     b->retry = (store_retry_policy){.max_attempts = UINT32_MAX, .base_ms = 500, .max_ms = 30000};

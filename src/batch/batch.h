@@ -36,7 +36,7 @@ typedef struct batch_config {
     uint64_t max_bytes;          /* per group (memory its column buffers hold), default 128 MiB */
     uint32_t max_age_secs;       /* default 10 */
     uint64_t max_buffered_bytes; /* memory budget over all groups, default 512 MiB */
-    int flush_threads;           /* default 1 */
+    int flush_threads;           /* flusher threads; 0 (default): one per online CPU */
     pq_writer_options parquet;   /* codec, level, row_group_rows, page size */
 } batch_config;
 
@@ -51,7 +51,13 @@ typedef struct batch_stats {
     uint64_t flushes;
     uint64_t flush_seconds_sum_us; /* total time spent encoding + storing, µs */
     uint64_t storage_errors;
-    uint64_t rejected_busy; /* submits refused with O2P_EBUSY */
+    uint64_t rejected_busy; /* requests refused with O2P_EBUSY (admit + full) */
+    uint64_t refused_admit; /* refused by batch_admit, before the body was decoded */
+    uint64_t refused_full;  /* refused by batch_submit: the decoded rows did not fit */
+    uint64_t refused_too_large; /* a request that could never fit (O2P_ELIMIT) */
+    uint64_t pressure_seals;    /* groups sealed early because the budget was reached */
+    uint64_t flush_rate_bytes;  /* buffer bytes freed per second by flushes (recent) */
+    int flush_threads;
     uint64_t buffered_rows;
     uint64_t buffered_bytes;
     int storage_failing; /* the last store attempt failed */
@@ -65,8 +71,21 @@ int batch_create(batch **out, const batch_config *cfg, const tbl_schemas *schema
 
 /* Appends all rows of `rows` (which the caller then resets); O2P_EBUSY when
  * over the memory budget (nothing appended), O2P_ENOMEM on allocation
- * failure, O2P_ESTATE after shutdown began. */
-int batch_submit(batch *b, const tbl_batch *rows, o2p_error *err);
+ * failure, O2P_ESTATE after shutdown began.  body_bytes is the size of the
+ * (decompressed) request the rows came from, 0 if unknown: the batcher
+ * learns from it how much buffer a body byte costs, for batch_admit. */
+int batch_submit(batch *b, const tbl_batch *rows, size_t body_bytes, o2p_error *err);
+
+/* Early refusal, before a body is read or decoded: O2P_EBUSY (counted as
+ * refused_admit, and the largest group is sealed for an early flush) when
+ * the buffer it would need, estimated from body_bytes and the cost measured
+ * on earlier requests, does not fit in the budget now.  O2P_OK means
+ * "go ahead", not a reservation: batch_submit decides exactly. */
+int batch_admit(batch *b, size_t body_bytes, o2p_error *err);
+
+/* Seconds a refused client should wait: the time the flushers need, at
+ * their measured rate, to free a quarter of the budget (1..30). */
+int batch_retry_after_secs(batch *b);
 
 /* Records that storage is failing although no flush has tried it yet (the
  * start-up check failed): not ready until storage answers again, which an

@@ -46,9 +46,9 @@ static int serve_ingest(void *ctx, unsigned thread_index, otlp_signal signal, ot
     /* slot->rows is empty here: every call resets it on the way out */
     int rc = otlp_decode(slot->dec, signal, format, body, len, clock_real_ns(), &slot->rows, &stats,
                          err);
-    if (rc == 0) rc = batch_submit(sc->b, &slot->rows, err);
+    if (rc == 0) rc = batch_submit(sc->b, &slot->rows, len, err);
     tbl_batch_reset(&slot->rows);
-    if (rc == O2P_EBUSY) reply->retry_after_secs = 2;
+    if (rc == O2P_EBUSY) reply->retry_after_secs = batch_retry_after_secs(sc->b);
     if (rc == O2P_ESTATE) {
         reply->retry_after_secs = 5;
         return o2p_errorf(err, O2P_EIO, "server is shutting down; retry");
@@ -58,6 +58,20 @@ static int serve_ingest(void *ctx, unsigned thread_index, otlp_signal signal, ot
     if (stats.rejected)
         snprintf(reply->message, sizeof reply->message, "%s", stats.rejected_reason);
     return O2P_OK;
+}
+
+static int serve_admit(void *ctx, otlp_signal signal, size_t body_bytes, http_ingest_reply *reply,
+                       o2p_error *err)
+{
+    (void)signal;
+    serve_ctx *sc = ctx;
+    int rc = batch_admit(sc->b, body_bytes, err);
+    if (rc == O2P_EBUSY) reply->retry_after_secs = batch_retry_after_secs(sc->b);
+    if (rc == O2P_ESTATE) {
+        reply->retry_after_secs = 5;
+        return o2p_errorf(err, O2P_EIO, "server is shutting down; retry");
+    }
+    return rc;
 }
 
 static int serve_ready(void *ctx)
@@ -110,6 +124,21 @@ static void serve_metrics(void *ctx, o2p_buf *out)
     http_prom_family(out, "otlp2parquet_rejected_busy_total", "counter",
                      "Requests refused with 429 because the buffer was full.");
     http_prom_u64(out, "otlp2parquet_rejected_busy_total", NULL, st.rejected_busy);
+    http_prom_family(out, "otlp2parquet_refused_total", "counter",
+                     "Requests refused for lack of buffer, by cause: admit (before decoding, from "
+                     "the size), full (the decoded rows did not fit), too_large (could never fit).");
+    http_prom_u64(out, "otlp2parquet_refused_total", "cause=\"admit\"", st.refused_admit);
+    http_prom_u64(out, "otlp2parquet_refused_total", "cause=\"full\"", st.refused_full);
+    http_prom_u64(out, "otlp2parquet_refused_total", "cause=\"too_large\"", st.refused_too_large);
+    http_prom_family(out, "otlp2parquet_pressure_flushes_total", "counter",
+                     "Groups sealed for an early flush because the memory budget was reached.");
+    http_prom_u64(out, "otlp2parquet_pressure_flushes_total", NULL, st.pressure_seals);
+    http_prom_family(out, "otlp2parquet_flush_rate_bytes", "gauge",
+                     "Buffer bytes freed per second by the flushers (recent); Retry-After is "
+                     "derived from it.");
+    http_prom_u64(out, "otlp2parquet_flush_rate_bytes", NULL, st.flush_rate_bytes);
+    http_prom_family(out, "otlp2parquet_flush_threads", "gauge", "Flusher threads.");
+    http_prom_u64(out, "otlp2parquet_flush_threads", NULL, (uint64_t)st.flush_threads);
     mem_stats ms;
     mem_get_stats(&ms);
     http_prom_family(out, "otlp2parquet_heap_bytes", "gauge",
@@ -189,6 +218,7 @@ int cli_serve(const cfg_config *cfg)
     bc.max_bytes = cfg->batch.max_bytes;
     bc.max_age_secs = (uint32_t)cfg->batch.max_age_secs;
     bc.max_buffered_bytes = cfg->batch.max_buffered_bytes;
+    bc.flush_threads = (int)cfg->batch.flush_threads;
     runtime_parquet_options(cfg, &bc.parquet);
     if (batch_create(&b, &bc, &schemas, st, &err) < 0) {
         LOG_ERROR("%s", err.msg);
@@ -212,7 +242,11 @@ int cli_serve(const cfg_config *cfg)
         tbl_batch_init(&sc.slots[i].rows, &schemas);
     }
     http_handlers handlers = {
-        .ctx = &sc, .ingest = serve_ingest, .ready = serve_ready, .metrics = serve_metrics};
+        .ctx = &sc,
+        .ingest = serve_ingest,
+        .admit = serve_admit,
+        .ready = serve_ready,
+        .metrics = serve_metrics};
     http_config hc = {.listen_addr = cfg->server.listen_addr,
                       .max_payload_bytes = (size_t)cfg->request.max_payload_bytes,
                       .threads = sc.num_slots,

@@ -64,6 +64,7 @@ static const key_def key_defs[] = {
     {"batch.max_age_secs", "OTLP2PARQUET_BATCH_MAX_AGE_SECS", K_COUNT, F(batch.max_age_secs)},
     {"batch.max_buffered_bytes", "OTLP2PARQUET_BATCH_MAX_BUFFERED_BYTES", K_SIZE,
      F(batch.max_buffered_bytes)},
+    {"batch.flush_threads", "OTLP2PARQUET_BATCH_FLUSH_THREADS", K_COUNT, F(batch.flush_threads)},
     {"storage.backend", "OTLP2PARQUET_STORAGE_BACKEND", K_BACKEND, 0},
     {"storage.fs.path", "OTLP2PARQUET_STORAGE_PATH", K_PATH, F(storage.fs.path)},
     {"storage.s3.bucket", "OTLP2PARQUET_S3_BUCKET", K_BUCKET, F(storage.s3.bucket)},
@@ -1003,6 +1004,11 @@ int cfg_describe(const cfg_config *cfg, o2p_buf *out)
                        (unsigned long long)cfg->batch.max_age_secs));
     O2P_TRY(buf_printf(out, "batch.max_buffered_bytes = %llu\n",
                        (unsigned long long)cfg->batch.max_buffered_bytes));
+    if (cfg->batch.flush_threads)
+        O2P_TRY(buf_printf(out, "batch.flush_threads = %llu\n",
+                           (unsigned long long)cfg->batch.flush_threads));
+    else
+        O2P_TRY(buf_append_str(out, "batch.flush_threads = 0 (one per online CPU)\n"));
     O2P_TRY(describe_str(out, "storage.backend", cfg_backend_name(cfg->storage.backend)));
     O2P_TRY(describe_str(out, "storage.fs.path", cfg->storage.fs.path));
     O2P_TRY(describe_str(out, "storage.s3.bucket", s3->bucket));

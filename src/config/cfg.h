@@ -89,6 +89,7 @@ typedef struct cfg_config {
         uint64_t max_bytes;
         uint64_t max_age_secs;
         uint64_t max_buffered_bytes;
+        uint64_t flush_threads; /* 0: one per online CPU */
     } batch;
     struct {
         cfg_backend backend;

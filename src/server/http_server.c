@@ -58,7 +58,7 @@
 
 #define HTTP_CT_PROMETHEUS "text/plain; version=0.0.4; charset=utf-8"
 
-enum { HTTP_BODY_OK = 0, HTTP_BODY_OVERFLOW, HTTP_BODY_NOMEM };
+enum { HTTP_BODY_OK = 0, HTTP_BODY_OVERFLOW, HTTP_BODY_NOMEM, HTTP_BODY_REFUSED };
 
 typedef struct http_worker {
     http_decompressor dec; /* decompressed bodies */
@@ -76,6 +76,11 @@ typedef struct http_conn {
     int format_known;
     http_encoding encoding;
     int body_state;
+    /* HTTP_BODY_REFUSED: what admit answered at the headers */
+    int admitted; /* admit already said yes at the headers */
+    int refused_rc;
+    int refused_retry_after;
+    char refused_msg[256];
 } http_conn;
 
 struct http_server {
@@ -253,6 +258,25 @@ static enum MHD_Result http_serve_metrics(http_server *srv, http_worker *w, http
 }
 
 /* First call: everything that can be decided from the headers. */
+/* Asks the admit handler about a body of `len` bytes; a refusal is kept
+ * in the connection (HTTP_BODY_REFUSED) and answered by http_finish. */
+static int http_admit(http_server *srv, http_conn *c, size_t len)
+{
+    if (srv->handlers.admit == NULL) return O2P_OK;
+    http_ingest_reply reply;
+    memset(&reply, 0, sizeof reply);
+    o2p_error err;
+    o2p_error_clear(&err);
+    int rc = srv->handlers.admit(srv->handlers.ctx, (otlp_signal)c->route, len, &reply, &err);
+    if (rc == O2P_OK) return O2P_OK;
+    c->body_state = HTTP_BODY_REFUSED;
+    c->refused_rc = rc;
+    c->refused_retry_after = reply.retry_after_secs > 0 ? reply.retry_after_secs : 1;
+    snprintf(c->refused_msg, sizeof c->refused_msg, "%.250s",
+             err.msg[0] ? err.msg : o2p_strerror(rc));
+    return rc;
+}
+
 static enum MHD_Result http_begin(http_server *srv, http_worker *w, http_conn *c,
                                   struct MHD_Connection *mc, const char *url, const char *method)
 {
@@ -260,6 +284,7 @@ static enum MHD_Result http_begin(http_server *srv, http_worker *w, http_conn *c
     c->route = http_route_of(url);
     c->wire_bytes = 0;
     c->body_state = HTTP_BODY_OK;
+    c->admitted = 0;
     c->format_known = 0;
     c->encoding = HTTP_ENC_IDENTITY;
     buf_reset(&c->body);
@@ -333,6 +358,11 @@ static enum MHD_Result http_begin(http_server *srv, http_worker *w, http_conn *c
                      declared, srv->max_payload);
             return http_fail(srv, w, c, mc, 413, msg, NULL);
         }
+        if (c->encoding == HTTP_ENC_IDENTITY) {
+            if (http_admit(srv, c, (size_t)declared) < 0)
+                return MHD_YES; /* the body is read and dropped, then refused */
+            c->admitted = 1;
+        }
         /* One allocation up front instead of doubling while the body
          * arrives; after the first requests the buffer is simply reused. */
         if (buf_reserve(&c->body, (size_t)declared) < 0) c->body_state = HTTP_BODY_NOMEM;
@@ -383,6 +413,10 @@ static enum MHD_Result http_finish(http_server *srv, http_worker *w, unsigned th
                                    http_conn *c, struct MHD_Connection *mc)
 {
     char msg[160];
+    if (c->body_state == HTTP_BODY_REFUSED) {
+        http_extra extra = {.retry_after = c->refused_retry_after};
+        return http_fail(srv, w, c, mc, http_status_of(c->refused_rc), c->refused_msg, &extra);
+    }
     if (c->body_state == HTTP_BODY_OVERFLOW) {
         snprintf(msg, sizeof msg, "request body exceeds %zu bytes", srv->max_payload);
         return http_fail(srv, w, c, mc, 413, msg, NULL);
@@ -406,6 +440,13 @@ static enum MHD_Result http_finish(http_server *srv, http_worker *w, unsigned th
         len = w->dec.out.len;
     }
     http_metrics_add_bytes(&srv->metrics, c->route, c->wire_bytes, len);
+    if (!c->admitted) {
+        /* not admitted at the headers (compressed or chunked): now the size is known */
+        if (http_admit(srv, c, len) < 0) {
+            http_extra extra = {.retry_after = c->refused_retry_after};
+            return http_fail(srv, w, c, mc, http_status_of(c->refused_rc), c->refused_msg, &extra);
+        }
+    }
 
     http_ingest_reply reply;
     memset(&reply, 0, sizeof reply);

@@ -50,6 +50,13 @@ typedef struct http_handlers {
      * the call; err->msg (when the call fails) becomes the Status message. */
     int (*ingest)(void *ctx, unsigned thread_index, otlp_signal signal, otlp_format format,
                   const uint8_t *body, size_t len, http_ingest_reply *reply, o2p_error *err);
+    /* Optional early refusal, called once the size of the (decompressed)
+     * body is known and before it is decoded: at the headers for an
+     * identity body with a Content-Length (the body is then read and
+     * dropped, not buffered), else after decompression.  A failure is
+     * answered like an ingest failure (O2P_EBUSY: 429 + Retry-After). */
+    int (*admit)(void *ctx, otlp_signal signal, size_t body_bytes, http_ingest_reply *reply,
+                 o2p_error *err);
     /* GET /ready: non-zero when ready.  NULL means always ready. */
     int (*ready)(void *ctx);
     /* GET /metrics: appends the caller's Prometheus families after the

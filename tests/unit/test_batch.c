@@ -111,10 +111,10 @@ TEST(batch_groups_by_service_and_hour_on_shutdown)
     add_logs(&f.rows, "api", T0_NS, 10);
     add_logs(&f.rows, "api", T0_NS + HOUR_NS, 5);
     add_logs(&f.rows, "web", T0_NS, 3);
-    CHECK_OK(batch_submit(f.b, &f.rows, &err));
+    CHECK_OK(batch_submit(f.b, &f.rows, 0, &err));
     tbl_batch_reset(&f.rows);
     add_logs(&f.rows, "api", T0_NS + 60000000000ULL, 7); /* same group as the first 10 */
-    CHECK_OK(batch_submit(f.b, &f.rows, &err));
+    CHECK_OK(batch_submit(f.b, &f.rows, 0, &err));
     batch_stats st;
     batch_get_stats(f.b, &st);
     CHECK_UINT(st.buffered_rows, 25);
@@ -130,7 +130,7 @@ TEST(batch_groups_by_service_and_hour_on_shutdown)
     char path[1024];
     snprintf(path, sizeof path, "%s/logs/api/year=2026/month=01/day=01/hour=01", f.root);
     CHECK_INT(count_files(path), 1);
-    CHECK_INT(batch_submit(f.b, &f.rows, &err), O2P_ESTATE);
+    CHECK_INT(batch_submit(f.b, &f.rows, 0, &err), O2P_ESTATE);
     teardown(&f);
 }
 
@@ -144,7 +144,7 @@ TEST(batch_max_rows_seals_group)
     setup(&f, &cfg, "data");
     o2p_error err;
     add_logs(&f.rows, "api", T0_NS, 150);
-    CHECK_OK(batch_submit(f.b, &f.rows, &err));
+    CHECK_OK(batch_submit(f.b, &f.rows, 0, &err));
     /* the flusher writes the sealed group without waiting for age */
     batch_stats st;
     for (int i = 0; i < 200; i++) {
@@ -166,7 +166,7 @@ TEST(batch_max_age_flushes)
     setup(&f, &cfg, "data");
     o2p_error err;
     add_logs(&f.rows, "api", T0_NS, 5);
-    CHECK_OK(batch_submit(f.b, &f.rows, &err));
+    CHECK_OK(batch_submit(f.b, &f.rows, 0, &err));
     batch_stats st;
     for (int i = 0; i < 300; i++) {
         batch_get_stats(f.b, &st);
@@ -187,9 +187,9 @@ TEST(batch_memory_budget_refuses_with_busy)
     setup(&f, &cfg, "data");
     o2p_error err;
     add_logs(&f.rows, "api", T0_NS, 20);
-    CHECK_OK(batch_submit(f.b, &f.rows, &err));
+    CHECK_OK(batch_submit(f.b, &f.rows, 0, &err));
     int busy = 0;
-    for (int i = 0; i < 50 && !busy; i++) busy = batch_submit(f.b, &f.rows, &err) == O2P_EBUSY;
+    for (int i = 0; i < 50 && !busy; i++) busy = batch_submit(f.b, &f.rows, 0, &err) == O2P_EBUSY;
     CHECK(busy);
     CHECK(strstr(err.msg, "buffer full") != NULL);
     CHECK(!batch_ready(f.b));
@@ -201,6 +201,33 @@ TEST(batch_memory_budget_refuses_with_busy)
     CHECK_OK(batch_shutdown(f.b, 10, &err));
     batch_get_stats(f.b, &st);
     CHECK_UINT(st.rows_out[TBL_LOGS], accepted);
+    teardown(&f);
+}
+
+TEST(batch_admit_refuses_early_from_the_measured_cost)
+{
+    batch_config cfg;
+    batch_config_default(&cfg);
+    cfg.max_buffered_bytes = 16384;
+    cfg.max_age_secs = 3600;
+    fixture f;
+    setup(&f, &cfg, "data");
+    o2p_error err;
+    /* nothing buffered: anything may try (submit decides exactly) */
+    CHECK_OK(batch_admit(f.b, 1u << 20, &err));
+    add_logs(&f.rows, "api", T0_NS, 20);
+    CHECK_OK(batch_submit(f.b, &f.rows, 1000, &err)); /* learns the cost of 1,000 body bytes */
+    CHECK_OK(batch_admit(f.b, 10, &err));
+    CHECK_INT(batch_admit(f.b, 1000000, &err), O2P_EBUSY);
+    CHECK(strstr(err.msg, "buffer full") != NULL);
+    batch_stats st;
+    batch_get_stats(f.b, &st);
+    CHECK_UINT(st.refused_admit, 1);
+    CHECK_UINT(st.refused_full, 0);
+    CHECK_UINT(st.pressure_seals, 1);
+    CHECK(!batch_ready(f.b));
+    int ra = batch_retry_after_secs(f.b);
+    CHECK(ra >= 1 && ra <= 30);
     teardown(&f);
 }
 
@@ -219,7 +246,7 @@ TEST(batch_storage_failure_keeps_data_and_recovers)
     setup(&f, &cfg, "blocked");
     o2p_error err;
     add_logs(&f.rows, "api", T0_NS, 4);
-    CHECK_OK(batch_submit(f.b, &f.rows, &err));
+    CHECK_OK(batch_submit(f.b, &f.rows, 0, &err));
     batch_stats st;
     for (int i = 0; i < 300; i++) {
         batch_get_stats(f.b, &st);
@@ -249,7 +276,7 @@ TEST(batch_request_larger_than_budget_is_refused_as_too_large)
     setup(&f, &cfg, "data");
     o2p_error err;
     add_logs(&f.rows, "api", T0_NS, 2000);
-    CHECK_INT(batch_submit(f.b, &f.rows, &err), O2P_ELIMIT);
+    CHECK_INT(batch_submit(f.b, &f.rows, 0, &err), O2P_ELIMIT);
     CHECK(strstr(err.msg, "batch.max_buffered_bytes") != NULL);
     batch_stats st;
     batch_get_stats(f.b, &st);
@@ -268,7 +295,7 @@ TEST(batch_pressure_flushes_the_largest_group_early)
     o2p_error err;
     add_logs(&f.rows, "api", T0_NS, 20);
     int busy = 0;
-    for (int i = 0; i < 50 && !busy; i++) busy = batch_submit(f.b, &f.rows, &err) == O2P_EBUSY;
+    for (int i = 0; i < 50 && !busy; i++) busy = batch_submit(f.b, &f.rows, 0, &err) == O2P_EBUSY;
     CHECK(busy);
     batch_stats st;
     for (int i = 0; i < 300; i++) {
@@ -277,7 +304,7 @@ TEST(batch_pressure_flushes_the_largest_group_early)
         usleep(10000);
     }
     CHECK(st.files_out[TBL_LOGS] >= 1);
-    CHECK_OK(batch_submit(f.b, &f.rows, &err)); /* room again */
+    CHECK_OK(batch_submit(f.b, &f.rows, 0, &err)); /* room again */
     CHECK(batch_ready(f.b) || st.buffered_rows > 0);
     teardown(&f);
 }
@@ -326,7 +353,7 @@ TEST(batch_many_groups_while_flushing)
             add_logs(&f.rows, service, T0_NS + (uint64_t)round * HOUR_NS, 3);
             sent += 3;
         }
-        CHECK_OK(batch_submit(f.b, &f.rows, &err));
+        CHECK_OK(batch_submit(f.b, &f.rows, 0, &err));
         tbl_batch_reset(&f.rows);
     }
     CHECK_OK(batch_shutdown(f.b, 30, &err));
