@@ -236,8 +236,10 @@ static void learn_cost(batch *b, size_t body_bytes, uint64_t alone)
 {
     if (body_bytes == 0) return;
     uint64_t q10 = alone * 1024 / body_bytes;
-    if (!b->cost_learned) b->cost_per_body_byte_q10 = q10;
-    else b->cost_per_body_byte_q10 = (b->cost_per_body_byte_q10 * 7 + q10) / 8;
+    if (!b->cost_learned)
+        b->cost_per_body_byte_q10 = q10;
+    else
+        b->cost_per_body_byte_q10 = (b->cost_per_body_byte_q10 * 7 + q10) / 8;
     b->cost_learned = 1;
 }
 

@@ -51,9 +51,9 @@ typedef struct batch_stats {
     uint64_t flushes;
     uint64_t flush_seconds_sum_us; /* total time spent encoding + storing, µs */
     uint64_t storage_errors;
-    uint64_t rejected_busy; /* requests refused with O2P_EBUSY (admit + full) */
-    uint64_t refused_admit; /* refused by batch_admit, before the body was decoded */
-    uint64_t refused_full;  /* refused by batch_submit: the decoded rows did not fit */
+    uint64_t rejected_busy;     /* requests refused with O2P_EBUSY (admit + full) */
+    uint64_t refused_admit;     /* refused by batch_admit, before the body was decoded */
+    uint64_t refused_full;      /* refused by batch_submit: the decoded rows did not fit */
     uint64_t refused_too_large; /* a request that could never fit (O2P_ELIMIT) */
     uint64_t pressure_seals;    /* groups sealed early because the budget was reached */
     uint64_t flush_rate_bytes;  /* buffer bytes freed per second by flushes (recent) */

@@ -124,9 +124,10 @@ static void serve_metrics(void *ctx, o2p_buf *out)
     http_prom_family(out, "otlp2parquet_rejected_busy_total", "counter",
                      "Requests refused with 429 because the buffer was full.");
     http_prom_u64(out, "otlp2parquet_rejected_busy_total", NULL, st.rejected_busy);
-    http_prom_family(out, "otlp2parquet_refused_total", "counter",
-                     "Requests refused for lack of buffer, by cause: admit (before decoding, from "
-                     "the size), full (the decoded rows did not fit), too_large (could never fit).");
+    http_prom_family(
+        out, "otlp2parquet_refused_total", "counter",
+        "Requests refused for lack of buffer, by cause: admit (before decoding, from "
+        "the size), full (the decoded rows did not fit), too_large (could never fit).");
     http_prom_u64(out, "otlp2parquet_refused_total", "cause=\"admit\"", st.refused_admit);
     http_prom_u64(out, "otlp2parquet_refused_total", "cause=\"full\"", st.refused_full);
     http_prom_u64(out, "otlp2parquet_refused_total", "cause=\"too_large\"", st.refused_too_large);
@@ -241,12 +242,11 @@ int cli_serve(const cfg_config *cfg)
         }
         tbl_batch_init(&sc.slots[i].rows, &schemas);
     }
-    http_handlers handlers = {
-        .ctx = &sc,
-        .ingest = serve_ingest,
-        .admit = serve_admit,
-        .ready = serve_ready,
-        .metrics = serve_metrics};
+    http_handlers handlers = {.ctx = &sc,
+                              .ingest = serve_ingest,
+                              .admit = serve_admit,
+                              .ready = serve_ready,
+                              .metrics = serve_metrics};
     http_config hc = {.listen_addr = cfg->server.listen_addr,
                       .max_payload_bytes = (size_t)cfg->request.max_payload_bytes,
                       .threads = sc.num_slots,

@@ -28,11 +28,18 @@ void buf_free(o2p_buf *b)
     b->cap = 0;
 }
 
-/* Growth policy: at least 64 bytes, doubling, never past the limit. */
+/* Growth policy: at least 64 bytes, doubling up to 1 MiB, then by a
+ * quarter (big buffers are the batcher's columns: their slack is memory the
+ * budget pays for, while glibc's mremap makes growing them cheap), never
+ * past the limit. */
+#define BUF_DOUBLING_LIMIT ((size_t)1 << 20)
 static size_t buf_next_cap(const o2p_buf *b, size_t need)
 {
     size_t cap = b->cap < 64 ? 64 : b->cap;
-    while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    while (cap < need) {
+        size_t step = cap < BUF_DOUBLING_LIMIT ? cap : cap / 4;
+        cap = cap > SIZE_MAX - step ? need : cap + step;
+    }
     if (b->limit != 0 && cap > b->limit) cap = b->limit;
     return cap;
 }

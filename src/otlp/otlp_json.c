@@ -251,6 +251,7 @@ int jd_level_object(otlp_json_state *s, const jd_level *lv)
     if (rc < 0) return rc;
     if (lv->is_scope) {
         O2P_TRY(jd_attrs_done(s, &s->scope_attrs, "scope.attributes"));
+        otlp_scope_finish(&s->scope);
     } else {
         O2P_TRY(jd_attrs_done(s, &s->res_attrs, "resource.attributes"));
         otlp_resource_finish(&s->res);

@@ -250,6 +250,7 @@ static int decode_scope_level(otlp_pb_state *st, const pb_signal_desc *desc,
     }
     if (rc < 0) return rc;
     O2P_TRY(pb_attrs_finish(st, &st->scope_attrs, "scope.attributes", f->at));
+    otlp_scope_finish(&scope);
 
     long index = 0;
     pb_reader_init(&r, f->data, f->len, desc->scope_names);

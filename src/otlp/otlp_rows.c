@@ -7,6 +7,7 @@
 #include "otlp/otlp_rows.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +15,15 @@
 #include "table/tbl_write.h"
 
 #define SERVICE_NAME_KEY "service.name"
+
+/* Identities of resource and scope values, unique in the process (so that
+ * no two decoders' values are ever mistaken for each other). */
+static atomic_uint_fast64_t ident_counter;
+
+static uint64_t next_ident(void)
+{
+    return (uint64_t)atomic_fetch_add_explicit(&ident_counter, 1, memory_order_relaxed) + 1;
+}
 
 void otlp_resource_finish(otlp_resource *r)
 {
@@ -26,6 +36,12 @@ void otlp_resource_finish(otlp_resource *r)
     }
     r->service.ptr = val;
     r->service.len = len;
+    r->ident = next_ident();
+}
+
+void otlp_scope_finish(otlp_scope *s)
+{
+    s->ident = next_ident();
 }
 
 void otlp_stats_reject(otlp_stats *stats, const char *fmt, ...)
@@ -63,6 +79,26 @@ static void put_span_id(pq_column *c, const otlp_span_id *id)
 static void put_bytes(pq_column *c, otlp_bytes s)
 {
     tbl_put_str(c, s.ptr, s.len);
+}
+
+/* Resource- and scope-level columns: stored once per run of rows that
+ * share the values (see pq_col_run_row). */
+static void shared_bytes(pq_column *c, uint64_t ident, otlp_bytes s)
+{
+    if (pq_col_run_row(c, ident)) put_bytes(c, s);
+}
+
+static void shared_i32(pq_column *c, uint64_t ident, int32_t v)
+{
+    if (pq_col_run_row(c, ident)) tbl_put_i32(c, v);
+}
+
+/* A MAP's key and value leaves start at c. */
+static void shared_attrs(tbl_attrs *a, pq_column *c, uint64_t ident)
+{
+    int key = pq_col_run_row(c, ident);
+    int value = pq_col_run_row(c + 1, ident);
+    if (key && value) tbl_attrs_emit_repeated(a, c);
 }
 
 static void elem_trace_id(pq_column *c, size_t index, const otlp_trace_id *id)
@@ -106,14 +142,14 @@ int otlp_emit_log(tbl_batch *b, const otlp_resource *r, const otlp_scope *s, con
     tbl_put_i32(&c[LOG_TRACE_FLAGS], (int32_t)log->flags);
     put_bytes(&c[LOG_SEVERITY_TEXT], log->severity_text);
     tbl_put_i32(&c[LOG_SEVERITY_NUMBER], log->severity_number);
-    put_bytes(&c[LOG_SERVICE_NAME], r->service);
+    shared_bytes(&c[LOG_SERVICE_NAME], r->ident, r->service);
     put_bytes(&c[LOG_BODY], log->body);
-    put_bytes(&c[LOG_RESOURCE_SCHEMA_URL], r->schema_url);
-    tbl_attrs_emit_repeated(r->attrs, &c[LOG_RESOURCE_ATTRS]);
-    put_bytes(&c[LOG_SCOPE_SCHEMA_URL], s->schema_url);
-    put_bytes(&c[LOG_SCOPE_NAME], s->name);
-    put_bytes(&c[LOG_SCOPE_VERSION], s->version);
-    tbl_attrs_emit_repeated(s->attrs, &c[LOG_SCOPE_ATTRS]);
+    shared_bytes(&c[LOG_RESOURCE_SCHEMA_URL], r->ident, r->schema_url);
+    shared_attrs(r->attrs, &c[LOG_RESOURCE_ATTRS], r->ident);
+    shared_bytes(&c[LOG_SCOPE_SCHEMA_URL], s->ident, s->schema_url);
+    shared_bytes(&c[LOG_SCOPE_NAME], s->ident, s->name);
+    shared_bytes(&c[LOG_SCOPE_VERSION], s->ident, s->version);
+    shared_attrs(s->attrs, &c[LOG_SCOPE_ATTRS], s->ident);
     tbl_attrs_emit_top(log->attrs, &c[LOG_ATTRS]);
     put_bytes(&c[LOG_EVENT_NAME], log->event_name);
     tbl_group_row_done(g, ts);
@@ -163,10 +199,10 @@ int otlp_emit_span(tbl_batch *b, const otlp_resource *r, const otlp_scope *s, co
     put_bytes(&c[TR_TRACE_STATE], span->trace_state);
     put_bytes(&c[TR_SPAN_NAME], span->name);
     put_cstr(&c[TR_SPAN_KIND], span_kind_name(span->kind));
-    put_bytes(&c[TR_SERVICE_NAME], r->service);
-    tbl_attrs_emit_repeated(r->attrs, &c[TR_RESOURCE_ATTRS]);
-    put_bytes(&c[TR_SCOPE_NAME], s->name);
-    put_bytes(&c[TR_SCOPE_VERSION], s->version);
+    shared_bytes(&c[TR_SERVICE_NAME], r->ident, r->service);
+    shared_attrs(r->attrs, &c[TR_RESOURCE_ATTRS], r->ident);
+    shared_bytes(&c[TR_SCOPE_NAME], s->ident, s->name);
+    shared_bytes(&c[TR_SCOPE_VERSION], s->ident, s->version);
     tbl_attrs_emit_top(span->attrs, &c[TR_SPAN_ATTRS]);
     tbl_put_i64(&c[TR_DURATION], (int64_t)duration);
     put_cstr(&c[TR_STATUS_CODE], status_code_name(span->status_code));
@@ -222,14 +258,14 @@ static void put_list_f64(pq_column *c, const double *v, size_t n)
 static void put_metric_common(const tbl_batch *b, pq_column *c, const otlp_resource *r,
                               const otlp_scope *s, const otlp_metric *m, const otlp_point *p)
 {
-    tbl_attrs_emit_repeated(r->attrs, &c[MET_RESOURCE_ATTRS]);
-    put_bytes(&c[MET_RESOURCE_SCHEMA_URL], r->schema_url);
-    put_bytes(&c[MET_SCOPE_NAME], s->name);
-    put_bytes(&c[MET_SCOPE_VERSION], s->version);
-    tbl_attrs_emit_repeated(s->attrs, &c[MET_SCOPE_ATTRS]);
-    tbl_put_i32(&c[MET_SCOPE_DROPPED_ATTR_COUNT], (int32_t)s->dropped_attributes_count);
-    put_bytes(&c[MET_SCOPE_SCHEMA_URL], s->schema_url);
-    put_bytes(&c[MET_SERVICE_NAME], r->service);
+    shared_attrs(r->attrs, &c[MET_RESOURCE_ATTRS], r->ident);
+    shared_bytes(&c[MET_RESOURCE_SCHEMA_URL], r->ident, r->schema_url);
+    shared_bytes(&c[MET_SCOPE_NAME], s->ident, s->name);
+    shared_bytes(&c[MET_SCOPE_VERSION], s->ident, s->version);
+    shared_attrs(s->attrs, &c[MET_SCOPE_ATTRS], s->ident);
+    shared_i32(&c[MET_SCOPE_DROPPED_ATTR_COUNT], s->ident, (int32_t)s->dropped_attributes_count);
+    shared_bytes(&c[MET_SCOPE_SCHEMA_URL], s->ident, s->schema_url);
+    shared_bytes(&c[MET_SERVICE_NAME], r->ident, r->service);
     put_bytes(&c[MET_METRIC_NAME], m->name);
     put_bytes(&c[MET_METRIC_DESCRIPTION], m->description);
     put_bytes(&c[MET_METRIC_UNIT], m->unit);

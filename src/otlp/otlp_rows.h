@@ -38,9 +38,12 @@ typedef struct otlp_resource {
     tbl_attrs *attrs; /* finished (tbl_attrs_finish) */
     otlp_bytes schema_url;
     otlp_bytes service; /* set by otlp_resource_finish: stringified service.name or "" */
+    uint64_t ident;     /* set by otlp_resource_finish: identity of these values */
 } otlp_resource;
 
-/* Looks up service.name in the (finished) attributes. */
+/* Looks up service.name in the (finished) attributes and gives the
+ * resource a fresh identity: its rows share the resource-level column
+ * values (pq_col_run_row). */
 void otlp_resource_finish(otlp_resource *r);
 
 typedef struct otlp_scope {
@@ -49,7 +52,11 @@ typedef struct otlp_scope {
     otlp_bytes schema_url;
     tbl_attrs *attrs; /* finished */
     uint32_t dropped_attributes_count;
+    uint64_t ident; /* set by otlp_scope_finish (0: rows do not share scope values) */
 } otlp_scope;
+
+/* Called once a scope's fields are read: a fresh identity for its values. */
+void otlp_scope_finish(otlp_scope *s);
 
 typedef struct otlp_log {
     uint64_t time_ns;

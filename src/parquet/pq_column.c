@@ -12,6 +12,7 @@ void pq_col_init(pq_column *c, const pq_leaf *leaf)
     buf_init(&c->def, 0);
     buf_init(&c->rep, 0);
     buf_init(&c->values, 0);
+    buf_init(&c->runs, 0);
 }
 
 void pq_col_reset(pq_column *c)
@@ -19,6 +20,8 @@ void pq_col_reset(pq_column *c)
     buf_reset(&c->def);
     buf_reset(&c->rep);
     buf_reset(&c->values);
+    buf_reset(&c->runs);
+    c->run_ident = 0;
     c->num_entries = 0;
     c->num_values = 0;
     c->failed = O2P_OK;
@@ -29,13 +32,123 @@ void pq_col_free(pq_column *c)
     buf_free(&c->def);
     buf_free(&c->rep);
     buf_free(&c->values);
+    buf_free(&c->runs);
+    c->run_ident = 0;
     c->num_entries = 0;
     c->num_values = 0;
 }
 
 size_t pq_col_mem(const pq_column *c)
 {
-    return c->def.cap + c->rep.cap + c->values.cap;
+    return c->def.cap + c->rep.cap + c->values.cap + c->runs.cap;
+}
+
+int pq_col_run_row(pq_column *c, uint64_t ident)
+{
+    if (c->failed) return 0;
+    if (ident != 0 && ident == c->run_ident && c->runs.len >= 4) {
+        uint8_t *last = c->runs.data + c->runs.len - 4;
+        uint32_t n;
+        memcpy(&n, last, 4);
+        if (n < UINT32_MAX) {
+            n++;
+            memcpy(last, &n, 4);
+            return 0;
+        }
+    }
+    uint32_t one = 1;
+    if (buf_append(&c->runs, &one, 4) < 0) {
+        c->failed = O2P_ENOMEM;
+        return 0;
+    }
+    c->run_ident = ident;
+    return 1;
+}
+
+/* Bytes one stored value occupies (0: u32 length-prefixed). */
+static size_t value_width(const pq_leaf *leaf)
+{
+    switch (leaf->physical) {
+    case PQ_BOOLEAN:
+        return 1;
+    case PQ_INT32:
+    case PQ_FLOAT:
+        return 4;
+    case PQ_INT64:
+    case PQ_DOUBLE:
+        return 8;
+    case PQ_FIXED_LEN_BYTE_ARRAY:
+        return (size_t)leaf->type_length;
+    case PQ_BYTE_ARRAY:
+        break;
+    }
+    return 0;
+}
+
+/* Appends n copies of src[0..len) to b. */
+static int append_copies(o2p_buf *b, const uint8_t *src, size_t len, size_t n)
+{
+    if (len == 0 || n == 0) return O2P_OK;
+    if (n > SIZE_MAX / len) return O2P_ELIMIT;
+    uint8_t *dst = buf_extend(b, len * n);
+    if (dst == NULL) return O2P_ENOMEM;
+    if (len == 1) {
+        memset(dst, src[0], n);
+        return O2P_OK;
+    }
+    for (size_t i = 0; i < n; i++) memcpy(dst + i * len, src, len);
+    return O2P_OK;
+}
+
+int pq_col_expand_rows(pq_column *dst, const pq_column *src, size_t row0, size_t nrows)
+{
+    const pq_leaf *leaf = src->leaf;
+    size_t width = value_width(leaf);
+    size_t nruns = src->runs.len / 4;
+    size_t row = 0, e = 0, b = 0;
+    for (size_t k = 0; k < nruns && nrows > 0 && e < src->num_entries; k++) {
+        uint32_t count;
+        memcpy(&count, src->runs.data + 4 * k, 4);
+        /* stored row k: entries [e, e_end), values [b, b_end) */
+        size_t e_end = e + 1;
+        if (leaf->max_rep > 0)
+            while (e_end < src->num_entries && src->rep.data[e_end] != 0) e_end++;
+        size_t nv = e_end - e;
+        if (leaf->max_def > 0) {
+            nv = 0;
+            for (size_t i = e; i < e_end; i++) nv += src->def.data[i] == leaf->max_def;
+        }
+        size_t b_end = b;
+        if (width) {
+            b_end = b + nv * width;
+        } else {
+            for (size_t i = 0; i < nv; i++) {
+                uint32_t n;
+                memcpy(&n, src->values.data + b_end, 4);
+                b_end += 4 + (size_t)n;
+            }
+        }
+        if (row + count > row0) {
+            size_t from = row0 > row ? row0 - row : 0;
+            size_t reps = count - from < nrows ? count - from : nrows;
+            int rc = O2P_OK;
+            if (leaf->max_def > 0)
+                rc = append_copies(&dst->def, src->def.data + e, e_end - e, reps);
+            if (rc == O2P_OK && leaf->max_rep > 0)
+                rc = append_copies(&dst->rep, src->rep.data + e, e_end - e, reps);
+            if (rc == O2P_OK)
+                rc = append_copies(&dst->values, src->values.data + b, b_end - b, reps);
+            if (rc < 0) return dst->failed = rc;
+            dst->num_entries += reps * (e_end - e);
+            dst->num_values += reps * nv;
+            row0 += reps;
+            nrows -= reps;
+        }
+        row += count;
+        e = e_end;
+        b = b_end;
+    }
+    return O2P_OK;
 }
 
 void pq_col_put_bytes(pq_column *c, const void *data, size_t len, uint8_t def, uint8_t rep)
@@ -119,10 +232,16 @@ int pq_col_append(pq_column *dst, const pq_column *src)
 {
     if (dst->failed) return dst->failed;
     if (src->failed) return dst->failed = src->failed;
+    /* a run-mode column only ever meets run-mode columns (or empty ones) */
+    if ((pq_col_is_run(src) && !pq_col_is_run(dst) && dst->num_entries) ||
+        (pq_col_is_run(dst) && !pq_col_is_run(src) && src->num_entries))
+        return dst->failed = O2P_EINVAL;
     if (buf_append(&dst->def, src->def.data, src->def.len) < 0 ||
         buf_append(&dst->rep, src->rep.data, src->rep.len) < 0 ||
-        buf_append(&dst->values, src->values.data, src->values.len) < 0)
+        buf_append(&dst->values, src->values.data, src->values.len) < 0 ||
+        buf_append(&dst->runs, src->runs.data, src->runs.len) < 0)
         return dst->failed = O2P_ENOMEM;
+    dst->run_ident = 0; /* identities are the producer's: never extend across appends */
     dst->num_entries += src->num_entries;
     dst->num_values += src->num_values;
     return O2P_OK;
@@ -175,8 +294,9 @@ size_t pq_colset_mem_after_append(const pq_colset *dst, const pq_colset *src)
         const o2p_buf *def = dst ? &dst->cols[i].def : &empty;
         const o2p_buf *rep = dst ? &dst->cols[i].rep : &empty;
         const o2p_buf *values = dst ? &dst->cols[i].values : &empty;
+        const o2p_buf *runs = dst ? &dst->cols[i].runs : &empty;
         total += buf_capacity_after(def, s->def.len) + buf_capacity_after(rep, s->rep.len) +
-                 buf_capacity_after(values, s->values.len);
+                 buf_capacity_after(values, s->values.len) + buf_capacity_after(runs, s->runs.len);
     }
     return total;
 }
@@ -196,7 +316,8 @@ static const char *failure_text(int code)
 {
     switch (code) {
     case O2P_EINVAL:
-        return "a fixed-length value of the wrong length was appended";
+        return "a fixed-length value of the wrong length, or rows of a different mode (run and "
+               "plain), was appended";
     case O2P_ELIMIT:
         return "a value longer than 4 GiB was appended";
     default:
@@ -282,6 +403,18 @@ static int check_column(const pq_column *c, size_t num_rows, o2p_error *err)
             return o2p_errorf(err, O2P_EINVAL,
                               "column %s: value bytes do not frame %zu length-prefixed values",
                               leaf->path, c->num_values);
+    }
+    if (pq_col_is_run(c)) {
+        /* the stored rows are run heads: one per count, the counts sum to the rows */
+        if (rows != c->runs.len / 4)
+            return o2p_errorf(err, O2P_EINVAL, "column %s: %zu stored rows for %zu runs",
+                              leaf->path, rows, c->runs.len / 4);
+        rows = 0;
+        for (size_t k = 0; k < c->runs.len / 4; k++) {
+            uint32_t n;
+            memcpy(&n, c->runs.data + 4 * k, 4);
+            rows += n;
+        }
     }
     if (rows != num_rows)
         return o2p_errorf(err, O2P_EINVAL, "column %s has %zu rows, expected %zu", leaf->path, rows,

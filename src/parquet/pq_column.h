@@ -10,6 +10,15 @@
  * BOOLEAN as one byte 0/1 per value, packed when encoded), so concatenating
  * two columns is a memcpy.
  *
+ * Run mode, for columns whose values are shared by consecutive rows (a
+ * resource's attributes, a scope's name): the producer calls pq_col_run_row
+ * once per row with an identity of the row's values; only the first row of
+ * each run is stored, with a row count in `runs`.  Such a column holds
+ * "stored rows" x counts; pq_col_expand_rows turns rows of it back into
+ * plain entries (the writer does that one column chunk at a time), so a
+ * resource with a dozen attributes costs its bytes once per request, not
+ * once per log record.
+ *
  * Append calls do not return a status: the first allocation failure sets the
  * sticky `failed` status, later appends are ignored, and pq_colset_check /
  * the writer report it.  Nothing here encodes or compresses.
@@ -31,6 +40,8 @@ typedef struct pq_column {
     o2p_buf values;     /* non-null values, PLAIN-encoded (see above) */
     size_t num_entries; /* level entries (== values for flat required columns) */
     size_t num_values;  /* non-null values */
+    o2p_buf runs;       /* run mode only: one uint32 row count per stored row */
+    uint64_t run_ident; /* identity of the last stored row's values (0: none) */
     int failed;         /* sticky negative status of the first failed append */
 } pq_column;
 
@@ -102,6 +113,21 @@ void pq_col_put_plain_run(pq_column *c, const uint8_t *plain, size_t plain_len, 
  */
 size_t pq_col_bytes_open(pq_column *c);
 void pq_col_bytes_close(pq_column *c, size_t mark, uint8_t def, uint8_t rep);
+
+/* Run mode (see the top): call before putting a row's entries, with a
+ * non-zero identity of the row's values that no other values share (e.g.
+ * otlp_next_ident() per resource).  Returns 1 when the caller must put the
+ * row's entries (a new run starts), 0 when the row repeats the previous
+ * row's values and nothing is to be put.  A column is in run mode for all of
+ * its rows or for none. */
+int pq_col_run_row(pq_column *c, uint64_t ident);
+static inline int pq_col_is_run(const pq_column *c)
+{
+    return c->runs.len != 0;
+}
+/* Appends rows [row0, row0 + nrows) of run-mode column src to dst (same
+ * leaf) as plain entries. */
+int pq_col_expand_rows(pq_column *dst, const pq_column *src, size_t row0, size_t nrows);
 
 /* Appends all entries of src (same leaf shape) to dst. */
 int pq_col_append(pq_column *dst, const pq_column *src);

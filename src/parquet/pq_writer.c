@@ -68,6 +68,7 @@ struct pq_writer {
     uint32_t page_serial; /* numbers pages for `seen` */
     pq_dict dict;
     pq_compressor comp;
+    pq_column expand; /* scratch: one run-mode column chunk as plain entries */
     pq_workspace *ws; /* where the scratch above came from, or NULL */
 };
 
@@ -83,6 +84,7 @@ struct pq_workspace {
     uint32_t page_serial;
     pq_dict dict;
     pq_compressor comp;
+    pq_column expand;
 };
 
 int pq_workspace_create(pq_workspace **out, o2p_error *err)
@@ -95,6 +97,7 @@ int pq_workspace_create(pq_workspace **out, o2p_error *err)
     buf_init(&ws->page, 0);
     buf_init(&ws->packed, 0);
     pq_dict_init(&ws->dict, 0);
+    pq_col_init(&ws->expand, NULL);
     *out = ws;
     return O2P_OK;
 }
@@ -110,6 +113,7 @@ void pq_workspace_destroy(pq_workspace *ws)
     mem_free(ws->entries);
     mem_free(ws->seen);
     pq_dict_free(&ws->dict);
+    pq_col_free(&ws->expand);
     if (ws->has_comp) pq_compressor_free(&ws->comp);
     mem_free(ws);
 }
@@ -135,6 +139,7 @@ static void borrow_scratch(pq_writer *w, pq_workspace *ws)
     w->seen_cap = ws->seen_cap;
     w->page_serial = ws->page_serial;
     w->dict = ws->dict;
+    w->expand = ws->expand;
 }
 
 /* Hands the scratch back for the next writer. */
@@ -152,6 +157,7 @@ static void return_scratch(pq_writer *w)
     ws->seen_cap = w->seen_cap;
     ws->page_serial = w->page_serial;
     ws->dict = w->dict;
+    ws->expand = w->expand;
     ws->comp = w->comp;
     ws->has_comp = pq_compressor_ready(&w->comp);
     if (!ws->has_comp) pq_compressor_free(&w->comp);
@@ -261,6 +267,7 @@ void pq_writer_destroy(pq_writer *w)
         mem_free(w->entries);
         mem_free(w->seen);
         pq_dict_free(&w->dict);
+        pq_col_free(&w->expand);
         pq_compressor_free(&w->comp);
     }
     mem_free(w);
@@ -325,6 +332,7 @@ int pq_writer_open(pq_writer **out, const pq_schema *schema, const pq_writer_opt
         buf_init(&w->page, 0);
         buf_init(&w->packed, 0);
         pq_dict_init(&w->dict, 0);
+        pq_col_init(&w->expand, NULL);
     }
     int rc = copy_options(w, opts, err);
     if (rc == O2P_OK) {
@@ -695,10 +703,23 @@ int pq_writer_write(pq_writer *w, const pq_colset *rows, o2p_error *err)
         uint64_t start = position(w), total_unc = 0, total_comp = 0;
         buf_reset(&w->chunks);
         for (size_t i = 0; i < ncols && rc == O2P_OK; i++) {
+            const pq_column *c = &rows->cols[i];
             col_range r;
-            next_range(&rows->cols[i], &ranges[i], n, n == left, &r);
-            ranges[i] = r;
-            rc = write_chunk(w, &rows->cols[i], &r, &total_unc, &total_comp, err);
+            if (pq_col_is_run(c)) {
+                /* shared values: this chunk's rows as plain entries, one column at a time */
+                pq_col_reset(&w->expand);
+                w->expand.leaf = c->leaf;
+                if (pq_col_expand_rows(&w->expand, c, done, n) < 0) {
+                    rc = nomem(err, "expanding shared column values");
+                    break;
+                }
+                c = &w->expand;
+                r = (col_range){0, c->num_entries, 0, c->num_values, 0, c->values.len};
+            } else {
+                next_range(c, &ranges[i], n, n == left, &r);
+                ranges[i] = r;
+            }
+            rc = write_chunk(w, c, &r, &total_unc, &total_comp, err);
         }
         if (rc == O2P_OK && pq_meta_row_group(&w->row_groups, &w->chunks, ncols, total_unc, n,
                                               start, total_comp, w->num_row_groups) < 0)
