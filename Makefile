@@ -4,6 +4,7 @@
 #   make run        install missing system packages, build, start the server on ./data
 #   make test       install what the tests need, build, run every test
 #   make test-asan  unit tests under ASan+UBSan (build/asan/)
+#   make test-tsan  unit tests + concurrent server e2e under ThreadSanitizer (mk/tsan.mk)
 #   make lint       clang-format check + cppcheck
 #   make clean
 

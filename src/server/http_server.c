@@ -750,13 +750,12 @@ void http_server_stop(http_server *srv)
 {
     if (srv == NULL) return;
     atomic_store(&srv->stopping, 1);
-    /* Quiescing hands the listening socket back; closing it makes new
-     * connections fail fast while accepted ones carry on. */
+    /* Quiescing hands the listening socket back; shutting it down makes
+     * new connections fail fast while accepted ones carry on.  It is closed
+     * only after the daemon's threads are gone (they may still hold it in
+     * their poll sets until then). */
     MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
-    if (fd != MHD_INVALID_SOCKET) {
-        close(fd);
-        srv->listen_fd = -1;
-    }
+    if (fd != MHD_INVALID_SOCKET) shutdown(fd, SHUT_RDWR);
     struct timespec deadline =
         clock_mono_deadline((uint64_t)srv->shutdown_timeout_secs * CLOCK_NS_PER_SEC);
     pthread_mutex_lock(&srv->idle_lock);
@@ -770,6 +769,7 @@ void http_server_stop(http_server *srv)
     pthread_mutex_unlock(&srv->idle_lock);
     MHD_stop_daemon(srv->daemon);
     /* libmicrohttpd closed the listening socket itself if quiescing failed. */
+    if (fd != MHD_INVALID_SOCKET) close(fd);
     srv->listen_fd = -1;
     http_free(srv);
 }
