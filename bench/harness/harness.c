@@ -44,7 +44,8 @@ typedef struct case_list {
 static void collect(case_list *l)
 {
     const bench_case *(*suites[])(size_t *) = {suite_decode_cases, suite_encode_cases,
-                                               suite_e2e_cases, suite_http_cases};
+                                               suite_batch_cases, suite_e2e_cases,
+                                               suite_http_cases};
     size_t total = 0, n;
     for (size_t s = 0; s < sizeof suites / sizeof suites[0]; s++) {
         suites[s](&n);

@@ -82,6 +82,7 @@ extern bench_options bench_opts;
 /* Suites register their cases here (one file per suite in bench/suites/). */
 const bench_case *suite_decode_cases(size_t *count);
 const bench_case *suite_encode_cases(size_t *count);
+const bench_case *suite_batch_cases(size_t *count);
 const bench_case *suite_e2e_cases(size_t *count);
 const bench_case *suite_http_cases(size_t *count);
 
