@@ -324,7 +324,8 @@ static void usage(void)
                     "                 [--http-conns N] [FILTER...]\n"
                     "       o2p_bench --list\n"
                     "       o2p_bench --run NAME [--iters N | --secs S]\n"
-                    "       o2p_bench --alloc-report [--quick] [--out-file FILE]\n");
+                    "       o2p_bench --alloc-report [--quick] [--out-file FILE]\n"
+                    "       o2p_bench --dump-body FILE   (one mixed10 request body, protobuf)\n");
 }
 
 int main(int argc, char **argv)
@@ -392,6 +393,14 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--secs")) {
             NEEDV();
             run_secs = atof(v);
+        } else if (!strcmp(a, "--dump-body")) {
+            NEEDV();
+            o2p_error derr = {0};
+            if (http_dump_mixed_body(v, 1000, &derr) < 0) {
+                fprintf(stderr, "o2p_bench: --dump-body: %s\n", derr.msg);
+                return 1;
+            }
+            return 0;
         } else if (!strcmp(a, "--alloc-report")) {
             alloc = 1;
         } else if (!strcmp(a, "--out-file")) {
