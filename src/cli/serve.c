@@ -283,8 +283,7 @@ int cli_serve(const cfg_config *cfg)
                       err.msg);
         } else {
             http_server_tls_describe(srv, tls_info, sizeof tls_info);
-            LOG_INFO("received SIGHUP: TLS reloaded; new connections use certificate %s",
-                     tls_info);
+            LOG_INFO("received SIGHUP: TLS reloaded; new connections use certificate %s", tls_info);
         }
     }
     LOG_INFO("received %s: finishing requests and flushing", sig == SIGINT ? "SIGINT" : "SIGTERM");

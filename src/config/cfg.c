@@ -91,9 +91,8 @@ static const key_def key_defs[] = {
 
 #define KEY_COUNT (sizeof key_defs / sizeof key_defs[0])
 
-static const char *const known_sections[] = {"server",     "request",    "batch",  "storage",
-                                             "storage.fs", "storage.s3", "parquet",
-                                             "server.tls"};
+static const char *const known_sections[] = {"server",     "request",    "batch",   "storage",
+                                             "storage.fs", "storage.s3", "parquet", "server.tls"};
 
 /* What each kind accepts, as the tail of the one-line error. */
 static const char *expected_text(key_kind kind)

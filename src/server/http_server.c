@@ -756,8 +756,8 @@ int http_server_start(http_server **out, const http_config *config, const http_h
         http_connection_notify, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONN_MEMORY,
         MHD_OPTION_CONNECTION_TIMEOUT, HTTP_CONN_TIMEOUT_SECS, MHD_OPTION_EXTERNAL_LOGGER,
         http_mhd_log, srv, MHD_OPTION_ARRAY, tls_opts,
-        srv->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
-        srv->threads, MHD_OPTION_END);
+        srv->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, srv->threads,
+        MHD_OPTION_END);
     if (srv->daemon == NULL) {
         http_free(srv);
         return o2p_errorf(err, O2P_EIO, "listen_addr '%s': could not start the HTTP server",

@@ -19,8 +19,8 @@
 #define TLS_MAX_FILE_BYTES ((size_t)1024 * 1024)
 
 #define KEY_CERT "server.tls.cert_file"
-#define KEY_KEY "server.tls.key_file"
-#define KEY_CA "server.tls.client_ca_file"
+#define KEY_KEY  "server.tls.key_file"
+#define KEY_CA   "server.tls.client_ca_file"
 
 /* One loaded set; replaced ones are kept on a list until destroy. */
 typedef struct tls_set {
@@ -102,7 +102,8 @@ static int tls_check_cert(const char *path, const o2p_buf *pem, char *describe, 
     time_t expires = gnutls_x509_crt_get_expiration_time(certs[0]);
     struct tm tm;
     char day[16] = "unknown";
-    if (expires != (time_t)-1 && gmtime_r(&expires, &tm)) strftime(day, sizeof day, "%Y-%m-%d", &tm);
+    if (expires != (time_t)-1 && gmtime_r(&expires, &tm))
+        strftime(day, sizeof day, "%Y-%m-%d", &tm);
     snprintf(describe, size, "sha256 %s, expires %s", hex, day);
     for (unsigned i = 0; i < count; i++) gnutls_x509_crt_deinit(certs[i]);
     gnutls_free(certs);
@@ -227,9 +228,10 @@ int http_tls_create(http_tls **out, const char *cert_file, const char *key_file,
     tls->cert_file = mem_strdup(cert_file);
     tls->key_file = mem_strdup(key_file);
     tls->ca_file = client_ca_file && *client_ca_file ? mem_strdup(client_ca_file) : NULL;
-    int rc = tls->cert_file && tls->key_file && (tls->ca_file || !client_ca_file || !*client_ca_file)
-                 ? O2P_OK
-                 : o2p_errorf(err, O2P_ENOMEM, "tls: out of memory");
+    int rc =
+        tls->cert_file && tls->key_file && (tls->ca_file || !client_ca_file || !*client_ca_file)
+            ? O2P_OK
+            : o2p_errorf(err, O2P_ENOMEM, "tls: out of memory");
     if (rc == O2P_OK)
         rc = tls_load(tls, &tls->current, &tls->initial_cert_pem, &tls->initial_key_pem, err);
     if (rc < 0) {

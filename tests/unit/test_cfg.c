@@ -626,8 +626,13 @@ TEST(cfg_tls_keys)
     cfg_free(&cfg);
 
     /* the environment overrides the file; an empty variable counts as unset */
-    const char *env[] = {"OTLP2PARQUET_TLS_CERT_FILE", "/env/cert.pem", "OTLP2PARQUET_TLS_KEY_FILE",
-                         "/env/key.pem", "OTLP2PARQUET_TLS_CLIENT_CA_FILE", "", NULL};
+    const char *env[] = {"OTLP2PARQUET_TLS_CERT_FILE",
+                         "/env/cert.pem",
+                         "OTLP2PARQUET_TLS_KEY_FILE",
+                         "/env/key.pem",
+                         "OTLP2PARQUET_TLS_CLIENT_CA_FILE",
+                         "",
+                         NULL};
     CHECK_OK(load(&cfg, "[server.tls]\nclient_ca_file = \"/file/ca.pem\"\n", env, no_flags, &err));
     CHECK_STR(cfg.server.tls.cert_file, "/env/cert.pem");
     CHECK_STR(cfg.server.tls.key_file, "/env/key.pem");
@@ -644,8 +649,7 @@ TEST(cfg_tls_keys)
                  "server.tls.key_file is set but server.tls.cert_file is not");
     expect_error("[server.tls]\nclient_ca_file = \"/ca.pem\"\n", NULL, no_flags,
                  "server.tls.client_ca_file is set but server.tls.cert_file");
-    expect_error("[server.tls]\ncert_file = 5\n", NULL, no_flags,
-                 "server.tls.cert_file = 5 (");
+    expect_error("[server.tls]\ncert_file = 5\n", NULL, no_flags, "server.tls.cert_file = 5 (");
     expect_error("[server.tls]\nkey_fille = \"/k.pem\"\n", NULL, no_flags,
                  "did you mean server.tls.key_file?");
 }
