@@ -5,7 +5,9 @@
  * Each HTTP thread owns an otlp_decoder and a tbl_batch (indexed by the
  * thread index the HTTP layer passes), so a request decodes without locks
  * and the only shared step is batch_submit.  SIGTERM/SIGINT: stop accepting,
- * let in-flight requests finish, flush every buffered row, exit 0.
+ * let in-flight requests finish, flush every buffered row, exit 0.  SIGHUP:
+ * re-read the TLS certificate, key and client CAs (a bad file keeps the old
+ * ones and logs why).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -184,6 +186,7 @@ int cli_serve(const cfg_config *cfg)
     sigemptyset(&sigs);
     sigaddset(&sigs, SIGINT);
     sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -250,16 +253,38 @@ int cli_serve(const cfg_config *cfg)
     http_config hc = {.listen_addr = cfg->server.listen_addr,
                       .max_payload_bytes = (size_t)cfg->request.max_payload_bytes,
                       .threads = sc.num_slots,
-                      .auth_token = cfg->server.auth_token};
-    if (http_server_start(&srv, &hc, &handlers, &err) < 0) {
+                      .auth_token = cfg->server.auth_token,
+                      .tls_cert_file = cfg->server.tls.cert_file,
+                      .tls_key_file = cfg->server.tls.key_file,
+                      .tls_client_ca_file = cfg->server.tls.client_ca_file};
+    rc = http_server_start(&srv, &hc, &handlers, &err);
+    if (rc < 0) {
         LOG_ERROR("%s", err.msg);
+        /* a bad address or TLS file is a configuration error */
+        if (rc == O2P_EINVAL) exit_code = 2;
         goto done;
     }
     print_banner(cfg, http_server_port(srv));
     LOG_INFO("otlp2parquet ready on port %u", (unsigned)http_server_port(srv));
+    char tls_info[256];
+    if (http_server_tls(srv)) {
+        http_server_tls_describe(srv, tls_info, sizeof tls_info);
+        LOG_INFO("tls: certificate %s", tls_info);
+    }
 
     int sig = 0;
-    while (sigwait(&sigs, &sig) != 0) {
+    for (;;) {
+        if (sigwait(&sigs, &sig) != 0) continue;
+        if (sig != SIGHUP) break;
+        if (!http_server_tls(srv)) {
+            LOG_INFO("received SIGHUP: nothing to reload (TLS is off)");
+        } else if (http_server_reload_tls(srv, &err) < 0) {
+            LOG_ERROR("received SIGHUP: TLS reload failed, keeping the current certificate: %s",
+                      err.msg);
+        } else {
+            http_server_tls_describe(srv, tls_info, sizeof tls_info);
+            LOG_INFO("received SIGHUP: TLS reloaded; new connections use certificate %s", tls_info);
+        }
     }
     LOG_INFO("received %s: finishing requests and flushing", sig == SIGINT ? "SIGINT" : "SIGTERM");
     http_server_stop(srv);

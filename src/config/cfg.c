@@ -39,7 +39,8 @@ typedef enum key_kind {
     K_COMPRESSION,
     K_LEVEL, /* any integer, checked against the codec later */
     K_TS_UNIT,
-    K_DURABILITY
+    K_DURABILITY,
+    K_FILE /* optional path; "" = unset */
 } key_kind;
 
 typedef struct key_def {
@@ -81,12 +82,17 @@ static const key_def key_defs[] = {
      F(parquet.row_group_rows)},
     {"parquet.timestamp_unit", "OTLP2PARQUET_PARQUET_TIMESTAMP_UNIT", K_TS_UNIT, 0},
     {"durability", "OTLP2PARQUET_DURABILITY", K_DURABILITY, 0},
+    /* TLS for the listeners (HTTP and gRPC share these) */
+    {"server.tls.cert_file", "OTLP2PARQUET_TLS_CERT_FILE", K_FILE, F(server.tls.cert_file)},
+    {"server.tls.key_file", "OTLP2PARQUET_TLS_KEY_FILE", K_FILE, F(server.tls.key_file)},
+    {"server.tls.client_ca_file", "OTLP2PARQUET_TLS_CLIENT_CA_FILE", K_FILE,
+     F(server.tls.client_ca_file)},
 };
 
 #define KEY_COUNT (sizeof key_defs / sizeof key_defs[0])
 
-static const char *const known_sections[] = {"server",     "request",    "batch",  "storage",
-                                             "storage.fs", "storage.s3", "parquet"};
+static const char *const known_sections[] = {"server",     "request",    "batch",   "storage",
+                                             "storage.fs", "storage.s3", "parquet", "server.tls"};
 
 /* What each kind accepts, as the tail of the one-line error. */
 static const char *expected_text(key_kind kind)
@@ -128,6 +134,8 @@ static const char *expected_text(key_kind kind)
         return "expected us or ns";
     case K_DURABILITY:
         return "expected memory or wal";
+    case K_FILE:
+        return "expected a file path (\"\" = unset)";
     }
     return "invalid value";
 }
@@ -220,6 +228,13 @@ static int has_space_or_ctl(const char *s)
 {
     for (; *s; s++)
         if ((unsigned char)*s <= 0x20 || *s == 0x7F) return 1;
+    return 0;
+}
+
+static int has_ctl(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7F) return 1;
     return 0;
 }
 
@@ -426,6 +441,9 @@ static int apply_value(cfg_config *cfg, const key_def *def, const raw_value *v, 
     case K_PATH:
         if (s == NULL || *s == 0) return BAD();
         return set_str((char **)(base + def->offset), s, err);
+    case K_FILE:
+        if (s == NULL || has_ctl(s)) return BAD();
+        return set_str((char **)(base + def->offset), *s ? s : NULL, err);
     case K_BUCKET:
         if (s == NULL || *s == 0 || strchr(s, '/') || has_space_or_ctl(s)) return BAD();
         return set_str((char **)(base + def->offset), s, err);
@@ -562,6 +580,9 @@ void cfg_free(cfg_config *cfg)
     char **owned[] = {&cfg->server.listen_addr,
                       &cfg->server.listen_host,
                       &cfg->server.auth_token,
+                      &cfg->server.tls.cert_file,
+                      &cfg->server.tls.key_file,
+                      &cfg->server.tls.client_ca_file,
                       &cfg->storage.fs.path,
                       &cfg->storage.s3.bucket,
                       &cfg->storage.s3.region,
@@ -885,6 +906,18 @@ int cfg_finish(cfg_config *cfg, o2p_error *err)
             level, cfg->parquet.compression_level_origin, lo, hi, cfg_compression_name(codec));
     }
 
+    /* TLS: a certificate needs its key (and the reverse); client CAs need both */
+    if ((cfg->server.tls.cert_file == NULL) != (cfg->server.tls.key_file == NULL))
+        return o2p_errorf(err, O2P_EINVAL,
+                          "config: server.tls.%s is set but server.tls.%s is not: give both "
+                          "(PEM files) to serve TLS, or neither",
+                          cfg->server.tls.cert_file ? "cert_file" : "key_file",
+                          cfg->server.tls.cert_file ? "key_file" : "cert_file");
+    if (cfg->server.tls.client_ca_file && cfg->server.tls.cert_file == NULL)
+        return o2p_errorf(err, O2P_EINVAL,
+                          "config: server.tls.client_ca_file is set but server.tls.cert_file and "
+                          "server.tls.key_file are not: mutual TLS needs TLS");
+
     cfg_s3 *s3 = &cfg->storage.s3;
     if (s3->path_style == CFG_UNSET) s3->path_style = s3->endpoint != NULL;
     if (s3->region == NULL) O2P_TRY(set_str(&s3->region, "us-east-1", err));
@@ -995,6 +1028,9 @@ int cfg_describe(const cfg_config *cfg, o2p_buf *out)
     O2P_TRY(describe_str(out, "server.log_format",
                          cfg->server.log_format == LOG_FORMAT_JSON ? "json" : "text"));
     O2P_TRY(describe_secret(out, "server.auth_token", cfg->server.auth_token));
+    O2P_TRY(describe_str(out, "server.tls.cert_file", cfg->server.tls.cert_file));
+    O2P_TRY(describe_str(out, "server.tls.key_file", cfg->server.tls.key_file));
+    O2P_TRY(describe_str(out, "server.tls.client_ca_file", cfg->server.tls.client_ca_file));
     O2P_TRY(buf_printf(out, "request.max_payload_bytes = %llu\n",
                        (unsigned long long)cfg->request.max_payload_bytes));
     O2P_TRY(buf_printf(out, "batch.enabled = %s\n", cfg->batch.enabled ? "true" : "false"));
@@ -1037,8 +1073,14 @@ int cfg_banner(const cfg_config *cfg, o2p_buf *out)
 {
     char a[32], b[32];
     O2P_TRY(buf_printf(out, "otlp2parquet %s\n", O2P_VERSION));
-    O2P_TRY(buf_printf(out, "listening on http://%s (authentication: %s)\n",
-                       cfg->server.listen_addr, cfg->server.auth_token ? "bearer token" : "off"));
+    O2P_TRY(buf_printf(out, "listening on %s://%s (authentication: %s)\n",
+                       cfg->server.tls.cert_file ? "https" : "http", cfg->server.listen_addr,
+                       cfg->server.auth_token ? "bearer token" : "off"));
+    if (cfg->server.tls.cert_file)
+        O2P_TRY(buf_printf(out, "tls: certificate %s, key %s, client certificates: %s\n",
+                           cfg->server.tls.cert_file, cfg->server.tls.key_file,
+                           cfg->server.tls.client_ca_file ? cfg->server.tls.client_ca_file
+                                                          : "not required"));
     O2P_TRY(buf_append_str(out, "storage: "));
     O2P_TRY(cfg_storage_target(cfg, out));
     O2P_TRY(buf_append_str(out, "\n"));

@@ -79,6 +79,11 @@ typedef struct cfg_config {
         log_level log_level;
         log_format log_format;
         char *auth_token; /* SECRET; NULL = no authentication */
+        struct {
+            char *cert_file;      /* PEM chain; NULL = plain text listeners */
+            char *key_file;       /* PEM private key; set exactly when cert_file is */
+            char *client_ca_file; /* PEM CAs; NULL = no client certificates (mutual TLS off) */
+        } tls;
     } server;
     struct {
         uint64_t max_payload_bytes;

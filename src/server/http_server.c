@@ -39,6 +39,7 @@
 #include "core/mem.h"
 #include "server/http_decompress.h"
 #include "server/http_response.h"
+#include "server/http_tls.h"
 
 /* libmicrohttpd's per-connection pool (headers + read buffer).  Measured
  * with bench/http_load on 100 KiB bodies, 128 KiB was no faster than 32 KiB,
@@ -91,6 +92,7 @@ struct http_server {
     size_t max_payload;
     unsigned shutdown_timeout_secs;
     http_handlers handlers;
+    http_tls *tls;    /* NULL: plain HTTP */
     char *auth_token; /* NULL when authentication is off */
     http_worker *workers;
     atomic_uint next_worker;
@@ -524,9 +526,17 @@ static void http_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
 static void http_connection_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
                                    enum MHD_ConnectionNotificationCode code)
 {
-    (void)mc;
     http_server *srv = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        if (srv->tls) {
+            /* before the handshake: this connection gets the current
+             * certificate (it may have been reloaded since start) */
+            const union MHD_ConnectionInfo *info =
+                MHD_get_connection_info(mc, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+            if (info == NULL || info->tls_session == NULL ||
+                http_tls_attach(srv->tls, info->tls_session) < 0)
+                LOG_WARN("http: could not set this connection's TLS credentials");
+        }
         http_conn *c = mem_calloc(1, sizeof *c);
         if (c) buf_init(&c->body, srv->max_payload);
         *socket_context = c;
@@ -658,6 +668,7 @@ static void http_free(http_server *srv)
     pthread_cond_destroy(&srv->idle_cond);
     pthread_mutex_destroy(&srv->idle_lock);
     mem_free(srv->auth_token);
+    http_tls_destroy(srv->tls);
     mem_free(srv);
 }
 
@@ -704,6 +715,19 @@ int http_server_start(http_server **out, const http_config *config, const http_h
         http_free(srv);
         return o2p_errorf(err, rc, "http server: out of memory");
     }
+    if (config->tls_cert_file || config->tls_key_file) {
+        if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+            http_free(srv);
+            return o2p_errorf(err, O2P_EUNSUPPORTED,
+                              "server.tls.cert_file: this libmicrohttpd was built without TLS");
+        }
+        rc = http_tls_create(&srv->tls, config->tls_cert_file, config->tls_key_file,
+                             config->tls_client_ca_file, err);
+        if (rc < 0) {
+            http_free(srv);
+            return rc;
+        }
+    }
     rc = http_listen(srv, config->listen_addr, err);
     if (rc < 0) {
         http_free(srv);
@@ -713,6 +737,17 @@ int http_server_start(http_server **out, const http_config *config, const http_h
     unsigned flags =
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_AUTO;
+    /* With TLS the daemon starts with the first certificate; every
+     * connection is then given the current one (http_connection_notify). */
+    struct MHD_OptionItem tls_opts[3] = {{MHD_OPTION_END, 0, NULL}};
+    if (srv->tls) {
+        flags |= MHD_USE_TLS;
+        tls_opts[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0,
+                                              (void *)http_tls_initial_cert_pem(srv->tls)};
+        tls_opts[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0,
+                                              (void *)http_tls_initial_key_pem(srv->tls)};
+        tls_opts[2] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    }
     /* The pool option is appended only for more than one thread; a
      * trailing MHD_OPTION_END ends the list either way. */
     srv->daemon = MHD_start_daemon(
@@ -720,8 +755,9 @@ int http_server_start(http_server **out, const http_config *config, const http_h
         MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
         http_connection_notify, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONN_MEMORY,
         MHD_OPTION_CONNECTION_TIMEOUT, HTTP_CONN_TIMEOUT_SECS, MHD_OPTION_EXTERNAL_LOGGER,
-        http_mhd_log, srv, srv->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
-        srv->threads, MHD_OPTION_END);
+        http_mhd_log, srv, MHD_OPTION_ARRAY, tls_opts,
+        srv->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, srv->threads,
+        MHD_OPTION_END);
     if (srv->daemon == NULL) {
         http_free(srv);
         return o2p_errorf(err, O2P_EIO, "listen_addr '%s': could not start the HTTP server",
@@ -729,6 +765,24 @@ int http_server_start(http_server **out, const http_config *config, const http_h
     }
     *out = srv;
     return O2P_OK;
+}
+
+int http_server_tls(const http_server *srv)
+{
+    return srv->tls != NULL;
+}
+
+int http_server_reload_tls(http_server *srv, o2p_error *err)
+{
+    return srv->tls ? http_tls_reload(srv->tls, err) : O2P_OK;
+}
+
+void http_server_tls_describe(http_server *srv, char *out, size_t size)
+{
+    if (srv->tls)
+        http_tls_describe(srv->tls, out, size);
+    else if (size)
+        out[0] = '\0';
 }
 
 uint16_t http_server_port(const http_server *srv)

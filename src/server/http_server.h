@@ -73,6 +73,12 @@ typedef struct http_config {
     const char *auth_token;         /* NULL or "": no authentication */
     unsigned shutdown_timeout_secs; /* how long stop waits for in-flight
                                        requests; 0 means 30 */
+    /* TLS (see http_tls.h): NULL cert/key = plain HTTP; a client CA file
+     * turns on mutual TLS (handshake refused without a valid client
+     * certificate). */
+    const char *tls_cert_file;
+    const char *tls_key_file;
+    const char *tls_client_ca_file;
 } http_config;
 
 #define HTTP_DEFAULT_MAX_PAYLOAD ((size_t)8 * 1024 * 1024)
@@ -84,6 +90,15 @@ typedef struct http_server http_server;
  * says what failed ("listen_addr '...': Address already in use"). */
 int http_server_start(http_server **out, const http_config *config, const http_handlers *handlers,
                       o2p_error *err);
+
+/* Non-zero when the server speaks HTTPS. */
+int http_server_tls(const http_server *srv);
+/* Re-reads the TLS files; new connections use the new certificate, key and
+ * CAs.  On failure the old ones stay in use and err names the file.  A no-op
+ * without TLS. */
+int http_server_reload_tls(http_server *srv, o2p_error *err);
+/* "sha256 AB:..., expires YYYY-MM-DD" of the certificate in use ("" without TLS). */
+void http_server_tls_describe(http_server *srv, char *out, size_t size);
 
 /* The bound port (useful with port 0). */
 uint16_t http_server_port(const http_server *srv);

@@ -595,3 +595,61 @@ TEST(cfg_load_frees_everything)
     mem_get_stats(&after);
     CHECK_UINT(after.bytes_in_use, before.bytes_in_use);
 }
+
+TEST(cfg_tls_keys)
+{
+    cfg_config cfg;
+    o2p_error err;
+    CHECK_OK(load(&cfg, NULL, NULL, no_flags, &err));
+    CHECK(cfg.server.tls.cert_file == NULL && cfg.server.tls.key_file == NULL &&
+          cfg.server.tls.client_ca_file == NULL);
+    cfg_free(&cfg);
+
+    CHECK_OK(load(&cfg,
+                  "[server.tls]\ncert_file = \"/etc/o2p/server.pem\"\n"
+                  "key_file = \"/etc/o2p/server key.pem\"\nclient_ca_file = \"/etc/o2p/ca.pem\"\n",
+                  NULL, no_flags, &err));
+    CHECK_STR(cfg.server.tls.cert_file, "/etc/o2p/server.pem");
+    CHECK_STR(cfg.server.tls.key_file, "/etc/o2p/server key.pem"); /* spaces are fine in paths */
+    CHECK_STR(cfg.server.tls.client_ca_file, "/etc/o2p/ca.pem");
+    o2p_buf out;
+    buf_init(&out, 0);
+    CHECK_OK(cfg_banner(&cfg, &out));
+    CHECK_OK(buf_push_byte(&out, 0));
+    CHECK(strstr((const char *)out.data, "listening on https://0.0.0.0:4318") != NULL);
+    CHECK(strstr((const char *)out.data, "client certificates: /etc/o2p/ca.pem") != NULL);
+    buf_reset(&out);
+    CHECK_OK(cfg_describe(&cfg, &out));
+    CHECK_OK(buf_push_byte(&out, 0));
+    CHECK(strstr((const char *)out.data, "server.tls.cert_file = \"/etc/o2p/server.pem\"") != NULL);
+    buf_free(&out);
+    cfg_free(&cfg);
+
+    /* the environment overrides the file; an empty variable counts as unset */
+    const char *env[] = {"OTLP2PARQUET_TLS_CERT_FILE",
+                         "/env/cert.pem",
+                         "OTLP2PARQUET_TLS_KEY_FILE",
+                         "/env/key.pem",
+                         "OTLP2PARQUET_TLS_CLIENT_CA_FILE",
+                         "",
+                         NULL};
+    CHECK_OK(load(&cfg, "[server.tls]\nclient_ca_file = \"/file/ca.pem\"\n", env, no_flags, &err));
+    CHECK_STR(cfg.server.tls.cert_file, "/env/cert.pem");
+    CHECK_STR(cfg.server.tls.key_file, "/env/key.pem");
+    CHECK_STR(cfg.server.tls.client_ca_file, "/file/ca.pem");
+    cfg_free(&cfg);
+    /* "" in the file clears */
+    CHECK_OK(load(&cfg, "[server.tls]\nclient_ca_file = \"\"\n", NULL, no_flags, &err));
+    CHECK(cfg.server.tls.client_ca_file == NULL);
+    cfg_free(&cfg);
+
+    expect_error("[server.tls]\ncert_file = \"/c.pem\"\n", NULL, no_flags,
+                 "server.tls.cert_file is set but server.tls.key_file is not");
+    expect_error("[server.tls]\nkey_file = \"/k.pem\"\n", NULL, no_flags,
+                 "server.tls.key_file is set but server.tls.cert_file is not");
+    expect_error("[server.tls]\nclient_ca_file = \"/ca.pem\"\n", NULL, no_flags,
+                 "server.tls.client_ca_file is set but server.tls.cert_file");
+    expect_error("[server.tls]\ncert_file = 5\n", NULL, no_flags, "server.tls.cert_file = 5 (");
+    expect_error("[server.tls]\nkey_fille = \"/k.pem\"\n", NULL, no_flags,
+                 "did you mean server.tls.key_file?");
+}

@@ -18,6 +18,7 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,10 +53,14 @@ function cleanEnv() {
   return env;
 }
 
-/** GET path on 127.0.0.1:port; resolves {status, body} or rejects on a socket error. */
-function quickGet(port, p, timeoutMs = 2000) {
+/**
+ * GET path on 127.0.0.1:port; resolves {status, body} or rejects on a socket
+ * error.  tls: https options ({ca, cert, key}) for a TLS server, else plain HTTP.
+ */
+function quickGet(port, p, timeoutMs = 2000, tls = null) {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: p, agent: false, timeout: timeoutMs }, (res) => {
+    const mod = tls ? https : http;
+    const req = mod.get({ host: '127.0.0.1', port, path: p, agent: false, timeout: timeoutMs, ...(tls ?? {}) }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }));
@@ -71,7 +76,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /**
  * Starts the server.  opts: env (added variables), args (extra CLI args,
  * after `serve`), outDir (storage root; default a fresh temp dir; null
- * for none, e.g. when env chooses S3), startTimeoutMs (default 10 s).
+ * for none, e.g. when env chooses S3), startTimeoutMs (default 10 s),
+ * tls ({ca, cert, key} https options: the server speaks TLS; url() is https).
  * Rejects with the server's output when it exits or never gets ready.
  */
 export async function startServer(opts = {}) {
@@ -115,7 +121,7 @@ export async function startServer(opts = {}) {
     get exit() { return exit; },
     get stdout() { return stdout; },
     get stderr() { return stderr; },
-    url(p = '/') { return `http://127.0.0.1:${srv.port}${p}`; },
+    url(p = '/') { return `${opts.tls ? 'https' : 'http'}://127.0.0.1:${srv.port}${p}`; },
     /** A multi-line description for assertion messages. */
     describe() {
       const envText = Object.entries(srv.env).map(([k, v]) => `${k}=${v}`).join(' ');
@@ -139,10 +145,10 @@ export async function startServer(opts = {}) {
       return r;
     },
     /** GET a path (e.g. /ready); {status, body}. */
-    get(p) { return quickGet(srv.port, p); },
+    get(p) { return quickGet(srv.port, p, 2000, opts.tls); },
     /** The /metrics text. */
     async metrics() {
-      const r = await quickGet(srv.port, '/metrics');
+      const r = await quickGet(srv.port, '/metrics', 2000, opts.tls);
       if (r.status !== 200) throw new Error(`/metrics answered ${r.status}`);
       return r.body;
     },
@@ -162,7 +168,7 @@ export async function startServer(opts = {}) {
   for (;;) {
     if (exit) throw new Error(`the server exited during start-up:\n${srv.describe()}`);
     try {
-      const r = await quickGet(srv.port, '/health', 1000);
+      const r = await quickGet(srv.port, '/health', 1000, opts.tls);
       if (r.status === 200) break;
     } catch { /* not accepting yet */ }
     if (Date.now() > deadline) {
@@ -180,7 +186,7 @@ export async function startServer(opts = {}) {
  * "ready on port N", "listening on http://HOST:N"): any of them will do.
  */
 function announcedPort(text) {
-  for (const re of [/\b(?:listening on|bound to|ready on) port (\d+)/, /listening on http:\/\/(?:\[[^\]]*\]|[^\s:/]+):(\d+)/]) {
+  for (const re of [/\b(?:listening on|bound to|ready on) port (\d+)/, /listening on https?:\/\/(?:\[[^\]]*\]|[^\s:/]+):(\d+)/]) {
     const m = text.match(re);
     if (m && Number(m[1]) > 0) return Number(m[1]);
   }
