@@ -10,6 +10,8 @@ void runtime_parquet_options(const cfg_config *cfg, pq_writer_options *out)
     out->codec = (pq_codec)cfg->parquet.compression;
     out->compression_level = cfg->parquet.compression_level;
     out->row_group_rows = (size_t)cfg->parquet.row_group_rows;
+    out->sort_rows = cfg->parquet.sort_rows;
+    out->page_rows = (size_t)cfg->parquet.page_rows;
 }
 
 int runtime_open_store(const cfg_config *cfg, store **out, o2p_error *err)

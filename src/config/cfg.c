@@ -80,6 +80,8 @@ static const key_def key_defs[] = {
     {"parquet.row_group_rows", "OTLP2PARQUET_PARQUET_ROW_GROUP_ROWS", K_COUNT,
      F(parquet.row_group_rows)},
     {"parquet.timestamp_unit", "OTLP2PARQUET_PARQUET_TIMESTAMP_UNIT", K_TS_UNIT, 0},
+    {"parquet.sort_rows", "OTLP2PARQUET_PARQUET_SORT_ROWS", K_BOOL, F(parquet.sort_rows)},
+    {"parquet.page_rows", "OTLP2PARQUET_PARQUET_PAGE_ROWS", K_COUNT, F(parquet.page_rows)},
     {"durability", "OTLP2PARQUET_DURABILITY", K_DURABILITY, 0},
 };
 
@@ -550,6 +552,8 @@ int cfg_defaults(cfg_config *cfg, o2p_error *err)
     cfg->parquet.compression_level = CFG_UNSET;
     cfg->parquet.row_group_rows = 1048576;
     cfg->parquet.timestamp_unit = CFG_TS_MICROS;
+    cfg->parquet.sort_rows = 1;
+    cfg->parquet.page_rows = 20000;
     cfg->durability = CFG_DURABILITY_MEMORY;
     int rc = set_listen(cfg, "0.0.0.0", 4318, err);
     if (rc == 0) rc = set_str(&cfg->storage.fs.path, "./data", err);
@@ -1030,6 +1034,9 @@ int cfg_describe(const cfg_config *cfg, o2p_buf *out)
                        (unsigned long long)cfg->parquet.row_group_rows));
     O2P_TRY(describe_str(out, "parquet.timestamp_unit",
                          cfg_timestamp_unit_name(cfg->parquet.timestamp_unit)));
+    O2P_TRY(buf_printf(out, "parquet.sort_rows = %s\n", cfg->parquet.sort_rows ? "true" : "false"));
+    O2P_TRY(buf_printf(out, "parquet.page_rows = %llu\n",
+                       (unsigned long long)cfg->parquet.page_rows));
     return describe_str(out, "durability", cfg_durability_name(cfg->durability));
 }
 

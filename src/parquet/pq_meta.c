@@ -70,7 +70,7 @@ int pq_meta_column_chunk(o2p_buf *out, const pq_chunk_meta *m)
 
 int pq_meta_row_group(o2p_buf *out, const o2p_buf *chunks, size_t num_cols,
                       uint64_t total_byte_size, uint64_t num_rows, uint64_t file_offset,
-                      uint64_t total_compressed_size, size_t ordinal)
+                      uint64_t total_compressed_size, size_t ordinal, int sort_leaf)
 {
     pq_thrift t;
     pq_thrift_init(&t, out);
@@ -79,6 +79,14 @@ int pq_meta_row_group(o2p_buf *out, const o2p_buf *chunks, size_t num_cols,
     pq_thrift_raw(&t, chunks->data, chunks->len);
     pq_thrift_field_i64(&t, 2, (int64_t)total_byte_size);
     pq_thrift_field_i64(&t, 3, (int64_t)num_rows);
+    if (sort_leaf >= 0) { /* list<SortingColumn{1: column_idx, 2: descending, 3: nulls_first}> */
+        pq_thrift_field_list(&t, 4, PQ_TT_STRUCT, 1);
+        pq_thrift_struct_begin(&t);
+        pq_thrift_field_i32(&t, 1, sort_leaf);
+        pq_thrift_field_bool(&t, 2, 0);
+        pq_thrift_field_bool(&t, 3, 1);
+        pq_thrift_struct_end(&t);
+    }
     pq_thrift_field_i64(&t, 5, (int64_t)file_offset);
     pq_thrift_field_i64(&t, 6, (int64_t)total_compressed_size);
     if (ordinal <= INT16_MAX) pq_thrift_field_i16(&t, 7, (int16_t)ordinal);

@@ -35,10 +35,12 @@ typedef struct pq_chunk_meta {
 /* Appends one ColumnChunk struct (a list element). */
 int pq_meta_column_chunk(o2p_buf *out, const pq_chunk_meta *m);
 
-/* Appends one RowGroup struct around num_cols pre-encoded ColumnChunks. */
+/* Appends one RowGroup struct around num_cols pre-encoded ColumnChunks;
+ * sort_leaf >= 0 declares the rows sorted ascending by that leaf, nulls
+ * first (sorting_columns). */
 int pq_meta_row_group(o2p_buf *out, const o2p_buf *chunks, size_t num_cols,
                       uint64_t total_byte_size, uint64_t num_rows, uint64_t file_offset,
-                      uint64_t total_compressed_size, size_t ordinal);
+                      uint64_t total_compressed_size, size_t ordinal, int sort_leaf);
 
 /* Appends the FileMetaData struct (not the length or magic). */
 int pq_meta_footer(o2p_buf *out, const pq_schema *schema, uint64_t num_rows,

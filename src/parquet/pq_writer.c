@@ -33,12 +33,14 @@
 #include "parquet/pq_meta.h"
 #include "parquet/pq_page.h"
 #include "parquet/pq_rle.h"
+#include "parquet/pq_sort.h"
 #include "parquet/pq_stats.h"
 
 #define FLUSH_BYTES              (1u << 20)
 #define DEFAULT_PAGE_SIZE        (1u << 20)
 #define DEFAULT_DICTIONARY_LIMIT (1u << 20)
 #define DEFAULT_ROW_GROUP_ROWS   1048576u
+#define DEFAULT_PAGE_ROWS        20000u
 /* values dictionary-encoded before deciding whether a dictionary can pay off */
 #define DICT_SAMPLE_VALUES 4096u
 
@@ -68,8 +70,9 @@ struct pq_writer {
     uint32_t page_serial; /* numbers pages for `seen` */
     pq_dict dict;
     pq_compressor comp;
-    pq_column expand; /* scratch: one run-mode column chunk as plain entries */
-    pq_workspace *ws; /* where the scratch above came from, or NULL */
+    pq_column expand; /* scratch: one run-mode or sorted column chunk as plain entries */
+    pq_row_index rowix; /* scratch: row offsets of the column being sorted */
+    pq_workspace *ws;   /* where the scratch above came from, or NULL */
 };
 
 /* The scratch members of a writer, parked between files. */
@@ -217,7 +220,10 @@ void pq_writer_options_default(pq_writer_options *opts)
     opts->dictionary_limit = DEFAULT_DICTIONARY_LIMIT;
     opts->dictionary = 1;
     opts->row_group_rows = DEFAULT_ROW_GROUP_ROWS;
+    opts->page_rows = DEFAULT_PAGE_ROWS;
     opts->created_by = O2P_CREATED_BY;
+    opts->sort_rows = 1;
+    opts->sort_leaf = -1;
 }
 
 /* Marks the writer failed: its sink may now hold a partial file. */
@@ -256,6 +262,7 @@ void pq_writer_destroy(pq_writer *w)
         mem_free((char *)w->metadata[i].value);
     }
     mem_free(w->metadata);
+    pq_row_index_free(&w->rowix);
     if (w->ws != NULL) {
         return_scratch(w);
     } else {
@@ -279,6 +286,11 @@ static int copy_options(pq_writer *w, const pq_writer_options *opts, o2p_error *
     if (w->opts.page_size == 0) w->opts.page_size = DEFAULT_PAGE_SIZE;
     if (w->opts.dictionary_limit == 0) w->opts.dictionary_limit = DEFAULT_DICTIONARY_LIMIT;
     if (w->opts.row_group_rows == 0) w->opts.row_group_rows = DEFAULT_ROW_GROUP_ROWS;
+    if (w->opts.page_rows == 0) w->opts.page_rows = DEFAULT_PAGE_ROWS;
+    if (w->opts.sort_leaf >= 0 && (size_t)w->opts.sort_leaf >= pq_schema_num_leaves(w->schema))
+        return o2p_errorf(err, O2P_EINVAL, "parquet writer: sort column %d is not a leaf column",
+                          w->opts.sort_leaf);
+    if (!w->opts.sort_rows) w->opts.sort_leaf = -1;
     w->created_by = mem_strdup(opts->created_by ? opts->created_by : O2P_CREATED_BY);
     if (w->created_by == NULL) return nomem(err, "options");
     w->opts.created_by = w->created_by;
@@ -518,7 +530,8 @@ static int write_dictionary_page(pq_writer *w, chunk_state *cs, o2p_error *err)
 }
 
 /* The end of the page starting at entry e: the first row boundary after
- * the estimated encoded size reaches page_size. */
+ * the estimated encoded size reaches page_size, or after page_rows rows
+ * (so a page index has pages to skip even in small columns). */
 static void page_end(const pq_writer *w, const chunk_state *cs, size_t e, size_t v, size_t b,
                      size_t *pe, size_t *pv, size_t *pb)
 {
@@ -535,6 +548,7 @@ static void page_end(const pq_writer *w, const chunk_state *cs, size_t e, size_t
         uint64_t per = fixed_bits + level_bits;
         uint64_t n = per ? (budget + per - 1) / per : e1 - e;
         size_t count = n < e1 - e ? (size_t)n : e1 - e;
+        if (count > w->opts.page_rows) count = w->opts.page_rows;
         if (count == 0) count = 1;
         *pe = e + count;
         *pv = v + count;
@@ -542,8 +556,10 @@ static void page_end(const pq_writer *w, const chunk_state *cs, size_t e, size_t
         return;
     }
     uint64_t acc = 0;
+    size_t rows = 0;
     const uint8_t *values = c->values.data;
     while (e < e1) {
+        if (leaf->max_rep == 0 || c->rep.data[e] == 0) rows++;
         if (leaf->max_def == 0 || c->def.data[e] == leaf->max_def) {
             size_t stored = cs->width;
             if (stored == 0) {
@@ -557,7 +573,9 @@ static void page_end(const pq_writer *w, const chunk_state *cs, size_t e, size_t
         }
         acc += level_bits;
         e++;
-        if (acc >= budget && (e == e1 || leaf->max_rep == 0 || c->rep.data[e] == 0)) break;
+        if ((acc >= budget || rows >= w->opts.page_rows) &&
+            (e == e1 || leaf->max_rep == 0 || c->rep.data[e] == 0))
+            break;
     }
     *pe = e;
     *pv = v;
@@ -694,8 +712,17 @@ int pq_writer_write(pq_writer *w, const pq_colset *rows, o2p_error *err)
     int rc = pq_colset_check(rows, err);
     if (rc < 0) return rc;
     size_t ncols = rows->num_cols;
+    uint32_t *perm = NULL; /* sorted order, or NULL: arrival order */
+    int sort_leaf = w->opts.sort_leaf;
+    if (sort_leaf >= 0) {
+        rc = pq_sort_perm(&rows->cols[sort_leaf], rows->num_rows, &w->rowix, &perm, err);
+        if (rc < 0) return fail(w, rc);
+    }
     col_range *ranges = mem_calloc(ncols, sizeof *ranges);
-    if (ranges == NULL) return nomem(err, "column ranges");
+    if (ranges == NULL) {
+        mem_free(perm);
+        return nomem(err, "column ranges");
+    }
     size_t done = 0;
     while (done < rows->num_rows && rc == O2P_OK) {
         size_t left = rows->num_rows - done;
@@ -705,7 +732,21 @@ int pq_writer_write(pq_writer *w, const pq_colset *rows, o2p_error *err)
         for (size_t i = 0; i < ncols && rc == O2P_OK; i++) {
             const pq_column *c = &rows->cols[i];
             col_range r;
-            if (pq_col_is_run(c)) {
+            if (perm != NULL) {
+                /* sorted: this chunk's rows gathered in order, one column at a time */
+                pq_col_reset(&w->expand);
+                w->expand.leaf = c->leaf;
+                int grc = pq_col_gather(&w->expand, c, rows->num_rows, perm + done, n, &w->rowix);
+                if (grc < 0) {
+                    rc = grc == O2P_EINVAL
+                             ? o2p_errorf(err, grc, "parquet writer: column %s: rows out of range",
+                                          c->leaf->path)
+                             : nomem(err, "sorting column values");
+                    break;
+                }
+                c = &w->expand;
+                r = (col_range){0, c->num_entries, 0, c->num_values, 0, c->values.len};
+            } else if (pq_col_is_run(c)) {
                 /* shared values: this chunk's rows as plain entries, one column at a time */
                 pq_col_reset(&w->expand);
                 w->expand.leaf = c->leaf;
@@ -722,7 +763,8 @@ int pq_writer_write(pq_writer *w, const pq_colset *rows, o2p_error *err)
             rc = write_chunk(w, c, &r, &total_unc, &total_comp, err);
         }
         if (rc == O2P_OK && pq_meta_row_group(&w->row_groups, &w->chunks, ncols, total_unc, n,
-                                              start, total_comp, w->num_row_groups) < 0)
+                                              start, total_comp, w->num_row_groups,
+                                              sort_leaf) < 0)
             rc = nomem(err, "footer metadata");
         if (rc == O2P_OK) {
             w->num_row_groups++;
@@ -731,6 +773,7 @@ int pq_writer_write(pq_writer *w, const pq_colset *rows, o2p_error *err)
         }
     }
     mem_free(ranges);
+    mem_free(perm);
     if (rc == O2P_OK) rc = flush(w, err);
     return rc < 0 ? fail(w, rc) : O2P_OK;
 }

@@ -174,6 +174,10 @@ typedef struct tbl_schemas {
 } tbl_schemas;
 
 int tbl_schemas_init(tbl_schemas *s, tbl_ts_unit unit, o2p_error *err);
+
+/* The leaf the table's files are sorted by (pq_writer_options.sort_leaf):
+ * Timestamp for logs and traces, TimeUnix for the metrics tables. */
+int tbl_sort_leaf(tbl_id id);
 void tbl_schemas_free(tbl_schemas *s);
 
 #endif

@@ -78,6 +78,8 @@ TEST(cfg_defaults_match_the_spec)
     CHECK_INT(cfg.parquet.compression_level, 3);
     CHECK_UINT(cfg.parquet.row_group_rows, 1048576);
     CHECK_INT(cfg.parquet.timestamp_unit, CFG_TS_MICROS);
+    CHECK_INT(cfg.parquet.sort_rows, 1);
+    CHECK_UINT(cfg.parquet.page_rows, 20000);
     CHECK_INT(cfg.durability, CFG_DURABILITY_MEMORY);
     CHECK(cfg.config_file == NULL);
     cfg_free(&cfg);
@@ -116,7 +118,9 @@ TEST(cfg_file_sets_every_section)
                        "compression = \"gzip\"\n"
                        "compression_level = 9\n"
                        "row_group_rows = 5000\n"
-                       "timestamp_unit = \"ns\"\n";
+                       "timestamp_unit = \"ns\"\n"
+                       "sort_rows = false\n"
+                       "page_rows = 5000\n";
     CHECK_OK(load(&cfg, text, NULL, no_flags, &err));
     CHECK_STR(cfg.server.listen_addr, "127.0.0.1:9000");
     CHECK_INT(cfg.server.listen_port, 9000);
@@ -142,6 +146,8 @@ TEST(cfg_file_sets_every_section)
     CHECK_INT(cfg.parquet.compression_level, 9);
     CHECK_UINT(cfg.parquet.row_group_rows, 5000);
     CHECK_INT(cfg.parquet.timestamp_unit, CFG_TS_NANOS);
+    CHECK_INT(cfg.parquet.sort_rows, 0);
+    CHECK_UINT(cfg.parquet.page_rows, 5000);
     CHECK_INT(cfg.durability, CFG_DURABILITY_WAL);
     CHECK(cfg.config_file != NULL && strstr(cfg.config_file, "test.toml") != NULL);
     cfg_free(&cfg);
@@ -169,6 +175,10 @@ TEST(cfg_env_overrides_file_and_flags_override_env)
                          "ns",
                          "OTLP2PARQUET_DURABILITY",
                          "wal",
+                         "OTLP2PARQUET_PARQUET_SORT_ROWS",
+                         "false",
+                         "OTLP2PARQUET_PARQUET_PAGE_ROWS",
+                         "777",
                          "OTLP2PARQUET_LOG_FORMAT",
                          "", /* empty = unset */
                          NULL};
@@ -182,6 +192,8 @@ TEST(cfg_env_overrides_file_and_flags_override_env)
     CHECK_INT(cfg.parquet.timestamp_unit, CFG_TS_NANOS);
     CHECK_INT(cfg.durability, CFG_DURABILITY_WAL);
     CHECK_INT(cfg.server.log_format, LOG_FORMAT_TEXT);
+    CHECK_INT(cfg.parquet.sort_rows, 0);
+    CHECK_UINT(cfg.parquet.page_rows, 777);
     cfg_free(&cfg);
 
     cfg_flags flags = {

@@ -130,6 +130,15 @@ static int64_t field_int(rd s, int16_t id)
     return rd_zigzag(&v);
 }
 
+/* A bool field (compact protocol: the value is the type nibble). */
+static int field_bool(rd s, int16_t id)
+{
+    rd v;
+    int type = rd_field(s, id, &v);
+    CHECK_MSG(type == 1 || type == 2, "field %d: type %d is not a bool", id, type);
+    return type == 1;
+}
+
 static int has_field(rd s, int16_t id)
 {
     rd v;
@@ -875,6 +884,96 @@ TEST(pq_writer_workspace_reuse_gives_identical_files)
     buf_free(&plain);
     buf_free(&reused);
     pq_workspace_destroy(ws);
+    pq_colset_free(&cs);
+    pq_schema_destroy(s);
+}
+
+TEST(pq_writer_sorts_rows_and_declares_sorting_columns)
+{
+    pq_schema *s = flat_schema(PQ_INT64, PQ_LOGICAL_NONE, PQ_REQUIRED);
+    pq_colset cs;
+    CHECK_OK(pq_colset_init(&cs, s));
+    /* 20 unique values in a scrambled order: 7 * i mod 20 */
+    for (int i = 0; i < 20; i++) pq_col_put_i64(&cs.cols[0], (7 * i) % 20, 0, 0);
+    cs.num_rows = 20;
+    pq_writer_options o;
+    pq_writer_options_default(&o);
+    o.codec = PQ_CODEC_UNCOMPRESSED;
+    o.row_group_rows = 12;
+    o.sort_leaf = 0;
+    o2p_buf out;
+    buf_init(&out, 0);
+    o2p_error err;
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    rd f = footer(&out);
+    /* row groups 0 (values 0..11) and 1 (12..19), each declaring column 0
+     * ascending with nulls first; PLAIN pages hold the values in order */
+    int64_t next = 0;
+    for (size_t g = 0; g < 2; g++) {
+        rd rg = list_elem(f, 4, g, NULL);
+        size_t nsort;
+        rd sc = list_elem(rg, 4, 0, &nsort);
+        CHECK_INT(nsort, 1);
+        CHECK_INT(field_int(sc, 1), 0);
+        CHECK_INT(field_bool(sc, 2), 0); /* descending */
+        CHECK_INT(field_bool(sc, 3), 1); /* nulls_first */
+        rd m = column_meta(f, g, 0);
+        rd page = {out.data + field_int(m, 9), out.data + out.len};
+        int64_t nvals = field_int(field_struct(page, 5), 1);
+        int64_t size = field_int(page, 3);
+        rd_skip_struct(&page);
+        for (int64_t k = 0; k < nvals; k++) {
+            int64_t v;
+            memcpy(&v, page.p + 8 * k, 8);
+            CHECK_INT(v, next++);
+        }
+        CHECK_INT(size, nvals * 8);
+    }
+    CHECK_INT(next, 20);
+    buf_free(&out);
+
+    /* sorting switched off: arrival order, no sorting_columns */
+    o.sort_rows = 0;
+    buf_init(&out, 0);
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    f = footer(&out);
+    CHECK(!has_field(list_elem(f, 4, 0, NULL), 4));
+    rd m = column_meta(f, 0, 0);
+    rd page = {out.data + field_int(m, 9), out.data + out.len};
+    rd_skip_struct(&page);
+    int64_t second;
+    memcpy(&second, page.p + 8, 8);
+    CHECK_INT(second, 7);
+    buf_free(&out);
+
+    /* a sort column that is not a leaf is refused at open */
+    o.sort_rows = 1;
+    o.sort_leaf = 3;
+    pq_writer *w;
+    CHECK_INT(pq_writer_open(&w, s, &o, pq_sink_buf(&out), &err), O2P_EINVAL);
+    CHECK(strstr(err.msg, "sort column 3") != NULL);
+    pq_colset_free(&cs);
+    pq_schema_destroy(s);
+}
+
+TEST(pq_writer_page_rows_limit_cuts_pages)
+{
+    pq_schema *s = flat_schema(PQ_INT64, PQ_LOGICAL_NONE, PQ_REQUIRED);
+    pq_colset cs;
+    CHECK_OK(pq_colset_init(&cs, s));
+    for (int i = 0; i < 1000; i++) pq_col_put_i64(&cs.cols[0], i * 1000003LL, 0, 0);
+    cs.num_rows = 1000;
+    pq_writer_options o;
+    pq_writer_options_default(&o);
+    o.page_rows = 300; /* far below the 1 MiB byte limit: 300, 300, 300, 100 */
+    o2p_buf out;
+    buf_init(&out, 0);
+    o2p_error err;
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    rd m = column_meta(footer(&out), 0, 0);
+    rd es = list_elem(m, 13, 0, NULL);
+    CHECK_INT(field_int(es, 3), 4);
+    buf_free(&out);
     pq_colset_free(&cs);
     pq_schema_destroy(s);
 }
