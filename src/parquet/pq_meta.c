@@ -33,7 +33,7 @@ static void encoding_stat(pq_thrift *t, int page_type, int encoding, uint32_t co
     pq_thrift_struct_end(t);
 }
 
-int pq_meta_column_chunk(o2p_buf *out, const pq_chunk_meta *m)
+int pq_meta_column_chunk_open(o2p_buf *out, const pq_chunk_meta *m)
 {
     pq_thrift t;
     pq_thrift_init(&t, out);
@@ -64,6 +64,23 @@ int pq_meta_column_chunk(o2p_buf *out, const pq_chunk_meta *m)
     if (m->has_dictionary) encoding_stat(&t, PQ_PAGE_DICTIONARY, PQ_ENC_PLAIN, 1);
     encoding_stat(&t, PQ_PAGE_DATA, m->data_encoding, m->num_data_pages);
     pq_thrift_struct_end(&t);
+    /* the ColumnChunk stays open: pq_meta_column_chunk_close ends it */
+    return t.status < 0 ? t.status : (t.depth == 1 ? O2P_OK : O2P_ESTATE);
+}
+
+int pq_meta_column_chunk_close(o2p_buf *out, const pq_chunk_index *ci)
+{
+    pq_thrift t;
+    pq_thrift_init(&t, out);
+    pq_thrift_struct_resume(&t, 3);
+    if (ci->offset_index_length > 0) {
+        pq_thrift_field_i64(&t, 4, (int64_t)ci->offset_index_offset);
+        pq_thrift_field_i32(&t, 5, (int32_t)ci->offset_index_length);
+    }
+    if (ci->column_index_length > 0) {
+        pq_thrift_field_i64(&t, 6, (int64_t)ci->column_index_offset);
+        pq_thrift_field_i32(&t, 7, (int32_t)ci->column_index_length);
+    }
     pq_thrift_struct_end(&t);
     return pq_thrift_status(&t);
 }

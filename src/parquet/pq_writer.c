@@ -30,6 +30,7 @@
 #include "parquet/pq_bitpack.h"
 #include "parquet/pq_compress.h"
 #include "parquet/pq_dict.h"
+#include "parquet/pq_index.h"
 #include "parquet/pq_meta.h"
 #include "parquet/pq_page.h"
 #include "parquet/pq_rle.h"
@@ -58,9 +59,12 @@ struct pq_writer {
     uint64_t flushed; /* bytes handed to the sink */
     uint64_t rows;
     o2p_buf out;        /* pages (and finally the footer) not yet handed over */
-    o2p_buf row_groups; /* encoded RowGroup structs */
+    o2p_buf row_groups; /* encoded RowGroup structs (built at close) */
     size_t num_row_groups;
-    o2p_buf chunks;    /* encoded ColumnChunk structs of the current row group */
+    o2p_buf chunks;    /* every chunk's ColumnChunk, open (pq_meta_column_chunk_open) */
+    o2p_buf chunk_recs; /* one chunk_rec per chunk of the file */
+    o2p_buf rg_recs;    /* one rg_rec per row group */
+    pq_index index;     /* page index of the file */
     o2p_buf page;      /* scratch: uncompressed page body */
     o2p_buf packed;    /* scratch: compressed page body */
     uint32_t *entries; /* scratch: dictionary entry number per value */
@@ -74,6 +78,19 @@ struct pq_writer {
     pq_row_index rowix; /* scratch: row offsets of the column being sorted */
     pq_workspace *ws;   /* where the scratch above came from, or NULL */
 };
+
+/* A column chunk written: where its open ColumnChunk ends in w->chunks and
+ * where its page index structs are in w->index. */
+typedef struct chunk_rec {
+    size_t enc_end;
+    pq_index_ref ref;
+} chunk_rec;
+
+/* A row group written; its RowGroup struct is encoded at close. */
+typedef struct rg_rec {
+    uint64_t total_unc, num_rows, file_offset, total_comp;
+    int sort_leaf;
+} rg_rec;
 
 /* The scratch members of a writer, parked between files. */
 struct pq_workspace {
@@ -263,6 +280,9 @@ void pq_writer_destroy(pq_writer *w)
     }
     mem_free(w->metadata);
     pq_row_index_free(&w->rowix);
+    pq_index_free(&w->index);
+    buf_free(&w->chunk_recs);
+    buf_free(&w->rg_recs);
     if (w->ws != NULL) {
         return_scratch(w);
     } else {
@@ -329,6 +349,9 @@ int pq_writer_open(pq_writer **out, const pq_schema *schema, const pq_writer_opt
     if (w == NULL) return nomem(err, "the writer");
     w->schema = schema;
     w->sink = sink;
+    pq_index_init(&w->index);
+    buf_init(&w->chunk_recs, 0);
+    buf_init(&w->rg_recs, 0);
     pq_workspace *ws = opts->workspace;
     if (ws != NULL && ws->in_use) {
         mem_free(w);
@@ -449,6 +472,7 @@ typedef struct chunk_state {
     pq_chunk_meta meta;
     pq_stats chunk_stats;
     pq_stats page_stats;
+    uint64_t first_row; /* row of the next data page within the row group */
 } chunk_state;
 
 /* Compresses w->page and appends header + body to w->out. */
@@ -470,6 +494,9 @@ static int emit_page(pq_writer *w, chunk_state *cs, int is_dict, size_t num_valu
                           cs->col->leaf->path, w->page.len);
     if (rc < 0) return nomem(err, "a page header");
     size_t header_len = w->out.len - header_start;
+    if (!is_dict && pq_index_page(&w->index, &cs->page_stats, w->flushed + header_start,
+                                  header_len + body->len, cs->first_row) < 0)
+        return nomem(err, "the page index");
     if (buf_append(&w->out, body->data, body->len) < 0) return nomem(err, "output");
     cs->meta.uncompressed_size += header_len + w->page.len;
     cs->meta.compressed_size += header_len + body->len;
@@ -660,7 +687,13 @@ static int write_data_page(pq_writer *w, chunk_state *cs, size_t e, size_t pe, s
     pq_stats_merge(&cs->chunk_stats, &cs->page_stats);
     if (cs->meta.num_data_pages == 0) cs->meta.data_page_offset = position(w);
     cs->meta.num_data_pages++;
-    return emit_page(w, cs, 0, entries, err);
+    rc = emit_page(w, cs, 0, entries, err);
+    if (leaf->max_rep == 0) {
+        cs->first_row += entries;
+    } else {
+        for (size_t i = e; i < pe; i++) cs->first_row += c->rep.data[i] == 0;
+    }
+    return rc;
 }
 
 static int write_chunk(pq_writer *w, const pq_column *c, const col_range *r, uint64_t *total_unc,
@@ -685,6 +718,7 @@ static int write_chunk(pq_writer *w, const pq_column *c, const col_range *r, uin
     cs.meta.data_encoding = cs.dictionary ? PQ_ENC_RLE_DICTIONARY : PQ_ENC_PLAIN;
     cs.meta.num_values = r->e1 - r->e0;
     if (cs.dictionary && (rc = write_dictionary_page(w, &cs, err)) < 0) return rc;
+    pq_index_chunk_begin(&w->index, cs.page_stats.order);
     size_t e = r->e0, v = r->v0, b = r->b0;
     do {
         size_t pe, pv, pb;
@@ -696,7 +730,11 @@ static int write_chunk(pq_writer *w, const pq_column *c, const col_range *r, uin
         b = pb;
     } while (e < r->e1);
     cs.meta.stats = &cs.chunk_stats;
-    if (pq_meta_column_chunk(&w->chunks, &cs.meta) < 0) return nomem(err, "footer metadata");
+    chunk_rec rec;
+    if (pq_index_chunk_end(&w->index, &rec.ref) < 0) return nomem(err, "the page index");
+    if (pq_meta_column_chunk_open(&w->chunks, &cs.meta) < 0) return nomem(err, "footer metadata");
+    rec.enc_end = w->chunks.len;
+    if (buf_append(&w->chunk_recs, &rec, sizeof rec) < 0) return nomem(err, "footer metadata");
     *total_unc += cs.meta.uncompressed_size;
     *total_comp += cs.meta.compressed_size;
     return O2P_OK;
@@ -728,7 +766,6 @@ int pq_writer_write(pq_writer *w, const pq_colset *rows, o2p_error *err)
         size_t left = rows->num_rows - done;
         size_t n = left < w->opts.row_group_rows ? left : w->opts.row_group_rows;
         uint64_t start = position(w), total_unc = 0, total_comp = 0;
-        buf_reset(&w->chunks);
         for (size_t i = 0; i < ncols && rc == O2P_OK; i++) {
             const pq_column *c = &rows->cols[i];
             col_range r;
@@ -762,9 +799,8 @@ int pq_writer_write(pq_writer *w, const pq_colset *rows, o2p_error *err)
             }
             rc = write_chunk(w, c, &r, &total_unc, &total_comp, err);
         }
-        if (rc == O2P_OK && pq_meta_row_group(&w->row_groups, &w->chunks, ncols, total_unc, n,
-                                              start, total_comp, w->num_row_groups,
-                                              sort_leaf) < 0)
+        rg_rec rg = {total_unc, n, start, total_comp, sort_leaf};
+        if (rc == O2P_OK && buf_append(&w->rg_recs, &rg, sizeof rg) < 0)
             rc = nomem(err, "footer metadata");
         if (rc == O2P_OK) {
             w->num_row_groups++;
@@ -778,13 +814,57 @@ int pq_writer_write(pq_writer *w, const pq_colset *rows, o2p_error *err)
     return rc < 0 ? fail(w, rc) : O2P_OK;
 }
 
+/* Writes the page index (all ColumnIndex structs, then all OffsetIndex
+ * structs) after the last row group, then encodes the RowGroup structs
+ * with ColumnChunks pointing at it. */
+static int write_page_index(pq_writer *w)
+{
+    uint64_t column_start = position(w);
+    uint64_t offset_start = column_start + w->index.column_indexes.len;
+    if (buf_append(&w->out, w->index.column_indexes.data, w->index.column_indexes.len) < 0 ||
+        buf_append(&w->out, w->index.offset_indexes.data, w->index.offset_indexes.len) < 0)
+        return O2P_ENOMEM;
+    buf_reset(&w->row_groups);
+    size_t nchunks = w->chunk_recs.len / sizeof(chunk_rec);
+    size_t ncols = pq_schema_num_leaves(w->schema);
+    size_t chunk = 0, enc = 0;
+    for (size_t g = 0; g < w->num_row_groups; g++) {
+        rg_rec rg;
+        memcpy(&rg, w->rg_recs.data + g * sizeof rg, sizeof rg);
+        buf_reset(&w->page); /* scratch: this row group's finished ColumnChunks */
+        for (size_t i = 0; i < ncols && chunk < nchunks; i++, chunk++) {
+            chunk_rec rec;
+            memcpy(&rec, w->chunk_recs.data + chunk * sizeof rec, sizeof rec);
+            pq_chunk_index ci = {0, 0, 0, 0};
+            if (rec.ref.offset_len > 0) {
+                ci.offset_index_offset = offset_start + rec.ref.offset_off;
+                ci.offset_index_length = (uint32_t)rec.ref.offset_len;
+            }
+            if (rec.ref.column_len > 0) {
+                ci.column_index_offset = column_start + rec.ref.column_off;
+                ci.column_index_length = (uint32_t)rec.ref.column_len;
+            }
+            if (buf_append(&w->page, w->chunks.data + enc, rec.enc_end - enc) < 0 ||
+                pq_meta_column_chunk_close(&w->page, &ci) < 0)
+                return O2P_ENOMEM;
+            enc = rec.enc_end;
+        }
+        if (pq_meta_row_group(&w->row_groups, &w->page, ncols, rg.total_unc, rg.num_rows,
+                              rg.file_offset, rg.total_comp, g, rg.sort_leaf) < 0)
+            return O2P_ENOMEM;
+    }
+    return O2P_OK;
+}
+
 int pq_writer_close(pq_writer *w, o2p_error *err)
 {
     if (w->state != W_OPEN)
         return o2p_errorf(err, O2P_ESTATE, "parquet writer: %s",
                           w->state == W_CLOSED ? "already closed" : "an earlier write failed");
+    int rc = write_page_index(w);
+    if (rc < 0) return fail(w, nomem(err, "the page index"));
     size_t start = w->out.len;
-    int rc = pq_meta_footer(&w->out, w->schema, w->rows, &w->row_groups, w->num_row_groups,
+    rc = pq_meta_footer(&w->out, w->schema, w->rows, &w->row_groups, w->num_row_groups,
                             w->metadata, w->opts.num_metadata, w->created_by);
     if (rc < 0) return fail(w, nomem(err, "the footer"));
     size_t footer_len = w->out.len - start;
