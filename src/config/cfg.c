@@ -1035,8 +1035,8 @@ int cfg_describe(const cfg_config *cfg, o2p_buf *out)
     O2P_TRY(describe_str(out, "parquet.timestamp_unit",
                          cfg_timestamp_unit_name(cfg->parquet.timestamp_unit)));
     O2P_TRY(buf_printf(out, "parquet.sort_rows = %s\n", cfg->parquet.sort_rows ? "true" : "false"));
-    O2P_TRY(buf_printf(out, "parquet.page_rows = %llu\n",
-                       (unsigned long long)cfg->parquet.page_rows));
+    O2P_TRY(
+        buf_printf(out, "parquet.page_rows = %llu\n", (unsigned long long)cfg->parquet.page_rows));
     return describe_str(out, "durability", cfg_durability_name(cfg->durability));
 }
 

@@ -61,20 +61,20 @@ struct pq_writer {
     o2p_buf out;        /* pages (and finally the footer) not yet handed over */
     o2p_buf row_groups; /* encoded RowGroup structs (built at close) */
     size_t num_row_groups;
-    o2p_buf chunks;    /* every chunk's ColumnChunk, open (pq_meta_column_chunk_open) */
+    o2p_buf chunks;     /* every chunk's ColumnChunk, open (pq_meta_column_chunk_open) */
     o2p_buf chunk_recs; /* one chunk_rec per chunk of the file */
     o2p_buf rg_recs;    /* one rg_rec per row group */
     pq_index index;     /* page index of the file */
-    o2p_buf page;      /* scratch: uncompressed page body */
-    o2p_buf packed;    /* scratch: compressed page body */
-    uint32_t *entries; /* scratch: dictionary entry number per value */
+    o2p_buf page;       /* scratch: uncompressed page body */
+    o2p_buf packed;     /* scratch: compressed page body */
+    uint32_t *entries;  /* scratch: dictionary entry number per value */
     size_t entries_cap;
     uint32_t *seen; /* scratch: per dictionary entry, the last page that used it */
     size_t seen_cap;
     uint32_t page_serial; /* numbers pages for `seen` */
     pq_dict dict;
     pq_compressor comp;
-    pq_column expand; /* scratch: one run-mode or sorted column chunk as plain entries */
+    pq_column expand;   /* scratch: one run-mode or sorted column chunk as plain entries */
     pq_row_index rowix; /* scratch: row offsets of the column being sorted */
     pq_workspace *ws;   /* where the scratch above came from, or NULL */
 };
@@ -864,8 +864,8 @@ int pq_writer_close(pq_writer *w, o2p_error *err)
     int rc = write_page_index(w);
     if (rc < 0) return fail(w, nomem(err, "the page index"));
     size_t start = w->out.len;
-    rc = pq_meta_footer(&w->out, w->schema, w->rows, &w->row_groups, w->num_row_groups,
-                            w->metadata, w->opts.num_metadata, w->created_by);
+    rc = pq_meta_footer(&w->out, w->schema, w->rows, &w->row_groups, w->num_row_groups, w->metadata,
+                        w->opts.num_metadata, w->created_by);
     if (rc < 0) return fail(w, nomem(err, "the footer"));
     size_t footer_len = w->out.len - start;
     if (footer_len > UINT32_MAX)

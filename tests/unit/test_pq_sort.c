@@ -123,8 +123,8 @@ TEST(pq_sort_gathers_nested_and_run_columns)
     CHECK_INT(out.num_values, 5);
     CHECK_MEM(out.def.data, out.def.len, want_def, 7);
     CHECK_MEM(out.rep.data, out.rep.len, want_rep, 7);
-    static const uint8_t want_vals[] = {1, 0, 0, 0, 'c', 1, 0, 0, 0, 'd', 1, 0, 0, 0, 'e',
-                                        1, 0, 0, 0, 'a', 1, 0, 0, 0, 'b'};
+    static const uint8_t want_vals[] = {1, 0,   0, 0, 'c', 1, 0,   0, 0, 'd', 1, 0,  0,
+                                        0, 'e', 1, 0, 0,   0, 'a', 1, 0, 0,   0, 'b'};
     CHECK_MEM(out.values.data, out.values.len, want_vals, sizeof want_vals);
 
     /* a part of the permutation (the second of two row groups) */
@@ -138,8 +138,8 @@ TEST(pq_sort_gathers_nested_and_run_columns)
     out.leaf = svc->leaf;
     CHECK_OK(pq_col_gather(&out, svc, 4, perm, 4, &ix));
     CHECK(!pq_col_is_run(&out));
-    static const uint8_t want_svc[] = {2, 0, 0, 0, 'y', 'y', 1, 0, 0, 0, 'x',
-                                       1, 0, 0, 0, 'x', 1, 0, 0, 0, 'x'};
+    static const uint8_t want_svc[] = {2, 0, 0, 0, 'y', 'y', 1, 0, 0, 0,  'x',
+                                       1, 0, 0, 0, 'x', 1,   0, 0, 0, 'x'};
     CHECK_INT(out.num_entries, 4);
     CHECK_MEM(out.values.data, out.values.len, want_svc, sizeof want_svc);
 

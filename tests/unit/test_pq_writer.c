@@ -977,3 +977,137 @@ TEST(pq_writer_page_rows_limit_cuts_pages)
     pq_colset_free(&cs);
     pq_schema_destroy(s);
 }
+
+/* ---- page index -------------------------------------------------------- */
+
+/* Positions a reader at field `id` (a list) of s; returns the element count. */
+static size_t list_field(rd s, int16_t id, rd *out, int *elem)
+{
+    CHECK_INT(rd_field(s, id, out), 9);
+    return rd_list_header(out, elem);
+}
+
+TEST(pq_writer_page_index_round_trip)
+{
+    o2p_error err;
+    pq_schema *s;
+    CHECK_OK(pq_schema_create(&s, "schema", &err));
+    CHECK(pq_schema_add_leaf(s, 0, "str", PQ_OPTIONAL, PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, 0) > 0);
+    CHECK(pq_schema_add_leaf(s, 0, "down", PQ_REQUIRED, PQ_INT64, PQ_LOGICAL_NONE, 0) > 0);
+    CHECK(pq_schema_add_leaf(s, 0, "mixed", PQ_REQUIRED, PQ_INT64, PQ_LOGICAL_NONE, 0) > 0);
+    CHECK_OK(pq_schema_finish(s, &err));
+    pq_colset cs;
+    CHECK_OK(pq_colset_init(&cs, s));
+    char longv[100];
+    memset(longv, 'z', sizeof longv);
+    /* str pages: [a, b], [null, null], [c, z x 100] */
+    pq_col_put_bytes(&cs.cols[0], "a", 1, 1, 0);
+    pq_col_put_bytes(&cs.cols[0], "b", 1, 1, 0);
+    pq_col_put_null(&cs.cols[0], 0, 0);
+    pq_col_put_null(&cs.cols[0], 0, 0);
+    pq_col_put_bytes(&cs.cols[0], "c", 1, 1, 0);
+    pq_col_put_bytes(&cs.cols[0], longv, sizeof longv, 1, 0);
+    const int64_t mixed[6] = {1, 9, 2, 3, 5, 6};
+    for (int i = 0; i < 6; i++) {
+        pq_col_put_i64(&cs.cols[1], 60 - 10 * i, 0, 0);
+        pq_col_put_i64(&cs.cols[2], mixed[i], 0, 0);
+    }
+    cs.num_rows = 6;
+    pq_writer_options o;
+    pq_writer_options_default(&o);
+    o.page_rows = 2;
+    o2p_buf out;
+    buf_init(&out, 0);
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    rd f = footer(&out);
+    const int want_order[3] = {1, 2, 0}; /* ASCENDING, DESCENDING, UNORDERED */
+    uint64_t prev_end = 0;
+    for (size_t col = 0; col < 3; col++) {
+        rd cc = list_elem(list_elem(f, 4, 0, NULL), 1, col, NULL);
+        rd m = field_struct(cc, 3);
+        /* OffsetIndex: three pages, back to back, the first at data_page_offset */
+        int64_t oi_off = field_int(cc, 4), oi_len = field_int(cc, 5);
+        int64_t ci_off = field_int(cc, 6), ci_len = field_int(cc, 7);
+        CHECK(oi_len > 0 && ci_len > 0);
+        /* all ColumnIndex structs come after the last data page, before the OffsetIndexes */
+        CHECK(ci_off >= field_int(m, 9) + field_int(m, 7) - 1);
+        if (col > 0) CHECK_INT((uint64_t)ci_off, prev_end);
+        prev_end = (uint64_t)(ci_off + ci_len);
+        rd oi = {out.data + oi_off, out.data + oi_off + oi_len};
+        rd locs;
+        int elem;
+        CHECK_INT(list_field(oi, 1, &locs, &elem), 3);
+        CHECK_INT(elem, 12);
+        int64_t expect_off = field_int(m, 9);
+        for (int p = 0; p < 3; p++) {
+            CHECK_INT(field_int(locs, 1), expect_off);
+            CHECK_INT(field_int(locs, 3), 2 * p);
+            /* the location's size covers the page header and body */
+            rd hdr = {out.data + expect_off, out.data + out.len};
+            int64_t body = field_int(hdr, 3);
+            rd_skip_struct(&hdr);
+            CHECK_INT(field_int(locs, 2), (int64_t)(hdr.p - (out.data + expect_off)) + body);
+            expect_off += field_int(locs, 2);
+            rd_skip_struct(&locs);
+        }
+        /* ColumnIndex */
+        rd ci = {out.data + ci_off, out.data + ci_off + ci_len};
+        CHECK_INT(field_int(ci, 4), want_order[col]);
+        rd nulls, mins, maxs, counts;
+        CHECK_INT(list_field(ci, 1, &nulls, &elem), 3);
+        CHECK(elem == 1 || elem == 2);
+        CHECK_INT(list_field(ci, 2, &mins, &elem), 3);
+        CHECK_INT(elem, 8);
+        CHECK_INT(list_field(ci, 3, &maxs, &elem), 3);
+        CHECK_INT(list_field(ci, 5, &counts, &elem), 3);
+        CHECK_INT(elem, 6);
+        for (int p = 0; p < 3; p++) {
+            int is_null = *nulls.p++ == 1;
+            size_t lo_len = (size_t)rd_varint(&mins), hi_len = (size_t)rd_varint(&maxs);
+            const uint8_t *lo = mins.p, *hi = maxs.p;
+            mins.p += lo_len;
+            maxs.p += hi_len;
+            int64_t nc = rd_zigzag(&counts);
+            if (col == 0) {
+                CHECK_INT(is_null, p == 1);
+                CHECK_INT(nc, p == 1 ? 2 : 0);
+                if (p == 0) {
+                    CHECK_MEM(lo, lo_len, "a", 1);
+                    CHECK_MEM(hi, hi_len, "b", 1);
+                } else if (p == 1) {
+                    CHECK_INT(lo_len, 0);
+                    CHECK_INT(hi_len, 0);
+                } else {
+                    CHECK_MEM(lo, lo_len, "c", 1);
+                    /* 100 bytes: the upper bound is cut to 64, last byte incremented */
+                    char want_hi[64];
+                    memset(want_hi, 'z', 64);
+                    want_hi[63] = '{';
+                    CHECK_MEM(hi, hi_len, want_hi, 64);
+                }
+            } else {
+                CHECK_INT(is_null, 0);
+                CHECK_INT(nc, 0);
+                int64_t vlo, vhi;
+                CHECK_INT(lo_len, 8);
+                CHECK_INT(hi_len, 8);
+                memcpy(&vlo, lo, 8);
+                memcpy(&vhi, hi, 8);
+                if (col == 1) {
+                    CHECK_INT(vlo, 50 - 20 * p);
+                    CHECK_INT(vhi, 60 - 20 * p);
+                } else {
+                    const int64_t wl[3] = {1, 2, 5}, wh[3] = {9, 3, 6};
+                    CHECK_INT(vlo, wl[p]);
+                    CHECK_INT(vhi, wh[p]);
+                }
+            }
+        }
+    }
+    /* the OffsetIndex structs follow the ColumnIndex structs */
+    rd cc0 = list_elem(list_elem(f, 4, 0, NULL), 1, 0, NULL);
+    CHECK_INT((uint64_t)field_int(cc0, 4), prev_end);
+    buf_free(&out);
+    pq_colset_free(&cs);
+    pq_schema_destroy(s);
+}
