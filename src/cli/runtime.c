@@ -12,6 +12,8 @@ void runtime_parquet_options(const cfg_config *cfg, pq_writer_options *out)
     out->row_group_rows = (size_t)cfg->parquet.row_group_rows;
     out->sort_rows = cfg->parquet.sort_rows;
     out->page_rows = (size_t)cfg->parquet.page_rows;
+    out->bloom_fpp = cfg->parquet.bloom_filter_fpp;
+    out->bloom_columns = cfg->parquet.bloom_filter_columns;
 }
 
 int runtime_open_store(const cfg_config *cfg, store **out, o2p_error *err)

@@ -107,6 +107,8 @@ typedef struct cfg_config {
         cfg_timestamp_unit timestamp_unit;
         bool sort_rows;     /* rows ordered by Timestamp / TimeUnix in every file */
         uint64_t page_rows; /* max rows per data page */
+        double bloom_filter_fpp;    /* bloom filter false-positive rate */
+        char *bloom_filter_columns; /* extra bloom filter columns, comma-separated; NULL: none */
     } parquet;
     cfg_durability durability;
     char *config_file; /* the file that was loaded, NULL when none */

@@ -63,6 +63,10 @@ int pq_meta_column_chunk_open(o2p_buf *out, const pq_chunk_meta *m)
     pq_thrift_field_list(&t, 13, PQ_TT_STRUCT, m->has_dictionary ? 2 : 1);
     if (m->has_dictionary) encoding_stat(&t, PQ_PAGE_DICTIONARY, PQ_ENC_PLAIN, 1);
     encoding_stat(&t, PQ_PAGE_DATA, m->data_encoding, m->num_data_pages);
+    if (m->bloom_filter_length > 0) {
+        pq_thrift_field_i64(&t, 14, (int64_t)m->bloom_filter_offset);
+        pq_thrift_field_i32(&t, 15, (int32_t)m->bloom_filter_length);
+    }
     pq_thrift_struct_end(&t);
     /* the ColumnChunk stays open: pq_meta_column_chunk_close ends it */
     return t.status < 0 ? t.status : (t.depth == 1 ? O2P_OK : O2P_ESTATE);

@@ -30,6 +30,8 @@ typedef struct pq_chunk_meta {
     uint64_t data_page_offset;
     uint32_t num_data_pages;
     const pq_stats *stats;
+    uint64_t bloom_filter_offset; /* header + bitset; length 0: no filter */
+    uint32_t bloom_filter_length;
 } pq_chunk_meta;
 
 /* Appends one ColumnChunk struct (a list element) up to and including its

@@ -28,6 +28,7 @@
 #include "core/mem.h"
 #include "core/version.h"
 #include "parquet/pq_bitpack.h"
+#include "parquet/pq_bloom.h"
 #include "parquet/pq_compress.h"
 #include "parquet/pq_dict.h"
 #include "parquet/pq_index.h"
@@ -65,6 +66,8 @@ struct pq_writer {
     o2p_buf chunk_recs; /* one chunk_rec per chunk of the file */
     o2p_buf rg_recs;    /* one rg_rec per row group */
     pq_index index;     /* page index of the file */
+    uint8_t *bloom_leaf; /* per leaf: 1 = write a bloom filter */
+    pq_bloom bloom;
     o2p_buf page;       /* scratch: uncompressed page body */
     o2p_buf packed;     /* scratch: compressed page body */
     uint32_t *entries;  /* scratch: dictionary entry number per value */
@@ -241,6 +244,29 @@ void pq_writer_options_default(pq_writer_options *opts)
     opts->created_by = O2P_CREATED_BY;
     opts->sort_rows = 1;
     opts->sort_leaf = -1;
+    opts->bloom_fpp = 0.01;
+}
+
+/* Marks the leaves named in the comma-separated list (names the schema
+ * lacks are skipped: one list serves every table). */
+static void mark_leaves(const pq_schema *s, const char *list, uint8_t *flags)
+{
+    if (list == NULL) return;
+    char name[256];
+    while (*list) {
+        const char *comma = strchr(list, ',');
+        size_t len = comma ? (size_t)(comma - list) : strlen(list);
+        while (len > 0 && (*list == ' ')) list++, len--;
+        while (len > 0 && list[len - 1] == ' ') len--;
+        if (len > 0 && len < sizeof name) {
+            memcpy(name, list, len);
+            name[len] = '\0';
+            int leaf = pq_schema_find_leaf(s, name);
+            if (leaf >= 0) flags[leaf] = 1;
+        }
+        if (!comma) break;
+        list = comma + 1;
+    }
 }
 
 /* Marks the writer failed: its sink may now hold a partial file. */
@@ -281,6 +307,8 @@ void pq_writer_destroy(pq_writer *w)
     mem_free(w->metadata);
     pq_row_index_free(&w->rowix);
     pq_index_free(&w->index);
+    mem_free(w->bloom_leaf);
+    pq_bloom_free(&w->bloom);
     buf_free(&w->chunk_recs);
     buf_free(&w->rg_recs);
     if (w->ws != NULL) {
@@ -311,6 +339,16 @@ static int copy_options(pq_writer *w, const pq_writer_options *opts, o2p_error *
         return o2p_errorf(err, O2P_EINVAL, "parquet writer: sort column %d is not a leaf column",
                           w->opts.sort_leaf);
     if (!w->opts.sort_rows) w->opts.sort_leaf = -1;
+    if (!(w->opts.bloom_fpp > 0.0 && w->opts.bloom_fpp < 1.0))
+        return o2p_errorf(err, O2P_EINVAL,
+                          "parquet writer: bloom filter false-positive rate %g is not in (0, 1)",
+                          w->opts.bloom_fpp);
+    w->bloom_leaf = mem_calloc(pq_schema_num_leaves(w->schema) + 1, 1);
+    if (w->bloom_leaf == NULL) return nomem(err, "options");
+    mark_leaves(w->schema, opts->bloom_table_columns, w->bloom_leaf);
+    mark_leaves(w->schema, opts->bloom_columns, w->bloom_leaf);
+    w->opts.bloom_table_columns = NULL; /* not copied: resolved above */
+    w->opts.bloom_columns = NULL;
     w->created_by = mem_strdup(opts->created_by ? opts->created_by : O2P_CREATED_BY);
     if (w->created_by == NULL) return nomem(err, "options");
     w->opts.created_by = w->created_by;
@@ -350,6 +388,7 @@ int pq_writer_open(pq_writer **out, const pq_schema *schema, const pq_writer_opt
     w->schema = schema;
     w->sink = sink;
     pq_index_init(&w->index);
+    pq_bloom_init(&w->bloom);
     buf_init(&w->chunk_recs, 0);
     buf_init(&w->rg_recs, 0);
     pq_workspace *ws = opts->workspace;
@@ -696,7 +735,8 @@ static int write_data_page(pq_writer *w, chunk_state *cs, size_t e, size_t pe, s
     return rc;
 }
 
-static int write_chunk(pq_writer *w, const pq_column *c, const col_range *r, uint64_t *total_unc,
+static int write_chunk(pq_writer *w, size_t col, const pq_column *c, const col_range *r,
+                       uint64_t *total_unc,
                        uint64_t *total_comp, o2p_error *err)
 {
     const pq_leaf *leaf = c->leaf;
@@ -730,6 +770,19 @@ static int write_chunk(pq_writer *w, const pq_column *c, const col_range *r, uin
         b = pb;
     } while (e < r->e1);
     cs.meta.stats = &cs.chunk_stats;
+    if (w->bloom_leaf[col] && r->v1 > r->v0) {
+        /* the chunk's bloom filter, right after its pages */
+        pq_bloom_reset(&w->bloom);
+        if (pq_bloom_add_plain(&w->bloom, leaf, c->values.data + r->b0, r->v1 - r->v0) < 0 ||
+            pq_bloom_build(&w->bloom, w->opts.bloom_fpp) < 0)
+            return nomem(err, "a bloom filter");
+        uint64_t at = position(w);
+        size_t before = w->out.len;
+        if (pq_bloom_write(&w->bloom, &w->out) < 0) return nomem(err, "a bloom filter");
+        cs.meta.bloom_filter_offset = at;
+        cs.meta.bloom_filter_length = (uint32_t)(w->out.len - before);
+        if (w->out.len >= FLUSH_BYTES && (rc = flush(w, err)) < 0) return rc;
+    }
     chunk_rec rec;
     if (pq_index_chunk_end(&w->index, &rec.ref) < 0) return nomem(err, "the page index");
     if (pq_meta_column_chunk_open(&w->chunks, &cs.meta) < 0) return nomem(err, "footer metadata");
@@ -797,7 +850,7 @@ int pq_writer_write(pq_writer *w, const pq_colset *rows, o2p_error *err)
                 next_range(c, &ranges[i], n, n == left, &r);
                 ranges[i] = r;
             }
-            rc = write_chunk(w, c, &r, &total_unc, &total_comp, err);
+            rc = write_chunk(w, i, c, &r, &total_unc, &total_comp, err);
         }
         rg_rec rg = {total_unc, n, start, total_comp, sort_leaf};
         if (rc == O2P_OK && buf_append(&w->rg_recs, &rg, sizeof rg) < 0)

@@ -87,6 +87,14 @@ typedef struct pq_writer_options {
      * (arrival order); the table schema sets it (tbl_sort_leaf). */
     int sort_rows;
     int sort_leaf;
+    /* Split-block bloom filters (pq_bloom) on the leaves named in
+     * bloom_table_columns (the table's own choice, tbl_bloom_columns) and
+     * bloom_columns (configuration), both comma-separated leaf paths; names
+     * the schema lacks are skipped.  Sized for a false-positive rate of
+     * bloom_fpp (default 0.01). */
+    const char *bloom_table_columns;
+    const char *bloom_columns;
+    double bloom_fpp;
 } pq_writer_options;
 
 void pq_writer_options_default(pq_writer_options *opts);

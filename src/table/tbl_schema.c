@@ -150,6 +150,11 @@ int tbl_sort_leaf(tbl_id id)
     }
 }
 
+const char *tbl_bloom_columns(tbl_id id)
+{
+    return id == TBL_LOGS || id == TBL_TRACES ? "TraceId,SpanId" : NULL;
+}
+
 const char *tbl_dataset(tbl_id id)
 {
     return id < TBL_COUNT ? tbl_defs[id].dataset : "unknown";
