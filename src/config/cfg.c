@@ -40,8 +40,8 @@ typedef enum key_kind {
     K_LEVEL, /* any integer, checked against the codec later */
     K_TS_UNIT,
     K_DURABILITY,
-    K_FPP,     /* a probability in (0, 0.5] */
-    K_COLUMNS  /* comma-separated column names (letters, digits, '_', '.') */
+    K_FPP,    /* a probability in (0, 0.5] */
+    K_COLUMNS /* comma-separated column names (letters, digits, '_', '.') */
 } key_kind;
 
 typedef struct key_def {

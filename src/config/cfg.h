@@ -105,8 +105,8 @@ typedef struct cfg_config {
             compression_level_origin[64]; /* where the level was set ("" = default), for messages */
         uint64_t row_group_rows;
         cfg_timestamp_unit timestamp_unit;
-        bool sort_rows;     /* rows ordered by Timestamp / TimeUnix in every file */
-        uint64_t page_rows; /* max rows per data page */
+        bool sort_rows;             /* rows ordered by Timestamp / TimeUnix in every file */
+        uint64_t page_rows;         /* max rows per data page */
         double bloom_filter_fpp;    /* bloom filter false-positive rate */
         char *bloom_filter_columns; /* extra bloom filter columns, comma-separated; NULL: none */
     } parquet;

@@ -62,15 +62,15 @@ struct pq_writer {
     o2p_buf out;        /* pages (and finally the footer) not yet handed over */
     o2p_buf row_groups; /* encoded RowGroup structs (built at close) */
     size_t num_row_groups;
-    o2p_buf chunks;     /* every chunk's ColumnChunk, open (pq_meta_column_chunk_open) */
-    o2p_buf chunk_recs; /* one chunk_rec per chunk of the file */
-    o2p_buf rg_recs;    /* one rg_rec per row group */
-    pq_index index;     /* page index of the file */
+    o2p_buf chunks;      /* every chunk's ColumnChunk, open (pq_meta_column_chunk_open) */
+    o2p_buf chunk_recs;  /* one chunk_rec per chunk of the file */
+    o2p_buf rg_recs;     /* one rg_rec per row group */
+    pq_index index;      /* page index of the file */
     uint8_t *bloom_leaf; /* per leaf: 1 = write a bloom filter */
     pq_bloom bloom;
-    o2p_buf page;       /* scratch: uncompressed page body */
-    o2p_buf packed;     /* scratch: compressed page body */
-    uint32_t *entries;  /* scratch: dictionary entry number per value */
+    o2p_buf page;      /* scratch: uncompressed page body */
+    o2p_buf packed;    /* scratch: compressed page body */
+    uint32_t *entries; /* scratch: dictionary entry number per value */
     size_t entries_cap;
     uint32_t *seen; /* scratch: per dictionary entry, the last page that used it */
     size_t seen_cap;
@@ -736,8 +736,7 @@ static int write_data_page(pq_writer *w, chunk_state *cs, size_t e, size_t pe, s
 }
 
 static int write_chunk(pq_writer *w, size_t col, const pq_column *c, const col_range *r,
-                       uint64_t *total_unc,
-                       uint64_t *total_comp, o2p_error *err)
+                       uint64_t *total_unc, uint64_t *total_comp, o2p_error *err)
 {
     const pq_leaf *leaf = c->leaf;
     chunk_state cs;
