@@ -80,6 +80,8 @@ TEST(cfg_defaults_match_the_spec)
     CHECK_INT(cfg.parquet.timestamp_unit, CFG_TS_MICROS);
     CHECK_INT(cfg.parquet.sort_rows, 1);
     CHECK_UINT(cfg.parquet.page_rows, 20000);
+    CHECK(cfg.parquet.bloom_filter_fpp == 0.01);
+    CHECK(cfg.parquet.bloom_filter_columns == NULL);
     CHECK_INT(cfg.durability, CFG_DURABILITY_MEMORY);
     CHECK(cfg.config_file == NULL);
     cfg_free(&cfg);
@@ -120,7 +122,9 @@ TEST(cfg_file_sets_every_section)
                        "row_group_rows = 5000\n"
                        "timestamp_unit = \"ns\"\n"
                        "sort_rows = false\n"
-                       "page_rows = 5000\n";
+                       "page_rows = 5000\n"
+                       "bloom_filter_fpp = 0.05\n"
+                       "bloom_filter_columns = \"ServiceName, SpanName\"\n";
     CHECK_OK(load(&cfg, text, NULL, no_flags, &err));
     CHECK_STR(cfg.server.listen_addr, "127.0.0.1:9000");
     CHECK_INT(cfg.server.listen_port, 9000);
@@ -148,6 +152,8 @@ TEST(cfg_file_sets_every_section)
     CHECK_INT(cfg.parquet.timestamp_unit, CFG_TS_NANOS);
     CHECK_INT(cfg.parquet.sort_rows, 0);
     CHECK_UINT(cfg.parquet.page_rows, 5000);
+    CHECK(cfg.parquet.bloom_filter_fpp == 0.05);
+    CHECK_STR(cfg.parquet.bloom_filter_columns, "ServiceName, SpanName");
     CHECK_INT(cfg.durability, CFG_DURABILITY_WAL);
     CHECK(cfg.config_file != NULL && strstr(cfg.config_file, "test.toml") != NULL);
     cfg_free(&cfg);
@@ -179,6 +185,8 @@ TEST(cfg_env_overrides_file_and_flags_override_env)
                          "false",
                          "OTLP2PARQUET_PARQUET_PAGE_ROWS",
                          "777",
+                         "OTLP2PARQUET_PARQUET_BLOOM_FILTER_FPP",
+                         "0.02",
                          "OTLP2PARQUET_LOG_FORMAT",
                          "", /* empty = unset */
                          NULL};
@@ -194,6 +202,7 @@ TEST(cfg_env_overrides_file_and_flags_override_env)
     CHECK_INT(cfg.server.log_format, LOG_FORMAT_TEXT);
     CHECK_INT(cfg.parquet.sort_rows, 0);
     CHECK_UINT(cfg.parquet.page_rows, 777);
+    CHECK(cfg.parquet.bloom_filter_fpp == 0.02);
     cfg_free(&cfg);
 
     cfg_flags flags = {
@@ -243,6 +252,11 @@ TEST(cfg_bad_value_message_names_key_value_origin)
     expect_error("[parquet]\ncompression = \"brotli\"\n", NULL, no_flags,
                  "parquet.compression = \"brotli\"");
     expect_error("[parquet]\ntimestamp_unit = \"ms\"\n", NULL, no_flags, "expected us or ns");
+    expect_error("[parquet]\nbloom_filter_fpp = 1.5\n", NULL, no_flags,
+                 "parquet.bloom_filter_fpp = 1.5");
+    expect_error("[parquet]\nbloom_filter_fpp = 0\n", NULL, no_flags, "false-positive rate");
+    expect_error("[parquet]\nbloom_filter_columns = \"ResourceAttributes['k']\"\n", NULL, no_flags,
+                 "parquet.bloom_filter_columns");
     expect_error("durability = \"disk\"\n", NULL, no_flags, "expected memory or wal");
     expect_error("[storage]\nbackend = \"gcs\"\n", NULL, no_flags, "expected fs or s3");
     expect_error("[storage.s3]\nendpoint = \"localhost:9000\"\n", NULL, no_flags,
