@@ -231,6 +231,10 @@ describe('query-ready parquet', { skip: skip ?? false, timeout: 120000 }, () => 
     const [r] = await db.query(`SELECT bloom_filter_excludes AS x FROM parquet_bloom_probe(${sqlString(file)}, 'ServiceName', 'checkout')`);
     assert.equal(r.x, false);
 
+    const bad = convert([path.join(tempDir('pq-bad'), 'none.json')], [], { env: { OTLP2PARQUET_PARQUET_BLOOM_FILTER_COLUMNS: 'ServiceName,Foo' } });
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /parquet\.bloom_filter_columns: no table has a column named "Foo"/, bad.describe());
+
     const plain = one(unsorted, 'traces');
     assert.equal(hyparquetMetadata(plain).row_groups[0].sorting_columns, undefined);
     const ids = (await db.query(`SELECT SpanId FROM read_parquet(${sqlString(plain)})`)).map((x) => x.SpanId);
