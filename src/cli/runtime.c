@@ -13,6 +13,8 @@ void runtime_parquet_options(const cfg_config *cfg, pq_writer_options *out)
     out->sort_rows = cfg->parquet.sort_rows;
     out->page_rows = (size_t)cfg->parquet.page_rows;
     out->bloom_fpp = cfg->parquet.bloom_filter_fpp;
+    out->bloom_filters = cfg->parquet.bloom_filters;
+    out->page_index = cfg->parquet.page_index;
     out->bloom_columns = cfg->parquet.bloom_filter_columns;
 }
 

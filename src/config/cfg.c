@@ -84,6 +84,9 @@ static const key_def key_defs[] = {
     {"parquet.timestamp_unit", "OTLP2PARQUET_PARQUET_TIMESTAMP_UNIT", K_TS_UNIT, 0},
     {"parquet.sort_rows", "OTLP2PARQUET_PARQUET_SORT_ROWS", K_BOOL, F(parquet.sort_rows)},
     {"parquet.page_rows", "OTLP2PARQUET_PARQUET_PAGE_ROWS", K_COUNT, F(parquet.page_rows)},
+    {"parquet.page_index", "OTLP2PARQUET_PARQUET_PAGE_INDEX", K_BOOL, F(parquet.page_index)},
+    {"parquet.bloom_filters", "OTLP2PARQUET_PARQUET_BLOOM_FILTERS", K_BOOL,
+     F(parquet.bloom_filters)},
     {"parquet.bloom_filter_fpp", "OTLP2PARQUET_PARQUET_BLOOM_FILTER_FPP", K_FPP,
      F(parquet.bloom_filter_fpp)},
     {"parquet.bloom_filter_columns", "OTLP2PARQUET_PARQUET_BLOOM_FILTER_COLUMNS", K_COLUMNS,
@@ -586,6 +589,8 @@ int cfg_defaults(cfg_config *cfg, o2p_error *err)
     cfg->parquet.sort_rows = 1;
     cfg->parquet.page_rows = 20000;
     cfg->parquet.bloom_filter_fpp = 0.01;
+    cfg->parquet.bloom_filters = true;
+    cfg->parquet.page_index = true;
     cfg->durability = CFG_DURABILITY_MEMORY;
     int rc = set_listen(cfg, "0.0.0.0", 4318, err);
     if (rc == 0) rc = set_str(&cfg->storage.fs.path, "./data", err);
@@ -1070,6 +1075,10 @@ int cfg_describe(const cfg_config *cfg, o2p_buf *out)
     O2P_TRY(buf_printf(out, "parquet.sort_rows = %s\n", cfg->parquet.sort_rows ? "true" : "false"));
     O2P_TRY(
         buf_printf(out, "parquet.page_rows = %llu\n", (unsigned long long)cfg->parquet.page_rows));
+    O2P_TRY(
+        buf_printf(out, "parquet.page_index = %s\n", cfg->parquet.page_index ? "true" : "false"));
+    O2P_TRY(buf_printf(out, "parquet.bloom_filters = %s\n",
+                       cfg->parquet.bloom_filters ? "true" : "false"));
     O2P_TRY(buf_printf(out, "parquet.bloom_filter_fpp = %g\n", cfg->parquet.bloom_filter_fpp));
     O2P_TRY(describe_str(out, "parquet.bloom_filter_columns", cfg->parquet.bloom_filter_columns));
     return describe_str(out, "durability", cfg_durability_name(cfg->durability));

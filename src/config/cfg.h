@@ -108,6 +108,8 @@ typedef struct cfg_config {
         bool sort_rows;             /* rows ordered by Timestamp / TimeUnix in every file */
         uint64_t page_rows;         /* max rows per data page */
         double bloom_filter_fpp;    /* bloom filter false-positive rate */
+        bool bloom_filters;         /* write bloom filters at all */
+        bool page_index;            /* write ColumnIndex + OffsetIndex */
         char *bloom_filter_columns; /* extra bloom filter columns, comma-separated; NULL: none */
     } parquet;
     cfg_durability durability;

@@ -245,6 +245,8 @@ void pq_writer_options_default(pq_writer_options *opts)
     opts->sort_rows = 1;
     opts->sort_leaf = -1;
     opts->bloom_fpp = 0.01;
+    opts->bloom_filters = 1;
+    opts->page_index = 1;
 }
 
 /* Marks the leaves named in the comma-separated list (names the schema
@@ -345,8 +347,10 @@ static int copy_options(pq_writer *w, const pq_writer_options *opts, o2p_error *
                           w->opts.bloom_fpp);
     w->bloom_leaf = mem_calloc(pq_schema_num_leaves(w->schema) + 1, 1);
     if (w->bloom_leaf == NULL) return nomem(err, "options");
-    mark_leaves(w->schema, opts->bloom_table_columns, w->bloom_leaf);
-    mark_leaves(w->schema, opts->bloom_columns, w->bloom_leaf);
+    if (opts->bloom_filters) {
+        mark_leaves(w->schema, opts->bloom_table_columns, w->bloom_leaf);
+        mark_leaves(w->schema, opts->bloom_columns, w->bloom_leaf);
+    }
     w->opts.bloom_table_columns = NULL; /* not copied: resolved above */
     w->opts.bloom_columns = NULL;
     w->created_by = mem_strdup(opts->created_by ? opts->created_by : O2P_CREATED_BY);
@@ -873,8 +877,9 @@ static int write_page_index(pq_writer *w)
 {
     uint64_t column_start = position(w);
     uint64_t offset_start = column_start + w->index.column_indexes.len;
-    if (buf_append(&w->out, w->index.column_indexes.data, w->index.column_indexes.len) < 0 ||
-        buf_append(&w->out, w->index.offset_indexes.data, w->index.offset_indexes.len) < 0)
+    if (w->opts.page_index &&
+        (buf_append(&w->out, w->index.column_indexes.data, w->index.column_indexes.len) < 0 ||
+         buf_append(&w->out, w->index.offset_indexes.data, w->index.offset_indexes.len) < 0))
         return O2P_ENOMEM;
     buf_reset(&w->row_groups);
     size_t nchunks = w->chunk_recs.len / sizeof(chunk_rec);
@@ -888,11 +893,13 @@ static int write_page_index(pq_writer *w)
             chunk_rec rec;
             memcpy(&rec, w->chunk_recs.data + chunk * sizeof rec, sizeof rec);
             pq_chunk_index ci = {0, 0, 0, 0};
-            if (rec.ref.offset_len > 0) {
+            if (!w->opts.page_index) {
+                /* no page index: the ColumnChunk ends without fields 4..7 */
+            } else if (rec.ref.offset_len > 0) {
                 ci.offset_index_offset = offset_start + rec.ref.offset_off;
                 ci.offset_index_length = (uint32_t)rec.ref.offset_len;
             }
-            if (rec.ref.column_len > 0) {
+            if (w->opts.page_index && rec.ref.column_len > 0) {
                 ci.column_index_offset = column_start + rec.ref.column_off;
                 ci.column_index_length = (uint32_t)rec.ref.column_len;
             }

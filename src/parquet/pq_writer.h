@@ -95,6 +95,8 @@ typedef struct pq_writer_options {
     const char *bloom_table_columns;
     const char *bloom_columns;
     double bloom_fpp;
+    int bloom_filters; /* 1 (default): write the bloom filters above; 0: none */
+    int page_index;    /* 1 (default): ColumnIndex + OffsetIndex per chunk; 0: none */
 } pq_writer_options;
 
 void pq_writer_options_default(pq_writer_options *opts);

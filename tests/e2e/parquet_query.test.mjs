@@ -87,7 +87,7 @@ function makeLogs(rand, traceIds) {
 const skip = binaryMissing();
 
 describe('query-ready parquet', { skip: skip ?? false, timeout: 120000 }, () => {
-  let db, traces, logs, sorted, unsorted, extra;
+  let db, traces, logs, sorted, unsorted, extra, bare;
   const env = { OTLP2PARQUET_PARQUET_PAGE_ROWS: String(PAGE_ROWS) };
 
   before(async () => {
@@ -109,6 +109,7 @@ describe('query-ready parquet', { skip: skip ?? false, timeout: 120000 }, () => 
     sorted = run({});
     unsorted = run({ OTLP2PARQUET_PARQUET_SORT_ROWS: 'false' });
     extra = run({ OTLP2PARQUET_PARQUET_BLOOM_FILTER_COLUMNS: 'ServiceName,SpanName' });
+    bare = run({ OTLP2PARQUET_PARQUET_BLOOM_FILTERS: 'false', OTLP2PARQUET_PARQUET_PAGE_INDEX: 'false' });
     db = await openDuckDB({ threads: '2' });
   });
   after(() => {
@@ -234,6 +235,11 @@ describe('query-ready parquet', { skip: skip ?? false, timeout: 120000 }, () => 
     const bad = convert([path.join(tempDir('pq-bad'), 'none.json')], [], { env: { OTLP2PARQUET_PARQUET_BLOOM_FILTER_COLUMNS: 'ServiceName,Foo' } });
     assert.notEqual(bad.status, 0);
     assert.match(bad.stderr, /parquet\.bloom_filter_columns: no table has a column named "Foo"/, bad.describe());
+
+    const bareFile = one(bare, 'traces');
+    const bareMd = hyparquetMetadata(bareFile).row_groups[0];
+    assert.ok(bareMd.columns.every((c) => c.offset_index_offset === undefined && c.column_index_offset === undefined && c.meta_data.bloom_filter_offset === undefined));
+    assert.equal((await db.query(`SELECT count(*) AS n FROM read_parquet(${sqlString(bareFile)})`))[0].n, BigInt(SPANS));
 
     const plain = one(unsorted, 'traces');
     assert.equal(hyparquetMetadata(plain).row_groups[0].sorting_columns, undefined);

@@ -82,6 +82,8 @@ TEST(cfg_defaults_match_the_spec)
     CHECK_UINT(cfg.parquet.page_rows, 20000);
     CHECK(cfg.parquet.bloom_filter_fpp == 0.01);
     CHECK(cfg.parquet.bloom_filter_columns == NULL);
+    CHECK(cfg.parquet.bloom_filters);
+    CHECK(cfg.parquet.page_index);
     CHECK_INT(cfg.durability, CFG_DURABILITY_MEMORY);
     CHECK(cfg.config_file == NULL);
     cfg_free(&cfg);
@@ -124,6 +126,8 @@ TEST(cfg_file_sets_every_section)
                        "sort_rows = false\n"
                        "page_rows = 5000\n"
                        "bloom_filter_fpp = 0.05\n"
+                       "bloom_filters = false\n"
+                       "page_index = false\n"
                        "bloom_filter_columns = \"ServiceName, SpanName\"\n";
     CHECK_OK(load(&cfg, text, NULL, no_flags, &err));
     CHECK_STR(cfg.server.listen_addr, "127.0.0.1:9000");
@@ -153,6 +157,8 @@ TEST(cfg_file_sets_every_section)
     CHECK_INT(cfg.parquet.sort_rows, 0);
     CHECK_UINT(cfg.parquet.page_rows, 5000);
     CHECK(cfg.parquet.bloom_filter_fpp == 0.05);
+    CHECK(!cfg.parquet.bloom_filters);
+    CHECK(!cfg.parquet.page_index);
     CHECK_STR(cfg.parquet.bloom_filter_columns, "ServiceName, SpanName");
     CHECK_INT(cfg.durability, CFG_DURABILITY_WAL);
     CHECK(cfg.config_file != NULL && strstr(cfg.config_file, "test.toml") != NULL);
