@@ -126,6 +126,13 @@ try {
     convertTimes[name] = 0;
     for (const sig of ['traces', 'logs']) convertTimes[name] += convert(path.join(work, 'in'), path.join(work, name), env, sig);
   }
+  if (process.env.QUERY_BENCH_ATTRIBUTE) {
+    // size of each feature alone (for docs/performance.md)
+    for (const [name, env] of [['sort', { ...plainEnv, OTLP2PARQUET_PARQUET_SORT_ROWS: 'true' }], ['index', { ...plainEnv, OTLP2PARQUET_PARQUET_PAGE_INDEX: 'true', OTLP2PARQUET_PARQUET_PAGE_ROWS: '20000' }], ['bloom', { ...plainEnv, OTLP2PARQUET_PARQUET_BLOOM_FILTERS: 'true' }]]) {
+      for (const sig of ['traces', 'logs']) convert(path.join(work, 'in'), path.join(work, name), env, sig);
+      console.log(`${name} alone: ${dirBytes(path.join(work, name))} bytes`);
+    }
+  }
   fs.rmSync(path.join(work, 'in'), { recursive: true, force: true });
   const db = await (await DuckDBInstance.create(':memory:', { threads: '2' })).connect();
   const lo = HOUR_NS / 1000n + 1800000000n; // 30 minutes into the hour, in µs

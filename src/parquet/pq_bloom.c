@@ -86,9 +86,11 @@ size_t pq_bloom_size(size_t distinct, double fpp)
     /* m = -8 n / ln(1 - p^(1/8)) bits (the spec's formula for 8 hash bits per value) */
     double bits = -8.0 * (double)distinct / log(1.0 - pow(fpp, 1.0 / 8.0));
     double bytes = ceil(bits / 8.0);
-    size_t n = 32;
-    while (n < PQ_BLOOM_MAX_BYTES && (double)n < bytes) n <<= 1;
-    return n;
+    /* whole blocks; the spec's block index works for any block count, so
+     * no rounding to a power of two (which costs up to 2x the bytes) */
+    if (bytes >= (double)PQ_BLOOM_MAX_BYTES) return PQ_BLOOM_MAX_BYTES;
+    size_t n = ((size_t)bytes + 31) / 32 * 32;
+    return n < 32 ? 32 : n;
 }
 
 static int cmp_u64(const void *pa, const void *pb)

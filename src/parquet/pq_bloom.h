@@ -6,9 +6,10 @@
  * word from its lower 32 bits times the spec's eight salts.
  *
  * A filter is sized from the chunk's distinct values (counted exactly from
- * their hashes) for the requested false-positive rate, rounded up to a
- * power of two between 32 bytes and PQ_BLOOM_MAX_BYTES, as the spec
- * suggests.  The writer puts header and bitset right after the column
+ * their hashes) for the requested false-positive rate, rounded up to whole
+ * 32-byte blocks, between 32 bytes and PQ_BLOOM_MAX_BYTES (the block index
+ * formula works for any block count; DuckDB, arrow-rs and hyparquet read
+ * such filters).  The writer puts header and bitset right after the column
  * chunk's pages and points ColumnMetaData fields 14 and 15 at them.
  */
 #ifndef O2P_PARQUET_BLOOM_H
