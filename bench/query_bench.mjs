@@ -12,6 +12,7 @@
  *   plain  the writer as it was: parquet.sort_rows = false, page_index = false,
  *          bloom_filters = false, no page row limit
  *   query  the defaults: sorted, page index, bloom filters on TraceId/SpanId
+ * (--row-group-rows N also gives the query-ready files row groups of N rows)
  * then runs the same DuckDB queries on both (threads = 2), median of
  * --runs runs each, and prints the speed-up ratios and the size ratio as a
  * Markdown table (also written to DIR/query.md and DIR/query.json).
@@ -122,7 +123,10 @@ try {
   // the writer before issue 13: arrival order, no page index, no bloom filters, ~1 MiB pages
   const plainEnv = { OTLP2PARQUET_PARQUET_SORT_ROWS: 'false', OTLP2PARQUET_PARQUET_PAGE_INDEX: 'false', OTLP2PARQUET_PARQUET_BLOOM_FILTERS: 'false', OTLP2PARQUET_PARQUET_PAGE_ROWS: '1000000000' };
   const convertTimes = {};
-  for (const [name, env] of [['plain', plainEnv], ['query', {}]]) {
+  // --row-group-rows N: the query-ready side also cuts row groups of N rows
+  const rgRows = arg('row-group-rows', null);
+  const queryEnv = rgRows ? { OTLP2PARQUET_PARQUET_ROW_GROUP_ROWS: String(rgRows) } : {};
+  for (const [name, env] of [['plain', plainEnv], ['query', queryEnv]]) {
     convertTimes[name] = 0;
     for (const sig of ['traces', 'logs']) convertTimes[name] += convert(path.join(work, 'in'), path.join(work, name), env, sig);
   }
