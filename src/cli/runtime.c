@@ -10,6 +10,12 @@ void runtime_parquet_options(const cfg_config *cfg, pq_writer_options *out)
     out->codec = (pq_codec)cfg->parquet.compression;
     out->compression_level = cfg->parquet.compression_level;
     out->row_group_rows = (size_t)cfg->parquet.row_group_rows;
+    out->sort_rows = cfg->parquet.sort_rows;
+    out->page_rows = (size_t)cfg->parquet.page_rows;
+    out->bloom_fpp = cfg->parquet.bloom_filter_fpp;
+    out->bloom_filters = cfg->parquet.bloom_filters;
+    out->page_index = cfg->parquet.page_index;
+    out->bloom_columns = cfg->parquet.bloom_filter_columns;
 }
 
 int runtime_open_store(const cfg_config *cfg, store **out, o2p_error *err)
@@ -38,8 +44,42 @@ int runtime_open_store(const cfg_config *cfg, store **out, o2p_error *err)
     return store_open_s3(out, &sc, err);
 }
 
+/* Every name in parquet.bloom_filter_columns must be a column of some table. */
+static int check_bloom_columns(const cfg_config *cfg, const tbl_schemas *s, o2p_error *err)
+{
+    const char *list = cfg->parquet.bloom_filter_columns;
+    while (list != NULL && *list) {
+        const char *comma = strchr(list, ',');
+        size_t len = comma ? (size_t)(comma - list) : strlen(list);
+        while (len > 0 && *list == ' ') list++, len--;
+        while (len > 0 && list[len - 1] == ' ') len--;
+        char name[256];
+        if (len > 0) {
+            if (len >= sizeof name) len = sizeof name - 1;
+            memcpy(name, list, len);
+            name[len] = '\0';
+            int found = 0;
+            for (int t = 0; t < TBL_COUNT && !found; t++)
+                found = pq_schema_find_leaf(s->schema[t], name) >= 0;
+            if (!found)
+                return o2p_errorf(err, O2P_EINVAL,
+                                  "config: parquet.bloom_filter_columns: no table has a column "
+                                  "named \"%s\" (MAP keys such as attribute names cannot have "
+                                  "bloom filters)",
+                                  name);
+        }
+        if (!comma) break;
+        list = comma + 1;
+    }
+    return O2P_OK;
+}
+
 int runtime_schemas(const cfg_config *cfg, tbl_schemas *out, o2p_error *err)
 {
-    return tbl_schemas_init(
+    int rc = tbl_schemas_init(
         out, cfg->parquet.timestamp_unit == CFG_TS_NANOS ? TBL_TS_NANOS : TBL_TS_MICROS, err);
+    if (rc < 0) return rc;
+    rc = check_bloom_columns(cfg, out, err);
+    if (rc < 0) tbl_schemas_free(out);
+    return rc;
 }

@@ -40,7 +40,9 @@ typedef enum key_kind {
     K_LEVEL, /* any integer, checked against the codec later */
     K_TS_UNIT,
     K_DURABILITY,
-    K_FILE /* optional path; "" = unset */
+    K_FILE, /* optional path; "" = unset */
+    K_FPP,    /* a probability in (0, 0.5] */
+    K_COLUMNS /* comma-separated column names (letters, digits, '_', '.') */
 } key_kind;
 
 typedef struct key_def {
@@ -81,6 +83,15 @@ static const key_def key_defs[] = {
     {"parquet.row_group_rows", "OTLP2PARQUET_PARQUET_ROW_GROUP_ROWS", K_COUNT,
      F(parquet.row_group_rows)},
     {"parquet.timestamp_unit", "OTLP2PARQUET_PARQUET_TIMESTAMP_UNIT", K_TS_UNIT, 0},
+    {"parquet.sort_rows", "OTLP2PARQUET_PARQUET_SORT_ROWS", K_BOOL, F(parquet.sort_rows)},
+    {"parquet.page_rows", "OTLP2PARQUET_PARQUET_PAGE_ROWS", K_COUNT, F(parquet.page_rows)},
+    {"parquet.page_index", "OTLP2PARQUET_PARQUET_PAGE_INDEX", K_BOOL, F(parquet.page_index)},
+    {"parquet.bloom_filters", "OTLP2PARQUET_PARQUET_BLOOM_FILTERS", K_BOOL,
+     F(parquet.bloom_filters)},
+    {"parquet.bloom_filter_fpp", "OTLP2PARQUET_PARQUET_BLOOM_FILTER_FPP", K_FPP,
+     F(parquet.bloom_filter_fpp)},
+    {"parquet.bloom_filter_columns", "OTLP2PARQUET_PARQUET_BLOOM_FILTER_COLUMNS", K_COLUMNS,
+     F(parquet.bloom_filter_columns)},
     {"durability", "OTLP2PARQUET_DURABILITY", K_DURABILITY, 0},
     /* TLS for the listeners (HTTP and gRPC share these) */
     {"server.tls.cert_file", "OTLP2PARQUET_TLS_CERT_FILE", K_FILE, F(server.tls.cert_file)},
@@ -136,6 +147,10 @@ static const char *expected_text(key_kind kind)
         return "expected memory or wal";
     case K_FILE:
         return "expected a file path (\"\" = unset)";
+    case K_FPP:
+        return "expected a false-positive rate above 0 and at most 0.5, e.g. 0.01";
+    case K_COLUMNS:
+        return "expected comma-separated column names, e.g. \"ServiceName,SpanName\"";
     }
     return "invalid value";
 }
@@ -544,6 +559,27 @@ static int apply_value(cfg_config *cfg, const key_def *def, const raw_value *v, 
         cfg->durability = (cfg_durability)d;
         return O2P_OK;
     }
+    case K_FPP: {
+        double f;
+        if (v->is_text) {
+            char *end;
+            f = strtod(v->str, &end);
+            if (end == v->str || *end != 0) return BAD();
+        } else if (v->type == TOML_FLOAT) {
+            f = v->f;
+        } else {
+            return BAD();
+        }
+        if (!(f > 0.0 && f <= 0.5)) return BAD();
+        *(double *)(void *)(base + def->offset) = f;
+        return O2P_OK;
+    }
+    case K_COLUMNS:
+        if (s == NULL) return BAD();
+        for (const char *p = s; *p; p++)
+            if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != ',' && *p != ' ')
+                return BAD();
+        return set_str((char **)(base + def->offset), s, err);
     }
 #undef BAD
     return O2P_EINVAL;
@@ -568,6 +604,11 @@ int cfg_defaults(cfg_config *cfg, o2p_error *err)
     cfg->parquet.compression_level = CFG_UNSET;
     cfg->parquet.row_group_rows = 1048576;
     cfg->parquet.timestamp_unit = CFG_TS_MICROS;
+    cfg->parquet.sort_rows = 1;
+    cfg->parquet.page_rows = 20000;
+    cfg->parquet.bloom_filter_fpp = 0.01;
+    cfg->parquet.bloom_filters = true;
+    cfg->parquet.page_index = true;
     cfg->durability = CFG_DURABILITY_MEMORY;
     int rc = set_listen(cfg, "0.0.0.0", 4318, err);
     if (rc == 0) rc = set_str(&cfg->storage.fs.path, "./data", err);
@@ -592,6 +633,7 @@ void cfg_free(cfg_config *cfg)
                       &cfg->storage.s3.secret_access_key,
                       &cfg->storage.s3.session_token,
                       &cfg->storage.s3.profile,
+                      &cfg->parquet.bloom_filter_columns,
                       &cfg->config_file};
     for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++) {
         mem_free(*owned[i]);
@@ -1066,6 +1108,15 @@ int cfg_describe(const cfg_config *cfg, o2p_buf *out)
                        (unsigned long long)cfg->parquet.row_group_rows));
     O2P_TRY(describe_str(out, "parquet.timestamp_unit",
                          cfg_timestamp_unit_name(cfg->parquet.timestamp_unit)));
+    O2P_TRY(buf_printf(out, "parquet.sort_rows = %s\n", cfg->parquet.sort_rows ? "true" : "false"));
+    O2P_TRY(
+        buf_printf(out, "parquet.page_rows = %llu\n", (unsigned long long)cfg->parquet.page_rows));
+    O2P_TRY(
+        buf_printf(out, "parquet.page_index = %s\n", cfg->parquet.page_index ? "true" : "false"));
+    O2P_TRY(buf_printf(out, "parquet.bloom_filters = %s\n",
+                       cfg->parquet.bloom_filters ? "true" : "false"));
+    O2P_TRY(buf_printf(out, "parquet.bloom_filter_fpp = %g\n", cfg->parquet.bloom_filter_fpp));
+    O2P_TRY(describe_str(out, "parquet.bloom_filter_columns", cfg->parquet.bloom_filter_columns));
     return describe_str(out, "durability", cfg_durability_name(cfg->durability));
 }
 

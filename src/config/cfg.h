@@ -110,6 +110,12 @@ typedef struct cfg_config {
             compression_level_origin[64]; /* where the level was set ("" = default), for messages */
         uint64_t row_group_rows;
         cfg_timestamp_unit timestamp_unit;
+        bool sort_rows;             /* rows ordered by Timestamp / TimeUnix in every file */
+        uint64_t page_rows;         /* max rows per data page */
+        double bloom_filter_fpp;    /* bloom filter false-positive rate */
+        bool bloom_filters;         /* write bloom filters at all */
+        bool page_index;            /* write ColumnIndex + OffsetIndex */
+        char *bloom_filter_columns; /* extra bloom filter columns, comma-separated; NULL: none */
     } parquet;
     cfg_durability durability;
     char *config_file; /* the file that was loaded, NULL when none */

@@ -33,7 +33,7 @@ static void encoding_stat(pq_thrift *t, int page_type, int encoding, uint32_t co
     pq_thrift_struct_end(t);
 }
 
-int pq_meta_column_chunk(o2p_buf *out, const pq_chunk_meta *m)
+int pq_meta_column_chunk_open(o2p_buf *out, const pq_chunk_meta *m)
 {
     pq_thrift t;
     pq_thrift_init(&t, out);
@@ -63,14 +63,35 @@ int pq_meta_column_chunk(o2p_buf *out, const pq_chunk_meta *m)
     pq_thrift_field_list(&t, 13, PQ_TT_STRUCT, m->has_dictionary ? 2 : 1);
     if (m->has_dictionary) encoding_stat(&t, PQ_PAGE_DICTIONARY, PQ_ENC_PLAIN, 1);
     encoding_stat(&t, PQ_PAGE_DATA, m->data_encoding, m->num_data_pages);
+    if (m->bloom_filter_length > 0) {
+        pq_thrift_field_i64(&t, 14, (int64_t)m->bloom_filter_offset);
+        pq_thrift_field_i32(&t, 15, (int32_t)m->bloom_filter_length);
+    }
     pq_thrift_struct_end(&t);
+    /* the ColumnChunk stays open: pq_meta_column_chunk_close ends it */
+    return t.status < 0 ? t.status : (t.depth == 1 ? O2P_OK : O2P_ESTATE);
+}
+
+int pq_meta_column_chunk_close(o2p_buf *out, const pq_chunk_index *ci)
+{
+    pq_thrift t;
+    pq_thrift_init(&t, out);
+    pq_thrift_struct_resume(&t, 3);
+    if (ci->offset_index_length > 0) {
+        pq_thrift_field_i64(&t, 4, (int64_t)ci->offset_index_offset);
+        pq_thrift_field_i32(&t, 5, (int32_t)ci->offset_index_length);
+    }
+    if (ci->column_index_length > 0) {
+        pq_thrift_field_i64(&t, 6, (int64_t)ci->column_index_offset);
+        pq_thrift_field_i32(&t, 7, (int32_t)ci->column_index_length);
+    }
     pq_thrift_struct_end(&t);
     return pq_thrift_status(&t);
 }
 
 int pq_meta_row_group(o2p_buf *out, const o2p_buf *chunks, size_t num_cols,
                       uint64_t total_byte_size, uint64_t num_rows, uint64_t file_offset,
-                      uint64_t total_compressed_size, size_t ordinal)
+                      uint64_t total_compressed_size, size_t ordinal, int sort_leaf)
 {
     pq_thrift t;
     pq_thrift_init(&t, out);
@@ -79,6 +100,14 @@ int pq_meta_row_group(o2p_buf *out, const o2p_buf *chunks, size_t num_cols,
     pq_thrift_raw(&t, chunks->data, chunks->len);
     pq_thrift_field_i64(&t, 2, (int64_t)total_byte_size);
     pq_thrift_field_i64(&t, 3, (int64_t)num_rows);
+    if (sort_leaf >= 0) { /* list<SortingColumn{1: column_idx, 2: descending, 3: nulls_first}> */
+        pq_thrift_field_list(&t, 4, PQ_TT_STRUCT, 1);
+        pq_thrift_struct_begin(&t);
+        pq_thrift_field_i32(&t, 1, sort_leaf);
+        pq_thrift_field_bool(&t, 2, 0);
+        pq_thrift_field_bool(&t, 3, 1);
+        pq_thrift_struct_end(&t);
+    }
     pq_thrift_field_i64(&t, 5, (int64_t)file_offset);
     pq_thrift_field_i64(&t, 6, (int64_t)total_compressed_size);
     if (ordinal <= INT16_MAX) pq_thrift_field_i16(&t, 7, (int16_t)ordinal);

@@ -254,47 +254,106 @@ static size_t truncate_max(const uint8_t *v, size_t len, uint8_t out[PQ_STATS_MA
     return 0;
 }
 
+int pq_stats_bounds(const pq_stats *s, pq_bound *lo, pq_bound *hi)
+{
+    if (!s->has_minmax) return 0;
+    lo->exact = hi->exact = 1;
+    if (s->order != PQ_ORDER_BYTES) {
+        lo->len = encode_num(s->order, s->min, 0, lo->buf);
+        hi->len = encode_num(s->order, s->max, 1, hi->buf);
+        lo->data = lo->buf;
+        hi->data = hi->buf;
+        return 1;
+    }
+    hi->data = s->max_bytes;
+    hi->len = s->max_len;
+    if (hi->len > PQ_STATS_MAX_BYTES) {
+        size_t n = truncate_max(s->max_bytes, s->max_len, hi->buf);
+        if (n > 0) {
+            hi->data = hi->buf;
+            hi->len = n;
+            hi->exact = 0;
+        }
+    }
+    lo->data = s->min_bytes;
+    lo->len = s->min_len;
+    if (lo->len > PQ_STATS_MAX_BYTES) {
+        /* a prefix is always <= the value; cut it on a character boundary */
+        lo->len = utf8_truncate(s->min_bytes, s->min_len, PQ_STATS_MAX_BYTES);
+        lo->exact = 0;
+    }
+    return 1;
+}
+
+int pq_bound_cmp(pq_order order, const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
+{
+    switch (order) {
+    case PQ_ORDER_BOOL:
+        return (int)a[0] - (int)b[0];
+    case PQ_ORDER_SIGNED32: {
+        int32_t x, y;
+        memcpy(&x, a, 4);
+        memcpy(&y, b, 4);
+        return (x > y) - (x < y);
+    }
+    case PQ_ORDER_UNSIGNED32: {
+        uint32_t x, y;
+        memcpy(&x, a, 4);
+        memcpy(&y, b, 4);
+        return (x > y) - (x < y);
+    }
+    case PQ_ORDER_SIGNED64: {
+        int64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        return (x > y) - (x < y);
+    }
+    case PQ_ORDER_UNSIGNED64: {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        return (x > y) - (x < y);
+    }
+    case PQ_ORDER_FLOAT: {
+        float x, y;
+        memcpy(&x, a, 4);
+        memcpy(&y, b, 4);
+        return (x > y) - (x < y);
+    }
+    case PQ_ORDER_DOUBLE: {
+        double x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        return (x > y) - (x < y);
+    }
+    case PQ_ORDER_BYTES:
+        break;
+    }
+    size_t n = a_len < b_len ? a_len : b_len;
+    int c = n ? memcmp(a, b, n) : 0;
+    if (c != 0) return c;
+    return (a_len > b_len) - (a_len < b_len);
+}
+
 void pq_stats_write(const pq_stats *s, pq_thrift *t, int16_t field_id)
 {
     pq_thrift_field_struct(t, field_id);
-    if (s->has_minmax && s->order != PQ_ORDER_BYTES) {
-        uint8_t lo[8], hi[8];
-        size_t lo_len = encode_num(s->order, s->min, 0, lo);
-        size_t hi_len = encode_num(s->order, s->max, 1, hi);
-        /* The deprecated fields are defined with signed order; old readers
-         * only look there. */
-        int legacy = s->order != PQ_ORDER_UNSIGNED32 && s->order != PQ_ORDER_UNSIGNED64;
-        if (legacy) {
-            pq_thrift_field_binary(t, 1, hi, hi_len);
-            pq_thrift_field_binary(t, 2, lo, lo_len);
-        }
-        pq_thrift_field_i64(t, 3, (int64_t)s->null_count);
-        pq_thrift_field_binary(t, 5, hi, hi_len);
-        pq_thrift_field_binary(t, 6, lo, lo_len);
-        pq_thrift_field_bool(t, 7, 1);
-        pq_thrift_field_bool(t, 8, 1);
-    } else if (s->has_minmax) {
-        uint8_t hi_buf[PQ_STATS_MAX_BYTES];
-        const uint8_t *hi = s->max_bytes;
-        size_t hi_len = s->max_len;
-        int hi_exact = 1;
-        if (hi_len > PQ_STATS_MAX_BYTES) {
-            size_t n = truncate_max(s->max_bytes, s->max_len, hi_buf);
-            if (n > 0) {
-                hi = hi_buf;
-                hi_len = n;
-                hi_exact = 0;
+    pq_bound lo, hi;
+    if (pq_stats_bounds(s, &lo, &hi)) {
+        if (s->order != PQ_ORDER_BYTES) {
+            /* The deprecated fields are defined with signed order; old
+             * readers only look there. */
+            int legacy = s->order != PQ_ORDER_UNSIGNED32 && s->order != PQ_ORDER_UNSIGNED64;
+            if (legacy) {
+                pq_thrift_field_binary(t, 1, hi.data, hi.len);
+                pq_thrift_field_binary(t, 2, lo.data, lo.len);
             }
         }
-        int lo_exact = s->min_len <= PQ_STATS_MAX_BYTES;
-        /* a prefix is always <= the value; cut it on a character boundary */
-        size_t lo_len =
-            lo_exact ? s->min_len : utf8_truncate(s->min_bytes, s->min_len, PQ_STATS_MAX_BYTES);
         pq_thrift_field_i64(t, 3, (int64_t)s->null_count);
-        pq_thrift_field_binary(t, 5, hi, hi_len);
-        pq_thrift_field_binary(t, 6, s->min_bytes, lo_len);
-        pq_thrift_field_bool(t, 7, hi_exact);
-        pq_thrift_field_bool(t, 8, lo_exact);
+        pq_thrift_field_binary(t, 5, hi.data, hi.len);
+        pq_thrift_field_binary(t, 6, lo.data, lo.len);
+        pq_thrift_field_bool(t, 7, hi.exact);
+        pq_thrift_field_bool(t, 8, lo.exact);
     } else {
         pq_thrift_field_i64(t, 3, (int64_t)s->null_count);
     }

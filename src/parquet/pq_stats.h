@@ -58,6 +58,21 @@ void pq_stats_add_plain(pq_stats *s, const uint8_t *plain, size_t count);
 /* Adds one byte-array value (BYTES order only). */
 void pq_stats_add_bytes(pq_stats *s, const uint8_t *value, size_t len);
 void pq_stats_merge(pq_stats *dst, const pq_stats *src);
+/* A bound as written to the file: the PLAIN encoding of the value, for byte
+ * arrays cut to PQ_STATS_MAX_BYTES as described at the top (exact 0 then). */
+typedef struct pq_bound {
+    const uint8_t *data;
+    size_t len;
+    int exact;
+    uint8_t buf[PQ_STATS_MAX_BYTES];
+} pq_bound;
+
+/* The lower and upper bound of s; 0 when s has seen no (non-NaN) value.
+ * A bound's data may point into *lo / *hi themselves: do not copy them. */
+int pq_stats_bounds(const pq_stats *s, pq_bound *lo, pq_bound *hi);
+/* Compares two encoded bounds in the column order `order` (<0, 0, >0). */
+int pq_bound_cmp(pq_order order, const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len);
+
 /* Writes the Statistics struct as field `field_id` of the open struct. */
 void pq_stats_write(const pq_stats *s, pq_thrift *t, int16_t field_id);
 

@@ -72,6 +72,12 @@ void pq_thrift_struct_begin(pq_thrift *t)
     push(t);
 }
 
+void pq_thrift_struct_resume(pq_thrift *t, int16_t last_id)
+{
+    push(t);
+    if (t->status == O2P_OK) t->last_id[t->depth - 1] = last_id;
+}
+
 void pq_thrift_struct_end(pq_thrift *t)
 {
     if (t->status < 0) return;

@@ -54,6 +54,10 @@ int pq_thrift_status(const pq_thrift *t);
 
 void pq_thrift_struct_begin(pq_thrift *t);
 void pq_thrift_struct_end(pq_thrift *t);
+/* Continues a struct whose fields up to last_id were written earlier (into
+ * the same output, without its stop byte): the next field's id is encoded
+ * relative to last_id; pq_thrift_struct_end ends it. */
+void pq_thrift_struct_resume(pq_thrift *t, int16_t last_id);
 
 void pq_thrift_field_struct(pq_thrift *t, int16_t id);
 void pq_thrift_field_bool(pq_thrift *t, int16_t id, int value);

@@ -28,17 +28,21 @@
 #include "core/mem.h"
 #include "core/version.h"
 #include "parquet/pq_bitpack.h"
+#include "parquet/pq_bloom.h"
 #include "parquet/pq_compress.h"
 #include "parquet/pq_dict.h"
+#include "parquet/pq_index.h"
 #include "parquet/pq_meta.h"
 #include "parquet/pq_page.h"
 #include "parquet/pq_rle.h"
+#include "parquet/pq_sort.h"
 #include "parquet/pq_stats.h"
 
 #define FLUSH_BYTES              (1u << 20)
 #define DEFAULT_PAGE_SIZE        (1u << 20)
 #define DEFAULT_DICTIONARY_LIMIT (1u << 20)
 #define DEFAULT_ROW_GROUP_ROWS   1048576u
+#define DEFAULT_PAGE_ROWS        20000u
 /* values dictionary-encoded before deciding whether a dictionary can pay off */
 #define DICT_SAMPLE_VALUES 4096u
 
@@ -56,9 +60,14 @@ struct pq_writer {
     uint64_t flushed; /* bytes handed to the sink */
     uint64_t rows;
     o2p_buf out;        /* pages (and finally the footer) not yet handed over */
-    o2p_buf row_groups; /* encoded RowGroup structs */
+    o2p_buf row_groups; /* encoded RowGroup structs (built at close) */
     size_t num_row_groups;
-    o2p_buf chunks;    /* encoded ColumnChunk structs of the current row group */
+    o2p_buf chunks;      /* every chunk's ColumnChunk, open (pq_meta_column_chunk_open) */
+    o2p_buf chunk_recs;  /* one chunk_rec per chunk of the file */
+    o2p_buf rg_recs;     /* one rg_rec per row group */
+    pq_index index;      /* page index of the file */
+    uint8_t *bloom_leaf; /* per leaf: 1 = write a bloom filter */
+    pq_bloom bloom;
     o2p_buf page;      /* scratch: uncompressed page body */
     o2p_buf packed;    /* scratch: compressed page body */
     uint32_t *entries; /* scratch: dictionary entry number per value */
@@ -68,9 +77,23 @@ struct pq_writer {
     uint32_t page_serial; /* numbers pages for `seen` */
     pq_dict dict;
     pq_compressor comp;
-    pq_column expand; /* scratch: one run-mode column chunk as plain entries */
-    pq_workspace *ws; /* where the scratch above came from, or NULL */
+    pq_column expand;   /* scratch: one run-mode or sorted column chunk as plain entries */
+    pq_row_index rowix; /* scratch: row offsets of the column being sorted */
+    pq_workspace *ws;   /* where the scratch above came from, or NULL */
 };
+
+/* A column chunk written: where its open ColumnChunk ends in w->chunks and
+ * where its page index structs are in w->index. */
+typedef struct chunk_rec {
+    size_t enc_end;
+    pq_index_ref ref;
+} chunk_rec;
+
+/* A row group written; its RowGroup struct is encoded at close. */
+typedef struct rg_rec {
+    uint64_t total_unc, num_rows, file_offset, total_comp;
+    int sort_leaf;
+} rg_rec;
 
 /* The scratch members of a writer, parked between files. */
 struct pq_workspace {
@@ -217,7 +240,35 @@ void pq_writer_options_default(pq_writer_options *opts)
     opts->dictionary_limit = DEFAULT_DICTIONARY_LIMIT;
     opts->dictionary = 1;
     opts->row_group_rows = DEFAULT_ROW_GROUP_ROWS;
+    opts->page_rows = DEFAULT_PAGE_ROWS;
     opts->created_by = O2P_CREATED_BY;
+    opts->sort_rows = 1;
+    opts->sort_leaf = -1;
+    opts->bloom_fpp = 0.01;
+    opts->bloom_filters = 1;
+    opts->page_index = 1;
+}
+
+/* Marks the leaves named in the comma-separated list (names the schema
+ * lacks are skipped: one list serves every table). */
+static void mark_leaves(const pq_schema *s, const char *list, uint8_t *flags)
+{
+    if (list == NULL) return;
+    char name[256];
+    while (*list) {
+        const char *comma = strchr(list, ',');
+        size_t len = comma ? (size_t)(comma - list) : strlen(list);
+        while (len > 0 && (*list == ' ')) list++, len--;
+        while (len > 0 && list[len - 1] == ' ') len--;
+        if (len > 0 && len < sizeof name) {
+            memcpy(name, list, len);
+            name[len] = '\0';
+            int leaf = pq_schema_find_leaf(s, name);
+            if (leaf >= 0) flags[leaf] = 1;
+        }
+        if (!comma) break;
+        list = comma + 1;
+    }
 }
 
 /* Marks the writer failed: its sink may now hold a partial file. */
@@ -256,6 +307,12 @@ void pq_writer_destroy(pq_writer *w)
         mem_free((char *)w->metadata[i].value);
     }
     mem_free(w->metadata);
+    pq_row_index_free(&w->rowix);
+    pq_index_free(&w->index);
+    mem_free(w->bloom_leaf);
+    pq_bloom_free(&w->bloom);
+    buf_free(&w->chunk_recs);
+    buf_free(&w->rg_recs);
     if (w->ws != NULL) {
         return_scratch(w);
     } else {
@@ -279,6 +336,23 @@ static int copy_options(pq_writer *w, const pq_writer_options *opts, o2p_error *
     if (w->opts.page_size == 0) w->opts.page_size = DEFAULT_PAGE_SIZE;
     if (w->opts.dictionary_limit == 0) w->opts.dictionary_limit = DEFAULT_DICTIONARY_LIMIT;
     if (w->opts.row_group_rows == 0) w->opts.row_group_rows = DEFAULT_ROW_GROUP_ROWS;
+    if (w->opts.page_rows == 0) w->opts.page_rows = DEFAULT_PAGE_ROWS;
+    if (w->opts.sort_leaf >= 0 && (size_t)w->opts.sort_leaf >= pq_schema_num_leaves(w->schema))
+        return o2p_errorf(err, O2P_EINVAL, "parquet writer: sort column %d is not a leaf column",
+                          w->opts.sort_leaf);
+    if (!w->opts.sort_rows) w->opts.sort_leaf = -1;
+    if (!(w->opts.bloom_fpp > 0.0 && w->opts.bloom_fpp < 1.0))
+        return o2p_errorf(err, O2P_EINVAL,
+                          "parquet writer: bloom filter false-positive rate %g is not in (0, 1)",
+                          w->opts.bloom_fpp);
+    w->bloom_leaf = mem_calloc(pq_schema_num_leaves(w->schema) + 1, 1);
+    if (w->bloom_leaf == NULL) return nomem(err, "options");
+    if (opts->bloom_filters) {
+        mark_leaves(w->schema, opts->bloom_table_columns, w->bloom_leaf);
+        mark_leaves(w->schema, opts->bloom_columns, w->bloom_leaf);
+    }
+    w->opts.bloom_table_columns = NULL; /* not copied: resolved above */
+    w->opts.bloom_columns = NULL;
     w->created_by = mem_strdup(opts->created_by ? opts->created_by : O2P_CREATED_BY);
     if (w->created_by == NULL) return nomem(err, "options");
     w->opts.created_by = w->created_by;
@@ -317,6 +391,10 @@ int pq_writer_open(pq_writer **out, const pq_schema *schema, const pq_writer_opt
     if (w == NULL) return nomem(err, "the writer");
     w->schema = schema;
     w->sink = sink;
+    pq_index_init(&w->index);
+    pq_bloom_init(&w->bloom);
+    buf_init(&w->chunk_recs, 0);
+    buf_init(&w->rg_recs, 0);
     pq_workspace *ws = opts->workspace;
     if (ws != NULL && ws->in_use) {
         mem_free(w);
@@ -437,6 +515,7 @@ typedef struct chunk_state {
     pq_chunk_meta meta;
     pq_stats chunk_stats;
     pq_stats page_stats;
+    uint64_t first_row; /* row of the next data page within the row group */
 } chunk_state;
 
 /* Compresses w->page and appends header + body to w->out. */
@@ -458,6 +537,9 @@ static int emit_page(pq_writer *w, chunk_state *cs, int is_dict, size_t num_valu
                           cs->col->leaf->path, w->page.len);
     if (rc < 0) return nomem(err, "a page header");
     size_t header_len = w->out.len - header_start;
+    if (!is_dict && pq_index_page(&w->index, &cs->page_stats, w->flushed + header_start,
+                                  header_len + body->len, cs->first_row) < 0)
+        return nomem(err, "the page index");
     if (buf_append(&w->out, body->data, body->len) < 0) return nomem(err, "output");
     cs->meta.uncompressed_size += header_len + w->page.len;
     cs->meta.compressed_size += header_len + body->len;
@@ -518,7 +600,8 @@ static int write_dictionary_page(pq_writer *w, chunk_state *cs, o2p_error *err)
 }
 
 /* The end of the page starting at entry e: the first row boundary after
- * the estimated encoded size reaches page_size. */
+ * the estimated encoded size reaches page_size, or after page_rows rows
+ * (so a page index has pages to skip even in small columns). */
 static void page_end(const pq_writer *w, const chunk_state *cs, size_t e, size_t v, size_t b,
                      size_t *pe, size_t *pv, size_t *pb)
 {
@@ -535,6 +618,7 @@ static void page_end(const pq_writer *w, const chunk_state *cs, size_t e, size_t
         uint64_t per = fixed_bits + level_bits;
         uint64_t n = per ? (budget + per - 1) / per : e1 - e;
         size_t count = n < e1 - e ? (size_t)n : e1 - e;
+        if (count > w->opts.page_rows) count = w->opts.page_rows;
         if (count == 0) count = 1;
         *pe = e + count;
         *pv = v + count;
@@ -542,8 +626,10 @@ static void page_end(const pq_writer *w, const chunk_state *cs, size_t e, size_t
         return;
     }
     uint64_t acc = 0;
+    size_t rows = 0;
     const uint8_t *values = c->values.data;
     while (e < e1) {
+        if (leaf->max_rep == 0 || c->rep.data[e] == 0) rows++;
         if (leaf->max_def == 0 || c->def.data[e] == leaf->max_def) {
             size_t stored = cs->width;
             if (stored == 0) {
@@ -557,7 +643,9 @@ static void page_end(const pq_writer *w, const chunk_state *cs, size_t e, size_t
         }
         acc += level_bits;
         e++;
-        if (acc >= budget && (e == e1 || leaf->max_rep == 0 || c->rep.data[e] == 0)) break;
+        if ((acc >= budget || rows >= w->opts.page_rows) &&
+            (e == e1 || leaf->max_rep == 0 || c->rep.data[e] == 0))
+            break;
     }
     *pe = e;
     *pv = v;
@@ -642,11 +730,17 @@ static int write_data_page(pq_writer *w, chunk_state *cs, size_t e, size_t pe, s
     pq_stats_merge(&cs->chunk_stats, &cs->page_stats);
     if (cs->meta.num_data_pages == 0) cs->meta.data_page_offset = position(w);
     cs->meta.num_data_pages++;
-    return emit_page(w, cs, 0, entries, err);
+    rc = emit_page(w, cs, 0, entries, err);
+    if (leaf->max_rep == 0) {
+        cs->first_row += entries;
+    } else {
+        for (size_t i = e; i < pe; i++) cs->first_row += c->rep.data[i] == 0;
+    }
+    return rc;
 }
 
-static int write_chunk(pq_writer *w, const pq_column *c, const col_range *r, uint64_t *total_unc,
-                       uint64_t *total_comp, o2p_error *err)
+static int write_chunk(pq_writer *w, size_t col, const pq_column *c, const col_range *r,
+                       uint64_t *total_unc, uint64_t *total_comp, o2p_error *err)
 {
     const pq_leaf *leaf = c->leaf;
     chunk_state cs;
@@ -667,6 +761,7 @@ static int write_chunk(pq_writer *w, const pq_column *c, const col_range *r, uin
     cs.meta.data_encoding = cs.dictionary ? PQ_ENC_RLE_DICTIONARY : PQ_ENC_PLAIN;
     cs.meta.num_values = r->e1 - r->e0;
     if (cs.dictionary && (rc = write_dictionary_page(w, &cs, err)) < 0) return rc;
+    pq_index_chunk_begin(&w->index, cs.page_stats.order);
     size_t e = r->e0, v = r->v0, b = r->b0;
     do {
         size_t pe, pv, pb;
@@ -678,7 +773,24 @@ static int write_chunk(pq_writer *w, const pq_column *c, const col_range *r, uin
         b = pb;
     } while (e < r->e1);
     cs.meta.stats = &cs.chunk_stats;
-    if (pq_meta_column_chunk(&w->chunks, &cs.meta) < 0) return nomem(err, "footer metadata");
+    if (w->bloom_leaf[col] && r->v1 > r->v0) {
+        /* the chunk's bloom filter, right after its pages */
+        pq_bloom_reset(&w->bloom);
+        if (pq_bloom_add_plain(&w->bloom, leaf, c->values.data + r->b0, r->v1 - r->v0) < 0 ||
+            pq_bloom_build(&w->bloom, w->opts.bloom_fpp) < 0)
+            return nomem(err, "a bloom filter");
+        uint64_t at = position(w);
+        size_t before = w->out.len;
+        if (pq_bloom_write(&w->bloom, &w->out) < 0) return nomem(err, "a bloom filter");
+        cs.meta.bloom_filter_offset = at;
+        cs.meta.bloom_filter_length = (uint32_t)(w->out.len - before);
+        if (w->out.len >= FLUSH_BYTES && (rc = flush(w, err)) < 0) return rc;
+    }
+    chunk_rec rec;
+    if (pq_index_chunk_end(&w->index, &rec.ref) < 0) return nomem(err, "the page index");
+    if (pq_meta_column_chunk_open(&w->chunks, &cs.meta) < 0) return nomem(err, "footer metadata");
+    rec.enc_end = w->chunks.len;
+    if (buf_append(&w->chunk_recs, &rec, sizeof rec) < 0) return nomem(err, "footer metadata");
     *total_unc += cs.meta.uncompressed_size;
     *total_comp += cs.meta.compressed_size;
     return O2P_OK;
@@ -694,18 +806,40 @@ int pq_writer_write(pq_writer *w, const pq_colset *rows, o2p_error *err)
     int rc = pq_colset_check(rows, err);
     if (rc < 0) return rc;
     size_t ncols = rows->num_cols;
+    uint32_t *perm = NULL; /* sorted order, or NULL: arrival order */
+    int sort_leaf = w->opts.sort_leaf;
+    if (sort_leaf >= 0) {
+        rc = pq_sort_perm(&rows->cols[sort_leaf], rows->num_rows, &w->rowix, &perm, err);
+        if (rc < 0) return fail(w, rc);
+    }
     col_range *ranges = mem_calloc(ncols, sizeof *ranges);
-    if (ranges == NULL) return nomem(err, "column ranges");
+    if (ranges == NULL) {
+        mem_free(perm);
+        return nomem(err, "column ranges");
+    }
     size_t done = 0;
     while (done < rows->num_rows && rc == O2P_OK) {
         size_t left = rows->num_rows - done;
         size_t n = left < w->opts.row_group_rows ? left : w->opts.row_group_rows;
         uint64_t start = position(w), total_unc = 0, total_comp = 0;
-        buf_reset(&w->chunks);
         for (size_t i = 0; i < ncols && rc == O2P_OK; i++) {
             const pq_column *c = &rows->cols[i];
             col_range r;
-            if (pq_col_is_run(c)) {
+            if (perm != NULL) {
+                /* sorted: this chunk's rows gathered in order, one column at a time */
+                pq_col_reset(&w->expand);
+                w->expand.leaf = c->leaf;
+                int grc = pq_col_gather(&w->expand, c, rows->num_rows, perm + done, n, &w->rowix);
+                if (grc < 0) {
+                    rc = grc == O2P_EINVAL
+                             ? o2p_errorf(err, grc, "parquet writer: column %s: rows out of range",
+                                          c->leaf->path)
+                             : nomem(err, "sorting column values");
+                    break;
+                }
+                c = &w->expand;
+                r = (col_range){0, c->num_entries, 0, c->num_values, 0, c->values.len};
+            } else if (pq_col_is_run(c)) {
                 /* shared values: this chunk's rows as plain entries, one column at a time */
                 pq_col_reset(&w->expand);
                 w->expand.leaf = c->leaf;
@@ -719,10 +853,10 @@ int pq_writer_write(pq_writer *w, const pq_colset *rows, o2p_error *err)
                 next_range(c, &ranges[i], n, n == left, &r);
                 ranges[i] = r;
             }
-            rc = write_chunk(w, c, &r, &total_unc, &total_comp, err);
+            rc = write_chunk(w, i, c, &r, &total_unc, &total_comp, err);
         }
-        if (rc == O2P_OK && pq_meta_row_group(&w->row_groups, &w->chunks, ncols, total_unc, n,
-                                              start, total_comp, w->num_row_groups) < 0)
+        rg_rec rg = {total_unc, n, start, total_comp, sort_leaf};
+        if (rc == O2P_OK && buf_append(&w->rg_recs, &rg, sizeof rg) < 0)
             rc = nomem(err, "footer metadata");
         if (rc == O2P_OK) {
             w->num_row_groups++;
@@ -731,8 +865,54 @@ int pq_writer_write(pq_writer *w, const pq_colset *rows, o2p_error *err)
         }
     }
     mem_free(ranges);
+    mem_free(perm);
     if (rc == O2P_OK) rc = flush(w, err);
     return rc < 0 ? fail(w, rc) : O2P_OK;
+}
+
+/* Writes the page index (all ColumnIndex structs, then all OffsetIndex
+ * structs) after the last row group, then encodes the RowGroup structs
+ * with ColumnChunks pointing at it. */
+static int write_page_index(pq_writer *w)
+{
+    uint64_t column_start = position(w);
+    uint64_t offset_start = column_start + w->index.column_indexes.len;
+    if (w->opts.page_index &&
+        (buf_append(&w->out, w->index.column_indexes.data, w->index.column_indexes.len) < 0 ||
+         buf_append(&w->out, w->index.offset_indexes.data, w->index.offset_indexes.len) < 0))
+        return O2P_ENOMEM;
+    buf_reset(&w->row_groups);
+    size_t nchunks = w->chunk_recs.len / sizeof(chunk_rec);
+    size_t ncols = pq_schema_num_leaves(w->schema);
+    size_t chunk = 0, enc = 0;
+    for (size_t g = 0; g < w->num_row_groups; g++) {
+        rg_rec rg;
+        memcpy(&rg, w->rg_recs.data + g * sizeof rg, sizeof rg);
+        buf_reset(&w->page); /* scratch: this row group's finished ColumnChunks */
+        for (size_t i = 0; i < ncols && chunk < nchunks; i++, chunk++) {
+            chunk_rec rec;
+            memcpy(&rec, w->chunk_recs.data + chunk * sizeof rec, sizeof rec);
+            pq_chunk_index ci = {0, 0, 0, 0};
+            if (!w->opts.page_index) {
+                /* no page index: the ColumnChunk ends without fields 4..7 */
+            } else if (rec.ref.offset_len > 0) {
+                ci.offset_index_offset = offset_start + rec.ref.offset_off;
+                ci.offset_index_length = (uint32_t)rec.ref.offset_len;
+            }
+            if (w->opts.page_index && rec.ref.column_len > 0) {
+                ci.column_index_offset = column_start + rec.ref.column_off;
+                ci.column_index_length = (uint32_t)rec.ref.column_len;
+            }
+            if (buf_append(&w->page, w->chunks.data + enc, rec.enc_end - enc) < 0 ||
+                pq_meta_column_chunk_close(&w->page, &ci) < 0)
+                return O2P_ENOMEM;
+            enc = rec.enc_end;
+        }
+        if (pq_meta_row_group(&w->row_groups, &w->page, ncols, rg.total_unc, rg.num_rows,
+                              rg.file_offset, rg.total_comp, g, rg.sort_leaf) < 0)
+            return O2P_ENOMEM;
+    }
+    return O2P_OK;
 }
 
 int pq_writer_close(pq_writer *w, o2p_error *err)
@@ -740,9 +920,11 @@ int pq_writer_close(pq_writer *w, o2p_error *err)
     if (w->state != W_OPEN)
         return o2p_errorf(err, O2P_ESTATE, "parquet writer: %s",
                           w->state == W_CLOSED ? "already closed" : "an earlier write failed");
+    int rc = write_page_index(w);
+    if (rc < 0) return fail(w, nomem(err, "the page index"));
     size_t start = w->out.len;
-    int rc = pq_meta_footer(&w->out, w->schema, w->rows, &w->row_groups, w->num_row_groups,
-                            w->metadata, w->opts.num_metadata, w->created_by);
+    rc = pq_meta_footer(&w->out, w->schema, w->rows, &w->row_groups, w->num_row_groups, w->metadata,
+                        w->opts.num_metadata, w->created_by);
     if (rc < 0) return fail(w, nomem(err, "the footer"));
     size_t footer_len = w->out.len - start;
     if (footer_len > UINT32_MAX)

@@ -75,10 +75,28 @@ typedef struct pq_writer_options {
         dictionary_limit;  /* max dictionary bytes per chunk before PLAIN fallback, default 1 MiB */
     int dictionary;        /* 1 (default): try dictionary encoding; 0: always PLAIN */
     size_t row_group_rows; /* max rows per row group, default 1,048,576 */
+    size_t page_rows;      /* max rows per data page (besides page_size), default 20,000 */
     const char *created_by; /* default O2P_CREATED_BY */
     const pq_kv *metadata;  /* key/value metadata, copied at open */
     size_t num_metadata;
     pq_workspace *workspace; /* NULL: the writer allocates its own scratch */
+    /* Row order: when sort_rows is 1 (default) and sort_leaf >= 0, the rows
+     * of every pq_writer_write call are reordered by leaf sort_leaf (a flat
+     * INT64 column, ascending, nulls first, stable) and each row group
+     * declares it in RowGroup.sorting_columns.  sort_leaf defaults to -1
+     * (arrival order); the table schema sets it (tbl_sort_leaf). */
+    int sort_rows;
+    int sort_leaf;
+    /* Split-block bloom filters (pq_bloom) on the leaves named in
+     * bloom_table_columns (the table's own choice, tbl_bloom_columns) and
+     * bloom_columns (configuration), both comma-separated leaf paths; names
+     * the schema lacks are skipped.  Sized for a false-positive rate of
+     * bloom_fpp (default 0.01). */
+    const char *bloom_table_columns;
+    const char *bloom_columns;
+    double bloom_fpp;
+    int bloom_filters; /* 1 (default): write the bloom filters above; 0: none */
+    int page_index;    /* 1 (default): ColumnIndex + OffsetIndex per chunk; 0: none */
 } pq_writer_options;
 
 void pq_writer_options_default(pq_writer_options *opts);

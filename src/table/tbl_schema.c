@@ -136,6 +136,25 @@ const char *tbl_name(tbl_id id)
     return id < TBL_COUNT ? tbl_defs[id].name : "unknown";
 }
 
+int tbl_sort_leaf(tbl_id id)
+{
+    switch (id) {
+    case TBL_LOGS:
+        return LOG_TIMESTAMP;
+    case TBL_TRACES:
+        return TR_TIMESTAMP;
+    case TBL_COUNT:
+        return -1;
+    default:
+        return MET_TIME_UNIX;
+    }
+}
+
+const char *tbl_bloom_columns(tbl_id id)
+{
+    return id == TBL_LOGS || id == TBL_TRACES ? "TraceId,SpanId" : NULL;
+}
+
 const char *tbl_dataset(tbl_id id)
 {
     return id < TBL_COUNT ? tbl_defs[id].dataset : "unknown";

@@ -174,6 +174,15 @@ typedef struct tbl_schemas {
 } tbl_schemas;
 
 int tbl_schemas_init(tbl_schemas *s, tbl_ts_unit unit, o2p_error *err);
+
+/* The leaf the table's files are sorted by (pq_writer_options.sort_leaf):
+ * Timestamp for logs and traces, TimeUnix for the metrics tables. */
+int tbl_sort_leaf(tbl_id id);
+
+/* The columns that get bloom filters by default (pq_writer_options.
+ * bloom_table_columns): "TraceId,SpanId" for logs and traces, NULL for the
+ * metrics tables. */
+const char *tbl_bloom_columns(tbl_id id);
 void tbl_schemas_free(tbl_schemas *s);
 
 #endif

@@ -78,6 +78,12 @@ TEST(cfg_defaults_match_the_spec)
     CHECK_INT(cfg.parquet.compression_level, 3);
     CHECK_UINT(cfg.parquet.row_group_rows, 1048576);
     CHECK_INT(cfg.parquet.timestamp_unit, CFG_TS_MICROS);
+    CHECK_INT(cfg.parquet.sort_rows, 1);
+    CHECK_UINT(cfg.parquet.page_rows, 20000);
+    CHECK(cfg.parquet.bloom_filter_fpp == 0.01);
+    CHECK(cfg.parquet.bloom_filter_columns == NULL);
+    CHECK(cfg.parquet.bloom_filters);
+    CHECK(cfg.parquet.page_index);
     CHECK_INT(cfg.durability, CFG_DURABILITY_MEMORY);
     CHECK(cfg.config_file == NULL);
     cfg_free(&cfg);
@@ -116,7 +122,13 @@ TEST(cfg_file_sets_every_section)
                        "compression = \"gzip\"\n"
                        "compression_level = 9\n"
                        "row_group_rows = 5000\n"
-                       "timestamp_unit = \"ns\"\n";
+                       "timestamp_unit = \"ns\"\n"
+                       "sort_rows = false\n"
+                       "page_rows = 5000\n"
+                       "bloom_filter_fpp = 0.05\n"
+                       "bloom_filters = false\n"
+                       "page_index = false\n"
+                       "bloom_filter_columns = \"ServiceName, SpanName\"\n";
     CHECK_OK(load(&cfg, text, NULL, no_flags, &err));
     CHECK_STR(cfg.server.listen_addr, "127.0.0.1:9000");
     CHECK_INT(cfg.server.listen_port, 9000);
@@ -142,6 +154,12 @@ TEST(cfg_file_sets_every_section)
     CHECK_INT(cfg.parquet.compression_level, 9);
     CHECK_UINT(cfg.parquet.row_group_rows, 5000);
     CHECK_INT(cfg.parquet.timestamp_unit, CFG_TS_NANOS);
+    CHECK_INT(cfg.parquet.sort_rows, 0);
+    CHECK_UINT(cfg.parquet.page_rows, 5000);
+    CHECK(cfg.parquet.bloom_filter_fpp == 0.05);
+    CHECK(!cfg.parquet.bloom_filters);
+    CHECK(!cfg.parquet.page_index);
+    CHECK_STR(cfg.parquet.bloom_filter_columns, "ServiceName, SpanName");
     CHECK_INT(cfg.durability, CFG_DURABILITY_WAL);
     CHECK(cfg.config_file != NULL && strstr(cfg.config_file, "test.toml") != NULL);
     cfg_free(&cfg);
@@ -169,6 +187,12 @@ TEST(cfg_env_overrides_file_and_flags_override_env)
                          "ns",
                          "OTLP2PARQUET_DURABILITY",
                          "wal",
+                         "OTLP2PARQUET_PARQUET_SORT_ROWS",
+                         "false",
+                         "OTLP2PARQUET_PARQUET_PAGE_ROWS",
+                         "777",
+                         "OTLP2PARQUET_PARQUET_BLOOM_FILTER_FPP",
+                         "0.02",
                          "OTLP2PARQUET_LOG_FORMAT",
                          "", /* empty = unset */
                          NULL};
@@ -182,6 +206,9 @@ TEST(cfg_env_overrides_file_and_flags_override_env)
     CHECK_INT(cfg.parquet.timestamp_unit, CFG_TS_NANOS);
     CHECK_INT(cfg.durability, CFG_DURABILITY_WAL);
     CHECK_INT(cfg.server.log_format, LOG_FORMAT_TEXT);
+    CHECK_INT(cfg.parquet.sort_rows, 0);
+    CHECK_UINT(cfg.parquet.page_rows, 777);
+    CHECK(cfg.parquet.bloom_filter_fpp == 0.02);
     cfg_free(&cfg);
 
     cfg_flags flags = {
@@ -231,6 +258,11 @@ TEST(cfg_bad_value_message_names_key_value_origin)
     expect_error("[parquet]\ncompression = \"brotli\"\n", NULL, no_flags,
                  "parquet.compression = \"brotli\"");
     expect_error("[parquet]\ntimestamp_unit = \"ms\"\n", NULL, no_flags, "expected us or ns");
+    expect_error("[parquet]\nbloom_filter_fpp = 1.5\n", NULL, no_flags,
+                 "parquet.bloom_filter_fpp = 1.5");
+    expect_error("[parquet]\nbloom_filter_fpp = 0\n", NULL, no_flags, "false-positive rate");
+    expect_error("[parquet]\nbloom_filter_columns = \"ResourceAttributes['k']\"\n", NULL, no_flags,
+                 "parquet.bloom_filter_columns");
     expect_error("durability = \"disk\"\n", NULL, no_flags, "expected memory or wal");
     expect_error("[storage]\nbackend = \"gcs\"\n", NULL, no_flags, "expected fs or s3");
     expect_error("[storage.s3]\nendpoint = \"localhost:9000\"\n", NULL, no_flags,

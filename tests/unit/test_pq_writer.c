@@ -130,6 +130,15 @@ static int64_t field_int(rd s, int16_t id)
     return rd_zigzag(&v);
 }
 
+/* A bool field (compact protocol: the value is the type nibble). */
+static int field_bool(rd s, int16_t id)
+{
+    rd v;
+    int type = rd_field(s, id, &v);
+    CHECK_MSG(type == 1 || type == 2, "field %d: type %d is not a bool", id, type);
+    return type == 1;
+}
+
 static int has_field(rd s, int16_t id)
 {
     rd v;
@@ -875,6 +884,230 @@ TEST(pq_writer_workspace_reuse_gives_identical_files)
     buf_free(&plain);
     buf_free(&reused);
     pq_workspace_destroy(ws);
+    pq_colset_free(&cs);
+    pq_schema_destroy(s);
+}
+
+TEST(pq_writer_sorts_rows_and_declares_sorting_columns)
+{
+    pq_schema *s = flat_schema(PQ_INT64, PQ_LOGICAL_NONE, PQ_REQUIRED);
+    pq_colset cs;
+    CHECK_OK(pq_colset_init(&cs, s));
+    /* 20 unique values in a scrambled order: 7 * i mod 20 */
+    for (int i = 0; i < 20; i++) pq_col_put_i64(&cs.cols[0], (7 * i) % 20, 0, 0);
+    cs.num_rows = 20;
+    pq_writer_options o;
+    pq_writer_options_default(&o);
+    o.codec = PQ_CODEC_UNCOMPRESSED;
+    o.row_group_rows = 12;
+    o.sort_leaf = 0;
+    o2p_buf out;
+    buf_init(&out, 0);
+    o2p_error err;
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    rd f = footer(&out);
+    /* row groups 0 (values 0..11) and 1 (12..19), each declaring column 0
+     * ascending with nulls first; PLAIN pages hold the values in order */
+    int64_t next = 0;
+    for (size_t g = 0; g < 2; g++) {
+        rd rg = list_elem(f, 4, g, NULL);
+        size_t nsort;
+        rd sc = list_elem(rg, 4, 0, &nsort);
+        CHECK_INT(nsort, 1);
+        CHECK_INT(field_int(sc, 1), 0);
+        CHECK_INT(field_bool(sc, 2), 0); /* descending */
+        CHECK_INT(field_bool(sc, 3), 1); /* nulls_first */
+        rd m = column_meta(f, g, 0);
+        rd page = {out.data + field_int(m, 9), out.data + out.len};
+        int64_t nvals = field_int(field_struct(page, 5), 1);
+        int64_t size = field_int(page, 3);
+        rd_skip_struct(&page);
+        for (int64_t k = 0; k < nvals; k++) {
+            int64_t v;
+            memcpy(&v, page.p + 8 * k, 8);
+            CHECK_INT(v, next++);
+        }
+        CHECK_INT(size, nvals * 8);
+    }
+    CHECK_INT(next, 20);
+    buf_free(&out);
+
+    /* sorting switched off: arrival order, no sorting_columns */
+    o.sort_rows = 0;
+    buf_init(&out, 0);
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    f = footer(&out);
+    CHECK(!has_field(list_elem(f, 4, 0, NULL), 4));
+    rd m = column_meta(f, 0, 0);
+    rd page = {out.data + field_int(m, 9), out.data + out.len};
+    rd_skip_struct(&page);
+    int64_t second;
+    memcpy(&second, page.p + 8, 8);
+    CHECK_INT(second, 7);
+    buf_free(&out);
+
+    /* a sort column that is not a leaf is refused at open */
+    o.sort_rows = 1;
+    o.sort_leaf = 3;
+    pq_writer *w;
+    CHECK_INT(pq_writer_open(&w, s, &o, pq_sink_buf(&out), &err), O2P_EINVAL);
+    CHECK(strstr(err.msg, "sort column 3") != NULL);
+    pq_colset_free(&cs);
+    pq_schema_destroy(s);
+}
+
+TEST(pq_writer_page_rows_limit_cuts_pages)
+{
+    pq_schema *s = flat_schema(PQ_INT64, PQ_LOGICAL_NONE, PQ_REQUIRED);
+    pq_colset cs;
+    CHECK_OK(pq_colset_init(&cs, s));
+    for (int i = 0; i < 1000; i++) pq_col_put_i64(&cs.cols[0], i * 1000003LL, 0, 0);
+    cs.num_rows = 1000;
+    pq_writer_options o;
+    pq_writer_options_default(&o);
+    o.page_rows = 300; /* far below the 1 MiB byte limit: 300, 300, 300, 100 */
+    o2p_buf out;
+    buf_init(&out, 0);
+    o2p_error err;
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    rd m = column_meta(footer(&out), 0, 0);
+    rd es = list_elem(m, 13, 0, NULL);
+    CHECK_INT(field_int(es, 3), 4);
+    buf_free(&out);
+    pq_colset_free(&cs);
+    pq_schema_destroy(s);
+}
+
+/* ---- page index -------------------------------------------------------- */
+
+/* Positions a reader at field `id` (a list) of s; returns the element count. */
+static size_t list_field(rd s, int16_t id, rd *out, int *elem)
+{
+    CHECK_INT(rd_field(s, id, out), 9);
+    return rd_list_header(out, elem);
+}
+
+TEST(pq_writer_page_index_round_trip)
+{
+    o2p_error err;
+    pq_schema *s;
+    CHECK_OK(pq_schema_create(&s, "schema", &err));
+    CHECK(pq_schema_add_leaf(s, 0, "str", PQ_OPTIONAL, PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, 0) > 0);
+    CHECK(pq_schema_add_leaf(s, 0, "down", PQ_REQUIRED, PQ_INT64, PQ_LOGICAL_NONE, 0) > 0);
+    CHECK(pq_schema_add_leaf(s, 0, "mixed", PQ_REQUIRED, PQ_INT64, PQ_LOGICAL_NONE, 0) > 0);
+    CHECK_OK(pq_schema_finish(s, &err));
+    pq_colset cs;
+    CHECK_OK(pq_colset_init(&cs, s));
+    char longv[100];
+    memset(longv, 'z', sizeof longv);
+    /* str pages: [a, b], [null, null], [c, z x 100] */
+    pq_col_put_bytes(&cs.cols[0], "a", 1, 1, 0);
+    pq_col_put_bytes(&cs.cols[0], "b", 1, 1, 0);
+    pq_col_put_null(&cs.cols[0], 0, 0);
+    pq_col_put_null(&cs.cols[0], 0, 0);
+    pq_col_put_bytes(&cs.cols[0], "c", 1, 1, 0);
+    pq_col_put_bytes(&cs.cols[0], longv, sizeof longv, 1, 0);
+    const int64_t mixed[6] = {1, 9, 2, 3, 5, 6};
+    for (int i = 0; i < 6; i++) {
+        pq_col_put_i64(&cs.cols[1], 60 - 10 * i, 0, 0);
+        pq_col_put_i64(&cs.cols[2], mixed[i], 0, 0);
+    }
+    cs.num_rows = 6;
+    pq_writer_options o;
+    pq_writer_options_default(&o);
+    o.page_rows = 2;
+    o2p_buf out;
+    buf_init(&out, 0);
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    rd f = footer(&out);
+    const int want_order[3] = {1, 2, 0}; /* ASCENDING, DESCENDING, UNORDERED */
+    uint64_t prev_end = 0;
+    for (size_t col = 0; col < 3; col++) {
+        rd cc = list_elem(list_elem(f, 4, 0, NULL), 1, col, NULL);
+        rd m = field_struct(cc, 3);
+        /* OffsetIndex: three pages, back to back, the first at data_page_offset */
+        int64_t oi_off = field_int(cc, 4), oi_len = field_int(cc, 5);
+        int64_t ci_off = field_int(cc, 6), ci_len = field_int(cc, 7);
+        CHECK(oi_len > 0 && ci_len > 0);
+        /* all ColumnIndex structs come after the last data page, before the OffsetIndexes */
+        CHECK(ci_off >= field_int(m, 9) + field_int(m, 7) - 1);
+        if (col > 0) CHECK_INT((uint64_t)ci_off, prev_end);
+        prev_end = (uint64_t)(ci_off + ci_len);
+        rd oi = {out.data + oi_off, out.data + oi_off + oi_len};
+        rd locs;
+        int elem;
+        CHECK_INT(list_field(oi, 1, &locs, &elem), 3);
+        CHECK_INT(elem, 12);
+        int64_t expect_off = field_int(m, 9);
+        for (int p = 0; p < 3; p++) {
+            CHECK_INT(field_int(locs, 1), expect_off);
+            CHECK_INT(field_int(locs, 3), 2 * p);
+            /* the location's size covers the page header and body */
+            rd hdr = {out.data + expect_off, out.data + out.len};
+            int64_t body = field_int(hdr, 3);
+            rd_skip_struct(&hdr);
+            CHECK_INT(field_int(locs, 2), (int64_t)(hdr.p - (out.data + expect_off)) + body);
+            expect_off += field_int(locs, 2);
+            rd_skip_struct(&locs);
+        }
+        /* ColumnIndex */
+        rd ci = {out.data + ci_off, out.data + ci_off + ci_len};
+        CHECK_INT(field_int(ci, 4), want_order[col]);
+        rd nulls, mins, maxs, counts;
+        CHECK_INT(list_field(ci, 1, &nulls, &elem), 3);
+        CHECK(elem == 1 || elem == 2);
+        CHECK_INT(list_field(ci, 2, &mins, &elem), 3);
+        CHECK_INT(elem, 8);
+        CHECK_INT(list_field(ci, 3, &maxs, &elem), 3);
+        CHECK_INT(list_field(ci, 5, &counts, &elem), 3);
+        CHECK_INT(elem, 6);
+        for (int p = 0; p < 3; p++) {
+            int is_null = *nulls.p++ == 1;
+            size_t lo_len = (size_t)rd_varint(&mins), hi_len = (size_t)rd_varint(&maxs);
+            const uint8_t *lo = mins.p, *hi = maxs.p;
+            mins.p += lo_len;
+            maxs.p += hi_len;
+            int64_t nc = rd_zigzag(&counts);
+            if (col == 0) {
+                CHECK_INT(is_null, p == 1);
+                CHECK_INT(nc, p == 1 ? 2 : 0);
+                if (p == 0) {
+                    CHECK_MEM(lo, lo_len, "a", 1);
+                    CHECK_MEM(hi, hi_len, "b", 1);
+                } else if (p == 1) {
+                    CHECK_INT(lo_len, 0);
+                    CHECK_INT(hi_len, 0);
+                } else {
+                    CHECK_MEM(lo, lo_len, "c", 1);
+                    /* 100 bytes: the upper bound is cut to 64, last byte incremented */
+                    char want_hi[64];
+                    memset(want_hi, 'z', 64);
+                    want_hi[63] = '{';
+                    CHECK_MEM(hi, hi_len, want_hi, 64);
+                }
+            } else {
+                CHECK_INT(is_null, 0);
+                CHECK_INT(nc, 0);
+                int64_t vlo, vhi;
+                CHECK_INT(lo_len, 8);
+                CHECK_INT(hi_len, 8);
+                memcpy(&vlo, lo, 8);
+                memcpy(&vhi, hi, 8);
+                if (col == 1) {
+                    CHECK_INT(vlo, 50 - 20 * p);
+                    CHECK_INT(vhi, 60 - 20 * p);
+                } else {
+                    const int64_t wl[3] = {1, 2, 5}, wh[3] = {9, 3, 6};
+                    CHECK_INT(vlo, wl[p]);
+                    CHECK_INT(vhi, wh[p]);
+                }
+            }
+        }
+    }
+    /* the OffsetIndex structs follow the ColumnIndex structs */
+    rd cc0 = list_elem(list_elem(f, 4, 0, NULL), 1, 0, NULL);
+    CHECK_INT((uint64_t)field_int(cc0, 4), prev_end);
+    buf_free(&out);
     pq_colset_free(&cs);
     pq_schema_destroy(s);
 }

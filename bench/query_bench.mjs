@@ -1,0 +1,182 @@
+/**
+ * query_bench: what sorted rows, page indexes and bloom filters buy a query
+ * engine (issue 13).  Run with `make bench FILTER=query` (or directly:
+ * node bench/query_bench.mjs [--rows N] [--runs R] [--out DIR]).
+ *
+ * Generates N spans and N log records (default 5,000,000 each) as OTLP/JSON
+ * files (deterministic: a seeded PRNG; ten services; ten spans per trace,
+ * 3 ms apart, one log record per span; arrival roughly in time order with
+ * up to two minutes of jitter per trace, as batching SDK exporters
+ * deliver), converts them twice with
+ * build/otlp2parquet convert:
+ *   plain  the writer as it was: parquet.sort_rows = false, page_index = false,
+ *          bloom_filters = false, no page row limit
+ *   query  the defaults: sorted, page index, bloom filters on TraceId/SpanId
+ * (--row-group-rows N also gives the query-ready files row groups of N rows)
+ * then runs the same DuckDB queries on both (threads = 2), median of
+ * --runs runs each, and prints the speed-up ratios and the size ratio as a
+ * Markdown table (also written to DIR/query.md and DIR/query.json).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..');
+const { DuckDBInstance } = await import(path.join(repo, 'tests/node_modules/@duckdb/node-api/lib/index.js'));
+
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const ROWS = Number(arg('rows', process.env.QUERY_BENCH_ROWS ?? 5000000));
+const RUNS = Number(arg('runs', 5));
+const OUT = path.resolve(arg('out', path.join(repo, 'build/bench/query')));
+const BIN = path.join(process.env.O2P_BUILD ?? path.join(repo, 'build'), 'otlp2parquet');
+const PER_FILE = 100000;
+const HOUR_NS = 1760738400000000000n;
+const SERVICES = 10;
+
+function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const rand = rng(2026);
+const hex = (bytes) => {
+  let s = '';
+  for (let i = 0; i < bytes; i++) s += ((rand() * 256) | 0).toString(16).padStart(2, '0');
+  return s;
+};
+// arrival time of row i: spread over the hour in order, plus up to 2 min of jitter
+const tsNs = (i) => {
+  const base = Math.floor((i / ROWS) * 3480e6); // µs, leaves room for the jitter
+  return HOUR_NS + BigInt(base + Math.floor(rand() * 120e6)) * 1000n;
+};
+
+function resource(svc) {
+  return { attributes: [{ key: 'service.name', value: { stringValue: `svc-${svc}` } }, { key: 'host.name', value: { stringValue: `host-${svc}` } }] };
+}
+
+let sampleTrace = null, sampleLogTrace = null;
+function writeInputs(dir) {
+  fs.mkdirSync(dir, { recursive: true });
+  let trace = hex(16), traceStart = 0n;
+  for (let f = 0; f * PER_FILE < ROWS; f++) {
+    const n = Math.min(PER_FILE, ROWS - f * PER_FILE);
+    const bySvc = Array.from({ length: SERVICES }, () => []);
+    const logsBySvc = Array.from({ length: SERVICES }, () => []);
+    for (let k = 0; k < n; k++) {
+      const i = f * PER_FILE + k;
+      if (i % 10 === 0) { trace = hex(16); traceStart = tsNs(i); }
+      if (i === Math.floor(ROWS / 2)) sampleTrace = trace;
+      const start = traceStart + BigInt((i % 10) * 3000000); // spans of a trace 3 ms apart
+      const svc = (i / 10 | 0) % SERVICES;
+      bySvc[svc].push({
+        traceId: trace, spanId: hex(8), parentSpanId: i % 10 ? hex(8) : '', name: `op-${i % 37}`, kind: 2,
+        startTimeUnixNano: String(start), endTimeUnixNano: String(start + BigInt(1e6 + (i % 1000) * 1e4)),
+        attributes: [{ key: 'http.route', value: { stringValue: `/api/${i % 53}` } }, { key: 'http.status_code', value: { intValue: String(i % 97 === 0 ? 500 : 200) } }],
+        status: { code: i % 97 === 0 ? 2 : 0 },
+      });
+      const lt = start + 500000n;
+      if (i === Math.floor(ROWS / 3)) sampleLogTrace = trace;
+      logsBySvc[svc].push({
+        timeUnixNano: String(lt), severityNumber: i % 50 === 0 ? 17 : 9, severityText: i % 50 === 0 ? 'ERROR' : 'INFO',
+        body: { stringValue: `request ${i} handled in ${i % 1000} ms` }, traceId: trace, spanId: hex(8),
+        attributes: [{ key: 'n', value: { intValue: String(i % 1000) } }],
+      });
+    }
+    fs.writeFileSync(path.join(dir, `traces-${f}.json`), JSON.stringify({ resourceSpans: bySvc.map((spans, s) => ({ resource: resource(s), scopeSpans: [{ scope: { name: 'bench' }, spans }] })) }));
+    fs.writeFileSync(path.join(dir, `logs-${f}.json`), JSON.stringify({ resourceLogs: logsBySvc.map((logRecords, s) => ({ resource: resource(s), scopeLogs: [{ scope: { name: 'bench' }, logRecords }] })) }));
+  }
+}
+
+function convert(inDir, outDir, env, signal) {
+  const files = fs.readdirSync(inDir).filter((f) => f.startsWith(signal)).map((f) => path.join(inDir, f));
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(BIN, ['convert', ...files, '--signal', signal, '-o', outDir], { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`convert failed: ${r.stderr}`);
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+function dirBytes(d) {
+  let n = 0;
+  for (const e of fs.readdirSync(d, { withFileTypes: true, recursive: true })) if (e.isFile() && e.name.endsWith('.parquet')) n += fs.statSync(path.join(e.parentPath ?? e.path, e.name)).size;
+  return n;
+}
+
+const median = (v) => { const s = [...v].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'o2p-query-bench-'));
+try {
+  console.log(`query bench: ${ROWS} spans + ${ROWS} logs, ${RUNS} runs per query (work dir ${work})`);
+  let t0 = Date.now();
+  writeInputs(path.join(work, 'in'));
+  console.log(`generated OTLP/JSON in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  // the writer before issue 13: arrival order, no page index, no bloom filters, ~1 MiB pages
+  const plainEnv = { OTLP2PARQUET_PARQUET_SORT_ROWS: 'false', OTLP2PARQUET_PARQUET_PAGE_INDEX: 'false', OTLP2PARQUET_PARQUET_BLOOM_FILTERS: 'false', OTLP2PARQUET_PARQUET_PAGE_ROWS: '1000000000' };
+  const convertTimes = {};
+  // --row-group-rows N: the query-ready side also cuts row groups of N rows
+  const rgRows = arg('row-group-rows', null);
+  const queryEnv = rgRows ? { OTLP2PARQUET_PARQUET_ROW_GROUP_ROWS: String(rgRows) } : {};
+  for (const [name, env] of [['plain', plainEnv], ['query', queryEnv]]) {
+    convertTimes[name] = 0;
+    for (const sig of ['traces', 'logs']) convertTimes[name] += convert(path.join(work, 'in'), path.join(work, name), env, sig);
+  }
+  if (process.env.QUERY_BENCH_ATTRIBUTE) {
+    // size of each feature alone (for docs/performance.md)
+    for (const [name, env] of [['sort', { ...plainEnv, OTLP2PARQUET_PARQUET_SORT_ROWS: 'true' }], ['index', { ...plainEnv, OTLP2PARQUET_PARQUET_PAGE_INDEX: 'true', OTLP2PARQUET_PARQUET_PAGE_ROWS: '20000' }], ['bloom', { ...plainEnv, OTLP2PARQUET_PARQUET_BLOOM_FILTERS: 'true' }]]) {
+      for (const sig of ['traces', 'logs']) convert(path.join(work, 'in'), path.join(work, name), env, sig);
+      console.log(`${name} alone: ${dirBytes(path.join(work, name))} bytes`);
+    }
+  }
+  fs.rmSync(path.join(work, 'in'), { recursive: true, force: true });
+  const db = await (await DuckDBInstance.create(':memory:', { threads: '2' })).connect();
+  const lo = HOUR_NS / 1000n + 1800000000n; // 30 minutes into the hour, in µs
+  const queries = [
+    ['traces: TraceId point lookup', (d) => `SELECT SpanName, Duration FROM read_parquet('${d}/traces/**/*.parquet') WHERE TraceId = '${sampleTrace}'`],
+    ['traces: 1-minute window', (d) => `SELECT SpanName, Duration FROM read_parquet('${d}/traces/**/*.parquet') WHERE "Timestamp" >= make_timestamp(${lo}) AND "Timestamp" < make_timestamp(${lo + 60000000n})`],
+    ["traces: one service's errors in the hour", (d) => `SELECT count(*) FROM read_parquet('${d}/traces/**/*.parquet') WHERE ServiceName = 'svc-3' AND StatusCode = 'STATUS_CODE_ERROR'`],
+    ['traces: full-scan aggregate', (d) => `SELECT ServiceName, count(*), avg(Duration) FROM read_parquet('${d}/traces/**/*.parquet') GROUP BY 1`],
+    ['logs: TraceId point lookup', (d) => `SELECT Body FROM read_parquet('${d}/logs/**/*.parquet') WHERE TraceId = '${sampleLogTrace}'`],
+    ['logs: 1-minute window', (d) => `SELECT Body FROM read_parquet('${d}/logs/**/*.parquet') WHERE "Timestamp" >= make_timestamp(${lo}) AND "Timestamp" < make_timestamp(${lo + 60000000n})`],
+    ['logs: full-scan aggregate', (d) => `SELECT SeverityText, count(*) FROM read_parquet('${d}/logs/**/*.parquet') GROUP BY 1`],
+  ];
+  const results = [];
+  for (const [name, sql] of queries) {
+    const t = {};
+    const rows = {};
+    for (const side of ['plain', 'query']) {
+      const q = sql(path.join(work, side));
+      const times = [];
+      for (let r = 0; r <= RUNS; r++) {
+        const s = process.hrtime.bigint();
+        const res = await db.runAndReadAll(q);
+        const ms = Number(process.hrtime.bigint() - s) / 1e6;
+        rows[side] = res.getRows().length;
+        if (r > 0) times.push(ms); // run 0 warms the OS cache
+      }
+      t[side] = median(times);
+    }
+    if (rows.plain !== rows.query) throw new Error(`${name}: ${rows.plain} rows vs ${rows.query}`);
+    results.push({ name, plain_ms: t.plain, query_ms: t.query, speedup: t.plain / t.query, rows: rows.query });
+  }
+  const size = { plain: dirBytes(path.join(work, 'plain')), query: dirBytes(path.join(work, 'query')) };
+  let md = `| Query (${ROWS.toLocaleString('en')} spans + ${ROWS.toLocaleString('en')} logs) | arrival order, no index/filters (ms) | sorted + page index + bloom (ms) | speed-up |\n|---|---:|---:|---:|\n`;
+  for (const r of results) md += `| ${r.name} | ${r.plain_ms.toFixed(1)} | ${r.query_ms.toFixed(1)} | ${r.speedup.toFixed(2)}x |\n`;
+  md += `| files (bytes) | ${size.plain} | ${size.query} | size ratio ${(size.query / size.plain).toFixed(3)} |\n`;
+  md += `| convert, both signals (s) | ${convertTimes.plain.toFixed(1)} | ${convertTimes.query.toFixed(1)} | |\n`;
+  console.log(md);
+  fs.mkdirSync(OUT, { recursive: true });
+  fs.writeFileSync(path.join(OUT, 'query.md'), md);
+  fs.writeFileSync(path.join(OUT, 'query.json'), JSON.stringify({ rows: ROWS, runs: RUNS, results, size, convert_s: convertTimes }, null, 2));
+} finally {
+  fs.rmSync(work, { recursive: true, force: true });
+}

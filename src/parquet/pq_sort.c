@@ -1,0 +1,218 @@
+/* pq_sort: row order by a timestamp column (see pq_sort.h). */
+#include "parquet/pq_sort.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+
+void pq_row_index_init(pq_row_index *ix)
+{
+    memset(ix, 0, sizeof *ix);
+}
+
+void pq_row_index_free(pq_row_index *ix)
+{
+    mem_free(ix->entry);
+    mem_free(ix->byte);
+    mem_free(ix->row);
+    memset(ix, 0, sizeof *ix);
+}
+
+static size_t stored_width(const pq_leaf *leaf)
+{
+    switch (leaf->physical) {
+    case PQ_BOOLEAN:
+        return 1;
+    case PQ_INT32:
+    case PQ_FLOAT:
+        return 4;
+    case PQ_INT64:
+    case PQ_DOUBLE:
+        return 8;
+    case PQ_FIXED_LEN_BYTE_ARRAY:
+        return (size_t)leaf->type_length;
+    case PQ_BYTE_ARRAY:
+        break;
+    }
+    return 0;
+}
+
+static int reserve(pq_row_index *ix, size_t n)
+{
+    if (n <= ix->cap) return O2P_OK;
+    size_t cap = ix->cap ? ix->cap : 1024;
+    while (cap < n) cap += cap / 2;
+    size_t *e = mem_realloc(ix->entry, cap * sizeof *e);
+    if (e == NULL) return O2P_ENOMEM;
+    ix->entry = e;
+    size_t *b = mem_realloc(ix->byte, cap * sizeof *b);
+    if (b == NULL) return O2P_ENOMEM;
+    ix->byte = b;
+    size_t *r = mem_realloc(ix->row, cap * sizeof *r);
+    if (r == NULL) return O2P_ENOMEM;
+    ix->row = r;
+    ix->cap = cap;
+    return O2P_OK;
+}
+
+/* Fills ix for column c; returns the number of stored rows. */
+static int build_index(const pq_column *c, pq_row_index *ix, size_t *stored)
+{
+    const pq_leaf *leaf = c->leaf;
+    size_t width = stored_width(leaf);
+    size_t nrows = 0;
+    if (leaf->max_rep == 0) {
+        nrows = c->num_entries;
+    } else {
+        for (size_t i = 0; i < c->num_entries; i++) nrows += c->rep.data[i] == 0;
+    }
+    if (reserve(ix, nrows + 1) < 0) return O2P_ENOMEM;
+    size_t e = 0, b = 0, row = 0;
+    const uint8_t *values = c->values.data;
+    for (size_t s = 0; s < nrows; s++) {
+        ix->entry[s] = e;
+        ix->byte[s] = b;
+        ix->row[s] = row;
+        size_t e_end = e + 1;
+        if (leaf->max_rep > 0)
+            while (e_end < c->num_entries && c->rep.data[e_end] != 0) e_end++;
+        for (size_t i = e; i < e_end; i++) {
+            if (leaf->max_def > 0 && c->def.data[i] != leaf->max_def) continue;
+            if (width) {
+                b += width;
+            } else {
+                uint32_t n;
+                memcpy(&n, values + b, 4);
+                b += 4 + (size_t)n;
+            }
+        }
+        if (pq_col_is_run(c)) {
+            uint32_t count;
+            memcpy(&count, c->runs.data + 4 * s, 4);
+            row += count;
+        } else {
+            row++;
+        }
+        e = e_end;
+    }
+    ix->entry[nrows] = e;
+    ix->byte[nrows] = b;
+    ix->row[nrows] = row;
+    *stored = nrows;
+    return O2P_OK;
+}
+
+/* The stored row holding row r (run mode: binary search of the first rows). */
+static size_t stored_row(const pq_column *c, const pq_row_index *ix, size_t nstored, size_t r)
+{
+    if (!pq_col_is_run(c)) return r;
+    size_t lo = 0, hi = nstored; /* ix->row[lo] <= r < ix->row[hi] */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ix->row[mid] <= r)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+int pq_sort_key_ok(const pq_column *key)
+{
+    return key != NULL && key->leaf != NULL && key->leaf->physical == PQ_INT64 &&
+           key->leaf->max_rep == 0;
+}
+
+typedef struct sort_item {
+    int64_t key;
+    uint32_t row;
+    uint32_t is_null;
+} sort_item;
+
+static int cmp_item(const void *pa, const void *pb)
+{
+    const sort_item *a = pa, *b = pb;
+    if (a->is_null != b->is_null) return a->is_null ? -1 : 1;
+    if (a->key != b->key) return a->key < b->key ? -1 : 1;
+    return a->row < b->row ? -1 : a->row > b->row; /* stable: arrival order */
+}
+
+int pq_sort_perm(const pq_column *key, size_t num_rows, pq_row_index *ix, uint32_t **perm,
+                 o2p_error *err)
+{
+    *perm = NULL;
+    if (!pq_sort_key_ok(key))
+        return o2p_errorf(err, O2P_EINVAL, "parquet writer: cannot sort rows by column %s: %s",
+                          key && key->leaf ? key->leaf->path : "(none)",
+                          "the sort column must be a flat INT64 column");
+    if (num_rows > UINT32_MAX)
+        return o2p_errorf(err, O2P_ELIMIT,
+                          "parquet writer: %zu rows are too many to sort in one write", num_rows);
+    size_t nstored;
+    if (build_index(key, ix, &nstored) < 0)
+        return o2p_errorf(err, O2P_ENOMEM, "parquet writer: out of memory for the sort index");
+    if (ix->row[nstored] != num_rows)
+        return o2p_errorf(err, O2P_EINVAL, "parquet writer: sort column %s holds %zu rows, not %zu",
+                          key->leaf->path, ix->row[nstored], num_rows);
+    sort_item *items = mem_alloc(num_rows ? num_rows * sizeof *items : 1);
+    if (items == NULL)
+        return o2p_errorf(err, O2P_ENOMEM, "parquet writer: out of memory sorting %zu rows",
+                          num_rows);
+    int sorted = 1;
+    size_t s = 0;
+    for (size_t r = 0; r < num_rows; r++) {
+        while (s + 1 < nstored && ix->row[s + 1] <= r) s++;
+        size_t e = ix->entry[s];
+        sort_item *it = &items[r];
+        it->row = (uint32_t)r;
+        it->is_null = key->leaf->max_def > 0 && key->def.data[e] != key->leaf->max_def;
+        it->key = 0;
+        if (!it->is_null) memcpy(&it->key, key->values.data + ix->byte[s], 8);
+        if (r > 0 && cmp_item(&items[r - 1], it) > 0) sorted = 0;
+    }
+    if (sorted) {
+        mem_free(items);
+        return O2P_OK;
+    }
+    qsort(items, num_rows, sizeof *items, cmp_item);
+    uint32_t *p = mem_alloc(num_rows * sizeof *p);
+    if (p == NULL) {
+        mem_free(items);
+        return o2p_errorf(err, O2P_ENOMEM, "parquet writer: out of memory sorting %zu rows",
+                          num_rows);
+    }
+    for (size_t i = 0; i < num_rows; i++) p[i] = items[i].row;
+    mem_free(items);
+    *perm = p;
+    return O2P_OK;
+}
+
+int pq_col_gather(pq_column *dst, const pq_column *src, size_t num_rows, const uint32_t *perm,
+                  size_t n, pq_row_index *ix)
+{
+    const pq_leaf *leaf = src->leaf;
+    size_t nstored;
+    if (build_index(src, ix, &nstored) < 0) return dst->failed = O2P_ENOMEM;
+    if (ix->row[nstored] != num_rows) return dst->failed = O2P_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        if (perm[i] >= num_rows) return dst->failed = O2P_EINVAL;
+        size_t s = stored_row(src, ix, nstored, perm[i]);
+        size_t e0 = ix->entry[s], e1 = ix->entry[s + 1];
+        size_t b0 = ix->byte[s], b1 = ix->byte[s + 1];
+        int rc = O2P_OK;
+        size_t nv = e1 - e0;
+        if (leaf->max_def > 0) {
+            rc = buf_append(&dst->def, src->def.data + e0, e1 - e0);
+            nv = 0;
+            for (size_t k = e0; k < e1; k++) nv += src->def.data[k] == leaf->max_def;
+        }
+        if (rc == O2P_OK && leaf->max_rep > 0)
+            rc = buf_append(&dst->rep, src->rep.data + e0, e1 - e0);
+        if (rc == O2P_OK) rc = buf_append(&dst->values, src->values.data + b0, b1 - b0);
+        if (rc < 0) return dst->failed = rc;
+        dst->num_entries += e1 - e0;
+        dst->num_values += nv;
+    }
+    return O2P_OK;
+}

@@ -1,0 +1,55 @@
+/*
+ * pq_sort: orders the rows of a row group by one flat INT64 column (a
+ * timestamp), so readers can prune pages and row groups on time windows.
+ *
+ *   pq_sort_perm     a stable ascending permutation of the rows by the key
+ *                    column (nulls first), or none when the rows are
+ *                    already in order
+ *   pq_col_gather    appends rows perm[0..n) of one column to a scratch
+ *                    column as plain entries, levels and values together,
+ *                    so nested columns (MAPs, LISTs of STRUCTs) keep their
+ *                    Dremel shape; run-mode columns are expanded as they
+ *                    are gathered
+ *
+ * The writer gathers one column chunk at a time, so sorting costs one
+ * column's data plus a row index (two offsets per stored row) of scratch,
+ * never a copy of the whole row group.
+ */
+#ifndef O2P_PARQUET_SORT_H
+#define O2P_PARQUET_SORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+#include "parquet/pq_column.h"
+
+/* Where each stored row of a column starts (scratch, reused between columns). */
+typedef struct pq_row_index {
+    size_t *entry; /* stored rows + 1 entry offsets */
+    size_t *byte;  /* stored rows + 1 value byte offsets */
+    size_t *row;   /* run mode: stored rows + 1 first-row numbers (cumulative counts) */
+    size_t cap;    /* capacity of each array, in elements */
+} pq_row_index;
+
+void pq_row_index_init(pq_row_index *ix);
+void pq_row_index_free(pq_row_index *ix);
+
+/* Checks that key can order rows (flat INT64 leaf, max_rep == 0). */
+int pq_sort_key_ok(const pq_column *key);
+
+/*
+ * Computes *perm (num_rows entries, allocated with mem_*, freed by the
+ * caller with mem_free): row perm[i] of the colset goes to position i.
+ * Sets *perm to NULL when the rows are already in key order (nothing to
+ * do).  Equal keys keep their arrival order.
+ */
+int pq_sort_perm(const pq_column *key, size_t num_rows, pq_row_index *ix, uint32_t **perm,
+                 o2p_error *err);
+
+/* Appends rows perm[0..n) of src to dst (an empty column of the same leaf).
+ * Builds the row index of src in ix first. */
+int pq_col_gather(pq_column *dst, const pq_column *src, size_t num_rows, const uint32_t *perm,
+                  size_t n, pq_row_index *ix);
+
+#endif
