@@ -34,7 +34,7 @@ import { OTLPMetricExporter as MetricsProto } from '@opentelemetry/exporter-metr
 import { openDuckDB } from './lib/duckdb.mjs';
 import { readRows, rowSet, TABLE_DIRS } from './lib/convert.mjs';
 import { expectedLogRows, expectedMetricRows, expectedSpanRows, makeSdkTelemetry, serialize } from './lib/otel_sdk.mjs';
-import { serverMissing, serverTempDir, startServer, stopAllServers } from './lib/server.mjs';
+import { parseProm, serverMissing, serverTempDir, startServer, stopAllServers } from './lib/server.mjs';
 
 const MISSING = serverMissing();
 const TABLES = Object.keys(TABLE_DIRS);
@@ -259,17 +259,50 @@ test('a bad or missing certificate file stops start-up with a message naming it'
 
 test('buffer full: RESOURCE_EXHAUSTED with RetryInfo; retrying as told stores the data once', { skip: MISSING ?? false }, async () => {
   const pb = Buffer.from(serialize('logs', tel.logs, 'pb'));
-  // a budget smaller than one request's rows: refused before the flush can help
-  const srv = await startServer({ env: { OTLP2PARQUET_BATCH_MAX_BUFFERED_BYTES: '1', OTLP2PARQUET_BATCH_MAX_AGE_SECS: '3600' } });
+  // How much buffer one request takes (measured, not guessed) ...
+  const probe = await startServer({ env: { OTLP2PARQUET_BATCH_MAX_AGE_SECS: '3600' } });
+  let one;
+  try {
+    const s0 = h2connect(probe);
+    assert.equal((await rawCall(s0, 'logs', pb)).status, 0);
+    await closeSession(s0);
+    one = parseProm(await probe.metrics()).value('otlp2parquet_buffered_bytes');
+    assert.ok(one > 0, 'the probe request is buffered');
+  } finally {
+    await probe.stop('SIGKILL', 5000);
+  }
+  // ... then a budget with room for one request but not two: the first is
+  // buffered (and stays: no age flush), the second is refused as busy.
+  const budget = Math.floor(one * 1.2);
+  const srv = await startServer({ env: { OTLP2PARQUET_BATCH_MAX_BUFFERED_BYTES: String(budget), OTLP2PARQUET_BATCH_MAX_AGE_SECS: '3600' } });
   const s = h2connect(srv);
   try {
+    assert.equal((await rawCall(s, 'logs', pb)).status, 0);
     const r = await rawCall(s, 'logs', pb);
-    assert.ok(r.status === 8 || r.status === 14, `status ${r.status}: ${r.message}`);
+    assert.equal(r.status, 8, `status ${r.status}: ${r.message}`);
+    assert.match(r.message, /buffer full/);
     assert.ok(r.details, 'grpc-status-details-bin present');
     const st = Buffer.from(r.details, 'base64');
     assert.ok(st.includes(Buffer.from('type.googleapis.com/google.rpc.RetryInfo')), st.toString('latin1'));
-  } finally {
+    // retry_delay.seconds: Any.value -> RetryInfo{1: Duration{1: seconds}}
+    const delayAt = st.indexOf(Buffer.from('RetryInfo')) + 'RetryInfo'.length;
+    assert.deepEqual([st[delayAt], st[delayAt + 2], st[delayAt + 4]], [0x12, 0x0a, 0x08], "Any.value > RetryInfo.retry_delay > Duration.seconds");
+    const secs = st[delayAt + 5];
+    assert.ok(secs >= 1 && secs <= 30, `retry delay ${secs}`);
+    // Retry as RetryInfo says (a refusal seals the buffer for flushing, so
+    // it frees up); bounded attempts, no timing assumption beyond that.
+    let last = r;
+    for (let i = 0; i < 30 && last.status !== 0; i++) {
+      await new Promise((res) => setTimeout(res, 1000));
+      last = await rawCall(s, 'logs', pb);
+      assert.ok(last.status === 0 || last.status === 8, `retry: ${last.status} ${last.message}`);
+    }
+    assert.equal(last.status, 0, `never accepted: ${last.message}`);
     await closeSession(s);
+    assert.deepEqual(await srv.stop(), { code: 0, signal: null }, srv.describe());
+    assert.equal((await readRows(db, srv.outDir, 'logs')).length, 2 * tel.logs.length, 'each accepted request stored once');
+  } finally {
+    s.destroy();
     await srv.stop('SIGKILL', 5000);
   }
 });
