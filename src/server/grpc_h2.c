@@ -18,6 +18,7 @@
 #define GRPC_H2_HDR_VALUE_MAX 256
 
 typedef struct grpc_stream {
+    struct grpc_stream *prev, *next; /* the connection's open streams */
     int32_t id;
     int answered; /* a response was submitted; further body bytes are dropped */
     int route_ok;
@@ -41,6 +42,7 @@ struct grpc_h2 {
     grpc_h2_env *env;
     size_t buffered; /* body bytes held across this connection's open streams */
     size_t streams;
+    grpc_stream *open; /* freed by grpc_h2_free if nghttp2 never closed them */
     int failed;
 };
 
@@ -261,6 +263,9 @@ static int grpc_on_begin_headers(nghttp2_session *session, const nghttp2_frame *
     buf_init(&st->body, h->env->max_payload + GRPC_PREFIX_LEN);
     buf_init(&st->resp, 0);
     h->streams++;
+    st->next = h->open;
+    if (h->open) h->open->prev = st;
+    h->open = st;
     nghttp2_session_set_stream_user_data(session, st->id, st);
     return 0;
 }
@@ -335,6 +340,20 @@ static int grpc_on_frame(nghttp2_session *session, const nghttp2_frame *frame, v
     return 0;
 }
 
+static void grpc_stream_free(grpc_h2 *h, grpc_stream *st)
+{
+    if (st->prev)
+        st->prev->next = st->next;
+    else
+        h->open = st->next;
+    if (st->next) st->next->prev = st->prev;
+    h->buffered -= st->body.len;
+    buf_free(&st->body);
+    buf_free(&st->resp);
+    mem_free(st);
+    h->streams--;
+}
+
 static int grpc_on_close(nghttp2_session *session, int32_t stream_id, uint32_t error_code,
                          void *user_data)
 {
@@ -343,11 +362,7 @@ static int grpc_on_close(nghttp2_session *session, int32_t stream_id, uint32_t e
     grpc_stream *st = nghttp2_session_get_stream_user_data(session, stream_id);
     if (st == NULL) return 0;
     nghttp2_session_set_stream_user_data(session, stream_id, NULL);
-    h->buffered -= st->body.len;
-    buf_free(&st->body);
-    buf_free(&st->resp);
-    mem_free(st);
-    h->streams--;
+    grpc_stream_free(h, st);
     return 0;
 }
 
@@ -392,7 +407,8 @@ grpc_h2 *grpc_h2_new(grpc_h2_env *env)
 void grpc_h2_free(grpc_h2 *h)
 {
     if (h == NULL) return;
-    nghttp2_session_del(h->session); /* closes the streams through grpc_on_close */
+    nghttp2_session_del(h->session);
+    while (h->open) grpc_stream_free(h, h->open);
     mem_free(h);
 }
 
