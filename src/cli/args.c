@@ -318,7 +318,8 @@ void cli_print_usage(FILE *out, cli_command command)
         fprintf(out,
                 "Usage: otlp2parquet connect otel-collector|claude-code|codex [--url URL]\n\n"
                 "Print ready-to-paste configuration that sends telemetry to this server:\n"
-                "  otel-collector  a Collector pipeline with an otlp (gRPC) exporter; --http: otlphttp\n"
+                "  otel-collector  a Collector pipeline with an otlp (gRPC) exporter; --http: "
+                "otlphttp\n"
                 "  claude-code     environment variables for Claude Code's OpenTelemetry export\n"
                 "  codex           the [otel] section for ~/.codex/config.toml\n\n"
                 "Options:\n"

@@ -3,10 +3,10 @@
  * server (`otlp2parquet connect TARGET`).
  *
  * The snippets follow each tool's documented settings at the time of
- * writing: the Collector's otlp (gRPC, the default) or otlphttp (--http) exporter, Claude Code's OTel environment
- * variables (CLAUDE_CODE_ENABLE_TELEMETRY, OTEL_*), and Codex's [otel]
- * section in ~/.codex/config.toml.  The bearer token, when the server needs
- * one, is never printed: the snippets read it from $OTLP2PARQUET_AUTH_TOKEN.
+ * writing: the Collector's otlp (gRPC, the default) or otlphttp (--http) exporter, Claude Code's
+ * OTel environment variables (CLAUDE_CODE_ENABLE_TELEMETRY, OTEL_*), and Codex's [otel] section in
+ * ~/.codex/config.toml.  The bearer token, when the server needs one, is never printed: the
+ * snippets read it from $OTLP2PARQUET_AUTH_TOKEN.
  */
 #include <string.h>
 
@@ -72,8 +72,9 @@ static void print_collector(FILE *out, const char *url, int auth, int grpc, int 
                      "      insecure: true\n");
     if (!grpc) fprintf(out, "    encoding: proto\n");
     if (auth)
-        fprintf(out, "    headers:\n"
-                     "      %s: \"Bearer ${env:OTLP2PARQUET_AUTH_TOKEN}\"\n",
+        fprintf(out,
+                "    headers:\n"
+                "      %s: \"Bearer ${env:OTLP2PARQUET_AUTH_TOKEN}\"\n",
                 grpc ? "authorization" : "Authorization");
     fprintf(out, "    retry_on_failure:\n"
                  "      enabled: true\n"

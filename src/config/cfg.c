@@ -92,8 +92,8 @@ static const key_def key_defs[] = {
 
 #define KEY_COUNT (sizeof key_defs / sizeof key_defs[0])
 
-static const char *const known_sections[] = {"server",     "server.tls", "request", "batch",
-                                             "storage",    "storage.fs", "storage.s3", "parquet"};
+static const char *const known_sections[] = {"server",  "server.tls", "request",    "batch",
+                                             "storage", "storage.fs", "storage.s3", "parquet"};
 
 /* What each kind accepts, as the tail of the one-line error. */
 static const char *expected_text(key_kind kind)
@@ -890,8 +890,8 @@ static int load_flags(cfg_config *cfg, const cfg_flags *flags, o2p_error *err)
             mem_free(cfg->server.grpc_listen_addr);
             cfg->server.grpc_listen_addr = NULL;
         } else {
-            char *host = mem_strdup(cfg->server.grpc_listen_host ? cfg->server.grpc_listen_host
-                                                                 : "0.0.0.0");
+            char *host =
+                mem_strdup(cfg->server.grpc_listen_host ? cfg->server.grpc_listen_host : "0.0.0.0");
             if (host == NULL) return oom(err);
             int rc = set_grpc_listen(cfg, host, (uint16_t)port, err);
             mem_free(host);
@@ -1050,8 +1050,7 @@ int cfg_describe(const cfg_config *cfg, o2p_buf *out)
                          cfg->server.log_format == LOG_FORMAT_JSON ? "json" : "text"));
     O2P_TRY(describe_secret(out, "server.auth_token", cfg->server.auth_token));
     O2P_TRY(describe_str(out, "server.grpc_listen_addr",
-                         cfg->server.grpc_listen_addr ? cfg->server.grpc_listen_addr
-                                                      : "(off)"));
+                         cfg->server.grpc_listen_addr ? cfg->server.grpc_listen_addr : "(off)"));
     O2P_TRY(describe_str(out, "server.tls.cert_file", cfg->server.tls.cert_file));
     O2P_TRY(describe_str(out, "server.tls.key_file", cfg->server.tls.key_file));
     O2P_TRY(describe_str(out, "server.tls.client_ca_file", cfg->server.tls.client_ca_file));

@@ -66,14 +66,13 @@ int grpc_message_parse(const uint8_t *body, size_t len, size_t limit, grpc_messa
     memset(out, 0, sizeof *out);
     if (len == 0) return o2p_errorf(err, O2P_EINVAL, "grpc: request has no message");
     if (len < GRPC_PREFIX_LEN)
-        return o2p_errorf(err, O2P_EINVAL,
-                          "grpc: message prefix truncated (%zu of 5 bytes)", len);
+        return o2p_errorf(err, O2P_EINVAL, "grpc: message prefix truncated (%zu of 5 bytes)", len);
     if (body[0] > 1)
         return o2p_errorf(err, O2P_EINVAL,
                           "grpc: message prefix has compressed flag %u; expected 0 or 1",
                           (unsigned)body[0]);
-    size_t declared = ((size_t)body[1] << 24) | ((size_t)body[2] << 16) |
-                      ((size_t)body[3] << 8) | (size_t)body[4];
+    size_t declared = ((size_t)body[1] << 24) | ((size_t)body[2] << 16) | ((size_t)body[3] << 8) |
+                      (size_t)body[4];
     if (declared > limit)
         return o2p_errorf(err, O2P_ELIMIT, "grpc: message of %zu bytes exceeds the %zu byte limit",
                           declared, limit);

@@ -35,8 +35,8 @@ int grpc_encoding_parse(const char *value, size_t len, http_encoding *out);
 #define GRPC_ACCEPT_ENCODING "identity,gzip,deflate,zstd"
 
 typedef struct grpc_message {
-    int compressed;       /* the prefix's compressed flag */
-    const uint8_t *data;  /* the message bytes, inside the parsed body */
+    int compressed;      /* the prefix's compressed flag */
+    const uint8_t *data; /* the message bytes, inside the parsed body */
     size_t len;
 } grpc_message;
 

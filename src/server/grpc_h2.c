@@ -91,20 +91,21 @@ static void grpc_fill_status(grpc_stream *st, int code, const char *msg, int ret
     buf_free(&b);
 }
 
-#define NV(n, v)                                                                                  \
-    {(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE}
+#define NV(n, v)                                                                                   \
+    {                                                                                              \
+        (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE             \
+    }
 
 /* A Trailers-Only response: status in the one HEADERS frame, which ends the
  * stream. */
-static void grpc_answer_error(grpc_h2 *h, grpc_stream *st, int rc, const char *msg,
-                              int retry_secs)
+static void grpc_answer_error(grpc_h2 *h, grpc_stream *st, int rc, const char *msg, int retry_secs)
 {
     if (st->answered) return;
     st->answered = 1;
     grpc_stream_drop_body(h, st);
     int code = grpc_status_of(rc);
-    grpc_fill_status(st, code, msg, grpc_status_retryable(rc) ? (retry_secs > 0 ? retry_secs : 1)
-                                                              : 0);
+    grpc_fill_status(st, code, msg,
+                     grpc_status_retryable(rc) ? (retry_secs > 0 ? retry_secs : 1) : 0);
     nghttp2_nv nva[6] = {NV(":status", "200"), NV("content-type", "application/grpc"),
                          NV("grpc-accept-encoding", GRPC_ACCEPT_ENCODING),
                          NV("grpc-status", st->status), NV("grpc-message", st->message)};
@@ -270,9 +271,9 @@ static int grpc_on_begin_headers(nghttp2_session *session, const nghttp2_frame *
     return 0;
 }
 
-static int grpc_on_header(nghttp2_session *session, const nghttp2_frame *frame,
-                          const uint8_t *name, size_t namelen, const uint8_t *value,
-                          size_t valuelen, uint8_t flags, void *user_data)
+static int grpc_on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name,
+                          size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
+                          void *user_data)
 {
     (void)flags;
     grpc_h2 *h = user_data;
@@ -290,8 +291,8 @@ static int grpc_on_header(nghttp2_session *session, const nghttp2_frame *frame,
     } else if (IS("authorization")) {
         st->auth_ok = h->env->auth_token && grpc_token_ok(h->env->auth_token, value, valuelen);
     } else if (IS("grpc-encoding")) {
-        snprintf(st->enc_text, sizeof st->enc_text, "%.*s",
-                 (int)(valuelen < 60 ? valuelen : 60), (const char *)value);
+        snprintf(st->enc_text, sizeof st->enc_text, "%.*s", (int)(valuelen < 60 ? valuelen : 60),
+                 (const char *)value);
         st->enc_ok = grpc_encoding_parse((const char *)value, valuelen, &st->encoding) == O2P_OK;
     }
 #undef IS
@@ -317,8 +318,7 @@ static int grpc_on_data(nghttp2_session *session, uint8_t flags, int32_t stream_
     }
     int rc = buf_append(&st->body, data, len);
     if (rc == O2P_ELIMIT) {
-        snprintf(msg, sizeof msg, "grpc: message exceeds the %zu byte limit",
-                 h->env->max_payload);
+        snprintf(msg, sizeof msg, "grpc: message exceeds the %zu byte limit", h->env->max_payload);
         grpc_answer_error(h, st, O2P_ELIMIT, msg, 0);
     } else if (rc < 0) {
         grpc_answer_error(h, st, O2P_ENOMEM, "out of memory receiving the message", 1);
@@ -394,8 +394,7 @@ grpc_h2 *grpc_h2_new(grpc_h2_env *env)
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, GRPC_H2_STREAM_WINDOW},
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 16384},
     };
-    if (nghttp2_submit_settings(h->session, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]) !=
-            0 ||
+    if (nghttp2_submit_settings(h->session, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]) != 0 ||
         nghttp2_session_set_local_window_size(h->session, NGHTTP2_FLAG_NONE, 0,
                                               GRPC_H2_CONN_WINDOW) != 0) {
         grpc_h2_free(h);

@@ -30,8 +30,8 @@
 #include "core/mem.h"
 #include "server/grpc_h2.h"
 
-#define GRPC_OUT_HIGH      (1u << 20)
-#define GRPC_READ_CHUNK    16384
+#define GRPC_OUT_HIGH       (1u << 20)
+#define GRPC_READ_CHUNK     16384
 #define GRPC_HANDSHAKE_SECS 10
 
 typedef struct grpc_conn grpc_conn;
@@ -39,9 +39,9 @@ typedef struct grpc_worker grpc_worker;
 
 struct grpc_conn {
     int fd;
-    SSL *ssl;       /* NULL for cleartext */
+    SSL *ssl; /* NULL for cleartext */
     int handshaking;
-    grpc_h2 *h2;    /* NULL until the handshake is done */
+    grpc_h2 *h2; /* NULL until the handshake is done */
     o2p_buf out;
     size_t out_off;
     uint64_t last_ns;
@@ -86,8 +86,7 @@ static int grpc_listen(grpc_server *srv, const char *addr, o2p_error *err)
     if (addr[0] == '[') {
         const char *cb = strchr(addr, ']');
         if (cb == NULL || cb[1] != ':' || (size_t)(cb - addr - 1) >= sizeof host)
-            return o2p_errorf(err, O2P_EINVAL, "grpc_listen_addr '%s': expected [ipv6]:port",
-                              addr);
+            return o2p_errorf(err, O2P_EINVAL, "grpc_listen_addr '%s': expected [ipv6]:port", addr);
         memcpy(host, addr + 1, (size_t)(cb - addr - 1));
         host[cb - addr - 1] = '\0';
         port_text = cb + 2;
@@ -121,9 +120,9 @@ static int grpc_listen(grpc_server *srv, const char *addr, o2p_error *err)
             struct sockaddr_storage bound;
             socklen_t bl = sizeof bound;
             getsockname(fd, (struct sockaddr *)&bound, &bl);
-            srv->port = ntohs(bound.ss_family == AF_INET6
-                                  ? ((struct sockaddr_in6 *)&bound)->sin6_port
-                                  : ((struct sockaddr_in *)&bound)->sin_port);
+            srv->port =
+                ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                  : ((struct sockaddr_in *)&bound)->sin_port);
             srv->listen_fd = fd;
             freeaddrinfo(res);
             return O2P_OK;
@@ -259,9 +258,9 @@ static int grpc_conn_io(grpc_worker *w, grpc_conn *c)
     if (grpc_conn_flush(c) < 0) return -1;
     if (grpc_h2_done(c->h2)) return -1;
     int pending = c->out_off < c->out.len;
-    grpc_conn_events(w, c, pending ? (c->out.len - c->out_off < GRPC_OUT_HIGH ? EPOLLIN : 0) |
-                                         EPOLLOUT
-                                   : EPOLLIN);
+    grpc_conn_events(w, c,
+                     pending ? (c->out.len - c->out_off < GRPC_OUT_HIGH ? EPOLLIN : 0) | EPOLLOUT
+                             : EPOLLIN);
     return 0;
 }
 
@@ -315,8 +314,8 @@ static void grpc_sweep(grpc_worker *w, uint64_t now)
     grpc_conn *c = w->conns;
     while (c) {
         grpc_conn *next = c->next;
-        uint64_t limit = c->handshaking ? (uint64_t)GRPC_HANDSHAKE_SECS * 1000000000ull
-                                        : w->srv->idle_ns;
+        uint64_t limit =
+            c->handshaking ? (uint64_t)GRPC_HANDSHAKE_SECS * 1000000000ull : w->srv->idle_ns;
         if (now - c->last_ns > limit) grpc_conn_close(w, c);
         c = next;
     }
@@ -417,10 +416,10 @@ int grpc_server_start(grpc_server **out, const grpc_config *config, const http_h
     srv->listen_fd = -1;
     pthread_mutex_init(&srv->tls_lock, NULL);
     srv->handlers = *handlers;
-    srv->max_payload = config->max_payload_bytes ? config->max_payload_bytes
-                                                 : HTTP_DEFAULT_MAX_PAYLOAD;
-    srv->idle_ns = (uint64_t)(config->idle_timeout_secs ? config->idle_timeout_secs : 300) *
-                   1000000000ull;
+    srv->max_payload =
+        config->max_payload_bytes ? config->max_payload_bytes : HTTP_DEFAULT_MAX_PAYLOAD;
+    srv->idle_ns =
+        (uint64_t)(config->idle_timeout_secs ? config->idle_timeout_secs : 300) * 1000000000ull;
     srv->shutdown_ns =
         (uint64_t)(config->shutdown_timeout_secs ? config->shutdown_timeout_secs : 30) *
         1000000000ull;
@@ -455,8 +454,7 @@ int grpc_server_start(grpc_server **out, const grpc_config *config, const http_h
             rc = o2p_errorf(err, O2P_EIO, "grpc: epoll: %s", strerror(errno));
     }
     for (unsigned i = 0; rc == 0 && i < srv->nworkers; i++) {
-        if (pthread_create(&srv->workers[i].thread, NULL, grpc_worker_main, &srv->workers[i]) !=
-            0)
+        if (pthread_create(&srv->workers[i].thread, NULL, grpc_worker_main, &srv->workers[i]) != 0)
             rc = o2p_errorf(err, O2P_EIO, "grpc: cannot start threads");
         else
             srv->workers[i].started = 1;
@@ -480,8 +478,7 @@ void grpc_server_stop(grpc_server *srv)
     atomic_store(&srv->stopping, 1);
     for (unsigned i = 0; srv->workers && i < srv->nworkers; i++) {
         uint64_t one = 1;
-        if (srv->workers[i].wake_fd >= 0 &&
-            write(srv->workers[i].wake_fd, &one, sizeof one) < 0)
+        if (srv->workers[i].wake_fd >= 0 && write(srv->workers[i].wake_fd, &one, sizeof one) < 0)
             LOG_WARN("grpc: cannot wake a worker: %s", strerror(errno));
     }
     for (unsigned i = 0; srv->workers && i < srv->nworkers; i++)

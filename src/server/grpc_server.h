@@ -20,12 +20,12 @@
 #include "server/http_server.h"
 
 typedef struct grpc_config {
-    const char *listen_addr;  /* "host:port", "[v6]:port"; port 0 picks a free port */
-    size_t max_payload_bytes; /* 0: HTTP_DEFAULT_MAX_PAYLOAD */
-    unsigned threads;         /* 0: 1 */
-    unsigned thread_base;     /* first ingest thread_index */
-    const char *auth_token;   /* NULL or "": no authentication */
-    grpc_tls_files tls;       /* cert_file NULL: cleartext h2c */
+    const char *listen_addr;        /* "host:port", "[v6]:port"; port 0 picks a free port */
+    size_t max_payload_bytes;       /* 0: HTTP_DEFAULT_MAX_PAYLOAD */
+    unsigned threads;               /* 0: 1 */
+    unsigned thread_base;           /* first ingest thread_index */
+    const char *auth_token;         /* NULL or "": no authentication */
+    grpc_tls_files tls;             /* cert_file NULL: cleartext h2c */
     unsigned idle_timeout_secs;     /* 0: 300 */
     unsigned shutdown_timeout_secs; /* 0: 30 */
 } grpc_config;

@@ -86,8 +86,7 @@ int grpc_tls_ctx_create(const grpc_tls_files *files, SSL_CTX **out, o2p_error *e
                         grpc_tls_reason(why, sizeof why, "key mismatch"));
     } else if (files->client_ca_file) {
         STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(files->client_ca_file);
-        if (names == NULL ||
-            SSL_CTX_load_verify_locations(ctx, files->client_ca_file, NULL) != 1) {
+        if (names == NULL || SSL_CTX_load_verify_locations(ctx, files->client_ca_file, NULL) != 1) {
             if (names) sk_X509_NAME_pop_free(names, X509_NAME_free);
             rc = o2p_errorf(err, O2P_EINVAL, "server.tls.client_ca_file '%s': %s",
                             files->client_ca_file,

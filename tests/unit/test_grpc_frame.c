@@ -123,8 +123,8 @@ TEST(grpc_status_details_retry_info)
     static const char url[] = "type.googleapis.com/google.rpc.RetryInfo";
     uint8_t want[128];
     size_t w = 0;
-    const uint8_t head[] = {0x08, 0x08, 0x12, 0x04, 'f', 'u', 'l', 'l', 0x1a, 2 + 40 + 2 + 4,
-                            0x0a, 40};
+    const uint8_t head[] = {0x08, 0x08, 0x12, 0x04,           'f',  'u',
+                            'l',  'l',  0x1a, 2 + 40 + 2 + 4, 0x0a, 40};
     memcpy(want, head, sizeof head);
     w = sizeof head;
     memcpy(want + w, url, 40);
