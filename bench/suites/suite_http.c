@@ -322,7 +322,8 @@ static int http_setup(const bench_case *c, void **out, bench_info *info, o2p_err
             dup2(lfd, 1);
             dup2(lfd, 2);
         }
-        execl(bench_opts.server, bench_opts.server, "serve", "-p", port, "-o", data, (char *)NULL);
+        execl(bench_opts.server, bench_opts.server, "serve", "-p", port, "--grpc-port", "0", "-o", data,
+              (char *)NULL);
         _exit(127);
     }
     for (;;) {
