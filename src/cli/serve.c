@@ -287,7 +287,9 @@ int cli_serve(const cfg_config *cfg)
     for (;;) {
         if (sigwait(&sigs, &sig) != 0) continue;
         if (sig != SIGHUP) break;
-        if (gsrv && grpc_server_reload_tls(gsrv, &err) < 0)
+        if (gsrv == NULL || cfg->server.tls.cert_file == NULL)
+            LOG_INFO("SIGHUP: no TLS certificate to reload");
+        else if (grpc_server_reload_tls(gsrv, &err) < 0)
             LOG_ERROR("SIGHUP: TLS reload failed, keeping the old certificate: %s", err.msg);
         else
             LOG_INFO("SIGHUP: TLS certificate reloaded");
