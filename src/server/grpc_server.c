@@ -327,6 +327,7 @@ static void *grpc_worker_main(void *arg)
     grpc_server *srv = w->srv;
     struct epoll_event evs[64];
     uint64_t drain_deadline = 0;
+    int drain_now = 0;
     for (;;) {
         int n = epoll_wait(w->epfd, evs, 64, 1000);
         for (int i = 0; i < n; i++) {
@@ -336,25 +337,29 @@ static void *grpc_worker_main(void *arg)
             } else if (p == &w->wake_fd) {
                 uint64_t v;
                 if (read(w->wake_fd, &v, sizeof v) < 0) v = 0;
-                if (!w->env.stopping) {
-                    w->env.stopping = 1;
-                    epoll_ctl(w->epfd, EPOLL_CTL_DEL, srv->listen_fd, NULL);
-                    drain_deadline = clock_mono_ns() + srv->shutdown_ns;
-                    grpc_conn *c = w->conns;
-                    while (c) {
-                        grpc_conn *next = c->next;
-                        if (c->h2) {
-                            grpc_h2_goaway(c->h2);
-                            if (grpc_conn_io(w, c) < 0) grpc_conn_close(w, c);
-                        } else {
-                            grpc_conn_close(w, c);
-                        }
-                        c = next;
-                    }
-                }
+                /* the GOAWAY pass runs after this batch: it may close
+                 * connections that later events of the batch name */
+                if (!w->env.stopping) drain_now = 1;
             } else {
                 grpc_conn *c = p;
                 if (grpc_conn_io(w, c) < 0) grpc_conn_close(w, c);
+            }
+        }
+        if (drain_now) {
+            drain_now = 0;
+            w->env.stopping = 1;
+            epoll_ctl(w->epfd, EPOLL_CTL_DEL, srv->listen_fd, NULL);
+            drain_deadline = clock_mono_ns() + srv->shutdown_ns;
+            grpc_conn *c = w->conns;
+            while (c) {
+                grpc_conn *next = c->next;
+                if (c->h2) {
+                    grpc_h2_goaway(c->h2);
+                    if (grpc_conn_io(w, c) < 0) grpc_conn_close(w, c);
+                } else {
+                    grpc_conn_close(w, c);
+                }
+                c = next;
             }
         }
         uint64_t now = clock_mono_ns();
