@@ -804,7 +804,7 @@ static int grpc_setup(const bench_case *c, void **out, bench_info *info, o2p_err
     }
 
 static const bench_case http_cases[] = {
-    {.name = "http.ingest.logs.grpc.r1000",
+    {.name = "grpc.ingest.logs.r1000",
      .suite = "http",
      .description = "OTLP/gRPC ingest: LogsService/Export, 1,000 records/request, "
                     "4 concurrent streams per connection",
