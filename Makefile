@@ -12,7 +12,8 @@ BUILD    ?= build
 CC       ?= cc
 # libcurl is compiled against but not linked: the S3 backend dlopens it
 # (src/storage/s3_curl.c), so local-storage start-up does not pay for it.
-PKGS     := libzstd snappy liblz4 libdeflate zlib libcrypto libmicrohttpd gnutls libxxhash
+PKGS     := libzstd snappy liblz4 libdeflate zlib libcrypto libssl libmicrohttpd gnutls libxxhash \
+            libnghttp2
 OPTFLAGS ?= -O2 -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 CFLAGS   := -std=c11 -D_GNU_SOURCE $(OPTFLAGS) $(WARN) -Isrc -MMD -MP $(EXTRA_CFLAGS)

@@ -40,6 +40,8 @@
 #include "../harness/harness.h"
 #include "core/mem.h"
 
+#include <nghttp2/nghttp2.h>
+
 #define HTTP_POOL      8
 #define HTTP_MAX_CONNS 64
 
@@ -324,7 +326,10 @@ static int http_setup(const bench_case *c, void **out, bench_info *info, o2p_err
             dup2(lfd, 1);
             dup2(lfd, 2);
         }
-        execl(bench_opts.server, bench_opts.server, "serve", "-p", port, "-o", data, (char *)NULL);
+        /* gRPC off unless the gRPC case asked for its port */
+        const char *gport = getenv("O2P_BENCH_GRPC_PORT");
+        execl(bench_opts.server, bench_opts.server, "serve", "-p", port, "--grpc-port",
+              gport ? gport : "0", "-o", data, (char *)NULL);
         _exit(127);
     }
     for (;;) {
@@ -926,6 +931,268 @@ int http_dump_mixed_body(const char *path, int records, o2p_error *err)
         .min_sample_secs = 0.5, .param_a = records, .param_b = conns, .server_env = env            \
     }
 
+/* ---- OTLP/gRPC: the same requests over HTTP/2 (nghttp2 client sessions) --
+ *
+ * The server runs with its gRPC listener on a second free port.  Each of
+ * --http-conns connections is one thread with one HTTP/2 session keeping
+ * GRPC_BENCH_STREAMS calls in flight (closed loop per stream); a call is
+ * one unary LogsService/Export of the same protobuf bodies as the HTTP
+ * case.  RESOURCE_EXHAUSTED/UNAVAILABLE are retried after 10 ms like 429/503
+ * above; latency runs from the first attempt to the OK trailer. */
+
+#define GRPC_BENCH_STREAMS 4
+
+typedef struct grpc_bench_call {
+    int32_t stream_id;
+    const o2p_buf *msg; /* prefix + body */
+    size_t off;
+    double t0;
+    int status; /* grpc-status, -1 until the trailers arrive */
+} grpc_bench_call;
+
+typedef struct grpc_bench_conn {
+    http_state *s;
+    int index;
+    int fd;
+    nghttp2_session *session;
+    grpc_bench_call calls[GRPC_BENCH_STREAMS];
+    int in_flight;
+    int broken;
+} grpc_bench_conn;
+
+static o2p_buf grpc_msgs[HTTP_POOL];
+static uint16_t grpc_port_of_state;
+
+static ssize_t gb_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
+                       uint32_t *flags, nghttp2_data_source *source, void *user_data)
+{
+    (void)session;
+    (void)stream_id;
+    (void)user_data;
+    grpc_bench_call *call = source->ptr;
+    size_t left = call->msg->len - call->off;
+    size_t n = left < length ? left : length;
+    memcpy(buf, call->msg->data + call->off, n);
+    call->off += n;
+    if (call->off == call->msg->len) *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return (ssize_t)n;
+}
+
+static int gb_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name,
+                     size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
+                     void *user_data)
+{
+    (void)flags;
+    (void)user_data;
+    (void)valuelen; /* nghttp2 NUL-terminates values */
+    grpc_bench_call *call = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+    if (call && namelen == 11 && memcmp(name, "grpc-status", 11) == 0)
+        call->status = (int)strtol((const char *)value, NULL, 10);
+    return 0;
+}
+
+static int gb_close(nghttp2_session *session, int32_t stream_id, uint32_t error_code,
+                    void *user_data)
+{
+    (void)error_code;
+    grpc_bench_conn *c = user_data;
+    grpc_bench_call *call = nghttp2_session_get_stream_user_data(session, stream_id);
+    if (call == NULL) return 0;
+    http_state *s = c->s;
+    if (call->status == 8 || call->status == 14) {
+        pthread_mutex_lock(&s->mu);
+        s->status_busy++;
+        pthread_mutex_unlock(&s->mu);
+        usleep(10000);
+        call->stream_id = 0; /* resubmitted by the loop, keeping t0 */
+        call->off = 0;
+        return 0;
+    }
+    double el = bench_now() - call->t0;
+    pthread_mutex_lock(&s->mu);
+    if (call->status == 0) {
+        s->status_ok++;
+    } else {
+        s->status_other++;
+        s->last_bad_status = call->status;
+    }
+    pthread_mutex_unlock(&s->mu);
+    lat_list *lat = &s->lat[c->index];
+    if (lat->n == lat->cap) {
+        size_t cap = lat->cap ? lat->cap * 2 : 1024;
+        double *v = mem_realloc(lat->v, cap * sizeof *v);
+        if (v != NULL) {
+            lat->v = v;
+            lat->cap = cap;
+        }
+    }
+    if (lat->n < lat->cap) lat->v[lat->n++] = el;
+    call->msg = NULL;
+    c->in_flight--;
+    return 0;
+}
+
+static int gb_submit(grpc_bench_conn *c, grpc_bench_call *call)
+{
+    static const nghttp2_nv nva[] = {
+#define GB_NV(n, v) {(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, sizeof(v) - 1, 0}
+        GB_NV(":method", "POST"),
+        GB_NV(":scheme", "http"),
+        GB_NV(":authority", "127.0.0.1"),
+        GB_NV(":path", "/opentelemetry.proto.collector.logs.v1.LogsService/Export"),
+        GB_NV("content-type", "application/grpc"),
+        GB_NV("te", "trailers"),
+#undef GB_NV
+    };
+    nghttp2_data_provider prd = {.source = {.ptr = call}, .read_callback = gb_read};
+    call->status = -1;
+    int32_t id =
+        nghttp2_submit_request(c->session, NULL, nva, sizeof nva / sizeof nva[0], &prd, call);
+    if (id < 0) return -1;
+    call->stream_id = id;
+    return 0;
+}
+
+static void *grpc_worker(void *p)
+{
+    grpc_bench_conn *c = p;
+    http_state *s = c->s;
+    uint8_t buf[65536];
+    for (;;) {
+        for (int k = 0; k < GRPC_BENCH_STREAMS; k++) {
+            grpc_bench_call *call = &c->calls[k];
+            if (call->msg == NULL) {
+                uint64_t i = atomic_fetch_add(&s->next, 1);
+                if (i >= s->iters) continue;
+                call->msg = &grpc_msgs[i % HTTP_POOL];
+                call->off = 0;
+                call->t0 = bench_now();
+                call->stream_id = 0;
+                c->in_flight++;
+            }
+            if (call->stream_id == 0 && gb_submit(c, call) < 0) c->broken = 1;
+        }
+        if (c->in_flight == 0 || c->broken) break;
+        const uint8_t *out;
+        ssize_t n;
+        while ((n = nghttp2_session_mem_send(c->session, &out)) > 0)
+            if (send_all(c->fd, out, (size_t)n) < 0) {
+                c->broken = 1;
+                break;
+            }
+        if (n < 0 || c->broken) break;
+        ssize_t r = recv(c->fd, buf, sizeof buf, 0);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0 || nghttp2_session_mem_recv(c->session, buf, (size_t)r) < 0) {
+            c->broken = 1;
+            break;
+        }
+    }
+    if (c->broken) {
+        pthread_mutex_lock(&s->mu);
+        s->failed = 1;
+        snprintf(s->fail_msg, sizeof s->fail_msg, "gRPC connection to the server failed");
+        pthread_mutex_unlock(&s->mu);
+    }
+    return NULL;
+}
+
+static grpc_bench_conn grpc_conns[HTTP_MAX_CONNS];
+
+static int grpc_open(grpc_bench_conn *c, http_state *s, int index)
+{
+    memset(c, 0, sizeof *c);
+    c->s = s;
+    c->index = index;
+    c->fd = connect_port(grpc_port_of_state);
+    if (c->fd < 0) return -1;
+    nghttp2_session_callbacks *cbs;
+    if (nghttp2_session_callbacks_new(&cbs) != 0) return -1;
+    nghttp2_session_callbacks_set_on_header_callback(cbs, gb_header);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cbs, gb_close);
+    int rc = nghttp2_session_client_new(&c->session, cbs, c);
+    nghttp2_session_callbacks_del(cbs);
+    if (rc != 0) return -1;
+    nghttp2_settings_entry iv[] = {{NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20}};
+    nghttp2_submit_settings(c->session, NGHTTP2_FLAG_NONE, iv, 1);
+    return 0;
+}
+
+static int grpc_measure(void *p, uint64_t iters, double *secs, o2p_error *err)
+{
+    http_state *s = p;
+    atomic_store(&s->next, 0);
+    s->iters = iters;
+    pthread_t th[HTTP_MAX_CONNS];
+    double t0 = bench_now();
+    int started = 0;
+    for (int i = 0; i < s->conns; i++) {
+        for (int k = 0; k < GRPC_BENCH_STREAMS; k++) grpc_conns[i].calls[k].msg = NULL;
+        grpc_conns[i].in_flight = 0;
+        if (pthread_create(&th[i], NULL, grpc_worker, &grpc_conns[i]) != 0) break;
+        started++;
+    }
+    for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
+    *secs = bench_now() - t0;
+    s->requests_measured += iters;
+    if (started == 0) return o2p_errorf(err, O2P_EIO, "pthread_create failed");
+    if (s->failed) return o2p_errorf(err, O2P_EIO, "%s", s->fail_msg);
+    if (s->status_other)
+        return o2p_errorf(err, O2P_EINVAL, "server answered grpc-status %d (see the server log)",
+                          s->last_bad_status);
+    return 0;
+}
+
+static void grpc_teardown(void *p)
+{
+    http_state *s = p;
+    for (int i = 0; s && i < s->conns; i++) {
+        if (grpc_conns[i].session) nghttp2_session_del(grpc_conns[i].session);
+        if (grpc_conns[i].fd > 0) close(grpc_conns[i].fd);
+        memset(&grpc_conns[i], 0, sizeof grpc_conns[i]);
+    }
+    for (int i = 0; i < HTTP_POOL; i++) buf_free(&grpc_msgs[i]);
+    http_teardown(p);
+}
+
+/* Like http_setup, with the gRPC listener on and the bodies framed as gRPC
+ * messages instead of HTTP requests. */
+static int grpc_setup(const bench_case *c, void **out, bench_info *info, o2p_error *err)
+{
+    grpc_port_of_state = free_port();
+    if (grpc_port_of_state == 0) return o2p_errorf(err, O2P_EIO, "no free loopback port");
+    char gport[16];
+    snprintf(gport, sizeof gport, "%u", grpc_port_of_state);
+    setenv("O2P_BENCH_GRPC_PORT", gport, 1);
+    int rc = http_setup(c, out, info, err);
+    unsetenv("O2P_BENCH_GRPC_PORT");
+    if (rc < 0) return rc;
+    http_state *s = *out;
+    for (int i = 0; i < HTTP_POOL; i++) {
+        /* the body is what follows the HTTP headers */
+        const uint8_t *hdr_end = memmem(s->wire[i].data, s->wire[i].len, "\r\n\r\n", 4);
+        if (hdr_end == NULL) return o2p_errorf(err, O2P_EINVAL, "request %d has no body", i);
+        const uint8_t *body = hdr_end + 4;
+        size_t len = s->wire[i].len - (size_t)(body - s->wire[i].data);
+        buf_init(&grpc_msgs[i], 0);
+        uint8_t prefix[5] = {0, (uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
+                             (uint8_t)len};
+        if (buf_append(&grpc_msgs[i], prefix, 5) < 0 || buf_append(&grpc_msgs[i], body, len) < 0)
+            return o2p_errorf(err, O2P_ENOMEM, "out of memory");
+    }
+    for (int i = 0; i < s->conns; i++) {
+        if (s->fd[i] >= 0) close(s->fd[i]); /* the HTTP connections are not used */
+        s->fd[i] = -1;
+        if (grpc_open(&grpc_conns[i], s, i) < 0)
+            return o2p_errorf(err, O2P_EIO, "gRPC connect: %s", strerror(errno));
+    }
+    snprintf(info->params, sizeof info->params,
+             "OTLP/gRPC LogsService/Export (h2c), %d records/request (%.0f bytes), %d connections "
+             "x %d concurrent streams, server %s",
+             s->records, info->bytes_per_iter, s->conns, GRPC_BENCH_STREAMS, bench_opts.server);
+    return 0;
+}
+
 #define HTTP_CASE(case_name, records, what)                                                        \
     {                                                                                              \
         .name = case_name, .suite = "http",                                                        \
@@ -936,6 +1203,18 @@ int http_dump_mixed_body(const char *path, int records, o2p_error *err)
     }
 
 static const bench_case http_cases[] = {
+    {.name = "grpc.ingest.logs.r1000",
+     .suite = "http",
+     .description = "OTLP/gRPC ingest: LogsService/Export, 1,000 records/request, "
+                    "4 concurrent streams per connection",
+     .setup = grpc_setup,
+     .measure = grpc_measure,
+     .begin_samples = http_begin,
+     .extra_json = http_extra,
+     .extra_text = http_text,
+     .teardown = grpc_teardown,
+     .min_sample_secs = 0.25,
+     .param_a = 1000},
     HTTP_CASE("http.ingest.logs.protobuf.r100", 100, "100"),
     HTTP_CASE("http.ingest.logs.protobuf.r1000", 1000, "1,000"),
     HTTP_CASE("http.ingest.logs.protobuf.r10000", 10000, "10,000"),

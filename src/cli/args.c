@@ -19,7 +19,9 @@ typedef enum flag_id {
     FLAG_SIGNAL,
     FLAG_FORMAT,
     FLAG_COMPRESSION,
-    FLAG_URL
+    FLAG_URL,
+    FLAG_GRPC_PORT,
+    FLAG_HTTP
 } flag_id;
 
 typedef struct flag_def {
@@ -41,6 +43,8 @@ static const flag_def flag_defs[] = {
     {FLAG_FORMAT, 0, "format", 1, FOR_CONVERT},
     {FLAG_COMPRESSION, 0, "compression", 1, FOR_CONVERT},
     {FLAG_URL, 0, "url", 1, FOR_CONNECT},
+    {FLAG_GRPC_PORT, 0, "grpc-port", 1, FOR_ALL},
+    {FLAG_HTTP, 0, "http", 0, FOR_CONNECT},
 };
 
 #define FLAG_COUNT (sizeof flag_defs / sizeof flag_defs[0])
@@ -83,6 +87,12 @@ static int set_flag(cli_args *args, const flag_def *def, const char *value, int 
         break;
     case FLAG_PORT:
         args->port = value;
+        break;
+    case FLAG_GRPC_PORT:
+        args->grpc_port = value;
+        break;
+    case FLAG_HTTP:
+        args->connect_http = 1;
         break;
     case FLAG_OUTPUT:
         args->output_dir = value;
@@ -261,6 +271,7 @@ void cli_args_free(cli_args *args)
 cfg_flags cli_cfg_flags(const cli_args *args)
 {
     cfg_flags flags = {.port = args->port,
+                       .grpc_port = args->grpc_port,
                        .output_dir = args->output_dir,
                        .log_level = args->log_level,
                        .compression = args->compression};
@@ -272,6 +283,8 @@ static const char usage_global[] =
     "  -c, --config FILE      TOML configuration file (default: $OTLP2PARQUET_CONFIG,\n"
     "                         ./config.toml, ./.otlp2parquet.toml)\n"
     "  -p, --port PORT        listen on PORT (replaces the port of server.listen_addr)\n"
+    "      --grpc-port PORT   OTLP/gRPC on PORT (replaces the port of server.grpc_listen_addr;\n"
+    "                         0 = gRPC off)\n"
     "  -o, --output DIR       write Parquet files under DIR (storage.fs.path; local storage)\n"
     "  -v, --log-level LEVEL  error, warn, info, debug or trace\n"
     "  -h, --help             show help (also: otlp2parquet help COMMAND)\n"
@@ -305,7 +318,8 @@ void cli_print_usage(FILE *out, cli_command command)
         fprintf(out,
                 "Usage: otlp2parquet connect otel-collector|claude-code|codex [--url URL]\n\n"
                 "Print ready-to-paste configuration that sends telemetry to this server:\n"
-                "  otel-collector  a Collector pipeline with an otlphttp exporter\n"
+                "  otel-collector  a Collector pipeline with an otlp (gRPC) exporter; --http: "
+                "otlphttp\n"
                 "  claude-code     environment variables for Claude Code's OpenTelemetry export\n"
                 "  codex           the [otel] section for ~/.codex/config.toml\n\n"
                 "Options:\n"

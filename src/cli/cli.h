@@ -61,8 +61,11 @@ typedef struct cli_args {
     /* global flags, NULL when absent */
     const char *config_path;
     const char *port;
+    const char *grpc_port;
     const char *output_dir;
     const char *log_level;
+
+    int connect_http; /* connect --http: the OTLP/HTTP exporter instead of gRPC */
 
     /* arguments after the command (convert: input files; connect: the target) */
     const char **positional;

@@ -3,10 +3,10 @@
  * server (`otlp2parquet connect TARGET`).
  *
  * The snippets follow each tool's documented settings at the time of
- * writing: the Collector's otlphttp exporter, Claude Code's OTel environment
- * variables (CLAUDE_CODE_ENABLE_TELEMETRY, OTEL_*), and Codex's [otel]
- * section in ~/.codex/config.toml.  The bearer token, when the server needs
- * one, is never printed: the snippets read it from $OTLP2PARQUET_AUTH_TOKEN.
+ * writing: the Collector's otlp (gRPC, the default) or otlphttp (--http) exporter, Claude Code's
+ * OTel environment variables (CLAUDE_CODE_ENABLE_TELEMETRY, OTEL_*), and Codex's [otel] section in
+ * ~/.codex/config.toml.  The bearer token, when the server needs one, is never printed: the
+ * snippets read it from $OTLP2PARQUET_AUTH_TOKEN.
  */
 #include <string.h>
 
@@ -28,35 +28,54 @@ static void base_url(const cfg_config *cfg, const cli_args *args, char *out, siz
     snprintf(out, size, strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u", host, port);
 }
 
-static void print_collector(FILE *out, const char *url, int auth)
+/* The gRPC target: --url as given, else host:port of grpc_listen_addr. */
+static void grpc_target(const cfg_config *cfg, const cli_args *args, char *out, size_t size)
 {
-    fprintf(
-        out,
-        "# OpenTelemetry Collector configuration: forward logs, traces and metrics to\n"
-        "# otlp2parquet at %s.  Merge into your collector config (e.g. config.yaml).\n"
-        "receivers:\n"
-        "  otlp:\n"
-        "    protocols:\n"
-        "      grpc:\n"
-        "        endpoint: 0.0.0.0:4317\n"
-        "      http:\n"
-        "        # 4318 is otlp2parquet's own default port; pick another if both run on one host.\n"
-        "        endpoint: 0.0.0.0:4319\n"
-        "\n"
-        "processors:\n"
-        "  batch:\n"
-        "    send_batch_size: 8192\n"
-        "    timeout: 5s\n"
-        "\n"
-        "exporters:\n"
-        "  otlphttp/otlp2parquet:\n"
-        "    endpoint: %s\n"
-        "    compression: gzip\n"
-        "    encoding: proto\n",
-        url, url);
+    if (args->url) {
+        base_url(cfg, args, out, size);
+        return;
+    }
+    const char *host = cfg->server.grpc_listen_host;
+    if (host == NULL || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0) host = "localhost";
+    unsigned port = cfg->server.grpc_listen_port ? cfg->server.grpc_listen_port : 4317;
+    snprintf(out, size, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
+}
+
+static void print_collector(FILE *out, const char *url, int auth, int grpc, int tls)
+{
+    const char *exporter = grpc ? "otlp/otlp2parquet" : "otlphttp/otlp2parquet";
+    fprintf(out,
+            "# OpenTelemetry Collector configuration: forward logs, traces and metrics to\n"
+            "# otlp2parquet at %s (%s).  Merge into your collector config (e.g. config.yaml).\n"
+            "receivers:\n"
+            "  otlp:\n"
+            "    protocols:\n"
+            "      grpc:\n"
+            "        # 4317 and 4318 are otlp2parquet's own default ports; pick others if both\n"
+            "        # run on one host.\n"
+            "        endpoint: 0.0.0.0:%s\n"
+            "      http:\n"
+            "        endpoint: 0.0.0.0:4319\n"
+            "\n"
+            "processors:\n"
+            "  batch:\n"
+            "    send_batch_size: 8192\n"
+            "    timeout: 5s\n"
+            "\n"
+            "exporters:\n"
+            "  %s:\n"
+            "    endpoint: %s\n"
+            "    compression: gzip\n",
+            url, grpc ? "OTLP/gRPC" : "OTLP/HTTP", grpc ? "4316" : "4317", exporter, url);
+    if (grpc && !tls)
+        fprintf(out, "    tls:\n"
+                     "      insecure: true\n");
+    if (!grpc) fprintf(out, "    encoding: proto\n");
     if (auth)
-        fprintf(out, "    headers:\n"
-                     "      Authorization: \"Bearer ${env:OTLP2PARQUET_AUTH_TOKEN}\"\n");
+        fprintf(out,
+                "    headers:\n"
+                "      %s: \"Bearer ${env:OTLP2PARQUET_AUTH_TOKEN}\"\n",
+                grpc ? "authorization" : "Authorization");
     fprintf(out, "    retry_on_failure:\n"
                  "      enabled: true\n"
                  "\n"
@@ -68,8 +87,8 @@ static void print_collector(FILE *out, const char *url, int auth)
                 "    %s:\n"
                 "      receivers: [otlp]\n"
                 "      processors: [batch]\n"
-                "      exporters: [otlphttp/otlp2parquet]\n",
-                signals[i]);
+                "      exporters: [%s]\n",
+                signals[i], exporter);
 }
 
 static void print_claude_code(FILE *out, const char *url, int auth)
@@ -117,7 +136,13 @@ int cli_connect(const cfg_config *cfg, const cli_args *args, FILE *out, o2p_erro
     int auth = cfg->server.auth_token != NULL;
     switch (args->connect_target) {
     case CLI_CONNECT_OTEL_COLLECTOR:
-        print_collector(out, url, auth);
+        if (args->connect_http || cfg->server.grpc_listen_addr == NULL) {
+            print_collector(out, url, auth, 0, 0);
+        } else {
+            char target[1024];
+            grpc_target(cfg, args, target, sizeof target);
+            print_collector(out, target, auth, 1, cfg->server.tls.cert_file != NULL);
+        }
         break;
     case CLI_CONNECT_CLAUDE_CODE:
         print_claude_code(out, url, auth);

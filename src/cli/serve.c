@@ -4,10 +4,11 @@
  *
  * Each HTTP thread owns an otlp_decoder and a tbl_batch (indexed by the
  * thread index the HTTP layer passes), so a request decodes without locks
- * and the only shared step is batch_submit.  SIGTERM/SIGINT: stop accepting,
- * let in-flight requests finish, flush every buffered row, exit 0.  SIGHUP:
- * re-read the TLS certificate, key and client CAs (a bad file keeps the old
- * ones and logs why).
+ * and the only shared step is batch_submit; the gRPC threads get the slots
+ * after the HTTP ones.  SIGTERM/SIGINT: stop accepting, let in-flight
+ * requests finish, flush every buffered row, exit 0.  SIGHUP: reload the
+ * TLS certificate, key and client CAs of both listeners (a bad file keeps
+ * the old ones and logs why).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "otlp/otlp.h"
+#include "server/grpc_server.h"
 #include "server/http_server.h"
 #include "storage/store.h"
 
@@ -151,12 +153,14 @@ static void serve_metrics(void *ctx, o2p_buf *out)
     http_prom_u64(out, "otlp2parquet_heap_peak_bytes", NULL, ms.peak_bytes_in_use);
 }
 
-static void print_banner(const cfg_config *cfg, uint16_t port)
+static void print_banner(const cfg_config *cfg, uint16_t port, const grpc_server *grpc)
 {
     o2p_buf b;
     buf_init(&b, 0);
     if (cfg_banner(cfg, &b) == 0) {
         if (cfg->server.listen_port == 0) buf_printf(&b, "bound to port %u\n", (unsigned)port);
+        if (grpc && cfg->server.grpc_listen_port == 0)
+            buf_printf(&b, "grpc on port %u\n", (unsigned)grpc_server_port(grpc));
         buf_append_str(&b, "routes: POST /v1/logs, POST /v1/traces, POST /v1/metrics, "
                            "GET /health, GET /ready, GET /metrics\n");
         fwrite(b.data, 1, b.len, stdout);
@@ -195,6 +199,7 @@ int cli_serve(const cfg_config *cfg)
     store *st = NULL;
     batch *b = NULL;
     http_server *srv = NULL;
+    grpc_server *gsrv = NULL;
     serve_ctx sc;
     memset(&sc, 0, sizeof sc);
     if (runtime_schemas(cfg, &schemas, &err) < 0) {
@@ -230,7 +235,8 @@ int cli_serve(const cfg_config *cfg)
     }
     sc.b = b;
     if (storage_down) batch_note_storage_failure(b);
-    sc.num_slots = server_threads();
+    unsigned threads = server_threads();
+    sc.num_slots = threads * (cfg->server.grpc_listen_addr ? 2 : 1); /* HTTP, then gRPC */
     sc.slots = mem_calloc(sc.num_slots, sizeof *sc.slots);
     if (sc.slots == NULL) {
         LOG_ERROR("out of memory");
@@ -252,7 +258,7 @@ int cli_serve(const cfg_config *cfg)
                               .metrics = serve_metrics};
     http_config hc = {.listen_addr = cfg->server.listen_addr,
                       .max_payload_bytes = (size_t)cfg->request.max_payload_bytes,
-                      .threads = sc.num_slots,
+                      .threads = threads,
                       .auth_token = cfg->server.auth_token,
                       .tls_cert_file = cfg->server.tls.cert_file,
                       .tls_key_file = cfg->server.tls.key_file,
@@ -264,8 +270,27 @@ int cli_serve(const cfg_config *cfg)
         if (rc == O2P_EINVAL) exit_code = 2;
         goto done;
     }
-    print_banner(cfg, http_server_port(srv));
-    LOG_INFO("otlp2parquet ready on port %u", (unsigned)http_server_port(srv));
+    if (cfg->server.grpc_listen_addr) {
+        grpc_config gc = {.listen_addr = cfg->server.grpc_listen_addr,
+                          .max_payload_bytes = hc.max_payload_bytes,
+                          .threads = threads,
+                          .thread_base = threads,
+                          .auth_token = cfg->server.auth_token,
+                          .tls = {cfg->server.tls.cert_file, cfg->server.tls.key_file,
+                                  cfg->server.tls.client_ca_file}};
+        rc = grpc_server_start(&gsrv, &gc, &handlers, &err);
+        if (rc < 0) {
+            LOG_ERROR("%s", err.msg);
+            if (rc == O2P_EINVAL) exit_code = 2;
+            goto done;
+        }
+    }
+    print_banner(cfg, http_server_port(srv), gsrv);
+    if (gsrv)
+        LOG_INFO("otlp2parquet ready on port %u (gRPC %u)", (unsigned)http_server_port(srv),
+                 (unsigned)grpc_server_port(gsrv));
+    else
+        LOG_INFO("otlp2parquet ready on port %u", (unsigned)http_server_port(srv));
     char tls_info[256];
     if (http_server_tls(srv)) {
         http_server_tls_describe(srv, tls_info, sizeof tls_info);
@@ -276,6 +301,14 @@ int cli_serve(const cfg_config *cfg)
     for (;;) {
         if (sigwait(&sigs, &sig) != 0) continue;
         if (sig != SIGHUP) break;
+        if (gsrv && cfg->server.tls.cert_file) {
+            if (grpc_server_reload_tls(gsrv, &err) < 0)
+                LOG_ERROR(
+                    "received SIGHUP: gRPC TLS reload failed, keeping the old certificate: %s",
+                    err.msg);
+            else
+                LOG_INFO("received SIGHUP: gRPC TLS certificate reloaded");
+        }
         if (!http_server_tls(srv)) {
             LOG_INFO("received SIGHUP: nothing to reload (TLS is off)");
         } else if (http_server_reload_tls(srv, &err) < 0) {
@@ -287,6 +320,8 @@ int cli_serve(const cfg_config *cfg)
         }
     }
     LOG_INFO("received %s: finishing requests and flushing", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    grpc_server_stop(gsrv);
+    gsrv = NULL;
     http_server_stop(srv);
     srv = NULL;
     if (batch_shutdown(b, SERVE_SHUTDOWN_FLUSH_SECS, &err) < 0) {
@@ -304,6 +339,7 @@ int cli_serve(const cfg_config *cfg)
              (unsigned long long)files);
     exit_code = 0;
 done:
+    grpc_server_stop(gsrv);
     http_server_stop(srv);
     batch_destroy(b);
     for (unsigned i = 0; sc.slots && i < sc.num_slots; i++) {

@@ -40,9 +40,10 @@ typedef enum key_kind {
     K_LEVEL, /* any integer, checked against the codec later */
     K_TS_UNIT,
     K_DURABILITY,
-    K_FILE, /* optional path; "" = unset */
-    K_FPP,    /* a probability in (0, 0.5] */
-    K_COLUMNS /* comma-separated column names (letters, digits, '_', '.') */
+    K_FILE,       /* optional path; "" = unset */
+    K_FPP,        /* a probability in (0, 0.5] */
+    K_COLUMNS,    /* comma-separated column names (letters, digits, '_', '.') */
+    K_GRPC_LISTEN /* host:port of the gRPC listener */
 } key_kind;
 
 typedef struct key_def {
@@ -59,6 +60,8 @@ static const key_def key_defs[] = {
     {"server.log_level", "OTLP2PARQUET_LOG_LEVEL", K_LOG_LEVEL, 0},
     {"server.log_format", "OTLP2PARQUET_LOG_FORMAT", K_LOG_FORMAT, 0},
     {"server.auth_token", "OTLP2PARQUET_AUTH_TOKEN", K_SECRET, F(server.auth_token)},
+    {"server.grpc_listen_addr", "OTLP2PARQUET_GRPC_LISTEN_ADDR", K_GRPC_LISTEN, 0},
+    /* TLS for the listeners (one block, shared with the HTTP listener) */
     {"request.max_payload_bytes", "OTLP2PARQUET_MAX_PAYLOAD_BYTES", K_SIZE,
      F(request.max_payload_bytes)},
     {"batch.enabled", "OTLP2PARQUET_BATCH_ENABLED", K_BOOL, F(batch.enabled)},
@@ -111,6 +114,8 @@ static const char *expected_text(key_kind kind)
     switch (kind) {
     case K_LISTEN:
         return "expected host:port or [ipv6]:port, e.g. \"0.0.0.0:4318\" or \"[::1]:4318\"";
+    case K_GRPC_LISTEN:
+        return "expected host:port or [ipv6]:port, e.g. \"0.0.0.0:4317\" or \"[::1]:4317\"";
     case K_LOG_LEVEL:
         return "expected one of error, warn, info, debug, trace";
     case K_LOG_FORMAT:
@@ -388,6 +393,18 @@ static int parse_listen(const char *addr, char *host_out, size_t host_size, uint
     return O2P_OK;
 }
 
+/* The same for the gRPC listener. */
+static int set_grpc_listen(cfg_config *cfg, const char *host, uint16_t port, o2p_error *err)
+{
+    char addr[300];
+    int v6 = strchr(host, ':') != NULL;
+    snprintf(addr, sizeof addr, v6 ? "[%s]:%u" : "%s:%u", host, (unsigned)port);
+    O2P_TRY(set_str(&cfg->server.grpc_listen_host, host, err));
+    O2P_TRY(set_str(&cfg->server.grpc_listen_addr, addr, err));
+    cfg->server.grpc_listen_port = port;
+    return O2P_OK;
+}
+
 /* Stores host and port and rebuilds the normalized listen_addr. */
 static int set_listen(cfg_config *cfg, const char *host, uint16_t port, o2p_error *err)
 {
@@ -441,6 +458,12 @@ static int apply_value(cfg_config *cfg, const key_def *def, const raw_value *v, 
         uint16_t port;
         if (s == NULL || parse_listen(s, host, sizeof host, &port) < 0) return BAD();
         return set_listen(cfg, host, port, err);
+    }
+    case K_GRPC_LISTEN: {
+        char host[256];
+        uint16_t port;
+        if (s == NULL || parse_listen(s, host, sizeof host, &port) < 0) return BAD();
+        return set_grpc_listen(cfg, host, port, err);
     }
     case K_LOG_LEVEL:
         if (s == NULL || log_level_parse(s, &cfg->server.log_level) < 0) return BAD();
@@ -611,6 +634,7 @@ int cfg_defaults(cfg_config *cfg, o2p_error *err)
     cfg->parquet.page_index = true;
     cfg->durability = CFG_DURABILITY_MEMORY;
     int rc = set_listen(cfg, "0.0.0.0", 4318, err);
+    if (rc == 0) rc = set_grpc_listen(cfg, "0.0.0.0", 4317, err);
     if (rc == 0) rc = set_str(&cfg->storage.fs.path, "./data", err);
     if (rc < 0) cfg_free(cfg);
     return rc;
@@ -621,6 +645,8 @@ void cfg_free(cfg_config *cfg)
     char **owned[] = {&cfg->server.listen_addr,
                       &cfg->server.listen_host,
                       &cfg->server.auth_token,
+                      &cfg->server.grpc_listen_addr,
+                      &cfg->server.grpc_listen_host,
                       &cfg->server.tls.cert_file,
                       &cfg->server.tls.key_file,
                       &cfg->server.tls.client_ca_file,
@@ -907,6 +933,27 @@ static int load_flags(cfg_config *cfg, const cfg_flags *flags, o2p_error *err)
         mem_free(host);
         O2P_TRY(rc);
     }
+    if (flags->grpc_port) {
+        uint64_t port;
+        if (parse_u64(flags->grpc_port, &port) < 0 || port > 65535) {
+            raw_value v = {.type = TOML_STRING,
+                           .is_text = 1,
+                           .str = flags->grpc_port,
+                           .origin = "flag --grpc-port"};
+            return bad_value(err, "grpc-port", &v, 0, "expected a port number 0-65535 (0 = off)");
+        }
+        if (port == 0) {
+            mem_free(cfg->server.grpc_listen_addr);
+            cfg->server.grpc_listen_addr = NULL;
+        } else {
+            char *host =
+                mem_strdup(cfg->server.grpc_listen_host ? cfg->server.grpc_listen_host : "0.0.0.0");
+            if (host == NULL) return oom(err);
+            int rc = set_grpc_listen(cfg, host, (uint16_t)port, err);
+            mem_free(host);
+            O2P_TRY(rc);
+        }
+    }
     if (flags->output_dir) {
         O2P_TRY(
             apply_text(cfg, find_key("storage.fs.path"), flags->output_dir, "flag --output", err));
@@ -1070,6 +1117,8 @@ int cfg_describe(const cfg_config *cfg, o2p_buf *out)
     O2P_TRY(describe_str(out, "server.log_format",
                          cfg->server.log_format == LOG_FORMAT_JSON ? "json" : "text"));
     O2P_TRY(describe_secret(out, "server.auth_token", cfg->server.auth_token));
+    O2P_TRY(describe_str(out, "server.grpc_listen_addr",
+                         cfg->server.grpc_listen_addr ? cfg->server.grpc_listen_addr : "(off)"));
     O2P_TRY(describe_str(out, "server.tls.cert_file", cfg->server.tls.cert_file));
     O2P_TRY(describe_str(out, "server.tls.key_file", cfg->server.tls.key_file));
     O2P_TRY(describe_str(out, "server.tls.client_ca_file", cfg->server.tls.client_ca_file));
@@ -1132,6 +1181,13 @@ int cfg_banner(const cfg_config *cfg, o2p_buf *out)
                            cfg->server.tls.cert_file, cfg->server.tls.key_file,
                            cfg->server.tls.client_ca_file ? cfg->server.tls.client_ca_file
                                                           : "not required"));
+    if (cfg->server.grpc_listen_addr)
+        O2P_TRY(buf_printf(out, "listening on grpc%s://%s (authentication: %s%s)\n",
+                           cfg->server.tls.cert_file ? "s" : "", cfg->server.grpc_listen_addr,
+                           cfg->server.auth_token ? "bearer token" : "off",
+                           cfg->server.tls.client_ca_file ? ", client certificates" : ""));
+    else
+        O2P_TRY(buf_append_str(out, "grpc: off\n"));
     O2P_TRY(buf_append_str(out, "storage: "));
     O2P_TRY(cfg_storage_target(cfg, out));
     O2P_TRY(buf_append_str(out, "\n"));

@@ -79,6 +79,10 @@ typedef struct cfg_config {
         log_level log_level;
         log_format log_format;
         char *auth_token; /* SECRET; NULL = no authentication */
+        /* OTLP/gRPC listener; NULL = off (--grpc-port 0) */
+        char *grpc_listen_addr;    /* normalized "host:port" or "[v6]:port" */
+        char *grpc_listen_host;    /* host part without brackets */
+        uint16_t grpc_listen_port; /* 0 = any free port */
         struct {
             char *cert_file;      /* PEM chain; NULL = plain text listeners */
             char *key_file;       /* PEM private key; set exactly when cert_file is */
@@ -128,6 +132,7 @@ typedef const char *(*cfg_getenv_fn)(const char *name, void *ctx);
  * raw flag text, validated by cfg_load like any other layer. */
 typedef struct cfg_flags {
     const char *port;        /* -p/--port: replaces the port of listen_addr */
+    const char *grpc_port;   /* --grpc-port: replaces the port of grpc_listen_addr; 0 = off */
     const char *output_dir;  /* -o/--output: storage.fs.path, and backend = fs */
     const char *log_level;   /* -v/--log-level */
     const char *compression; /* convert --compression: parquet.compression */

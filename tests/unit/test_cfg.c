@@ -685,3 +685,43 @@ TEST(cfg_tls_keys)
     expect_error("[server.tls]\nkey_fille = \"/k.pem\"\n", NULL, no_flags,
                  "did you mean server.tls.key_file?");
 }
+
+TEST(cfg_grpc_listener_and_tls)
+{
+    cfg_config cfg;
+    o2p_error err;
+    CHECK_OK(load(&cfg, NULL, NULL, no_flags, &err));
+    CHECK_STR(cfg.server.grpc_listen_addr, "0.0.0.0:4317");
+    CHECK_INT(cfg.server.grpc_listen_port, 4317);
+    CHECK(cfg.server.tls.cert_file == NULL && cfg.server.tls.client_ca_file == NULL);
+    cfg_free(&cfg);
+
+    const char *text = "[server]\ngrpc_listen_addr = \"127.0.0.1:5000\"\n"
+                       "[server.tls]\ncert_file = \"/c.pem\"\nkey_file = \"/k.pem\"\n";
+    const char *env[] = {"OTLP2PARQUET_TLS_CLIENT_CA_FILE", "/ca.pem", NULL};
+    CHECK_OK(load(&cfg, text, env, no_flags, &err));
+    CHECK_STR(cfg.server.grpc_listen_addr, "127.0.0.1:5000");
+    CHECK_STR(cfg.server.tls.cert_file, "/c.pem");
+    CHECK_STR(cfg.server.tls.key_file, "/k.pem");
+    CHECK_STR(cfg.server.tls.client_ca_file, "/ca.pem");
+    cfg_free(&cfg);
+
+    const char *env2[] = {"OTLP2PARQUET_GRPC_LISTEN_ADDR", "[::1]:0", NULL};
+    CHECK_OK(load(&cfg, text, env2, (cfg_flags){.grpc_port = "6000"}, &err));
+    CHECK_STR(cfg.server.grpc_listen_addr, "[::1]:6000");
+    cfg_free(&cfg);
+    CHECK_OK(load(&cfg, text, NULL, (cfg_flags){.grpc_port = "0"}, &err));
+    CHECK(cfg.server.grpc_listen_addr == NULL); /* 0 = off */
+    o2p_buf b;
+    buf_init(&b, 0);
+    CHECK_OK(cfg_banner(&cfg, &b));
+    buf_push_byte(&b, 0);
+    CHECK(strstr((const char *)b.data, "grpc: off\n") != NULL);
+    buf_free(&b);
+    cfg_free(&cfg);
+
+    expect_error(NULL, NULL, (cfg_flags){.grpc_port = "x"},
+                 "config: grpc-port = \"x\" (flag --grpc-port): expected a port number");
+    expect_error("[server]\ngrpc_listen_addr = \"nope\"\n", NULL, no_flags,
+                 "config: server.grpc_listen_addr = \"nope\"");
+}

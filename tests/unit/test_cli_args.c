@@ -224,7 +224,12 @@ TEST(cli_connect_snippets)
     cfg_sources src = {.search_dir = unit_tmpdir()};
     CHECK_OK(cfg_load(&cfg, &src, &err));
 
-    const char *yaml = CONNECT(&cfg, "connect", "otel-collector");
+    const char *grpc = CONNECT(&cfg, "connect", "otel-collector");
+    CHECK(strstr(grpc, "  otlp/otlp2parquet:\n    endpoint: localhost:4317\n    compression: gzip\n"
+                       "    tls:\n      insecure: true\n") != NULL);
+    CHECK(strstr(grpc, "exporters: [otlp/otlp2parquet]") != NULL);
+    CHECK(strstr(grpc, "endpoint: 0.0.0.0:4316") != NULL); /* the receiver leaves 4317 to us */
+    const char *yaml = CONNECT(&cfg, "connect", "otel-collector", "--http");
     CHECK(strstr(yaml, "otlphttp/otlp2parquet:\n    endpoint: http://localhost:4318\n") != NULL);
     CHECK(strstr(yaml, "compression: gzip") != NULL);
     CHECK(strstr(yaml, "encoding: proto") != NULL);
@@ -253,7 +258,7 @@ TEST(cli_connect_snippets)
     src.getenv_ctx = (void *)vars;
     CHECK_OK(cfg_load(&cfg, &src, &err));
     const char *all[3];
-    all[0] = CONNECT(&cfg, "connect", "otel-collector");
+    all[0] = CONNECT(&cfg, "connect", "otel-collector", "--http");
     CHECK(strstr(all[0], "endpoint: http://[::1]:5000\n") != NULL);
     CHECK(strstr(all[0], "Bearer ${env:OTLP2PARQUET_AUTH_TOKEN}") != NULL);
     CHECK(strstr(all[0], "SECRET123") == NULL);

@@ -3,12 +3,14 @@
  *
  *   const srv = await startServer({ env: { OTLP2PARQUET_BATCH_MAX_AGE_SECS: '1' } });
  *   srv.url('/v1/logs')         http://127.0.0.1:PORT/v1/logs
+ *   srv.grpcPort                the OTLP/gRPC port (0 when gRPC is off)
  *   srv.outDir                  the storage root (a fresh temp dir unless opts.outDir)
  *   const r = await srv.stop(); // SIGTERM, waits for exit: { code, signal }
  *   srv.describe()              command, exit status, stdout and stderr for messages
  *   await stopAllServers();     in test.after: kills leftovers, removes temp dirs
  *
- * The server listens on 127.0.0.1:0 (a free port chosen by the kernel); the
+ * The server listens on 127.0.0.1:0 (a free port chosen by the kernel), and
+ * so does its gRPC listener (read from "grpc on port N"); the
  * port is read from the banner ("bound to port N" and the like), then GET /health
  * must answer 200 before startServer resolves.  The child's environment has
  * every OTLP2PARQUET_* variable of ours removed (only opts.env's remain) and
@@ -86,7 +88,12 @@ export async function startServer(opts = {}) {
   const outDir = opts.outDir === undefined ? serverTempDir('out') : opts.outDir;
   const cwd = serverTempDir('cwd');
   const args = ['serve', ...(outDir ? ['-o', outDir] : []), ...(opts.args ?? [])];
-  const env = { ...cleanEnv(), OTLP2PARQUET_LISTEN_ADDR: '127.0.0.1:0', ...(opts.env ?? {}) };
+  const env = {
+    ...cleanEnv(),
+    OTLP2PARQUET_LISTEN_ADDR: '127.0.0.1:0',
+    OTLP2PARQUET_GRPC_LISTEN_ADDR: '127.0.0.1:0',
+    ...(opts.env ?? {}),
+  };
   const child = spawn(serverBinary(), args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -117,6 +124,7 @@ export async function startServer(opts = {}) {
     args,
     env: opts.env ?? {},
     port: 0,
+    grpcPort: 0,
     exited,
     get exit() { return exit; },
     get stdout() { return stdout; },
@@ -165,6 +173,8 @@ export async function startServer(opts = {}) {
       throw new Error(`no port announced ("bound to port N") within the start timeout:\n${srv.describe()}`);
     } else await sleep(10);
   }
+  const gm = `${stdout}\n${stderr}`.match(/\bgrpc on port (\d+)/);
+  if (gm) srv.grpcPort = Number(gm[1]);
   for (;;) {
     if (exit) throw new Error(`the server exited during start-up:\n${srv.describe()}`);
     try {

@@ -1,0 +1,457 @@
+/*
+ * grpc_h2: HTTP/2 sessions for unary gRPC Export calls (see grpc_h2.h).
+ */
+#include "server/grpc_h2.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <nghttp2/nghttp2.h>
+
+#include "core/mem.h"
+#include "server/grpc_frame.h"
+
+#define GRPC_H2_MAX_STREAMS   100
+#define GRPC_H2_STREAM_WINDOW (1u << 20)  /* per-stream receive window */
+#define GRPC_H2_CONN_WINDOW   (16u << 20) /* connection receive window */
+#define GRPC_H2_HDR_VALUE_MAX 256
+
+typedef struct grpc_stream {
+    struct grpc_stream *prev, *next; /* the connection's open streams */
+    int32_t id;
+    int answered; /* a response was submitted; further body bytes are dropped */
+    int route_ok;
+    otlp_signal signal;
+    int is_post;
+    int grpc_ctype;
+    int auth_ok;
+    int enc_ok;
+    http_encoding encoding;
+    char enc_text[64];
+    o2p_buf body; /* collected request body */
+    o2p_buf resp; /* the response message (prefix included) */
+    size_t resp_off;
+    char status[8];
+    char message[1024]; /* percent-encoded grpc-message */
+    char details[512];  /* base64 grpc-status-details-bin, may be empty */
+} grpc_stream;
+
+struct grpc_h2 {
+    nghttp2_session *session;
+    grpc_h2_env *env;
+    size_t buffered; /* body bytes held across this connection's open streams */
+    size_t streams;
+    grpc_stream *open; /* freed by grpc_h2_free if nghttp2 never closed them */
+    int failed;
+};
+
+void grpc_h2_env_init(grpc_h2_env *env, const http_handlers *handlers, unsigned thread_index,
+                      size_t max_payload, const char *auth_token)
+{
+    memset(env, 0, sizeof *env);
+    env->handlers = handlers;
+    env->thread_index = thread_index;
+    env->max_payload = max_payload;
+    env->auth_token = auth_token && auth_token[0] ? auth_token : NULL;
+    http_decompressor_init(&env->dec, max_payload);
+    buf_init(&env->scratch, 0);
+}
+
+void grpc_h2_env_free(grpc_h2_env *env)
+{
+    http_decompressor_free(&env->dec);
+    buf_free(&env->scratch);
+}
+
+/* ---- answers ------------------------------------------------------------- */
+
+static void grpc_stream_drop_body(grpc_h2 *h, grpc_stream *st)
+{
+    h->buffered -= st->body.len;
+    buf_free(&st->body);
+    buf_init(&st->body, 0);
+}
+
+static void grpc_fill_status(grpc_stream *st, int code, const char *msg, int retry_secs)
+{
+    snprintf(st->status, sizeof st->status, "%d", code);
+    o2p_buf b;
+    buf_init(&b, sizeof st->message - 1);
+    if (grpc_message_encode(&b, msg) < 0) b.len = 0;
+    memcpy(st->message, b.data, b.len);
+    st->message[b.len] = '\0';
+    buf_reset(&b);
+    b.limit = sizeof st->details - 1;
+    st->details[0] = '\0';
+    if (retry_secs > 0 && grpc_status_details(&b, code, msg, retry_secs) == 0) {
+        memcpy(st->details, b.data, b.len);
+        st->details[b.len] = '\0';
+    }
+    buf_free(&b);
+}
+
+#define NV(n, v)                                                                                   \
+    {                                                                                              \
+        (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE             \
+    }
+
+/* A Trailers-Only response: status in the one HEADERS frame, which ends the
+ * stream. */
+static void grpc_answer_error(grpc_h2 *h, grpc_stream *st, int rc, const char *msg, int retry_secs)
+{
+    if (st->answered) return;
+    st->answered = 1;
+    grpc_stream_drop_body(h, st);
+    int code = grpc_status_of(rc);
+    grpc_fill_status(st, code, msg,
+                     grpc_status_retryable(rc) ? (retry_secs > 0 ? retry_secs : 1) : 0);
+    nghttp2_nv nva[6] = {NV(":status", "200"), NV("content-type", "application/grpc"),
+                         NV("grpc-accept-encoding", GRPC_ACCEPT_ENCODING),
+                         NV("grpc-status", st->status), NV("grpc-message", st->message)};
+    size_t n = 5;
+    if (st->details[0]) {
+        nghttp2_nv d = NV("grpc-status-details-bin", st->details);
+        nva[n++] = d;
+    }
+    h->env->calls++;
+    if (nghttp2_submit_response(h->session, st->id, nva, n, NULL) != 0) h->failed = 1;
+}
+
+static ssize_t grpc_read_resp(nghttp2_session *session, int32_t stream_id, uint8_t *buf,
+                              size_t length, uint32_t *data_flags, nghttp2_data_source *source,
+                              void *user_data)
+{
+    (void)user_data;
+    grpc_stream *st = source->ptr;
+    size_t left = st->resp.len - st->resp_off;
+    size_t n = left < length ? left : length;
+    memcpy(buf, st->resp.data + st->resp_off, n);
+    st->resp_off += n;
+    if (st->resp_off == st->resp.len) {
+        *data_flags |= NGHTTP2_DATA_FLAG_EOF | NGHTTP2_DATA_FLAG_NO_END_STREAM;
+        nghttp2_nv tr[2] = {NV("grpc-status", st->status), NV("grpc-message", st->message)};
+        if (nghttp2_submit_trailer(session, stream_id, tr, st->message[0] ? 2 : 1) != 0)
+            return NGHTTP2_ERR_CALLBACK_FAILURE;
+    }
+    return (ssize_t)n;
+}
+
+static void grpc_answer_ok(grpc_h2 *h, grpc_stream *st, otlp_signal signal,
+                           const http_ingest_reply *reply)
+{
+    st->answered = 1;
+    buf_reset(&h->env->scratch);
+    buf_reset(&st->resp);
+    if (http_response_export(&h->env->scratch, signal, 0, reply->rejected, reply->message) < 0 ||
+        grpc_prefix_append(&st->resp, h->env->scratch.len) < 0 ||
+        buf_append(&st->resp, h->env->scratch.data, h->env->scratch.len) < 0) {
+        st->answered = 0;
+        grpc_answer_error(h, st, O2P_ENOMEM, "out of memory encoding the response", 1);
+        return;
+    }
+    grpc_fill_status(st, HTTP_GRPC_OK, "", 0);
+    st->message[0] = '\0';
+    nghttp2_nv nva[3] = {NV(":status", "200"), NV("content-type", "application/grpc"),
+                         NV("grpc-accept-encoding", GRPC_ACCEPT_ENCODING)};
+    nghttp2_data_provider prd = {.source = {.ptr = st}, .read_callback = grpc_read_resp};
+    h->env->calls++;
+    if (nghttp2_submit_response(h->session, st->id, nva, 3, &prd) != 0) h->failed = 1;
+}
+
+/* ---- request handling ----------------------------------------------------- */
+
+/* Compares the whole token in time independent of where it differs. */
+static int grpc_token_ok(const char *want, const uint8_t *value, size_t len)
+{
+    if (len < 7 || strncasecmp((const char *)value, "Bearer ", 7) != 0) return 0;
+    value += 7;
+    len -= 7;
+    while (len > 0 && *value == ' ') {
+        value++;
+        len--;
+    }
+    size_t wlen = strlen(want);
+    unsigned diff = len != wlen;
+    for (size_t i = 0; i < wlen; i++)
+        diff |= (unsigned char)want[i] ^ (unsigned char)(i < len ? value[i] : 0);
+    return diff == 0;
+}
+
+/* The headers are complete: refuse what can be refused before the body. */
+static void grpc_check_headers(grpc_h2 *h, grpc_stream *st)
+{
+    char msg[200];
+    if (!st->route_ok) {
+        grpc_answer_error(h, st, O2P_EUNSUPPORTED,
+                          "unknown method; this server implements the OTLP Export services", 0);
+    } else if (!st->is_post) {
+        grpc_answer_error(h, st, O2P_EUNSUPPORTED, "gRPC calls use the POST method", 0);
+    } else if (!st->grpc_ctype) {
+        grpc_answer_error(h, st, O2P_EUNSUPPORTED,
+                          "content-type must be application/grpc or application/grpc+proto", 0);
+    } else if (h->env->auth_token && !st->auth_ok) {
+        grpc_answer_error(h, st, O2P_EAUTH, "missing or invalid bearer token", 0);
+    } else if (!st->enc_ok) {
+        snprintf(msg, sizeof msg, "unsupported grpc-encoding '%.60s'; expected %s", st->enc_text,
+                 GRPC_ACCEPT_ENCODING);
+        grpc_answer_error(h, st, O2P_EUNSUPPORTED, msg, 0);
+    } else if (h->env->stopping) {
+        grpc_answer_error(h, st, O2P_EIO, "server is shutting down; retry", 1);
+    }
+}
+
+static void grpc_finish(grpc_h2 *h, grpc_stream *st)
+{
+    if (st->answered) return;
+    grpc_h2_env *env = h->env;
+    o2p_error err;
+    o2p_error_clear(&err);
+    grpc_message m;
+    int rc = grpc_message_parse(st->body.data, st->body.len, env->max_payload, &m, &err);
+    if (rc < 0) {
+        grpc_answer_error(h, st, rc, err.msg, 0);
+        return;
+    }
+    const uint8_t *data = m.data;
+    size_t len = m.len;
+    if (m.compressed) {
+        if (st->encoding == HTTP_ENC_IDENTITY) {
+            grpc_answer_error(h, st, O2P_EINVAL,
+                              "grpc: message is flagged compressed but grpc-encoding is identity",
+                              0);
+            return;
+        }
+        rc = http_decompress(&env->dec, st->encoding, data, len, &err);
+        if (rc < 0) {
+            grpc_answer_error(h, st, rc, err.msg, 0);
+            return;
+        }
+        data = env->dec.out.data;
+        len = env->dec.out.len;
+    }
+    http_ingest_reply reply;
+    memset(&reply, 0, sizeof reply);
+    const http_handlers *hd = env->handlers;
+    rc = hd->admit ? hd->admit(hd->ctx, st->signal, len, &reply, &err) : O2P_OK;
+    if (rc == O2P_OK) {
+        memset(&reply, 0, sizeof reply);
+        rc = hd->ingest(hd->ctx, env->thread_index, st->signal, OTLP_FMT_PROTOBUF, data, len,
+                        &reply, &err);
+    }
+    grpc_stream_drop_body(h, st);
+    if (rc == O2P_OK) {
+        reply.message[sizeof reply.message - 1] = '\0';
+        grpc_answer_ok(h, st, st->signal, &reply);
+        return;
+    }
+    if (err.msg[0] == '\0')
+        snprintf(err.msg, sizeof err.msg, "request rejected: %s", o2p_strerror(rc));
+    grpc_answer_error(h, st, rc, err.msg, reply.retry_after_secs);
+}
+
+/* ---- nghttp2 callbacks ---------------------------------------------------- */
+
+static int grpc_on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame,
+                                 void *user_data)
+{
+    grpc_h2 *h = user_data;
+    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    grpc_stream *st = mem_calloc(1, sizeof *st);
+    if (st == NULL) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets this stream */
+    st->id = frame->hd.stream_id;
+    st->enc_ok = 1;
+    buf_init(&st->body, h->env->max_payload + GRPC_PREFIX_LEN);
+    buf_init(&st->resp, 0);
+    h->streams++;
+    st->next = h->open;
+    if (h->open) h->open->prev = st;
+    h->open = st;
+    nghttp2_session_set_stream_user_data(session, st->id, st);
+    return 0;
+}
+
+static int grpc_on_header(nghttp2_session *session, const nghttp2_frame *frame, const uint8_t *name,
+                          size_t namelen, const uint8_t *value, size_t valuelen, uint8_t flags,
+                          void *user_data)
+{
+    (void)flags;
+    grpc_h2 *h = user_data;
+    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    grpc_stream *st = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+    if (st == NULL) return 0;
+#define IS(lit) (namelen == sizeof(lit) - 1 && memcmp(name, lit, namelen) == 0)
+    if (IS(":path")) {
+        st->route_ok = grpc_route((const char *)value, valuelen, &st->signal) == O2P_OK;
+    } else if (IS(":method")) {
+        st->is_post = valuelen == 4 && memcmp(value, "POST", 4) == 0;
+    } else if (IS("content-type")) {
+        st->grpc_ctype = (valuelen == 16 && memcmp(value, "application/grpc", 16) == 0) ||
+                         (valuelen == 22 && memcmp(value, "application/grpc+proto", 22) == 0);
+    } else if (IS("authorization")) {
+        st->auth_ok = h->env->auth_token && grpc_token_ok(h->env->auth_token, value, valuelen);
+    } else if (IS("grpc-encoding")) {
+        snprintf(st->enc_text, sizeof st->enc_text, "%.*s", (int)(valuelen < 60 ? valuelen : 60),
+                 (const char *)value);
+        st->enc_ok = grpc_encoding_parse((const char *)value, valuelen, &st->encoding) == O2P_OK;
+    }
+#undef IS
+    return 0;
+}
+
+static int grpc_on_data(nghttp2_session *session, uint8_t flags, int32_t stream_id,
+                        const uint8_t *data, size_t len, void *user_data)
+{
+    (void)flags;
+    grpc_h2 *h = user_data;
+    grpc_stream *st = nghttp2_session_get_stream_user_data(session, stream_id);
+    if (st == NULL || st->answered) return 0;
+    char msg[160];
+    if (h->buffered + len > h->env->max_payload) {
+        snprintf(msg, sizeof msg,
+                 "this connection already buffers %zu bytes of unfinished calls (limit %zu); "
+                 "retry",
+                 h->buffered, h->env->max_payload);
+        /* retryable: the other calls will have finished */
+        grpc_answer_error(h, st, O2P_EBUSY, msg, 1);
+        return 0;
+    }
+    int rc = buf_append(&st->body, data, len);
+    if (rc == O2P_ELIMIT) {
+        snprintf(msg, sizeof msg, "grpc: message exceeds the %zu byte limit", h->env->max_payload);
+        grpc_answer_error(h, st, O2P_ELIMIT, msg, 0);
+    } else if (rc < 0) {
+        grpc_answer_error(h, st, O2P_ENOMEM, "out of memory receiving the message", 1);
+    } else {
+        h->buffered += len;
+    }
+    return 0;
+}
+
+static int grpc_on_frame(nghttp2_session *session, const nghttp2_frame *frame, void *user_data)
+{
+    grpc_h2 *h = user_data;
+    if (frame->hd.type != NGHTTP2_HEADERS && frame->hd.type != NGHTTP2_DATA) return 0;
+    grpc_stream *st = nghttp2_session_get_stream_user_data(session, frame->hd.stream_id);
+    if (st == NULL) return 0;
+    if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST)
+        grpc_check_headers(h, st);
+    if (frame->hd.flags & NGHTTP2_FLAG_END_STREAM) grpc_finish(h, st);
+    return 0;
+}
+
+static void grpc_stream_free(grpc_h2 *h, grpc_stream *st)
+{
+    if (st->prev)
+        st->prev->next = st->next;
+    else
+        h->open = st->next;
+    if (st->next) st->next->prev = st->prev;
+    h->buffered -= st->body.len;
+    buf_free(&st->body);
+    buf_free(&st->resp);
+    mem_free(st);
+    h->streams--;
+}
+
+static int grpc_on_close(nghttp2_session *session, int32_t stream_id, uint32_t error_code,
+                         void *user_data)
+{
+    (void)error_code;
+    grpc_h2 *h = user_data;
+    grpc_stream *st = nghttp2_session_get_stream_user_data(session, stream_id);
+    if (st == NULL) return 0;
+    nghttp2_session_set_stream_user_data(session, stream_id, NULL);
+    grpc_stream_free(h, st);
+    return 0;
+}
+
+/* ---- session -------------------------------------------------------------- */
+
+grpc_h2 *grpc_h2_new(grpc_h2_env *env)
+{
+    grpc_h2 *h = mem_calloc(1, sizeof *h);
+    if (h == NULL) return NULL;
+    h->env = env;
+    nghttp2_session_callbacks *cbs;
+    if (nghttp2_session_callbacks_new(&cbs) != 0) {
+        mem_free(h);
+        return NULL;
+    }
+    nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, grpc_on_begin_headers);
+    nghttp2_session_callbacks_set_on_header_callback(cbs, grpc_on_header);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, grpc_on_data);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, grpc_on_frame);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cbs, grpc_on_close);
+    int rc = nghttp2_session_server_new(&h->session, cbs, h);
+    nghttp2_session_callbacks_del(cbs);
+    if (rc != 0) {
+        mem_free(h);
+        return NULL;
+    }
+    nghttp2_settings_entry iv[] = {
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, GRPC_H2_MAX_STREAMS},
+        {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, GRPC_H2_STREAM_WINDOW},
+        {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 16384},
+    };
+    if (nghttp2_submit_settings(h->session, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]) != 0 ||
+        nghttp2_session_set_local_window_size(h->session, NGHTTP2_FLAG_NONE, 0,
+                                              GRPC_H2_CONN_WINDOW) != 0) {
+        grpc_h2_free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void grpc_h2_free(grpc_h2 *h)
+{
+    if (h == NULL) return;
+    nghttp2_session_del(h->session);
+    while (h->open) grpc_stream_free(h, h->open);
+    mem_free(h);
+}
+
+int grpc_h2_recv(grpc_h2 *h, const uint8_t *data, size_t len)
+{
+    if (h->failed) return O2P_EINVAL;
+    ssize_t n = nghttp2_session_mem_recv(h->session, data, len);
+    if (n < 0 || h->failed) {
+        h->failed = 1;
+        return O2P_EINVAL;
+    }
+    return O2P_OK;
+}
+
+int grpc_h2_send(grpc_h2 *h, o2p_buf *out, size_t max)
+{
+    size_t start = out->len;
+    while (out->len - start < max) {
+        const uint8_t *p;
+        ssize_t n = nghttp2_session_mem_send(h->session, &p);
+        if (n < 0) {
+            h->failed = 1;
+            return O2P_EINVAL;
+        }
+        if (n == 0) break;
+        O2P_TRY(buf_append(out, p, (size_t)n));
+    }
+    return O2P_OK;
+}
+
+int grpc_h2_done(grpc_h2 *h)
+{
+    if (h->failed) return !nghttp2_session_want_write(h->session);
+    return !nghttp2_session_want_read(h->session) && !nghttp2_session_want_write(h->session);
+}
+
+void grpc_h2_goaway(grpc_h2 *h)
+{
+    nghttp2_submit_goaway(h->session, NGHTTP2_FLAG_NONE,
+                          nghttp2_session_get_last_proc_stream_id(h->session), NGHTTP2_NO_ERROR,
+                          NULL, 0);
+}
+
+size_t grpc_h2_streams(const grpc_h2 *h)
+{
+    return h->streams;
+}

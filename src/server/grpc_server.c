@@ -1,0 +1,492 @@
+/*
+ * grpc_server: sockets, TLS and epoll workers for OTLP/gRPC (see
+ * grpc_server.h).
+ *
+ * Per connection: a non-blocking socket, an optional SSL object (handshake
+ * first), a grpc_h2 session and an output buffer.  Reading stops while more
+ * than GRPC_OUT_HIGH bytes wait to be written, so a peer that does not read
+ * cannot make us queue without bound.
+ */
+#include "server/grpc_server.h"
+
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "server/grpc_h2.h"
+
+#define GRPC_OUT_HIGH       (1u << 20)
+#define GRPC_READ_CHUNK     16384
+#define GRPC_HANDSHAKE_SECS 10
+
+typedef struct grpc_conn grpc_conn;
+typedef struct grpc_worker grpc_worker;
+
+struct grpc_conn {
+    int fd;
+    SSL *ssl; /* NULL for cleartext */
+    int handshaking;
+    grpc_h2 *h2; /* NULL until the handshake is done */
+    o2p_buf out;
+    size_t out_off;
+    uint64_t last_ns;
+    uint32_t events; /* registered epoll events */
+    grpc_conn *prev, *next;
+};
+
+struct grpc_worker {
+    grpc_server *srv;
+    pthread_t thread;
+    int started;
+    int epfd;
+    int wake_fd;
+    grpc_h2_env env;
+    grpc_conn *conns;
+    size_t nconns;
+};
+
+struct grpc_server {
+    int listen_fd;
+    uint16_t port;
+    unsigned nworkers;
+    grpc_worker *workers;
+    http_handlers handlers;
+    char *auth_token;
+    size_t max_payload;
+    uint64_t idle_ns, shutdown_ns;
+    atomic_int stopping;
+    pthread_mutex_t tls_lock;
+    SSL_CTX *tls; /* NULL: cleartext */
+    char *cert_file, *key_file, *ca_file;
+};
+
+/* ---- listening ------------------------------------------------------------ */
+
+static int grpc_listen(grpc_server *srv, const char *addr, o2p_error *err)
+{
+    char host[256];
+    const char *port_text;
+    if (addr == NULL || *addr == '\0')
+        return o2p_errorf(err, O2P_EINVAL, "grpc_listen_addr is empty; expected host:port");
+    if (addr[0] == '[') {
+        const char *cb = strchr(addr, ']');
+        if (cb == NULL || cb[1] != ':' || (size_t)(cb - addr - 1) >= sizeof host)
+            return o2p_errorf(err, O2P_EINVAL, "grpc_listen_addr '%s': expected [ipv6]:port", addr);
+        memcpy(host, addr + 1, (size_t)(cb - addr - 1));
+        host[cb - addr - 1] = '\0';
+        port_text = cb + 2;
+    } else {
+        const char *colon = strrchr(addr, ':');
+        if (colon == NULL || (size_t)(colon - addr) >= sizeof host)
+            return o2p_errorf(err, O2P_EINVAL, "grpc_listen_addr '%s': expected host:port", addr);
+        memcpy(host, addr, (size_t)(colon - addr));
+        host[colon - addr] = '\0';
+        port_text = colon + 1;
+    }
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    int gai = getaddrinfo(host[0] ? host : "0.0.0.0", port_text, &hints, &res);
+    if (gai != 0)
+        return o2p_errorf(err, O2P_EINVAL, "grpc_listen_addr '%s': %s", addr, gai_strerror(gai));
+    int last_errno = 0;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        int fd =
+            socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+        if (fd < 0) {
+            last_errno = errno;
+            continue;
+        }
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0) {
+            struct sockaddr_storage bound;
+            socklen_t bl = sizeof bound;
+            getsockname(fd, (struct sockaddr *)&bound, &bl);
+            srv->port =
+                ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                  : ((struct sockaddr_in *)&bound)->sin_port);
+            srv->listen_fd = fd;
+            freeaddrinfo(res);
+            return O2P_OK;
+        }
+        last_errno = errno;
+        close(fd);
+    }
+    freeaddrinfo(res);
+    return o2p_errorf(err, O2P_EIO, "grpc_listen_addr '%s': %s", addr, strerror(last_errno));
+}
+
+/* ---- connections ---------------------------------------------------------- */
+
+static void grpc_conn_close(grpc_worker *w, grpc_conn *c)
+{
+    epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    if (c->ssl) SSL_free(c->ssl);
+    grpc_h2_free(c->h2);
+    buf_free(&c->out);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->conns = c->next;
+    if (c->next) c->next->prev = c->prev;
+    w->nconns--;
+    mem_free(c);
+}
+
+static void grpc_conn_events(grpc_worker *w, grpc_conn *c, uint32_t ev)
+{
+    if (ev == c->events) return;
+    struct epoll_event e = {.events = ev, .data.ptr = c};
+    epoll_ctl(w->epfd, EPOLL_CTL_MOD, c->fd, &e);
+    c->events = ev;
+}
+
+/* Reads into buf: > 0 bytes, 0 would block, < 0 closed or failed. */
+static ssize_t grpc_conn_read(grpc_conn *c, uint8_t *buf, size_t cap)
+{
+    if (c->ssl == NULL) {
+        ssize_t n = recv(c->fd, buf, cap, 0);
+        if (n > 0) return n;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return 0;
+        return -1;
+    }
+    int n = SSL_read(c->ssl, buf, (int)cap);
+    if (n > 0) return n;
+    int e = SSL_get_error(c->ssl, n);
+    ERR_clear_error();
+    return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? 0 : -1;
+}
+
+static ssize_t grpc_conn_write(grpc_conn *c, const uint8_t *buf, size_t len)
+{
+    if (c->ssl == NULL) {
+        ssize_t n = send(c->fd, buf, len, MSG_NOSIGNAL);
+        if (n >= 0) return n;
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+    }
+    int n = SSL_write(c->ssl, buf, (int)(len > 1u << 30 ? 1u << 30 : len));
+    if (n > 0) return n;
+    int e = SSL_get_error(c->ssl, n);
+    ERR_clear_error();
+    return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? 0 : -1;
+}
+
+/* Writes what the session has to say; < 0 when the connection is dead. */
+static int grpc_conn_flush(grpc_conn *c)
+{
+    for (;;) {
+        if (c->out_off == c->out.len) {
+            buf_reset(&c->out);
+            c->out_off = 0;
+            if (grpc_h2_send(c->h2, &c->out, 65536) < 0 && c->out.len == 0) return -1;
+            if (c->out.len == 0) return 0;
+        }
+        ssize_t n = grpc_conn_write(c, c->out.data + c->out_off, c->out.len - c->out_off);
+        if (n < 0) return -1;
+        if (n == 0) return 0;
+        c->out_off += (size_t)n;
+    }
+}
+
+static int grpc_conn_start_h2(grpc_worker *w, grpc_conn *c)
+{
+    c->h2 = grpc_h2_new(&w->env);
+    return c->h2 ? 0 : -1;
+}
+
+/* Handles readiness; returns < 0 when the connection should be closed. */
+static int grpc_conn_io(grpc_worker *w, grpc_conn *c)
+{
+    if (c->handshaking) {
+        int r = SSL_do_handshake(c->ssl);
+        if (r != 1) {
+            int e = SSL_get_error(c->ssl, r);
+            if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+                ERR_clear_error();
+                grpc_conn_events(w, c, e == SSL_ERROR_WANT_READ ? EPOLLIN : EPOLLOUT);
+                return 0;
+            }
+            unsigned long le = ERR_peek_last_error();
+            const char *why = le ? ERR_reason_error_string(le) : NULL;
+            LOG_DEBUG("grpc: TLS handshake refused: %s", why ? why : "connection closed");
+            ERR_clear_error();
+            return -1;
+        }
+        c->handshaking = 0;
+        const unsigned char *proto = NULL;
+        unsigned plen = 0;
+        SSL_get0_alpn_selected(c->ssl, &proto, &plen);
+        if (plen != 2 || memcmp(proto, "h2", 2) != 0) return -1;
+        if (grpc_conn_start_h2(w, c) < 0) return -1;
+    }
+    uint8_t buf[GRPC_READ_CHUNK];
+    int closed = 0;
+    while (c->out.len - c->out_off < GRPC_OUT_HIGH) {
+        ssize_t n = grpc_conn_read(c, buf, sizeof buf);
+        if (n == 0) break;
+        if (n < 0) {
+            closed = 1;
+            break;
+        }
+        c->last_ns = clock_mono_ns();
+        if (grpc_h2_recv(c->h2, buf, (size_t)n) < 0) {
+            grpc_conn_flush(c); /* the GOAWAY, best effort */
+            return -1;
+        }
+        if (grpc_conn_flush(c) < 0) return -1;
+    }
+    if (closed) return -1;
+    if (grpc_conn_flush(c) < 0) return -1;
+    if (grpc_h2_done(c->h2)) return -1;
+    int pending = c->out_off < c->out.len;
+    grpc_conn_events(w, c,
+                     pending ? (c->out.len - c->out_off < GRPC_OUT_HIGH ? EPOLLIN : 0) | EPOLLOUT
+                             : EPOLLIN);
+    return 0;
+}
+
+static void grpc_accept(grpc_worker *w)
+{
+    grpc_server *srv = w->srv;
+    for (int i = 0; i < 64; i++) {
+        int fd = accept4(srv->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) return;
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        grpc_conn *c = mem_calloc(1, sizeof *c);
+        if (c == NULL) {
+            close(fd);
+            continue;
+        }
+        c->fd = fd;
+        buf_init(&c->out, 0);
+        c->last_ns = clock_mono_ns();
+        pthread_mutex_lock(&srv->tls_lock);
+        if (srv->tls) c->ssl = SSL_new(srv->tls);
+        int tls_wanted = srv->tls != NULL;
+        pthread_mutex_unlock(&srv->tls_lock);
+        int ok = 1;
+        if (tls_wanted) {
+            ok = c->ssl && SSL_set_fd(c->ssl, fd) == 1;
+            if (ok) SSL_set_accept_state(c->ssl);
+            c->handshaking = 1;
+        } else {
+            ok = grpc_conn_start_h2(w, c) == 0;
+        }
+        c->next = w->conns;
+        if (w->conns) w->conns->prev = c;
+        w->conns = c;
+        w->nconns++;
+        c->events = EPOLLIN;
+        struct epoll_event e = {.events = EPOLLIN, .data.ptr = c};
+        if (!ok || epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
+            grpc_conn_close(w, c);
+            continue;
+        }
+        if (w->env.stopping && c->h2) grpc_h2_goaway(c->h2);
+        if (grpc_conn_io(w, c) < 0) grpc_conn_close(w, c);
+    }
+}
+
+/* Idle connections (nothing received for idle_ns; a TLS handshake gets
+ * GRPC_HANDSHAKE_SECS) are closed. */
+static void grpc_sweep(grpc_worker *w, uint64_t now)
+{
+    grpc_conn *c = w->conns;
+    while (c) {
+        grpc_conn *next = c->next;
+        uint64_t limit =
+            c->handshaking ? (uint64_t)GRPC_HANDSHAKE_SECS * 1000000000ull : w->srv->idle_ns;
+        if (now - c->last_ns > limit) grpc_conn_close(w, c);
+        c = next;
+    }
+}
+
+static void *grpc_worker_main(void *arg)
+{
+    grpc_worker *w = arg;
+    grpc_server *srv = w->srv;
+    struct epoll_event evs[64];
+    uint64_t drain_deadline = 0;
+    int drain_now = 0;
+    for (;;) {
+        int n = epoll_wait(w->epfd, evs, 64, 1000);
+        for (int i = 0; i < n; i++) {
+            void *p = evs[i].data.ptr;
+            if (p == &srv->listen_fd) {
+                grpc_accept(w);
+            } else if (p == &w->wake_fd) {
+                uint64_t v;
+                if (read(w->wake_fd, &v, sizeof v) < 0) v = 0;
+                /* the GOAWAY pass runs after this batch: it may close
+                 * connections that later events of the batch name */
+                if (!w->env.stopping) drain_now = 1;
+            } else {
+                grpc_conn *c = p;
+                if (grpc_conn_io(w, c) < 0) grpc_conn_close(w, c);
+            }
+        }
+        if (drain_now) {
+            drain_now = 0;
+            w->env.stopping = 1;
+            epoll_ctl(w->epfd, EPOLL_CTL_DEL, srv->listen_fd, NULL);
+            drain_deadline = clock_mono_ns() + srv->shutdown_ns;
+            grpc_conn *c = w->conns;
+            while (c) {
+                grpc_conn *next = c->next;
+                if (c->h2) {
+                    grpc_h2_goaway(c->h2);
+                    if (grpc_conn_io(w, c) < 0) grpc_conn_close(w, c);
+                } else {
+                    grpc_conn_close(w, c);
+                }
+                c = next;
+            }
+        }
+        uint64_t now = clock_mono_ns();
+        grpc_sweep(w, now);
+        if (w->env.stopping && (w->nconns == 0 || now > drain_deadline)) break;
+    }
+    while (w->conns) grpc_conn_close(w, w->conns);
+    return NULL;
+}
+
+/* ---- start / stop --------------------------------------------------------- */
+
+static void grpc_free(grpc_server *srv)
+{
+    for (unsigned i = 0; srv->workers && i < srv->nworkers; i++) {
+        grpc_worker *w = &srv->workers[i];
+        if (w->epfd >= 0) close(w->epfd);
+        if (w->wake_fd >= 0) close(w->wake_fd);
+        grpc_h2_env_free(&w->env);
+    }
+    mem_free(srv->workers);
+    if (srv->listen_fd >= 0) close(srv->listen_fd);
+    if (srv->tls) SSL_CTX_free(srv->tls);
+    pthread_mutex_destroy(&srv->tls_lock);
+    mem_free(srv->auth_token);
+    mem_free(srv->cert_file);
+    mem_free(srv->key_file);
+    mem_free(srv->ca_file);
+    mem_free(srv);
+}
+
+static int grpc_dup(char **dst, const char *src)
+{
+    if (src == NULL || src[0] == '\0') return O2P_OK;
+    *dst = mem_strdup(src);
+    return *dst ? O2P_OK : O2P_ENOMEM;
+}
+
+int grpc_server_reload_tls(grpc_server *srv, o2p_error *err)
+{
+    if (srv->cert_file == NULL) return O2P_OK;
+    grpc_tls_files f = {srv->cert_file, srv->key_file, srv->ca_file};
+    SSL_CTX *ctx;
+    O2P_TRY(grpc_tls_ctx_create(&f, &ctx, err));
+    pthread_mutex_lock(&srv->tls_lock);
+    SSL_CTX *old = srv->tls;
+    srv->tls = ctx;
+    pthread_mutex_unlock(&srv->tls_lock);
+    SSL_CTX_free(old); /* connections still using it hold their own reference */
+    return O2P_OK;
+}
+
+int grpc_server_start(grpc_server **out, const grpc_config *config, const http_handlers *handlers,
+                      o2p_error *err)
+{
+    *out = NULL;
+    grpc_server *srv = mem_calloc(1, sizeof *srv);
+    if (srv == NULL) return o2p_errorf(err, O2P_ENOMEM, "out of memory");
+    srv->listen_fd = -1;
+    pthread_mutex_init(&srv->tls_lock, NULL);
+    srv->handlers = *handlers;
+    srv->max_payload =
+        config->max_payload_bytes ? config->max_payload_bytes : HTTP_DEFAULT_MAX_PAYLOAD;
+    srv->idle_ns =
+        (uint64_t)(config->idle_timeout_secs ? config->idle_timeout_secs : 300) * 1000000000ull;
+    srv->shutdown_ns =
+        (uint64_t)(config->shutdown_timeout_secs ? config->shutdown_timeout_secs : 30) *
+        1000000000ull;
+    srv->nworkers = config->threads ? config->threads : 1;
+    int rc = grpc_dup(&srv->auth_token, config->auth_token);
+    if (rc == 0) rc = grpc_dup(&srv->cert_file, config->tls.cert_file);
+    if (rc == 0) rc = grpc_dup(&srv->key_file, config->tls.key_file);
+    if (rc == 0) rc = grpc_dup(&srv->ca_file, config->tls.client_ca_file);
+    if (rc < 0) {
+        grpc_free(srv);
+        return o2p_errorf(err, O2P_ENOMEM, "out of memory");
+    }
+    if (srv->cert_file || srv->key_file) {
+        grpc_tls_files f = {srv->cert_file, srv->key_file, srv->ca_file};
+        rc = grpc_tls_ctx_create(&f, &srv->tls, err);
+    }
+    if (rc == 0) rc = grpc_listen(srv, config->listen_addr, err);
+    if (rc == 0 && (srv->workers = mem_calloc(srv->nworkers, sizeof *srv->workers)) == NULL)
+        rc = o2p_errorf(err, O2P_ENOMEM, "out of memory");
+    for (unsigned i = 0; rc == 0 && i < srv->nworkers; i++) {
+        grpc_worker *w = &srv->workers[i];
+        w->srv = srv;
+        w->epfd = epoll_create1(EPOLL_CLOEXEC);
+        w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        grpc_h2_env_init(&w->env, &srv->handlers, config->thread_base + i, srv->max_payload,
+                         srv->auth_token);
+        struct epoll_event le = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = &srv->listen_fd};
+        struct epoll_event we = {.events = EPOLLIN, .data.ptr = &w->wake_fd};
+        if (w->epfd < 0 || w->wake_fd < 0 ||
+            epoll_ctl(w->epfd, EPOLL_CTL_ADD, srv->listen_fd, &le) < 0 ||
+            epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wake_fd, &we) < 0)
+            rc = o2p_errorf(err, O2P_EIO, "grpc: epoll: %s", strerror(errno));
+    }
+    for (unsigned i = 0; rc == 0 && i < srv->nworkers; i++) {
+        if (pthread_create(&srv->workers[i].thread, NULL, grpc_worker_main, &srv->workers[i]) != 0)
+            rc = o2p_errorf(err, O2P_EIO, "grpc: cannot start threads");
+        else
+            srv->workers[i].started = 1;
+    }
+    if (rc < 0) {
+        grpc_server_stop(srv);
+        return rc;
+    }
+    *out = srv;
+    return O2P_OK;
+}
+
+uint16_t grpc_server_port(const grpc_server *srv)
+{
+    return srv->port;
+}
+
+void grpc_server_stop(grpc_server *srv)
+{
+    if (srv == NULL) return;
+    atomic_store(&srv->stopping, 1);
+    for (unsigned i = 0; srv->workers && i < srv->nworkers; i++) {
+        uint64_t one = 1;
+        if (srv->workers[i].wake_fd >= 0 && write(srv->workers[i].wake_fd, &one, sizeof one) < 0)
+            LOG_WARN("grpc: cannot wake a worker: %s", strerror(errno));
+    }
+    for (unsigned i = 0; srv->workers && i < srv->nworkers; i++)
+        if (srv->workers[i].started) pthread_join(srv->workers[i].thread, NULL);
+    grpc_free(srv);
+}

@@ -1,0 +1,265 @@
+/* Tests for grpc_h2: a real nghttp2 client session talks to a server
+ * session in memory (no sockets), so calls, trailers, refusals, the
+ * per-connection buffer cap and GOAWAY are checked end to end. */
+#include <nghttp2/nghttp2.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "server/grpc_frame.h"
+#include "server/grpc_h2.h"
+#include "unit.h"
+
+typedef struct fake_backend {
+    int calls;
+    otlp_signal last_signal;
+    size_t last_len;
+    int rc; /* what ingest returns */
+} fake_backend;
+
+static int fake_ingest(void *ctx, unsigned thread_index, otlp_signal signal, otlp_format format,
+                       const uint8_t *body, size_t len, http_ingest_reply *reply, o2p_error *err)
+{
+    (void)thread_index;
+    (void)body;
+    fake_backend *fb = ctx;
+    fb->calls++;
+    fb->last_signal = signal;
+    fb->last_len = len;
+    if (format != OTLP_FMT_PROTOBUF) return o2p_errorf(err, O2P_EINVAL, "not protobuf");
+    if (fb->rc == O2P_EBUSY) {
+        reply->retry_after_secs = 4;
+        return o2p_errorf(err, O2P_EBUSY, "buffer full");
+    }
+    if (fb->rc < 0) return o2p_errorf(err, fb->rc, "bad field resource_logs[0]");
+    reply->rejected = 2;
+    snprintf(reply->message, sizeof reply->message, "two dropped");
+    return O2P_OK;
+}
+
+typedef struct client_call {
+    char status[8];
+    char message[256];
+    int has_details;
+    int closed;
+    uint8_t body[256];
+    size_t body_len;
+} client_call;
+
+typedef struct client {
+    nghttp2_session *s;
+    client_call calls[8];
+    const uint8_t *send_data[8];
+    size_t send_len[8], send_off[8];
+} client;
+
+static int cl_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name, size_t nl,
+                     const uint8_t *value, size_t vl, uint8_t flags, void *ud)
+{
+    (void)flags;
+    (void)ud;
+    client_call *c = nghttp2_session_get_stream_user_data(s, f->hd.stream_id);
+    if (c == NULL) return 0;
+    if (nl == 11 && memcmp(name, "grpc-status", 11) == 0)
+        snprintf(c->status, sizeof c->status, "%.*s", (int)vl, (const char *)value);
+    if (nl == 12 && memcmp(name, "grpc-message", 12) == 0)
+        snprintf(c->message, sizeof c->message, "%.*s", (int)vl, (const char *)value);
+    if (nl == 23 && memcmp(name, "grpc-status-details-bin", 23) == 0) c->has_details = 1;
+    return 0;
+}
+
+static int cl_data(nghttp2_session *s, uint8_t flags, int32_t id, const uint8_t *d, size_t n,
+                   void *ud)
+{
+    (void)flags;
+    (void)ud;
+    client_call *c = nghttp2_session_get_stream_user_data(s, id);
+    if (c && c->body_len + n <= sizeof c->body) {
+        memcpy(c->body + c->body_len, d, n);
+        c->body_len += n;
+    }
+    return 0;
+}
+
+static int cl_close(nghttp2_session *s, int32_t id, uint32_t code, void *ud)
+{
+    (void)code;
+    (void)ud;
+    client_call *c = nghttp2_session_get_stream_user_data(s, id);
+    if (c) c->closed = 1;
+    return 0;
+}
+
+static ssize_t cl_read(nghttp2_session *s, int32_t id, uint8_t *buf, size_t len, uint32_t *flags,
+                       nghttp2_data_source *src, void *ud)
+{
+    (void)s;
+    (void)id;
+    client *cl = ud;
+    int k = (int)(intptr_t)src->ptr;
+    size_t left = cl->send_len[k] - cl->send_off[k];
+    size_t n = left < len ? left : len;
+    memcpy(buf, cl->send_data[k] + cl->send_off[k], n);
+    cl->send_off[k] += n;
+    if (cl->send_off[k] == cl->send_len[k]) *flags |= NGHTTP2_DATA_FLAG_EOF;
+    return (ssize_t)n;
+}
+
+static void cl_init(client *cl)
+{
+    memset(cl, 0, sizeof *cl);
+    nghttp2_session_callbacks *cbs;
+    nghttp2_session_callbacks_new(&cbs);
+    nghttp2_session_callbacks_set_on_header_callback(cbs, cl_header);
+    nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, cl_data);
+    nghttp2_session_callbacks_set_on_stream_close_callback(cbs, cl_close);
+    nghttp2_session_client_new(&cl->s, cbs, cl);
+    nghttp2_session_callbacks_del(cbs);
+    nghttp2_submit_settings(cl->s, NGHTTP2_FLAG_NONE, NULL, 0);
+}
+
+#define NVS(n, v)                                                                                  \
+    {                                                                                              \
+        (uint8_t *)(n), (uint8_t *)(v), strlen(n), strlen(v), NGHTTP2_NV_FLAG_NONE                 \
+    }
+
+/* Starts call k: path, optional extra header, the bytes to send. */
+static void cl_call(client *cl, int k, const char *path, const char *hname, const char *hvalue,
+                    const uint8_t *data, size_t len)
+{
+    nghttp2_nv nva[6] = {NVS(":method", "POST"), NVS(":scheme", "http"), NVS(":authority", "x"),
+                         NVS(":path", path), NVS("content-type", "application/grpc")};
+    size_t n = 5;
+    if (hname) {
+        nghttp2_nv extra = NVS(hname, hvalue);
+        nva[n++] = extra;
+    }
+    cl->send_data[k] = data;
+    cl->send_len[k] = len;
+    nghttp2_data_provider prd = {.source = {.ptr = (void *)(intptr_t)k}, .read_callback = cl_read};
+    nghttp2_submit_request(cl->s, NULL, nva, n, &prd, &cl->calls[k]);
+}
+
+/* Moves bytes both ways until neither side has anything to say. */
+static void pump(client *cl, grpc_h2 *h)
+{
+    o2p_buf out;
+    buf_init(&out, 0);
+    for (int round = 0; round < 100; round++) {
+        int moved = 0;
+        const uint8_t *p;
+        ssize_t n;
+        while ((n = nghttp2_session_mem_send(cl->s, &p)) > 0) {
+            grpc_h2_recv(h, p, (size_t)n);
+            moved = 1;
+        }
+        buf_reset(&out);
+        grpc_h2_send(h, &out, 1u << 20);
+        if (out.len) {
+            nghttp2_session_mem_recv(cl->s, out.data, out.len);
+            moved = 1;
+        }
+        if (!moved) break;
+    }
+    buf_free(&out);
+}
+
+static const char LOGS[] = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+
+TEST(grpc_h2_unary_calls_and_status)
+{
+    fake_backend fb = {0};
+    http_handlers hd = {.ctx = &fb, .ingest = fake_ingest};
+    grpc_h2_env env;
+    grpc_h2_env_init(&env, &hd, 3, 1024, "tok");
+    grpc_h2 *h = grpc_h2_new(&env);
+    CHECK(h != NULL);
+    client cl;
+    cl_init(&cl);
+    static const uint8_t msg[] = {0, 0, 0, 0, 3, 1, 2, 3};
+    cl_call(&cl, 0, LOGS, "authorization", "Bearer tok", msg, sizeof msg);
+    cl_call(&cl, 1, LOGS, NULL, NULL, msg, sizeof msg); /* no token */
+    cl_call(&cl, 2, "/x.Y/Z", "authorization", "Bearer tok", msg, sizeof msg);
+    cl_call(&cl, 3, LOGS, "authorization", "Bearer tok", msg, 4); /* truncated prefix */
+    pump(&cl, h);
+
+    CHECK_INT(fb.calls, 1);
+    CHECK_INT(fb.last_signal, OTLP_LOGS);
+    CHECK_INT(fb.last_len, 3);
+    CHECK_STR(cl.calls[0].status, "0");
+    /* 5-byte prefix + ExportLogsServiceResponse{partial_success{2, "two dropped"}} */
+    CHECK_INT(cl.calls[0].body_len, 5 + 2 + 2 + 2 + 11);
+    CHECK_INT(cl.calls[0].body[4], 17);
+    CHECK_STR(cl.calls[1].status, "16");
+    CHECK_STR(cl.calls[1].message, "missing or invalid bearer token");
+    CHECK_STR(cl.calls[2].status, "12");
+    CHECK_STR(cl.calls[3].status, "3");
+    CHECK(strstr(cl.calls[3].message, "prefix truncated") != NULL);
+    for (int k = 0; k < 4; k++) CHECK(cl.calls[k].closed);
+    CHECK_INT(grpc_h2_streams(h), 0);
+
+    /* busy: RESOURCE_EXHAUSTED with RetryInfo details; other errors map too */
+    fb.rc = O2P_EBUSY;
+    cl_call(&cl, 4, LOGS, "authorization", "Bearer tok", msg, sizeof msg);
+    pump(&cl, h);
+    CHECK_STR(cl.calls[4].status, "8");
+    CHECK(cl.calls[4].has_details);
+    fb.rc = O2P_EINVAL;
+    cl_call(&cl, 5, LOGS, "authorization", "Bearer tok", msg, sizeof msg);
+    pump(&cl, h);
+    CHECK_STR(cl.calls[5].status, "3");
+    CHECK(!cl.calls[5].has_details);
+    CHECK_STR(cl.calls[5].message, "bad field resource_logs[0]");
+
+    /* GOAWAY: the session finishes once the client has nothing open */
+    grpc_h2_goaway(h);
+    pump(&cl, h);
+    nghttp2_session_terminate_session(cl.s, NGHTTP2_NO_ERROR);
+    pump(&cl, h);
+    nghttp2_session_del(cl.s);
+    grpc_h2_free(h);
+    grpc_h2_env_free(&env);
+}
+
+TEST(grpc_h2_limits_per_stream_and_connection)
+{
+    fake_backend fb = {0};
+    http_handlers hd = {.ctx = &fb, .ingest = fake_ingest};
+    grpc_h2_env env;
+    grpc_h2_env_init(&env, &hd, 0, 100, NULL);
+    grpc_h2 *h = grpc_h2_new(&env);
+    client cl;
+    cl_init(&cl);
+    static uint8_t big[300];
+    big[3] = 1; /* declares 256+ bytes */
+    cl_call(&cl, 0, LOGS, NULL, NULL, big, sizeof big);
+    pump(&cl, h);
+    CHECK_STR(cl.calls[0].status, "8");
+    CHECK_INT(fb.calls, 0);
+
+    /* two unfinished calls of 60 bytes each: the second would make the
+     * connection hold more than the 100-byte limit */
+    static uint8_t part[60];
+    nghttp2_nv nva[] = {NVS(":method", "POST"), NVS(":scheme", "http"), NVS(":authority", "x"),
+                        NVS(":path", LOGS), NVS("content-type", "application/grpc")};
+    int32_t a = nghttp2_submit_headers(cl.s, NGHTTP2_FLAG_NONE, -1, NULL, nva, 5, &cl.calls[1]);
+    int32_t b = nghttp2_submit_headers(cl.s, NGHTTP2_FLAG_NONE, -1, NULL, nva, 5, &cl.calls[2]);
+    cl.send_data[1] = part;
+    cl.send_len[1] = sizeof part;
+    cl.send_data[2] = part;
+    cl.send_len[2] = sizeof part;
+    pump(&cl, h); /* the HEADERS open both streams */
+    nghttp2_data_provider p1 = {.source = {.ptr = (void *)(intptr_t)1}, .read_callback = cl_read};
+    nghttp2_data_provider p2 = {.source = {.ptr = (void *)(intptr_t)2}, .read_callback = cl_read};
+    /* FLAG_NONE: the DATA does not end the stream, so both calls stay unfinished */
+    nghttp2_submit_data(cl.s, NGHTTP2_FLAG_NONE, a, &p1);
+    pump(&cl, h);
+    nghttp2_submit_data(cl.s, NGHTTP2_FLAG_NONE, b, &p2);
+    pump(&cl, h);
+    CHECK_STR(cl.calls[2].status, "8");
+    CHECK(strstr(cl.calls[2].message, "already buffers") != NULL);
+    CHECK(cl.calls[2].has_details); /* retryable */
+
+    nghttp2_session_del(cl.s);
+    grpc_h2_free(h); /* frees the call still open */
+    grpc_h2_env_free(&env);
+}
