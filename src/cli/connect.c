@@ -25,10 +25,25 @@ static void base_url(const cfg_config *cfg, const cli_args *args, char *out, siz
     /* A wildcard address is where the server listens, not where to connect. */
     if (host == NULL || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0) host = "localhost";
     unsigned port = cfg->server.listen_port ? cfg->server.listen_port : 4318;
-    snprintf(out, size, strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u", host, port);
+    const char *scheme = cfg->server.tls.cert_file ? "https" : "http";
+    snprintf(out, size, strchr(host, ':') ? "%s://[%s]:%u" : "%s://%s:%u", scheme, host, port);
 }
 
-static void print_collector(FILE *out, const char *url, int auth)
+/* The exporter's tls block when the server speaks TLS (server.tls.*). */
+static void print_collector_tls(FILE *out, const cfg_config *cfg)
+{
+    if (cfg->server.tls.cert_file == NULL) return;
+    fprintf(out, "    tls:\n"
+                 "      # the CA that signed otlp2parquet's server.tls.cert_file\n"
+                 "      ca_file: /path/to/ca.pem\n");
+    if (cfg->server.tls.client_ca_file)
+        fprintf(out, "      # mutual TLS: a client certificate signed by a CA in otlp2parquet's\n"
+                     "      # server.tls.client_ca_file\n"
+                     "      cert_file: /path/to/client.pem\n"
+                     "      key_file: /path/to/client.key\n");
+}
+
+static void print_collector(FILE *out, const char *url, int auth, const cfg_config *cfg)
 {
     fprintf(
         out,
@@ -54,6 +69,7 @@ static void print_collector(FILE *out, const char *url, int auth)
         "    compression: gzip\n"
         "    encoding: proto\n",
         url, url);
+    print_collector_tls(out, cfg);
     if (auth)
         fprintf(out, "    headers:\n"
                      "      Authorization: \"Bearer ${env:OTLP2PARQUET_AUTH_TOKEN}\"\n");
@@ -117,7 +133,7 @@ int cli_connect(const cfg_config *cfg, const cli_args *args, FILE *out, o2p_erro
     int auth = cfg->server.auth_token != NULL;
     switch (args->connect_target) {
     case CLI_CONNECT_OTEL_COLLECTOR:
-        print_collector(out, url, auth);
+        print_collector(out, url, auth, cfg);
         break;
     case CLI_CONNECT_CLAUDE_CODE:
         print_claude_code(out, url, auth);
