@@ -60,8 +60,7 @@ static void make_cert(const char *name, char *cert_path, char *key_path, size_t 
     gnutls_x509_privkey_deinit(key);
 }
 
-static void expect_create_error(const char *cert, const char *key, const char *ca,
-                                const char *want)
+static void expect_create_error(const char *cert, const char *key, const char *ca, const char *want)
 {
     http_tls *tls = NULL;
     o2p_error err;
@@ -101,7 +100,8 @@ TEST(http_tls_load_errors_name_the_file)
     expect_create_error(cert, missing, NULL, "missing.pem': No such file or directory");
     expect_create_error(garbage, key, NULL, "server.tls.cert_file '");
     expect_create_error(garbage, key, NULL, "garbage.pem': no certificate found");
-    expect_create_error(cert, key2, NULL, "the private key does not belong to server.tls.cert_file");
+    expect_create_error(cert, key2, NULL,
+                        "the private key does not belong to server.tls.cert_file");
     expect_create_error(cert, key, garbage, "server.tls.client_ca_file '");
     expect_create_error(cert, key, garbage, "no CA certificate found");
     expect_create_error(cert, key, missing, "missing.pem': No such file or directory");
