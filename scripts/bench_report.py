@@ -219,6 +219,33 @@ def main():
                              e['server_startup_ms'] or 0))
         parts.append('</table>')
 
+    # Issue 12 targets for the mixed10 workload (server defaults: 512 MiB
+    # budget unless O2P_BENCH_BUDGET_MIB says otherwise).
+    mixed = {n: r for n, r in ok.items() if r.get('extra', {}).get('workload') == 'mixed10'}
+    if mixed:
+        budget = float(os.environ.get('O2P_BENCH_BUDGET_MIB', '512'))
+        rss_cap = budget * 1.1 + 32
+        rows = []
+        c2 = mixed.get('http.mixed10.c2')
+        c2_rate = c2['throughput']['rows_per_sec'] if c2 else None
+        for n, r in sorted(mixed.items()):
+            e = r['extra']
+            rate = r['throughput']['rows_per_sec'] or 0
+            rss = (e.get('server_peak_rss_bytes') or 0) / 1048576
+            if n == 'http.mixed10.c2':
+                rows.append((n, '>= 500 k rows/s', fmt_num(rate), rate >= 500e3))
+                rows.append((n, 'p99 <= 10 ms', '%.2f ms' % e['latency_ms']['p99'], e['latency_ms']['p99'] <= 10))
+                rows.append((n, '0 refused', '%d' % e['refused'], e['refused'] == 0))
+            if n == 'http.mixed10.c16' and c2_rate:
+                rows.append((n, '>= 90 % of c2 rows/s', '%.0f %%' % (100 * rate / c2_rate), rate >= 0.9 * c2_rate))
+            rows.append((n, 'peak RSS <= %.0f MiB' % rss_cap, '%.1f MiB' % rss, rss <= rss_cap))
+        parts.append('<h2>Issue 12 targets (mixed10)</h2><table id="targets"><tr><th>benchmark</th>'
+                     '<th>target</th><th>measured</th><th>met</th></tr>')
+        for n, t, m, met in rows:
+            parts.append('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>' % (
+                esc(n), esc(t), esc(m), 'yes' if met else '<b>no</b>'))
+        parts.append('</table>')
+
     # Per suite: throughput bars, then each benchmark's distribution.
     suites = {}
     for name, r in sorted(ok.items()):

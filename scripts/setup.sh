@@ -12,7 +12,8 @@ want_npm=1
 # Debian packages: build dependencies, then tools the tests use.
 build_pkgs=(gcc make pkg-config libzstd-dev libsnappy-dev liblz4-dev libdeflate-dev zlib1g-dev
             libcurl4-openssl-dev libssl-dev libmicrohttpd-dev libgnutls28-dev)
-test_pkgs=(clang openssl libclang-rt-14-dev curl zstd nodejs npm chromium valgrind linux-perf cppcheck clang-format)
+test_pkgs=(clang libclang-rt-14-dev curl zstd nodejs npm chromium valgrind linux-perf cppcheck clang-format wrk
+           openssl)
 pkgs=("${build_pkgs[@]}")
 [ $want_npm = 1 ] && pkgs+=("${test_pkgs[@]}")
 

@@ -44,7 +44,8 @@ typedef struct case_list {
 static void collect(case_list *l)
 {
     const bench_case *(*suites[])(size_t *) = {suite_decode_cases, suite_encode_cases,
-                                               suite_e2e_cases, suite_http_cases};
+                                               suite_batch_cases, suite_e2e_cases,
+                                               suite_http_cases};
     size_t total = 0, n;
     for (size_t s = 0; s < sizeof suites / sizeof suites[0]; s++) {
         suites[s](&n);
@@ -323,7 +324,8 @@ static void usage(void)
                     "                 [--http-conns N] [FILTER...]\n"
                     "       o2p_bench --list\n"
                     "       o2p_bench --run NAME [--iters N | --secs S]\n"
-                    "       o2p_bench --alloc-report [--quick] [--out-file FILE]\n");
+                    "       o2p_bench --alloc-report [--quick] [--out-file FILE]\n"
+                    "       o2p_bench --dump-body FILE   (one mixed10 request body, protobuf)\n");
 }
 
 int main(int argc, char **argv)
@@ -391,6 +393,14 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--secs")) {
             NEEDV();
             run_secs = atof(v);
+        } else if (!strcmp(a, "--dump-body")) {
+            NEEDV();
+            o2p_error derr = {0};
+            if (http_dump_mixed_body(v, 1000, &derr) < 0) {
+                fprintf(stderr, "o2p_bench: --dump-body: %s\n", derr.msg);
+                return 1;
+            }
+            return 0;
         } else if (!strcmp(a, "--alloc-report")) {
             alloc = 1;
         } else if (!strcmp(a, "--out-file")) {

@@ -62,6 +62,9 @@ struct bench_case {
     int param_a;
     int param_b;
     long param_c;
+    /* Server settings for cases that start the server: "KEY=VALUE" pairs
+     * separated by spaces (e.g. "OTLP2PARQUET_DURABILITY=memory"); NULL = defaults. */
+    const char *server_env;
 };
 
 /* Options of a run (command line). */
@@ -82,8 +85,13 @@ extern bench_options bench_opts;
 /* Suites register their cases here (one file per suite in bench/suites/). */
 const bench_case *suite_decode_cases(size_t *count);
 const bench_case *suite_encode_cases(size_t *count);
+const bench_case *suite_batch_cases(size_t *count);
 const bench_case *suite_e2e_cases(size_t *count);
 const bench_case *suite_http_cases(size_t *count);
+
+/* Writes one mixed10 request body (protobuf export request, `records` log
+ * records over 10 services) to path (suite_http.c). */
+int http_dump_mixed_body(const char *path, int records, o2p_error *err);
 
 /* Monotonic clock in seconds / nanoseconds. */
 double bench_now(void);

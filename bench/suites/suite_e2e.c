@@ -12,6 +12,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <zstd.h>
 
 #include "../harness/gen.h"
 #include "../harness/harness.h"
@@ -35,6 +36,9 @@ typedef struct e2e_state {
     o2p_buf file;
     uint64_t out_bytes;
     size_t groups;
+    /* convert vs zstd case: every request's bytes back to back, and times */
+    o2p_buf all, zout;
+    double conv_secs, zstd_secs;
 } e2e_state;
 
 static void e2e_teardown(void *p)
@@ -49,6 +53,8 @@ static void e2e_teardown(void *p)
     }
     otlp_decoder_destroy(s->dec);
     buf_free(&s->file);
+    buf_free(&s->all);
+    buf_free(&s->zout);
     pq_workspace_destroy(s->ws);
     mem_free(s);
 }
@@ -132,6 +138,107 @@ static void e2e_extra(void *p, o2p_buf *json)
                s->groups);
 }
 
+/*
+ * e2e.convert_vs_zstd.200k (issue 12, point 5): 200,000 protobuf log
+ * records as 20 requests of 10,000 over 10 services, converted (decode +
+ * encode every group, one thread, as `convert` does) and, in the same
+ * iteration, the same protobuf bytes compressed by zstd -3 on one thread.
+ * The result reports both times and their ratio (target: ≤ 2).
+ */
+#define CVZ_REQUESTS 20
+#define CVZ_RECORDS  10000
+#define CVZ_SERVICES 10
+
+static int cvz_run(void *p, o2p_error *err)
+{
+    e2e_state *s = p;
+    double t0 = bench_now();
+    O2P_TRY(e2e_run(s, err));
+    double t1 = bench_now();
+    size_t n = ZSTD_compress(s->zout.data, s->zout.cap, s->all.data, s->all.len, 3);
+    double t2 = bench_now();
+    if (ZSTD_isError(n)) return o2p_errorf(err, O2P_EIO, "zstd: %s", ZSTD_getErrorName(n));
+    s->conv_secs += t1 - t0;
+    s->zstd_secs += t2 - t1;
+    return 0;
+}
+
+static void cvz_begin(void *p)
+{
+    e2e_state *s = p;
+    s->conv_secs = s->zstd_secs = 0;
+}
+
+static void cvz_extra(void *p, o2p_buf *json)
+{
+    e2e_state *s = p;
+    e2e_extra(p, json);
+    buf_append_str(json, ",\"convert_secs_total\":");
+    json_num(json, s->conv_secs);
+    buf_append_str(json, ",\"zstd_secs_total\":");
+    json_num(json, s->zstd_secs);
+    buf_append_str(json, ",\"convert_over_zstd\":");
+    json_num(json, s->zstd_secs > 0 ? s->conv_secs / s->zstd_secs : -1);
+}
+
+static void cvz_text(void *p, char *line, size_t cap)
+{
+    e2e_state *s = p;
+    snprintf(line, cap, "convert / zstd -3 -T1 wall time: %.2f (target <= 2)",
+             s->zstd_secs > 0 ? s->conv_secs / s->zstd_secs : -1.0);
+}
+
+static int cvz_setup(const bench_case *c, void **out, bench_info *info, o2p_error *err)
+{
+    (void)c;
+    e2e_state *s = mem_calloc(1, sizeof *s);
+    if (s == NULL) return o2p_errorf(err, O2P_ENOMEM, "out of memory");
+    *out = s;
+    s->format = OTLP_FMT_PROTOBUF;
+    s->nreq = CVZ_REQUESTS;
+    s->req = mem_calloc(s->nreq, sizeof *s->req);
+    if (s->req == NULL) return o2p_errorf(err, O2P_ENOMEM, "out of memory");
+    buf_init(&s->file, 0);
+    buf_init(&s->all, 0);
+    buf_init(&s->zout, 0);
+    O2P_TRY(tbl_schemas_init(&s->schemas, TBL_TS_MICROS, err));
+    s->schemas_ok = 1;
+    tbl_batch_init(&s->batch, &s->schemas);
+    otlp_options o;
+    otlp_options_default(&o);
+    O2P_TRY(otlp_decoder_create(&s->dec, &o, err));
+    pq_writer_options_default(&s->popts);
+    O2P_TRY(pq_workspace_create(&s->ws, err));
+    s->popts.workspace = s->ws;
+    for (size_t i = 0; i < s->nreq; i++) {
+        buf_init(&s->req[i], 0);
+        /* A protobuf export request is the concatenation of its
+         * resource_logs: 10 services of 1,000 records each. */
+        uint64_t base = GEN_BASE_NS + (uint64_t)i * 1000000ull;
+        for (unsigned svc = 0; svc < CVZ_SERVICES; svc++) {
+            long rc =
+                gen_request(&s->req[i], OTLP_LOGS, OTLP_FMT_PROTOBUF, CVZ_RECORDS / CVZ_SERVICES,
+                            900 + i * CVZ_SERVICES + svc, base, svc);
+            if (rc < 0) return o2p_errorf(err, (int)rc, "generating request %zu failed", i);
+        }
+        O2P_TRY(buf_append(&s->all, s->req[i].data, s->req[i].len));
+    }
+    O2P_TRY(buf_reserve(&s->zout, ZSTD_compressBound(s->all.len)));
+    O2P_TRY(cvz_run(s, err));
+    size_t rows = tbl_batch_rows(&s->batch, TBL_LOGS);
+    if (rows != (size_t)CVZ_REQUESTS * CVZ_RECORDS)
+        return o2p_errorf(err, O2P_EINVAL, "pipeline produced %zu rows for %d records", rows,
+                          CVZ_REQUESTS * CVZ_RECORDS);
+    info->rows_per_iter = (double)rows;
+    info->bytes_per_iter = (double)s->all.len;
+    info->out_bytes_per_iter = (double)s->out_bytes;
+    snprintf(info->params, sizeof info->params,
+             "%d requests of %d protobuf records over %d services (%.1f MB): convert path and "
+             "zstd -3 single-threaded over the same bytes, each iteration",
+             CVZ_REQUESTS, CVZ_RECORDS, CVZ_SERVICES, (double)s->all.len / 1e6);
+    return 0;
+}
+
 #define E2E(case_name, fmt, records, what)                                                         \
     {                                                                                              \
         .name = case_name, .suite = "e2e",                                                         \
@@ -146,6 +253,16 @@ static const bench_case e2e_cases[] = {
     E2E("e2e.logs.protobuf.100k", OTLP_FMT_PROTOBUF, 100000, "100,000 protobuf"),
     E2E("e2e.logs.protobuf.1m", OTLP_FMT_PROTOBUF, 1000000, "1,000,000 protobuf"),
     E2E("e2e.logs.json.1m", OTLP_FMT_JSON, 1000000, "1,000,000 OTLP/JSON"),
+    {.name = "e2e.convert_vs_zstd.200k",
+     .suite = "e2e",
+     .description = "200,000 protobuf log records (20 x 10,000, 10 services): convert path vs "
+                    "zstd -3 -T1 over the same bytes",
+     .setup = cvz_setup,
+     .run = cvz_run,
+     .begin_samples = cvz_begin,
+     .extra_json = cvz_extra,
+     .extra_text = cvz_text,
+     .teardown = e2e_teardown},
 };
 
 const bench_case *suite_e2e_cases(size_t *count)

@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -527,6 +529,403 @@ static void http_text(void *p, char *line, size_t cap)
     mem_free(all);
 }
 
+/*
+ * mixed10: the traffic of issue 12.  Each request carries 1,000 log records
+ * over 10 services (10 resource_logs of 100 records: a protobuf export
+ * request is a concatenation of its resource_logs, so the body is ten
+ * generated requests back to back).  One thread drives every connection
+ * through epoll (non-blocking sockets), closed loop, no back-off: a refused
+ * request (429/503) is counted and its connection sends the next request
+ * at once.  One iteration is one ACCEPTED request, so rows/s are accepted
+ * rows/s.  Requests stay in flight between measure() calls (the loop keeps
+ * its steady state; the gap between samples is negligible).  Latencies are
+ * those of accepted requests.  A case may set server environment variables.
+ */
+#define MIXED_POOL     4
+#define MIXED_SERVICES 10
+#define MIXED_MAX_CONN 1000
+
+typedef struct mixed_conn {
+    int fd;
+    const o2p_buf *w; /* request being sent */
+    size_t sent;
+    char rbuf[2048];
+    size_t rhave;
+    double t0;
+} mixed_conn;
+
+typedef struct mixed_state {
+    pid_t pid;
+    uint16_t port;
+    char dir[256];
+    double startup_ms;
+    o2p_buf wire[MIXED_POOL];
+    size_t body_bytes;
+    int conns, records;
+    int ep;
+    mixed_conn *c;
+    uint64_t seq;
+    lat_list lat;
+    uint64_t ok, refused, other, reconnects, requests;
+    int last_bad_status;
+    long cpu_start;
+} mixed_state;
+
+/* Appends one mixed10 body (records spread evenly over 10 services). */
+static int mixed_body(o2p_buf *body, int records, uint64_t seed, uint64_t base_ns)
+{
+    for (int svc = 0; svc < MIXED_SERVICES; svc++) {
+        size_t share = (size_t)(records / MIXED_SERVICES + (svc < records % MIXED_SERVICES));
+        long rc = gen_request(body, OTLP_LOGS, OTLP_FMT_PROTOBUF, share,
+                              seed * MIXED_SERVICES + (uint64_t)svc, base_ns, (unsigned)svc);
+        if (rc < 0) return (int)rc;
+    }
+    return 0;
+}
+
+static void mixed_teardown(void *p)
+{
+    mixed_state *s = p;
+    if (s == NULL) return;
+    if (s->c)
+        for (int i = 0; i < s->conns; i++)
+            if (s->c[i].fd >= 0) close(s->c[i].fd);
+    if (s->ep >= 0) close(s->ep);
+    mem_free(s->c);
+    mem_free(s->lat.v);
+    if (s->pid > 0) {
+        http_state tmp;
+        memset(&tmp, 0, sizeof tmp);
+        tmp.pid = s->pid;
+        stop_server(&tmp);
+    }
+    if (s->dir[0]) nftw(s->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    for (int i = 0; i < MIXED_POOL; i++) buf_free(&s->wire[i]);
+    mem_free(s);
+}
+
+/* Applies "K=V K=V" to the environment (in the forked child). */
+static void apply_env(const char *env)
+{
+    if (env == NULL) return;
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s", env);
+    for (char *save = NULL, *kv = strtok_r(tmp, " ", &save); kv; kv = strtok_r(NULL, " ", &save)) {
+        char *eq = strchr(kv, '=');
+        if (eq == NULL) continue;
+        *eq = '\0';
+        setenv(kv, eq + 1, 1);
+    }
+}
+
+static int mixed_connect(mixed_state *s, mixed_conn *c)
+{
+    c->fd = connect_port(s->port);
+    if (c->fd < 0) return -1;
+    fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+    struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = c};
+    return epoll_ctl(s->ep, EPOLL_CTL_ADD, c->fd, &ev);
+}
+
+static int mixed_setup(const bench_case *cs, void **out, bench_info *info, o2p_error *err)
+{
+    if (access(bench_opts.server, X_OK) != 0)
+        return o2p_errorf(err, O2P_EUNSUPPORTED,
+                          "server binary %s not found (build it with make, or set "
+                          "O2P_BENCH_SERVER / --server)",
+                          bench_opts.server);
+    mixed_state *s = mem_calloc(1, sizeof *s);
+    if (s == NULL) return o2p_errorf(err, O2P_ENOMEM, "out of memory");
+    *out = s;
+    s->ep = -1;
+    s->records = cs->param_a;
+    s->conns = cs->param_b > 0 ? cs->param_b : bench_opts.http_conns;
+    if (s->conns > MIXED_MAX_CONN) s->conns = MIXED_MAX_CONN;
+    /* 1,000 connections need more descriptors than the usual soft limit. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < (rlim_t)s->conns + 64) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t base = (uint64_t)now.tv_sec * 1000000000ull;
+    o2p_buf body;
+    buf_init(&body, 0);
+    for (int i = 0; i < MIXED_POOL; i++) {
+        buf_reset(&body);
+        int rc = mixed_body(&body, s->records, 700 + (uint64_t)i, base);
+        if (rc < 0) {
+            buf_free(&body);
+            return o2p_errorf(err, rc, "generating request %d failed", i);
+        }
+        buf_init(&s->wire[i], 0);
+        buf_printf(&s->wire[i],
+                   "POST /v1/logs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                   "application/x-protobuf\r\nContent-Length: %zu\r\n\r\n",
+                   body.len);
+        buf_append(&s->wire[i], body.data, body.len);
+        s->body_bytes += body.len;
+    }
+    buf_free(&body);
+
+    char tmpl[] = "/tmp/o2p-bench-mixed-XXXXXX";
+    if (mkdtemp(tmpl) == NULL) return o2p_errorf(err, O2P_EIO, "mkdtemp: %s", strerror(errno));
+    snprintf(s->dir, sizeof s->dir, "%s", tmpl);
+    s->port = free_port();
+    if (s->port == 0) return o2p_errorf(err, O2P_EIO, "no free loopback port");
+    char port[16], data[300], logpath[300];
+    snprintf(port, sizeof port, "%u", s->port);
+    snprintf(data, sizeof data, "%s/data", s->dir);
+    snprintf(logpath, sizeof logpath, "%s/server.log", s->dir);
+    double t0 = bench_now();
+    s->pid = fork();
+    if (s->pid < 0) return o2p_errorf(err, O2P_EIO, "fork: %s", strerror(errno));
+    if (s->pid == 0) {
+        int lfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (lfd >= 0) {
+            dup2(lfd, 1);
+            dup2(lfd, 2);
+        }
+        apply_env(cs->server_env);
+        execl(bench_opts.server, bench_opts.server, "serve", "-p", port, "-o", data, (char *)NULL);
+        _exit(127);
+    }
+    for (;;) {
+        if (get_health(s->port) == 200) break;
+        int wst;
+        if (waitpid(s->pid, &wst, WNOHANG) == s->pid) {
+            s->pid = 0;
+            char last[512];
+            tail_log(logpath, last, sizeof last);
+            return o2p_errorf(err, O2P_EIO, "server exited during start-up: %s", last);
+        }
+        if (bench_now() - t0 > 15) return o2p_errorf(err, O2P_EIO, "server not healthy after 15 s");
+        usleep(1000);
+    }
+    s->startup_ms = (bench_now() - t0) * 1e3;
+    s->ep = epoll_create1(EPOLL_CLOEXEC);
+    s->c = mem_calloc((size_t)s->conns, sizeof *s->c);
+    if (s->ep < 0 || s->c == NULL) return o2p_errorf(err, O2P_EIO, "epoll/alloc failed");
+    for (int i = 0; i < s->conns; i++) s->c[i].fd = -1;
+    for (int i = 0; i < s->conns; i++) {
+        if (mixed_connect(s, &s->c[i]) != 0)
+            return o2p_errorf(err, O2P_EIO, "connect %d: %s", i, strerror(errno));
+        s->c[i].w = &s->wire[s->seq++ % MIXED_POOL];
+        s->c[i].t0 = bench_now();
+    }
+    info->rows_per_iter = s->records;
+    info->bytes_per_iter = (double)s->body_bytes / MIXED_POOL;
+    snprintf(
+        info->params, sizeof info->params,
+        "POST /v1/logs protobuf, %d records/request over %d services (%.0f bytes, %.0f B/record), "
+        "%d keep-alive connections (epoll, closed loop, no back-off)%s%s",
+        s->records, MIXED_SERVICES, info->bytes_per_iter, info->bytes_per_iter / s->records,
+        s->conns, cs->server_env ? ", server " : "", cs->server_env ? cs->server_env : "");
+    return 0;
+}
+
+/* The connection's next request: a fresh body from the pool, sending. */
+static void mixed_next(mixed_state *s, mixed_conn *c)
+{
+    c->w = &s->wire[s->seq++ % MIXED_POOL];
+    c->sent = 0;
+    c->rhave = 0;
+    c->t0 = bench_now();
+    struct epoll_event ev = {.events = EPOLLOUT, .data.ptr = c};
+    epoll_ctl(s->ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* Returns the status once rbuf holds a complete response, 0 if not yet,
+ * -1 when it is malformed. */
+static int mixed_parse(mixed_conn *c)
+{
+    c->rbuf[c->rhave] = '\0';
+    char *end = strstr(c->rbuf, "\r\n\r\n");
+    if (end == NULL) return c->rhave >= sizeof c->rbuf - 1 ? -1 : 0;
+    int status = 0;
+    if (sscanf(c->rbuf, "HTTP/1.%*d %d", &status) != 1) return -1;
+    size_t hl = (size_t)(end + 4 - c->rbuf);
+    long clen = 0;
+    int chunked = 0;
+    for (char *l = strstr(c->rbuf, "\r\n"); l && l < end; l = strstr(l + 2, "\r\n")) {
+        if (strncasecmp(l + 2, "Content-Length:", 15) == 0) clen = strtol(l + 17, NULL, 10);
+        if (strncasecmp(l + 2, "Transfer-Encoding:", 18) == 0) chunked = 1;
+    }
+    if (chunked)
+        return strstr(end + 2, "\r\n0\r\n\r\n") || strstr(end, "\r\n\r\n0\r\n\r\n")
+                   ? status
+                   : (c->rhave >= sizeof c->rbuf - 1 ? -1 : 0);
+    if (clen < 0 || hl + (size_t)clen > sizeof c->rbuf - 1) return -1;
+    return c->rhave >= hl + (size_t)clen ? status : 0;
+}
+
+static int mixed_measure(void *p, uint64_t iters, double *secs, o2p_error *err)
+{
+    mixed_state *s = p;
+    struct epoll_event evs[256];
+    uint64_t done = 0;
+    double t0 = bench_now();
+    while (done < iters) {
+        int n = epoll_wait(s->ep, evs, 256, 30000);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return o2p_errorf(err, O2P_EIO, "no response from the server for 30 s");
+        for (int k = 0; k < n; k++) {
+            mixed_conn *c = evs[k].data.ptr;
+            int status = 0;
+            if (c->sent < c->w->len) {
+                ssize_t w = send(c->fd, c->w->data + c->sent, c->w->len - c->sent, MSG_NOSIGNAL);
+                if (w > 0) {
+                    c->sent += (size_t)w;
+                    if (c->sent == c->w->len) {
+                        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+                        epoll_ctl(s->ep, EPOLL_CTL_MOD, c->fd, &ev);
+                    }
+                    continue;
+                }
+                if (w < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+                status = -1;
+            } else {
+                ssize_t r = recv(c->fd, c->rbuf + c->rhave, sizeof c->rbuf - 1 - c->rhave, 0);
+                if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+                if (r <= 0)
+                    status = -1;
+                else {
+                    c->rhave += (size_t)r;
+                    status = mixed_parse(c);
+                    if (status == 0) continue;
+                }
+            }
+            if (status < 0) {
+                /* The server closed the connection (or answered garbage):
+                 * reconnect and send a new request. */
+                epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
+                close(c->fd);
+                s->reconnects++;
+                if (mixed_connect(s, c) != 0)
+                    return o2p_errorf(err, O2P_EIO, "reconnect: %s", strerror(errno));
+                c->sent = 0;
+                c->rhave = 0;
+                c->t0 = bench_now();
+                continue;
+            }
+            s->requests++;
+            if (status == 200) {
+                s->ok++;
+                done++;
+                if (s->lat.n == s->lat.cap) {
+                    size_t cap = s->lat.cap ? s->lat.cap * 2 : 4096;
+                    double *v = mem_realloc(s->lat.v, cap * sizeof *v);
+                    if (v == NULL) return o2p_errorf(err, O2P_ENOMEM, "out of memory");
+                    s->lat.v = v;
+                    s->lat.cap = cap;
+                }
+                s->lat.v[s->lat.n++] = bench_now() - c->t0;
+            } else if (status == 429 || status == 503) {
+                s->refused++;
+            } else {
+                s->other++;
+                s->last_bad_status = status;
+            }
+            mixed_next(s, c);
+        }
+        if (s->other)
+            return o2p_errorf(err, O2P_EINVAL, "server answered HTTP %d (see the server log)",
+                              s->last_bad_status);
+    }
+    *secs = bench_now() - t0;
+    return 0;
+}
+
+static void mixed_begin(void *p)
+{
+    mixed_state *s = p;
+    s->lat.n = 0;
+    s->ok = s->refused = s->other = s->requests = 0;
+    s->cpu_start = proc_cpu_ticks(s->pid);
+}
+
+static void mixed_extra(void *p, o2p_buf *json)
+{
+    mixed_state *s = p;
+    double *v = s->lat.v;
+    size_t n = s->lat.n;
+    buf_printf(json, ",\"latency_ms\":{\"p50\":");
+    json_num(json, stats_percentile(v, n, 50) * 1e3);
+    buf_append_str(json, ",\"p95\":");
+    json_num(json, stats_percentile(v, n, 95) * 1e3);
+    buf_append_str(json, ",\"p99\":");
+    json_num(json, stats_percentile(v, n, 99) * 1e3);
+    buf_append_str(json, ",\"max\":");
+    json_num(json, stats_percentile(v, n, 100) * 1e3);
+    buf_append_str(json, ",\"mean\":");
+    json_num(json, stats_mean(v, n) * 1e3);
+    buf_printf(json, ",\"requests\":%zu}", n);
+    long ticks = proc_cpu_ticks(s->pid);
+    double cpu_s = ticks >= 0 && s->cpu_start >= 0
+                       ? (double)(ticks - s->cpu_start) / (double)sysconf(_SC_CLK_TCK)
+                       : -1;
+    buf_printf(json,
+               ",\"workload\":\"mixed10\",\"services\":%d,\"records_per_request\":%d,"
+               "\"connections\":%d,\"status_200\":%llu,\"status_429_503\":%llu,"
+               "\"refused\":%llu,\"status_other\":%llu,\"reconnects\":%llu",
+               MIXED_SERVICES, s->records, s->conns, (unsigned long long)s->ok,
+               (unsigned long long)s->refused, (unsigned long long)s->refused,
+               (unsigned long long)s->other, (unsigned long long)s->reconnects);
+    buf_append_str(json, ",\"server_startup_ms\":");
+    json_num(json, s->startup_ms);
+    long hwm = proc_status_kb(s->pid, "VmHWM");
+    buf_append_str(json, ",\"server_peak_rss_bytes\":");
+    json_num(json, hwm >= 0 ? (double)hwm * 1024 : -1);
+    buf_append_str(json, ",\"server_cpu_us_per_request\":");
+    json_num(json, cpu_s >= 0 && s->requests ? cpu_s * 1e6 / (double)s->requests : -1);
+}
+
+static void mixed_text(void *p, char *line, size_t cap)
+{
+    mixed_state *s = p;
+    snprintf(line, cap,
+             "accepted p50 %.2f ms  p99 %.2f ms  (%zu accepted, %llu refused 429/503, %llu "
+             "reconnects; server peak RSS %.1f MiB)",
+             stats_percentile(s->lat.v, s->lat.n, 50) * 1e3,
+             stats_percentile(s->lat.v, s->lat.n, 99) * 1e3, s->lat.n,
+             (unsigned long long)s->refused, (unsigned long long)s->reconnects,
+             (double)proc_status_kb(s->pid, "VmHWM") / 1024.0);
+}
+
+/* Writes one mixed10 request body (protobuf, `records` records over 10
+ * services) to path, for independent load generators (scripts/wrk_mixed.sh). */
+int http_dump_mixed_body(const char *path, int records, o2p_error *err)
+{
+    o2p_buf body;
+    buf_init(&body, 0);
+    int rc = mixed_body(&body, records, 700, GEN_BASE_NS);
+    if (rc < 0) {
+        buf_free(&body);
+        return o2p_errorf(err, rc, "generating the body failed");
+    }
+    FILE *f = fopen(path, "wb");
+    if (f == NULL || fwrite(body.data, 1, body.len, f) != body.len || fclose(f) != 0) {
+        if (f) fclose(f);
+        buf_free(&body);
+        return o2p_errorf(err, O2P_EIO, "writing %s: %s", path, strerror(errno));
+    }
+    buf_free(&body);
+    return 0;
+}
+
+/* A mixed10 case: name, records/request, connections (0 = --http-conns),
+ * server environment ("K=V ..." or NULL). */
+#define MIXED_CASE(case_name, records, conns, env)                                                 \
+    {                                                                                              \
+        .name = case_name, .suite = "http",                                                        \
+        .description = "HTTP ingest, issue 12 traffic: 1,000 records over 10 services, "           \
+                       "closed loop, no back-off",                                                 \
+        .setup = mixed_setup, .measure = mixed_measure, .begin_samples = mixed_begin,              \
+        .extra_json = mixed_extra, .extra_text = mixed_text, .teardown = mixed_teardown,           \
+        .min_sample_secs = 0.5, .param_a = records, .param_b = conns, .server_env = env            \
+    }
+
 #define HTTP_CASE(case_name, records, what)                                                        \
     {                                                                                              \
         .name = case_name, .suite = "http",                                                        \
@@ -540,6 +939,9 @@ static const bench_case http_cases[] = {
     HTTP_CASE("http.ingest.logs.protobuf.r100", 100, "100"),
     HTTP_CASE("http.ingest.logs.protobuf.r1000", 1000, "1,000"),
     HTTP_CASE("http.ingest.logs.protobuf.r10000", 10000, "10,000"),
+    MIXED_CASE("http.mixed10.c2", 1000, 2, NULL),
+    MIXED_CASE("http.mixed10.c16", 1000, 16, NULL),
+    MIXED_CASE("http.mixed10.c1000", 1000, 1000, NULL),
 };
 
 const bench_case *suite_http_cases(size_t *count)
