@@ -23,10 +23,10 @@
 #include "otlp/otlp.h"
 #include "storage/store.h"
 
-#define BATCH_SERVICES     10
-#define BATCH_PER_SERVICE  100
-#define BATCH_BODIES       8
-#define BATCH_COST_REQS    200
+#define BATCH_SERVICES    10
+#define BATCH_PER_SERVICE 100
+#define BATCH_BODIES      8
+#define BATCH_COST_REQS   200
 
 typedef struct batch_state {
     o2p_buf body[BATCH_BODIES];
@@ -152,8 +152,8 @@ static int batch_run(void *p, o2p_error *err)
 static void batch_extra(void *p, o2p_buf *json)
 {
     batch_state *s = p;
-    buf_printf(json, ",\"buffer_bytes_per_row\":%.1f,\"protobuf_bytes_per_row\":%.1f", s->buffer_per_row,
-               s->pb_per_row);
+    buf_printf(json, ",\"buffer_bytes_per_row\":%.1f,\"protobuf_bytes_per_row\":%.1f",
+               s->buffer_per_row, s->pb_per_row);
 }
 
 static void batch_text(void *p, char *line, size_t cap)
