@@ -25,7 +25,22 @@ static void base_url(const cfg_config *cfg, const cli_args *args, char *out, siz
     /* A wildcard address is where the server listens, not where to connect. */
     if (host == NULL || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0) host = "localhost";
     unsigned port = cfg->server.listen_port ? cfg->server.listen_port : 4318;
-    snprintf(out, size, strchr(host, ':') ? "http://[%s]:%u" : "http://%s:%u", host, port);
+    const char *scheme = cfg->server.tls.cert_file ? "https" : "http";
+    snprintf(out, size, strchr(host, ':') ? "%s://[%s]:%u" : "%s://%s:%u", scheme, host, port);
+}
+
+/* The exporter's tls block when the server speaks TLS (server.tls.*). */
+static void print_collector_tls(FILE *out, const cfg_config *cfg)
+{
+    if (cfg->server.tls.cert_file == NULL) return;
+    fprintf(out, "    tls:\n"
+                 "      # the CA that signed otlp2parquet's server.tls.cert_file\n"
+                 "      ca_file: /path/to/ca.pem\n");
+    if (cfg->server.tls.client_ca_file)
+        fprintf(out, "      # mutual TLS: a client certificate signed by a CA in otlp2parquet's\n"
+                     "      # server.tls.client_ca_file\n"
+                     "      cert_file: /path/to/client.pem\n"
+                     "      key_file: /path/to/client.key\n");
 }
 
 /* The gRPC target: --url as given, else host:port of grpc_listen_addr. */
@@ -41,7 +56,7 @@ static void grpc_target(const cfg_config *cfg, const cli_args *args, char *out, 
     snprintf(out, size, strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, port);
 }
 
-static void print_collector(FILE *out, const char *url, int auth, int grpc, int tls)
+static void print_collector(FILE *out, const char *url, int auth, int grpc, const cfg_config *cfg)
 {
     const char *exporter = grpc ? "otlp/otlp2parquet" : "otlphttp/otlp2parquet";
     fprintf(out,
@@ -67,9 +82,10 @@ static void print_collector(FILE *out, const char *url, int auth, int grpc, int 
             "    endpoint: %s\n"
             "    compression: gzip\n",
             url, grpc ? "OTLP/gRPC" : "OTLP/HTTP", grpc ? "4316" : "4317", exporter, url);
-    if (grpc && !tls)
+    if (grpc && cfg->server.tls.cert_file == NULL)
         fprintf(out, "    tls:\n"
                      "      insecure: true\n");
+    print_collector_tls(out, cfg);
     if (!grpc) fprintf(out, "    encoding: proto\n");
     if (auth)
         fprintf(out,
@@ -137,11 +153,11 @@ int cli_connect(const cfg_config *cfg, const cli_args *args, FILE *out, o2p_erro
     switch (args->connect_target) {
     case CLI_CONNECT_OTEL_COLLECTOR:
         if (args->connect_http || cfg->server.grpc_listen_addr == NULL) {
-            print_collector(out, url, auth, 0, 0);
+            print_collector(out, url, auth, 0, cfg);
         } else {
             char target[1024];
             grpc_target(cfg, args, target, sizeof target);
-            print_collector(out, target, auth, 1, cfg->server.tls.cert_file != NULL);
+            print_collector(out, target, auth, 1, cfg);
         }
         break;
     case CLI_CONNECT_CLAUDE_CODE:

@@ -534,8 +534,14 @@ static void http_connection_notify(void *cls, struct MHD_Connection *mc, void **
             const union MHD_ConnectionInfo *info =
                 MHD_get_connection_info(mc, MHD_CONNECTION_INFO_GNUTLS_SESSION);
             if (info == NULL || info->tls_session == NULL ||
-                http_tls_attach(srv->tls, info->tls_session) < 0)
-                LOG_WARN("http: could not set this connection's TLS credentials");
+                http_tls_attach(srv->tls, info->tls_session) < 0) {
+                /* without our credentials (and the mutual-TLS requirement)
+                 * nothing on this connection is served: no context means
+                 * http_access drops it at its first request */
+                LOG_WARN("http: could not set this connection's TLS credentials; dropping it");
+                *socket_context = NULL;
+                return;
+            }
         }
         http_conn *c = mem_calloc(1, sizeof *c);
         if (c) buf_init(&c->body, srv->max_payload);

@@ -236,6 +236,7 @@ TEST(cli_connect_snippets)
     CHECK(strstr(yaml, "    logs:\n") && strstr(yaml, "    traces:\n") &&
           strstr(yaml, "    metrics:\n"));
     CHECK(strstr(yaml, "Authorization") == NULL);
+    CHECK(strstr(yaml, "tls:") == NULL);
 
     const char *env =
         CONNECT(&cfg, "connect", "claude-code", "--url", "http://otel.internal:9000/");
@@ -271,5 +272,40 @@ TEST(cli_connect_snippets)
     all[2] = CONNECT(&cfg, "connect", "codex");
     CHECK(strstr(all[2], "SECRET123") == NULL);
     CHECK(strstr(all[2], "http://[::1]:5000/v1/logs") != NULL);
+    cfg_free(&cfg);
+}
+
+TEST(cli_connect_with_tls)
+{
+    cfg_config cfg;
+    o2p_error err;
+    const char *vars[] = {"OTLP2PARQUET_TLS_CERT_FILE", "/etc/o2p/cert.pem",
+                          "OTLP2PARQUET_TLS_KEY_FILE", "/etc/o2p/key.pem", NULL};
+    cfg_sources src = {
+        .search_dir = unit_tmpdir(), .getenv = fake_getenv, .getenv_ctx = (void *)vars};
+    CHECK_OK(cfg_load(&cfg, &src, &err));
+    const char *yaml = CONNECT(&cfg, "connect", "otel-collector", "--http");
+    CHECK(strstr(yaml, "endpoint: https://localhost:4318\n") != NULL);
+    CHECK(strstr(yaml, "    tls:\n      # the CA") != NULL);
+    CHECK(strstr(yaml, "ca_file: /path/to/ca.pem") != NULL);
+    yaml = CONNECT(&cfg, "connect", "otel-collector"); /* gRPC, the default */
+    CHECK(strstr(yaml, "endpoint: localhost:4317\n") != NULL);
+    CHECK(strstr(yaml, "insecure: true") == NULL);
+    CHECK(strstr(yaml, "ca_file: /path/to/ca.pem") != NULL);
+    CHECK(strstr(yaml, "key_file: /path/to/client.key") == NULL);
+    cfg_free(&cfg);
+
+    const char *mutual[] = {"OTLP2PARQUET_TLS_CERT_FILE",
+                            "/etc/o2p/cert.pem",
+                            "OTLP2PARQUET_TLS_KEY_FILE",
+                            "/etc/o2p/key.pem",
+                            "OTLP2PARQUET_TLS_CLIENT_CA_FILE",
+                            "/etc/o2p/ca.pem",
+                            NULL};
+    src.getenv_ctx = (void *)mutual;
+    CHECK_OK(cfg_load(&cfg, &src, &err));
+    yaml = CONNECT(&cfg, "connect", "otel-collector");
+    CHECK(strstr(yaml, "cert_file: /path/to/client.pem") != NULL);
+    CHECK(strstr(yaml, "key_file: /path/to/client.key") != NULL);
     cfg_free(&cfg);
 }
