@@ -209,8 +209,10 @@ function makeCerts() {
 
 test('TLS with ALPN h2, and mutual TLS refusing clients without a certificate', { skip: MISSING ?? false }, async () => {
   const c = makeCerts();
-  const tls = await startServer({ env: { OTLP2PARQUET_TLS_CERT_FILE: c.f('server.pem'), OTLP2PARQUET_TLS_KEY_FILE: c.f('server.key'), OTLP2PARQUET_BATCH_MAX_AGE_SECS: '3600' } });
-  const mtls = await startServer({ env: { OTLP2PARQUET_TLS_CERT_FILE: c.f('server.pem'), OTLP2PARQUET_TLS_KEY_FILE: c.f('server.key'), OTLP2PARQUET_TLS_CLIENT_CA_FILE: c.f('ca.pem'), OTLP2PARQUET_BATCH_MAX_AGE_SECS: '3600' } });
+  // The TLS keys serve both listeners: the HTTP health checks speak TLS too.
+  const https = { ca: c.read('ca.pem'), checkServerIdentity: () => undefined };
+  const tls = await startServer({ tls: https, env: { OTLP2PARQUET_TLS_CERT_FILE: c.f('server.pem'), OTLP2PARQUET_TLS_KEY_FILE: c.f('server.key'), OTLP2PARQUET_BATCH_MAX_AGE_SECS: '3600' } });
+  const mtls = await startServer({ tls: { ...https, cert: c.read('client.pem'), key: c.read('client.key') }, env: { OTLP2PARQUET_TLS_CERT_FILE: c.f('server.pem'), OTLP2PARQUET_TLS_KEY_FILE: c.f('server.key'), OTLP2PARQUET_TLS_CLIENT_CA_FILE: c.f('ca.pem'), OTLP2PARQUET_BATCH_MAX_AGE_SECS: '3600' } });
   try {
     assert.match(tls.stdout, /listening on grpcs:\/\//);
     const e1 = grpcExporter('logs', tls, { credentials: grpc.credentials.createSsl(c.read('ca.pem')) });
