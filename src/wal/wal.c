@@ -709,7 +709,7 @@ static int scan_dir(wal *w, o2p_error *err)
     }
     closedir(d);
     if (rc < 0) return o2p_errorf(err, rc, "out of memory scanning %s", w->dir);
-    qsort(w->segs, w->nsegs, sizeof *w->segs, cmp_seq);
+    if (w->nsegs > 1) qsort(w->segs, w->nsegs, sizeof *w->segs, cmp_seq);
     w->num_old = w->nsegs;
     w->replaying = w->nsegs > 0;
     return O2P_OK;
