@@ -35,6 +35,8 @@ typedef struct bgroup {
     uint32_t attempts;       /* failed store attempts so far */
     uint64_t next_try_ns;    /* monotonic; sealed groups wait until then after a failure */
     char key[BATCH_KEY_MAX]; /* object key, fixed at the first attempt ("" before) */
+    uint64_t *lsns;          /* distinct journal records of its rows (batch_journal) */
+    size_t num_lsns, cap_lsns;
 } bgroup;
 
 struct batch {
@@ -65,6 +67,7 @@ struct batch {
     /* Flush rate: bytes freed since rate_window_ns, and the last rate. */
     uint64_t rate_window_ns;
     uint64_t rate_window_bytes;
+    batch_journal journal; /* all NULL: no journal */
 };
 
 /* Before any request was measured, a body byte is assumed to cost this
@@ -141,6 +144,7 @@ static void release_group(bgroup *bg)
 {
     pq_colset_free(&bg->g.rows);
     mem_free(bg->g.service);
+    mem_free(bg->lsns);
     memset(bg, 0, sizeof *bg);
 }
 
@@ -259,7 +263,38 @@ static void note_flushed(batch *b, uint64_t bytes)
     b->rate_window_bytes = 0;
 }
 
+void batch_set_journal(batch *b, const batch_journal *j)
+{
+    pthread_mutex_lock(&b->mu);
+    b->journal = *j;
+    pthread_mutex_unlock(&b->mu);
+}
+
+/* Records that bg holds rows of lsn (lock held). */
+static int group_hold(batch *b, bgroup *bg, uint64_t lsn)
+{
+    if (lsn == 0) return O2P_OK;
+    for (size_t i = bg->num_lsns; i-- > 0;)
+        if (bg->lsns[i] == lsn) return O2P_OK;
+    if (bg->num_lsns == bg->cap_lsns) {
+        size_t cap = bg->cap_lsns ? bg->cap_lsns * 2 : 8;
+        uint64_t *l = mem_realloc(bg->lsns, cap * sizeof *l);
+        if (l == NULL) return O2P_ENOMEM;
+        bg->lsns = l;
+        bg->cap_lsns = cap;
+    }
+    bg->lsns[bg->num_lsns++] = lsn;
+    if (b->journal.hold) b->journal.hold(b->journal.ctx, lsn);
+    return O2P_OK;
+}
+
 int batch_submit(batch *b, const tbl_batch *rows, size_t body_bytes, o2p_error *err)
+{
+    return batch_submit_lsn(b, rows, body_bytes, 0, err);
+}
+
+int batch_submit_lsn(batch *b, const tbl_batch *rows, size_t body_bytes, uint64_t lsn,
+                     o2p_error *err)
 {
     pthread_mutex_lock(&b->mu);
     if (b->closing) {
@@ -288,6 +323,7 @@ int batch_submit(batch *b, const tbl_batch *rows, size_t body_bytes, o2p_error *
         if (!src->in_use || src->rows.num_rows == 0) continue;
         bgroup *bg = find_buffering(b, src);
         if (bg == NULL) bg = new_group(b, src);
+        if (bg != NULL && group_hold(b, bg, lsn) < 0) bg = NULL;
         if (bg == NULL) {
             rc = o2p_errorf(err, O2P_ENOMEM, "out of memory buffering %s rows",
                             tbl_name(src->table));
@@ -353,7 +389,11 @@ static void flush_one(batch *b, bgroup *bg, o2p_buf *file, const pq_writer_optio
     uint64_t t0 = clock_mono_ns();
     int rc = batch_encode_group(&bg->g, popts, file, key, sizeof bg->key, &err);
     int encode_failed = rc < 0;
+    if (rc == 0 && b->journal.intent && bg->num_lsns > 0)
+        rc = b->journal.intent(b->journal.ctx, key, bg->lsns, bg->num_lsns, &err);
     if (rc == 0) rc = store_put(b->st, key, file->data, file->len, &err);
+    if (rc == 0 && b->journal.stored && bg->num_lsns > 0)
+        b->journal.stored(b->journal.ctx, bg->lsns, bg->num_lsns);
     uint64_t elapsed_us = (clock_mono_ns() - t0) / 1000;
 
     pthread_mutex_lock(&b->mu);

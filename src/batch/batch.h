@@ -76,6 +76,28 @@ int batch_create(batch **out, const batch_config *cfg, const tbl_schemas *schema
  * learns from it how much buffer a body byte costs, for batch_admit. */
 int batch_submit(batch *b, const tbl_batch *rows, size_t body_bytes, o2p_error *err);
 
+/*
+ * Journal hook (the write-ahead log, src/cli/serve_wal.c).  Each buffered
+ * group keeps the distinct LSNs of its rows; a request's rows for one
+ * partition always go to one group.  hold() runs under the batch lock when a
+ * group first holds rows of an LSN; intent() runs before store_put once the
+ * key is fixed and must be durable when it returns (a failure retries the
+ * group later); stored() runs after the object is stored.
+ */
+typedef struct batch_journal {
+    void *ctx;
+    void (*hold)(void *ctx, uint64_t lsn);
+    int (*intent)(void *ctx, const char *key, const uint64_t *lsns, size_t n, o2p_error *err);
+    void (*stored)(void *ctx, const uint64_t *lsns, size_t n);
+} batch_journal;
+
+/* Before the first submit. */
+void batch_set_journal(batch *b, const batch_journal *j);
+
+/* batch_submit for rows journalled as record `lsn` (0: not journalled). */
+int batch_submit_lsn(batch *b, const tbl_batch *rows, size_t body_bytes, uint64_t lsn,
+                     o2p_error *err);
+
 /* Early refusal, before a body is read or decoded: O2P_EBUSY (counted as
  * refused_admit, and the largest group is sealed for an early flush) when
  * the buffer it would need, estimated from body_bytes and the cost measured

@@ -34,6 +34,12 @@ int store_put(store *s, const char *key, const uint8_t *data, size_t len, o2p_er
     return s->ops->put(s, key, data, len, err);
 }
 
+int store_exists(store *s, const char *key, o2p_error *err)
+{
+    O2P_TRY(store_validate_key(key, err));
+    return s->ops->exists(s, key, err);
+}
+
 int store_check(store *s, o2p_error *err)
 {
     return s->ops->check(s, err);

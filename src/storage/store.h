@@ -70,6 +70,11 @@ int store_open_s3(store **out, const store_s3_config *cfg, o2p_error *err);
 /* Writes the whole object at key.  Durable when it returns 0. */
 int store_put(store *s, const char *key, const uint8_t *data, size_t len, o2p_error *err);
 
+/* Whether an object exists at key: 1 yes, 0 no, < 0 when storage cannot
+ * tell (O2P_EIO: retry later; O2P_EAUTH).  fs: stat; S3: HEAD.  Replay of
+ * the write-ahead log asks it whether an upload it logged had finished. */
+int store_exists(store *s, const char *key, o2p_error *err);
+
 /* Start-up check that the target is usable: fs — the directory exists (or is
  * created) and a file can be created in it; S3 — the bucket answers a listing
  * with these credentials.  Errors say what to fix. */

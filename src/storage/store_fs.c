@@ -183,7 +183,19 @@ static void fs_destroy(store *s)
     mem_free(fs);
 }
 
-static const store_ops fs_ops = {fs_put, fs_check, fs_destroy};
+static int fs_exists(store *s, const char *key, o2p_error *err)
+{
+    store_fs *fs = (store_fs *)s;
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/%s", fs->root, key) >= (int)sizeof path)
+        return o2p_errorf(err, O2P_EINVAL, "store: path %s/%s is too long", fs->root, key);
+    struct stat st;
+    if (stat(path, &st) == 0) return 1;
+    if (errno == ENOENT || errno == ENOTDIR) return 0;
+    return fs_errno(err, "cannot stat", path, errno);
+}
+
+static const store_ops fs_ops = {fs_put, fs_check, fs_destroy, fs_exists};
 
 int store_open_fs(store **out, const char *root, o2p_error *err)
 {

@@ -11,6 +11,7 @@ typedef struct store_ops {
     int (*put)(store *s, const char *key, const uint8_t *data, size_t len, o2p_error *err);
     int (*check)(store *s, o2p_error *err);
     void (*destroy)(store *s);
+    int (*exists)(store *s, const char *key, o2p_error *err);
 } store_ops;
 
 /* First member of every backend's handle. */

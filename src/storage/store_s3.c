@@ -302,7 +302,9 @@ static int s3_perform(const store_s3 *s3, s3_conn *conn, const s3_call *call,
         s3_curl.easy_setopt(c, CURLOPT_SEEKDATA, &upload);
         s3_curl.easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)call->body_len);
     }
-    if (strcmp(call->method, "GET") != 0)
+    if (strcmp(call->method, "HEAD") == 0)
+        s3_curl.easy_setopt(c, CURLOPT_NOBODY, 1L);
+    else if (strcmp(call->method, "GET") != 0)
         s3_curl.easy_setopt(c, CURLOPT_CUSTOMREQUEST, call->method);
 
     reply->curl_rc = s3_curl.easy_perform(c);
@@ -641,7 +643,35 @@ static void s3_destroy(store *s)
     mem_free(s3);
 }
 
-static const store_ops s3_ops = {s3_put, s3_check, s3_destroy};
+static int s3_exists(store *s, const char *key, o2p_error *err)
+{
+    store_s3 *s3 = (store_s3 *)s;
+    o2p_buf full_key;
+    buf_init(&full_key, 0);
+    if (buf_printf(&full_key, "%s%s", s3->prefix, key) < 0) {
+        buf_free(&full_key);
+        return o2p_errorf(err, O2P_ENOMEM, "S3 HEAD: out of memory");
+    }
+    s3_conn *conn = s3_conn_take(s3);
+    int rc;
+    if (conn == NULL) {
+        rc = o2p_errorf(err, O2P_ENOMEM, "S3 HEAD: cannot create a connection handle");
+    } else {
+        s3_call call = {"HEAD", "HEAD", (const char *)full_key.data, "", NULL, 0, NULL, 0};
+        s3_reply reply;
+        rc = s3_execute(s3, conn, &call, &reply, s3->retry.max_attempts, err);
+        if (rc == O2P_OK)
+            rc = 1;
+        else if (rc == O2P_EIO && reply.curl_rc == CURLE_OK && reply.status == 404)
+            rc = 0; /* a HEAD answer has no body: 404 is "no such key" */
+        buf_free(&reply.body);
+        s3_conn_give_back(s3, conn);
+    }
+    buf_free(&full_key);
+    return rc;
+}
+
+static const store_ops s3_ops = {s3_put, s3_check, s3_destroy, s3_exists};
 
 /* ---- opening ----------------------------------------------------------- */
 

@@ -189,3 +189,25 @@ test('s3: credentials from AWS_* environment and from a shared credentials file'
   assert.equal(r.code, 2);
   assert.match(r.stderr, /no S3 credentials/);
 });
+
+test('s3: exists answers a signed HEAD: yes for a stored key, no for a missing one', async (t) => {
+  const s3 = await withS3(t);
+  const key = 'logs/svc/year=2026/month=01/day=01/hour=00/7-cccccccccccccccccccccccccccccccc.parquet';
+  let r = await run(s3, ['put', tempFile(t, Buffer.from('stored')), key], { O2P_S3_PREFIX: 'p' });
+  assert.equal(r.code, 0, r.stderr);
+  r = await run(s3, ['exists', key, 'logs/svc/missing.parquet'], { O2P_S3_PREFIX: 'p' });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, `yes ${key}\nno logs/svc/missing.parquet\n`);
+  const heads = s3.requests.filter((q) => q.method === 'HEAD');
+  assert.deepEqual(heads.map((q) => q.status), [200, 404]);
+  assert.ok(s3.requests.every((q) => q.code !== 'SignatureDoesNotMatch'));
+});
+
+test('s3: exists while S3 is down is a retryable I/O error, not "no"', async (t) => {
+  const s3 = await withS3(t);
+  s3.failNext(10);
+  const r = await run(s3, ['exists', 'logs/a.parquet'], { O2P_S3_MAX_ATTEMPTS: '2' });
+  assert.equal(r.code, 3, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /HEAD/);
+});

@@ -3,6 +3,7 @@
  *
  *   s3_put check                       store_check, print the description
  *   s3_put put FILE KEY [FILE KEY]...  upload each file under KEY
+ *   s3_put exists KEY...               store_exists: print "yes KEY" or "no KEY"
  *   s3_put layout FILE DATASET SERVICE HOUR MIN_TS_US
  *                                      upload FILE under a layout key, print the key
  *
@@ -106,6 +107,14 @@ int main(int argc, char **argv)
     } else if (strcmp(argv[1], "put") == 0 && argc >= 4 && argc % 2 == 0) {
         for (int i = 2; i + 1 < argc && rc == O2P_OK; i += 2)
             rc = put_file(s, argv[i], argv[i + 1], &err);
+    } else if (strcmp(argv[1], "exists") == 0 && argc >= 3) {
+        for (int i = 2; i < argc && rc == O2P_OK; i++) {
+            int e = store_exists(s, argv[i], &err);
+            if (e < 0)
+                rc = e;
+            else
+                printf("%s %s\n", e ? "yes" : "no", argv[i]);
+        }
     } else if (strcmp(argv[1], "layout") == 0 && argc == 7) {
         o2p_buf key;
         buf_init(&key, 0);

@@ -145,3 +145,20 @@ TEST(store_fs_open_rejects_empty_path)
     CHECK_INT(store_open_fs(&s, "", &err), O2P_EINVAL);
     CHECK(s == NULL);
 }
+
+TEST(store_fs_exists)
+{
+    char root[512];
+    snprintf(root, sizeof root, "%s/data", unit_tmpdir());
+    store *s;
+    o2p_error err;
+    CHECK_OK(store_open_fs(&s, root, &err));
+    const char *key = "logs/svc/hour=03/a.parquet";
+    CHECK_INT(store_exists(s, key, &err), 0); /* not even the directories exist */
+    CHECK_OK(store_put(s, key, (const uint8_t *)"x", 1, &err));
+    CHECK_INT(store_exists(s, key, &err), 1);
+    CHECK_INT(store_exists(s, "logs/svc/hour=03/b.parquet", &err), 0);
+    CHECK_INT(store_exists(s, "logs/svc/hour=03/a.parquet/below", &err), 0);
+    CHECK_INT(store_exists(s, "../escape", &err), O2P_EINVAL);
+    store_destroy(s);
+}

@@ -1,0 +1,859 @@
+/*
+ * wal: segment files, group commit, reference counting and the segment
+ * scanner (see wal.h for the contract and the on-disk format).
+ *
+ * One mutex guards the segment list, the write position and the counters.
+ * Records are written (pwritev into the page cache) under the lock, so LSN
+ * order is file order.  Durability is tracked by two watermarks: synced_lsn
+ * (every record up to it is on disk) and bad_lsn (every unsynced record up
+ * to it was hit by a failed write or sync and will never be acknowledged).
+ * A failed write or sync abandons the active segment; the next append
+ * starts a new one, so a half-written record can only be a torn tail.
+ */
+#include "wal/wal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/mem.h"
+
+#define SEG_MAGIC    "O2PWALSG"
+#define SEG_VERSION  1u
+#define SEG_HEADER   32u
+#define REC_MAGIC    0x4F32574Cu
+#define REC_HEADER   24u
+#define SEG_NAME_MAX 32
+#define FAILURE_MAX  320
+
+const double WAL_SYNC_BUCKETS_S[WAL_SYNC_BUCKET_COUNT] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                          0.025,  0.05,  0.1,    0.25,  1.0};
+
+typedef struct wal_seg {
+    uint64_t seq;
+    uint64_t first_lsn; /* lowest LSN it may hold */
+    uint64_t last_lsn;  /* highest LSN written (0: none) */
+    uint64_t size;      /* bytes on disk (preallocated) */
+    int64_t refs;       /* outstanding references of its DATA records */
+    uint8_t *map;       /* segments found at open: read-only mapping */
+    size_t map_len;
+    char name[SEG_NAME_MAX];
+} wal_seg;
+
+struct wal {
+    wal_config cfg;
+    char *dir;
+    int dirfd;
+    int lockfd;
+    pthread_mutex_t mu;
+    pthread_cond_t cv; /* sync progress, timer wake-ups */
+    wal_seg *segs;     /* by sequence number; the last is active when active_fd >= 0 */
+    size_t nsegs;
+    size_t cap;
+    int active_fd;
+    uint64_t active_off;
+    uint64_t next_lsn;
+    uint64_t next_seq;
+    uint64_t written_lsn;
+    uint64_t synced_lsn;
+    uint64_t bad_lsn;
+    int syncing;
+    int replaying; /* old segments are not deleted until wal_replay_done */
+    size_t num_old;
+    char failure[FAILURE_MAX];
+    wal_stats stats;
+    pthread_t timer;
+    int timer_started;
+    int stopping;
+};
+
+/* ---- little-endian helpers ---- */
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    uint32_t v = 0;
+    for (int i = 3; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
+static uint64_t align8(uint64_t n)
+{
+    return (n + 7) & ~(uint64_t)7;
+}
+
+void wal_config_default(wal_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->sync_always = 1;
+    c->sync_interval_ms = 100;
+    c->max_bytes = 4ULL << 30;
+    c->segment_bytes = 64ULL << 20;
+}
+
+/* ---- scanner ---- */
+
+static uint32_t record_crc(const uint8_t *hdr, const uint8_t *payload, size_t len)
+{
+    uLong crc = crc32(0L, Z_NULL, 0);
+    crc = crc32(crc, hdr + 8, 12); /* LSN, type, padding */
+    /* zlib takes uInt lengths: feed big payloads in pieces */
+    while (len > 0) {
+        uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
+        crc = crc32(crc, payload, n);
+        payload += n;
+        len -= n;
+    }
+    return (uint32_t)crc;
+}
+
+/* A complete, intact record at pos?  Sets *plen. */
+static int record_valid(const uint8_t *data, size_t len, uint64_t pos, uint32_t *plen)
+{
+    if (pos > len || len - pos < REC_HEADER) return 0;
+    const uint8_t *h = data + pos;
+    if (get32(h) != REC_MAGIC) return 0;
+    uint32_t n = get32(h + 4);
+    if (h[16] != WAL_DATA && h[16] != WAL_INTENT) return 0;
+    if (h[17] != 0 || h[18] != 0 || h[19] != 0) return 0;
+    if ((uint64_t)n > len - pos - REC_HEADER) return 0;
+    if (record_crc(h, h + REC_HEADER, n) != get32(h + 20)) return 0;
+    *plen = n;
+    return 1;
+}
+
+static int all_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != 0) return 0;
+    return 1;
+}
+
+int wal_scan_buffer(const uint8_t *data, size_t len, wal_visit_fn fn, void *ctx,
+                    wal_scan_result *res, o2p_error *err)
+{
+    memset(res, 0, sizeof *res);
+    res->first_bad = UINT64_MAX;
+    res->end = SEG_HEADER;
+    if (len < SEG_HEADER || memcmp(data, SEG_MAGIC, 8) != 0)
+        return o2p_errorf(err, O2P_EINVAL, "not a WAL segment (bad magic)");
+    if (get32(data + 8) != SEG_VERSION)
+        return o2p_errorf(err, O2P_EINVAL, "unsupported WAL segment version %u",
+                          (unsigned)get32(data + 8));
+    if (get32(data + 12) != SEG_HEADER)
+        return o2p_errorf(err, O2P_EINVAL, "bad WAL segment header length %u",
+                          (unsigned)get32(data + 12));
+    res->first_lsn = get64(data + 16);
+    res->seq = get64(data + 24);
+    uint64_t pos = SEG_HEADER;
+    while (pos < len && len - pos >= REC_HEADER) {
+        uint32_t plen;
+        if (!record_valid(data, len, pos, &plen)) {
+            uint64_t q = pos + 8;
+            while (q < len && !record_valid(data, len, q, &plen)) q += 8;
+            if (q >= len) {
+                /* nothing valid follows: preallocated zeros, or a torn tail */
+                if (!all_zero(data + pos, len - pos)) {
+                    res->torn++;
+                    if (res->first_bad == UINT64_MAX) res->first_bad = pos;
+                }
+                break;
+            }
+            res->corrupt++;
+            if (res->first_bad == UINT64_MAX) res->first_bad = pos;
+            pos = q;
+        }
+        const uint8_t *h = data + pos;
+        wal_record rec = {.lsn = get64(h + 8),
+                          .type = (wal_record_type)h[16],
+                          .payload = h + REC_HEADER,
+                          .len = plen,
+                          .segment = NULL,
+                          .offset = pos};
+        res->records++;
+        if (rec.lsn > res->last_lsn) res->last_lsn = rec.lsn;
+        pos += align8((uint64_t)REC_HEADER + plen);
+        if (pos > len) pos = len;
+        res->end = pos;
+        if (fn != NULL) {
+            int rc = fn(ctx, &rec);
+            if (rc != 0) return rc;
+        }
+    }
+    /* a torn tail that is shorter than a record header */
+    if (pos < len && len - pos < REC_HEADER && !all_zero(data + pos, len - pos) && res->torn == 0) {
+        res->torn++;
+        if (res->first_bad == UINT64_MAX) res->first_bad = pos;
+    }
+    return O2P_OK;
+}
+
+/* ---- segments ---- */
+
+static int fault(wal *w, wal_op op)
+{
+    return w->cfg.fault ? w->cfg.fault(w->cfg.fault_ctx, op) : 0;
+}
+
+static void set_failure(wal *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_failure(wal *w, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->failure, sizeof w->failure, fmt, ap);
+    va_end(ap);
+    w->stats.failing = 1;
+    LOG_ERROR("wal: %s", w->failure);
+}
+
+static void clear_failure(wal *w)
+{
+    if (w->stats.failing) LOG_INFO("wal: %s is writable again", w->dir);
+    w->failure[0] = '\0';
+    w->stats.failing = 0;
+}
+
+static int push_seg(wal *w, const wal_seg *s)
+{
+    if (w->nsegs == w->cap) {
+        size_t cap = w->cap ? w->cap * 2 : 16;
+        wal_seg *segs = mem_realloc(w->segs, cap * sizeof *segs);
+        if (segs == NULL) return O2P_ENOMEM;
+        w->segs = segs;
+        w->cap = cap;
+    }
+    w->segs[w->nsegs++] = *s;
+    return O2P_OK;
+}
+
+/* The segment holding lsn, or NULL. */
+static wal_seg *seg_of(wal *w, uint64_t lsn)
+{
+    for (size_t i = w->nsegs; i-- > 0;) {
+        wal_seg *s = &w->segs[i];
+        int active = w->active_fd >= 0 && i == w->nsegs - 1;
+        if (lsn >= s->first_lsn && (active || lsn <= s->last_lsn)) return s;
+    }
+    return NULL;
+}
+
+/* Deletes released segments, oldest first, stopping at the first one still
+ * needed.  Lock held. */
+static void delete_released(wal *w, int closing)
+{
+    while (w->nsegs > 0) {
+        wal_seg *s = &w->segs[0];
+        int active = w->active_fd >= 0 && w->nsegs == 1 && !closing;
+        if (active || s->refs > 0 || (w->replaying && s->map != NULL)) break;
+        if (w->active_fd >= 0 && w->nsegs == 1) {
+            close(w->active_fd);
+            w->active_fd = -1;
+        }
+        if (s->map != NULL) munmap(s->map, s->map_len);
+        if (unlinkat(w->dirfd, s->name, 0) != 0 && errno != ENOENT)
+            LOG_WARN("wal: cannot delete %s/%s: %s", w->dir, s->name, strerror(errno));
+        w->stats.bytes -= s->size;
+        w->stats.segments--;
+        memmove(&w->segs[0], &w->segs[1], (w->nsegs - 1) * sizeof *w->segs);
+        w->nsegs--;
+        fsync(w->dirfd);
+    }
+}
+
+/* Waits for a running sync to finish (lock held). */
+static void wait_sync_idle(wal *w)
+{
+    while (w->syncing) pthread_cond_wait(&w->cv, &w->mu);
+}
+
+static void note_sync(wal *w, uint64_t ns)
+{
+    w->stats.syncs++;
+    w->stats.sync_ns_sum += ns;
+    double s = (double)ns / 1e9;
+    for (int i = 0; i < WAL_SYNC_BUCKET_COUNT; i++)
+        if (s <= WAL_SYNC_BUCKETS_S[i]) w->stats.sync_buckets[i]++;
+}
+
+/* Gives up the active segment after a failure: records written to it and
+ * not synced are never acknowledged.  Lock held, no sync running. */
+static void abandon_active(wal *w)
+{
+    if (w->active_fd < 0) return;
+    close(w->active_fd);
+    w->active_fd = -1;
+    if (w->written_lsn > w->synced_lsn && w->written_lsn > w->bad_lsn) w->bad_lsn = w->written_lsn;
+}
+
+/* Syncs and closes the active segment (lock held, no sync running). */
+static int seal_active(wal *w, o2p_error *err)
+{
+    if (w->active_fd < 0) return O2P_OK;
+    int rc = O2P_OK;
+    if (w->written_lsn > w->synced_lsn) {
+        uint64_t t0 = clock_mono_ns();
+        int e = fault(w, WAL_OP_SYNC);
+        if (e == 0 && fdatasync(w->active_fd) != 0) e = errno;
+        if (e != 0) {
+            set_failure(w, "cannot sync %s/%s: %s", w->dir, w->segs[w->nsegs - 1].name,
+                        strerror(e));
+            rc = o2p_errorf(err, O2P_EIO, "%s", w->failure);
+        } else {
+            note_sync(w, clock_mono_ns() - t0);
+            w->synced_lsn = w->written_lsn;
+        }
+    }
+    abandon_active(w);
+    pthread_cond_broadcast(&w->cv);
+    return rc;
+}
+
+/* Creates a new active segment with room for `need` bytes.  Lock held. */
+static int roll(wal *w, uint64_t need, o2p_error *err)
+{
+    wait_sync_idle(w);
+    O2P_TRY(seal_active(w, err));
+    uint64_t size = w->cfg.segment_bytes;
+    if (size < SEG_HEADER + need) size = SEG_HEADER + need;
+    if (w->stats.bytes + size > w->cfg.max_bytes)
+        return o2p_errorf(err, O2P_EBUSY,
+                          "WAL full: %" PRIu64 " bytes in %" PRIu64
+                          " segments in %s, limit %" PRIu64 " (durability.max_bytes); retry later",
+                          w->stats.bytes, w->stats.segments, w->dir, w->cfg.max_bytes);
+    wal_seg s;
+    memset(&s, 0, sizeof s);
+    s.seq = w->next_seq;
+    s.first_lsn = w->next_lsn;
+    s.size = size;
+    snprintf(s.name, sizeof s.name, "wal-%016" PRIx64 ".log", s.seq);
+    int fd = openat(w->dirfd, s.name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        int e = errno;
+        set_failure(w, "cannot create %s/%s: %s", w->dir, s.name, strerror(e));
+        return o2p_errorf(err, O2P_EIO, "%s", w->failure);
+    }
+    int e = fault(w, WAL_OP_ALLOC);
+    if (e == 0) {
+        e = posix_fallocate(fd, 0, (off_t)size);
+        if (e == EOPNOTSUPP || e == EINVAL) e = ftruncate(fd, (off_t)size) == 0 ? 0 : errno;
+    }
+    uint8_t hdr[SEG_HEADER];
+    memset(hdr, 0, sizeof hdr);
+    memcpy(hdr, SEG_MAGIC, 8);
+    put32(hdr + 8, SEG_VERSION);
+    put32(hdr + 12, SEG_HEADER);
+    put64(hdr + 16, s.first_lsn);
+    put64(hdr + 24, s.seq);
+    if (e == 0) e = fault(w, WAL_OP_WRITE);
+    if (e == 0 && pwrite(fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr) e = errno ? errno : EIO;
+    if (e == 0) e = fault(w, WAL_OP_SYNC);
+    if (e == 0 && (fdatasync(fd) != 0 || fsync(w->dirfd) != 0)) e = errno;
+    if (e != 0) {
+        close(fd);
+        unlinkat(w->dirfd, s.name, 0);
+        set_failure(w, "cannot prepare WAL segment %s/%s (%" PRIu64 " bytes): %s", w->dir, s.name,
+                    size, strerror(e));
+        return o2p_errorf(err, O2P_EIO, "%s", w->failure);
+    }
+    if (push_seg(w, &s) < 0) {
+        close(fd);
+        unlinkat(w->dirfd, s.name, 0);
+        return o2p_errorf(err, O2P_ENOMEM, "out of memory adding a WAL segment");
+    }
+    w->next_seq++;
+    w->active_fd = fd;
+    w->active_off = SEG_HEADER;
+    w->stats.bytes += size;
+    w->stats.segments++;
+    clear_failure(w);
+    return O2P_OK;
+}
+
+/* ---- appends ---- */
+
+int wal_append_start(wal *w, wal_record_type type, const void *head, size_t head_len,
+                     const void *body, size_t body_len, uint64_t *lsn, o2p_error *err)
+{
+    uint64_t plen = (uint64_t)head_len + body_len;
+    if (plen > UINT32_MAX)
+        return o2p_errorf(err, O2P_ELIMIT, "WAL record of %" PRIu64 " bytes is too large", plen);
+    uint64_t total = align8(REC_HEADER + plen);
+    pthread_mutex_lock(&w->mu);
+    if (w->stopping) {
+        pthread_mutex_unlock(&w->mu);
+        return o2p_errorf(err, O2P_ESTATE, "WAL is closed");
+    }
+    if (w->active_fd < 0 || w->active_off + total > w->segs[w->nsegs - 1].size) {
+        int rc = roll(w, total, err);
+        if (rc < 0) {
+            pthread_mutex_unlock(&w->mu);
+            return rc;
+        }
+    }
+    wal_seg *s = &w->segs[w->nsegs - 1];
+    uint8_t hdr[REC_HEADER];
+    memset(hdr, 0, sizeof hdr);
+    uint64_t id = w->next_lsn;
+    put32(hdr, REC_MAGIC);
+    put32(hdr + 4, (uint32_t)plen);
+    put64(hdr + 8, id);
+    hdr[16] = (uint8_t)type;
+    /* CRC over LSN, type, then the payload pieces */
+    uLong crc = crc32(0L, Z_NULL, 0);
+    crc = crc32(crc, hdr + 8, 12);
+    if (head_len) crc = crc32(crc, head, (uInt)head_len);
+    if (body_len) {
+        const uint8_t *p = body;
+        size_t left = body_len;
+        while (left > 0) {
+            uInt n = left > (1u << 30) ? (1u << 30) : (uInt)left;
+            crc = crc32(crc, p, n);
+            p += n;
+            left -= n;
+        }
+    }
+    put32(hdr + 20, (uint32_t)crc);
+    static const uint8_t zeros[8];
+    struct iovec iov[4] = {{hdr, sizeof hdr},
+                           {(void *)head, head_len},
+                           {(void *)body, body_len},
+                           {(void *)zeros, (size_t)(total - REC_HEADER - plen)}};
+    int e = fault(w, WAL_OP_WRITE);
+    if (e == 0) {
+        ssize_t n = pwritev(w->active_fd, iov, 4, (off_t)w->active_off);
+        if (n != (ssize_t)total) e = n < 0 ? errno : ENOSPC;
+    }
+    if (e != 0) {
+        set_failure(w, "cannot write to %s/%s: %s", w->dir, s->name, strerror(e));
+        wait_sync_idle(w);
+        abandon_active(w);
+        pthread_mutex_unlock(&w->mu);
+        return o2p_errorf(err, O2P_EIO, "%s", w->failure);
+    }
+    w->next_lsn++;
+    w->active_off += total;
+    w->written_lsn = id;
+    s->last_lsn = id;
+    if (type == WAL_DATA) s->refs++;
+    w->stats.appends++;
+    pthread_mutex_unlock(&w->mu);
+    *lsn = id;
+    return O2P_OK;
+}
+
+/* One fdatasync covering everything written so far.  Lock held on entry
+ * and exit; released during the sync. */
+static void sync_now(wal *w)
+{
+    uint64_t target = w->written_lsn;
+    int fd = w->active_fd;
+    if (fd < 0 || target <= w->synced_lsn) return;
+    w->syncing = 1;
+    pthread_mutex_unlock(&w->mu);
+    uint64_t t0 = clock_mono_ns();
+    int e = fault(w, WAL_OP_SYNC);
+    if (e == 0 && fdatasync(fd) != 0) e = errno;
+    uint64_t ns = clock_mono_ns() - t0;
+    pthread_mutex_lock(&w->mu);
+    w->syncing = 0;
+    if (e == 0) {
+        note_sync(w, ns);
+        if (target > w->synced_lsn) w->synced_lsn = target;
+        if (w->stats.failing && w->active_fd >= 0) clear_failure(w);
+    } else {
+        set_failure(w, "cannot sync %s: %s", w->dir, strerror(e));
+        if (target > w->bad_lsn) w->bad_lsn = target;
+        abandon_active(w);
+    }
+    pthread_cond_broadcast(&w->cv);
+}
+
+int wal_append_finish(wal *w, uint64_t lsn, o2p_error *err)
+{
+    if (!w->cfg.sync_always) return O2P_OK;
+    pthread_mutex_lock(&w->mu);
+    int rc = O2P_OK;
+    for (;;) {
+        if (lsn <= w->synced_lsn) break;
+        if (lsn <= w->bad_lsn) {
+            rc = o2p_errorf(err, O2P_EIO, "WAL write failed: %s",
+                            w->failure[0] ? w->failure : "sync failed");
+            break;
+        }
+        if (!w->syncing)
+            sync_now(w);
+        else
+            pthread_cond_wait(&w->cv, &w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+int wal_append(wal *w, wal_record_type type, const void *head, size_t head_len, const void *body,
+               size_t body_len, uint64_t *lsn, o2p_error *err)
+{
+    O2P_TRY(wal_append_start(w, type, head, head_len, body, body_len, lsn, err));
+    return wal_append_finish(w, *lsn, err);
+}
+
+static void *timer_main(void *arg)
+{
+    wal *w = arg;
+    pthread_mutex_lock(&w->mu);
+    while (!w->stopping) {
+        struct timespec until = clock_mono_deadline((uint64_t)w->cfg.sync_interval_ms * 1000000ULL);
+        pthread_cond_timedwait(&w->cv, &w->mu, &until);
+        if (!w->syncing) sync_now(w);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* ---- references ---- */
+
+void wal_ref(wal *w, uint64_t lsn)
+{
+    if (lsn == 0) return;
+    pthread_mutex_lock(&w->mu);
+    wal_seg *s = seg_of(w, lsn);
+    if (s != NULL)
+        s->refs++;
+    else
+        LOG_WARN("wal: reference to unknown record %" PRIu64, lsn);
+    pthread_mutex_unlock(&w->mu);
+}
+
+void wal_release(wal *w, uint64_t lsn)
+{
+    if (lsn == 0) return;
+    pthread_mutex_lock(&w->mu);
+    wal_seg *s = seg_of(w, lsn);
+    if (s == NULL || s->refs <= 0) {
+        LOG_WARN("wal: release of unreferenced record %" PRIu64, lsn);
+    } else if (--s->refs == 0) {
+        delete_released(w, 0);
+    }
+    pthread_mutex_unlock(&w->mu);
+}
+
+/* ---- open, replay, close ---- */
+
+static int lock_dir(wal *w, o2p_error *err)
+{
+    w->lockfd = openat(w->dirfd, "LOCK", O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (w->lockfd < 0)
+        return o2p_errorf(err, O2P_EIO, "cannot create %s/LOCK: %s", w->dir, strerror(errno));
+    if (flock(w->lockfd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno == EWOULDBLOCK)
+            return o2p_errorf(err, O2P_EBUSY,
+                              "WAL directory %s is in use by another otlp2parquet process "
+                              "(durability.dir must not be shared)",
+                              w->dir);
+        return o2p_errorf(err, O2P_EIO, "cannot lock %s/LOCK: %s", w->dir, strerror(errno));
+    }
+    return O2P_OK;
+}
+
+static int mkdirs(const char *path)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) return ENAMETOOLONG;
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return errno;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST) return errno;
+    return 0;
+}
+
+static int cmp_seq(const void *a, const void *b)
+{
+    const wal_seg *x = a, *y = b;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+typedef struct scan_count {
+    uint64_t data;
+    uint64_t min_lsn;
+} scan_count;
+
+static int count_visit(void *ctx, const wal_record *rec)
+{
+    scan_count *c = ctx;
+    if (rec->type == WAL_DATA) c->data++;
+    if (c->min_lsn == 0 || rec->lsn < c->min_lsn) c->min_lsn = rec->lsn;
+    return 0;
+}
+
+/* Maps and scans one segment found at open and adds it to the list. */
+static int load_segment(wal *w, const char *name, uint64_t seq)
+{
+    wal_seg s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.name, sizeof s.name, "%s", name);
+    s.seq = seq;
+    int fd = openat(w->dirfd, name, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        LOG_WARN("wal: cannot open %s/%s: %s; skipped", w->dir, name, strerror(errno));
+        return O2P_OK;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        close(fd);
+        return O2P_OK;
+    }
+    s.size = (uint64_t)st.st_size;
+    if (st.st_size > 0) {
+        void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (m != MAP_FAILED) {
+            s.map = m;
+            s.map_len = (size_t)st.st_size;
+        }
+    }
+    close(fd);
+    scan_count c = {0, 0};
+    wal_scan_result res;
+    o2p_error e;
+    int rc = s.map ? wal_scan_buffer(s.map, s.map_len, count_visit, &c, &res, &e) : O2P_EINVAL;
+    if (rc < 0) {
+        if (s.map == NULL || all_zero(s.map, s.map_len)) {
+            /* created but never written (crash while rolling): nothing in it */
+            s.first_lsn = UINT64_MAX;
+        } else {
+            LOG_WARN("wal: %s/%s: %s; left in place and not replayed", w->dir, name, e.msg);
+            w->stats.corrupt_records++;
+            if (s.map) munmap(s.map, s.map_len);
+            return O2P_OK;
+        }
+        if (s.map) munmap(s.map, s.map_len);
+        s.map = NULL;
+        s.map_len = 0;
+    } else {
+        if (res.corrupt)
+            LOG_WARN("wal: %s/%s: %" PRIu64 " corrupt record(s) skipped, the first at offset "
+                     "%" PRIu64,
+                     w->dir, name, res.corrupt, res.first_bad);
+        if (res.torn)
+            LOG_WARN("wal: %s/%s: torn last record at offset %" PRIu64 " cut off (a write "
+                     "interrupted by the crash, never acknowledged)",
+                     w->dir, name, res.first_bad);
+        w->stats.corrupt_records += res.corrupt;
+        w->stats.torn_tails += res.torn;
+        w->stats.replay_records += c.data;
+        s.first_lsn = c.min_lsn ? c.min_lsn : res.first_lsn;
+        s.last_lsn = res.last_lsn;
+        s.refs = (int64_t)c.data;
+        if (res.last_lsn >= w->next_lsn) w->next_lsn = res.last_lsn + 1;
+        if (res.first_lsn >= w->next_lsn) w->next_lsn = res.first_lsn;
+    }
+    if (seq >= w->next_seq) w->next_seq = seq + 1;
+    if (push_seg(w, &s) < 0) {
+        if (s.map) munmap(s.map, s.map_len);
+        return O2P_ENOMEM;
+    }
+    w->stats.bytes += s.size;
+    w->stats.segments++;
+    return O2P_OK;
+}
+
+static int scan_dir(wal *w, o2p_error *err)
+{
+    int fd = dup(w->dirfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (d == NULL) {
+        if (fd >= 0) close(fd);
+        return o2p_errorf(err, O2P_EIO, "cannot list %s: %s", w->dir, strerror(errno));
+    }
+    struct dirent *de;
+    int rc = O2P_OK;
+    while (rc == O2P_OK && (de = readdir(d)) != NULL) {
+        unsigned long long seq;
+        char tail[8];
+        if (strlen(de->d_name) != 24 || sscanf(de->d_name, "wal-%16llx.%3s", &seq, tail) != 2 ||
+            strcmp(tail, "log") != 0)
+            continue;
+        rc = load_segment(w, de->d_name, (uint64_t)seq);
+    }
+    closedir(d);
+    if (rc < 0) return o2p_errorf(err, rc, "out of memory scanning %s", w->dir);
+    if (w->nsegs > 1) qsort(w->segs, w->nsegs, sizeof *w->segs, cmp_seq);
+    w->num_old = w->nsegs;
+    w->replaying = w->nsegs > 0;
+    return O2P_OK;
+}
+
+int wal_open(wal **out, const wal_config *cfg, o2p_error *err)
+{
+    if (cfg->dir == NULL || cfg->dir[0] == '\0')
+        return o2p_errorf(err, O2P_EINVAL, "durability.dir is empty");
+    wal *w = mem_calloc(1, sizeof *w);
+    if (w == NULL) return o2p_errorf(err, O2P_ENOMEM, "out of memory opening the WAL");
+    w->cfg = *cfg;
+    if (w->cfg.segment_bytes < 4096) w->cfg.segment_bytes = 4096;
+    if (w->cfg.segment_bytes > w->cfg.max_bytes) w->cfg.segment_bytes = w->cfg.max_bytes;
+    if (w->cfg.sync_interval_ms == 0) w->cfg.sync_interval_ms = 1;
+    w->dirfd = -1;
+    w->lockfd = -1;
+    w->active_fd = -1;
+    w->next_lsn = 1;
+    w->next_seq = 1;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    w->dir = mem_strndup(cfg->dir, strlen(cfg->dir));
+    int rc = O2P_OK;
+    if (w->dir == NULL) {
+        rc = o2p_errorf(err, O2P_ENOMEM, "out of memory opening the WAL");
+        goto fail;
+    }
+    int e = mkdirs(w->dir);
+    if (e != 0) {
+        rc = o2p_errorf(err, O2P_EIO, "cannot create WAL directory %s: %s", w->dir, strerror(e));
+        goto fail;
+    }
+    w->dirfd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (w->dirfd < 0) {
+        rc = o2p_errorf(err, O2P_EIO, "cannot open WAL directory %s: %s", w->dir, strerror(errno));
+        goto fail;
+    }
+    if ((rc = lock_dir(w, err)) < 0) goto fail;
+    if ((rc = scan_dir(w, err)) < 0) goto fail;
+    /* the first new segment follows every old record */
+    w->written_lsn = w->synced_lsn = w->next_lsn - 1;
+    w->bad_lsn = 0;
+    if (!w->cfg.sync_always) {
+        if (pthread_create(&w->timer, NULL, timer_main, w) != 0) {
+            rc = o2p_errorf(err, O2P_ENOMEM, "cannot start the WAL sync thread");
+            goto fail;
+        }
+        w->timer_started = 1;
+    }
+    *out = w;
+    return O2P_OK;
+fail:
+    wal_close(w);
+    return rc;
+}
+
+void wal_replay_done(wal *w)
+{
+    pthread_mutex_lock(&w->mu);
+    w->replaying = 0;
+    delete_released(w, 0);
+    pthread_mutex_unlock(&w->mu);
+}
+
+typedef struct replay_shim {
+    wal_visit_fn fn;
+    void *ctx;
+    const char *segment;
+} replay_shim;
+
+static int replay_visit(void *ctx, const wal_record *rec)
+{
+    const replay_shim *sh = ctx;
+    wal_record r = *rec;
+    r.segment = sh->segment;
+    return sh->fn(sh->ctx, &r);
+}
+
+int wal_replay(wal *w, wal_visit_fn fn, void *ctx, o2p_error *err)
+{
+    /* the first num_old segments stay mapped and in place while replaying */
+    for (size_t i = 0; i < w->num_old; i++) {
+        pthread_mutex_lock(&w->mu);
+        const wal_seg *s = &w->segs[i];
+        const uint8_t *map = s->map;
+        size_t len = s->map_len;
+        char name[SEG_NAME_MAX];
+        snprintf(name, sizeof name, "%s", s->name);
+        pthread_mutex_unlock(&w->mu);
+        if (map == NULL) continue;
+        wal_scan_result res;
+        replay_shim sh = {fn, ctx, name};
+        int rc = wal_scan_buffer(map, len, replay_visit, &sh, &res, err);
+        if (rc != 0) return rc < 0 ? o2p_error_prefix(err, "%s/%s", w->dir, name) : rc;
+    }
+    return O2P_OK;
+}
+
+void wal_failure(wal *w, char *out, size_t cap)
+{
+    pthread_mutex_lock(&w->mu);
+    snprintf(out, cap, "%s", w->stats.failing ? w->failure : "");
+    pthread_mutex_unlock(&w->mu);
+}
+
+void wal_get_stats(wal *w, wal_stats *out)
+{
+    pthread_mutex_lock(&w->mu);
+    *out = w->stats;
+    pthread_mutex_unlock(&w->mu);
+}
+
+const char *wal_dir(const wal *w)
+{
+    return w->dir;
+}
+
+void wal_close(wal *w)
+{
+    if (w == NULL) return;
+    pthread_mutex_lock(&w->mu);
+    w->stopping = 1;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    if (w->timer_started) pthread_join(w->timer, NULL);
+    pthread_mutex_lock(&w->mu);
+    wait_sync_idle(w);
+    o2p_error err;
+    seal_active(w, &err);
+    w->replaying = 0;
+    delete_released(w, 1);
+    for (size_t i = 0; i < w->nsegs; i++)
+        if (w->segs[i].map) munmap(w->segs[i].map, w->segs[i].map_len);
+    pthread_mutex_unlock(&w->mu);
+    if (w->lockfd >= 0) close(w->lockfd);
+    if (w->dirfd >= 0) close(w->dirfd);
+    mem_free(w->segs);
+    mem_free(w->dir);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    mem_free(w);
+}

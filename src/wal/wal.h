@@ -1,0 +1,150 @@
+/*
+ * wal: the write-ahead log that makes a 200 survive kill -9 and power loss
+ * (spec §5, durability = "wal"; docs/durability.md).
+ *
+ * The log is a directory of segment files `wal-<seq as 16 hex>.log`, each
+ * preallocated to segment_bytes and starting with a 32-byte header (magic,
+ * version, first LSN, sequence number).  A record is a 24-byte header
+ * (magic, payload length, LSN, type, CRC32 of LSN+type+payload) followed by
+ * the payload, padded to 8 bytes.  The LSN is a monotonically increasing
+ * record id over the whole log.
+ *
+ * Appends: wal_append_start writes the record (page cache) under a short
+ * lock and returns its LSN; wal_append_finish waits until it is durable.
+ * With sync = always the first waiter becomes the syncer and one
+ * fdatasync covers every record written before it (group commit); with
+ * sync = interval a timer thread syncs every sync_interval_ms and finish
+ * returns at once.  A failing disk (ENOSPC, EROFS, EIO) gives O2P_EIO and
+ * wal_failure() names it; past max_bytes an append gives O2P_EBUSY.
+ *
+ * References: a DATA record starts with one reference (held by the
+ * appender, or by replay for records found at open).  wal_ref/wal_release
+ * count references per segment; a segment is deleted when it is not the
+ * active one, holds no referenced DATA record and every older segment is
+ * gone — in order, so INTENT records outlive the data they name.
+ *
+ * Opening takes an exclusive flock on `<dir>/LOCK`: two servers cannot
+ * share a WAL.  Segments found at open are read-only; new records go to a
+ * fresh segment.  wal_replay walks the old segments' records.
+ */
+#ifndef O2P_WAL_WAL_H
+#define O2P_WAL_WAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/error.h"
+
+typedef struct wal wal;
+
+typedef enum wal_record_type { WAL_DATA = 1, WAL_INTENT = 2 } wal_record_type;
+
+/* Operations a fault hook can fail (tests inject disk errors with it). */
+typedef enum wal_op { WAL_OP_ALLOC = 1, WAL_OP_WRITE = 2, WAL_OP_SYNC = 3 } wal_op;
+
+typedef struct wal_config {
+    const char *dir;           /* created if missing */
+    int sync_always;           /* 1: finish waits for fdatasync; 0: timer sync */
+    uint32_t sync_interval_ms; /* sync_always == 0: timer period (default 100) */
+    uint64_t max_bytes;        /* disk the segments may take (default 4 GiB) */
+    uint64_t segment_bytes;    /* roll size (default 64 MiB) */
+    /* Test hook: return an errno to make that operation fail, 0 to go on. */
+    int (*fault)(void *ctx, wal_op op);
+    void *fault_ctx;
+} wal_config;
+
+void wal_config_default(wal_config *c);
+
+typedef struct wal_stats {
+    uint64_t bytes;    /* disk the segments take (preallocated sizes) */
+    uint64_t segments; /* segment files */
+    uint64_t appends;
+    uint64_t syncs;
+    uint64_t sync_ns_sum;
+    uint64_t sync_buckets[10]; /* cumulative counts for WAL_SYNC_BUCKETS_S */
+    uint64_t corrupt_records;  /* skipped while scanning at open */
+    uint64_t torn_tails;       /* partial last records cut off at open */
+    uint64_t replay_records;   /* DATA records found at open */
+    int failing;               /* the last write or sync failed */
+} wal_stats;
+
+#define WAL_SYNC_BUCKET_COUNT 10
+extern const double WAL_SYNC_BUCKETS_S[WAL_SYNC_BUCKET_COUNT];
+
+/* Opens (creating) the log in cfg->dir, locks it and scans the existing
+ * segments (verifying every record's CRC; corrupt records are logged with
+ * segment and offset, counted and skipped; a torn tail is cut off with a
+ * warning).  O2P_EBUSY when another process holds the lock, O2P_EIO when
+ * the directory is unusable. */
+int wal_open(wal **out, const wal_config *cfg, o2p_error *err);
+
+/* Writes one record of `type` whose payload is head followed by body (either
+ * may be empty) and returns its LSN in *lsn.  A DATA record starts with one
+ * reference, owned by the caller from here on (also when finish fails). */
+int wal_append_start(wal *w, wal_record_type type, const void *head, size_t head_len,
+                     const void *body, size_t body_len, uint64_t *lsn, o2p_error *err);
+
+/* Waits until `lsn` is durable (sync = always) or returns at once
+ * (interval).  O2P_EIO when the sync failed: the record is not
+ * acknowledged. */
+int wal_append_finish(wal *w, uint64_t lsn, o2p_error *err);
+
+/* start + finish. */
+int wal_append(wal *w, wal_record_type type, const void *head, size_t head_len, const void *body,
+               size_t body_len, uint64_t *lsn, o2p_error *err);
+
+/* Reference counting of DATA records (lsn 0 is ignored). */
+void wal_ref(wal *w, uint64_t lsn);
+void wal_release(wal *w, uint64_t lsn);
+
+/* A record seen by wal_replay or wal_scan_buffer. */
+typedef struct wal_record {
+    uint64_t lsn;
+    wal_record_type type;
+    const uint8_t *payload;
+    size_t len;
+    const char *segment; /* file name (replay only) */
+    uint64_t offset;     /* byte offset in the segment */
+} wal_record;
+
+/* Return non-zero to stop the walk (that value is returned). */
+typedef int (*wal_visit_fn)(void *ctx, const wal_record *rec);
+
+/* Walks every record of the segments found at open, oldest first.  May be
+ * called several times (e.g. once for INTENTs, once for DATA).  Does not
+ * release anything: release each DATA record once it is handled. */
+int wal_replay(wal *w, wal_visit_fn fn, void *ctx, o2p_error *err);
+
+/* Replay is over: released old segments may be deleted from now on. */
+void wal_replay_done(wal *w);
+
+/* Scans one segment image (header included): calls fn for every valid
+ * record, skips corrupt ones.  The segment scanner behind wal_open and the
+ * fuzz target.  Returns 0, or O2P_EINVAL for a bad header; *corrupt and
+ * *torn (may be NULL) count skipped records and a cut-off tail;
+ * *first_bad is the offset of the first corrupt record (or of the torn
+ * tail), UINT64_MAX if none. */
+typedef struct wal_scan_result {
+    uint64_t first_lsn; /* from the header */
+    uint64_t seq;
+    uint64_t records;
+    uint64_t corrupt;
+    uint64_t torn;
+    uint64_t first_bad;
+    uint64_t last_lsn; /* 0 if no record */
+    uint64_t end;      /* offset after the last valid record */
+} wal_scan_result;
+int wal_scan_buffer(const uint8_t *data, size_t len, wal_visit_fn fn, void *ctx,
+                    wal_scan_result *res, o2p_error *err);
+
+/* "" when healthy, else why the WAL cannot take appends (for /ready). */
+void wal_failure(wal *w, char *out, size_t cap);
+
+void wal_get_stats(wal *w, wal_stats *out);
+const char *wal_dir(const wal *w);
+
+/* Syncs what is written, stops the timer thread, unlocks, frees.  Segments
+ * stay on disk unless fully released. */
+void wal_close(wal *w);
+
+#endif
