@@ -43,6 +43,25 @@ size_t pq_col_mem(const pq_column *c)
     return c->def.cap + c->rep.cap + c->values.cap + c->runs.cap;
 }
 
+size_t pq_value_width(const pq_leaf *leaf)
+{
+    switch (leaf->physical) {
+    case PQ_BOOLEAN:
+        return 1;
+    case PQ_INT32:
+    case PQ_FLOAT:
+        return 4;
+    case PQ_INT64:
+    case PQ_DOUBLE:
+        return 8;
+    case PQ_FIXED_LEN_BYTE_ARRAY:
+        return (size_t)leaf->type_length;
+    case PQ_BYTE_ARRAY:
+        break;
+    }
+    return 0;
+}
+
 int pq_col_run_row(pq_column *c, uint64_t ident)
 {
     if (c->failed) return 0;
@@ -65,26 +84,6 @@ int pq_col_run_row(pq_column *c, uint64_t ident)
     return 1;
 }
 
-/* Bytes one stored value occupies (0: u32 length-prefixed). */
-static size_t value_width(const pq_leaf *leaf)
-{
-    switch (leaf->physical) {
-    case PQ_BOOLEAN:
-        return 1;
-    case PQ_INT32:
-    case PQ_FLOAT:
-        return 4;
-    case PQ_INT64:
-    case PQ_DOUBLE:
-        return 8;
-    case PQ_FIXED_LEN_BYTE_ARRAY:
-        return (size_t)leaf->type_length;
-    case PQ_BYTE_ARRAY:
-        break;
-    }
-    return 0;
-}
-
 /* Appends n copies of src[0..len) to b. */
 static int append_copies(o2p_buf *b, const uint8_t *src, size_t len, size_t n)
 {
@@ -103,7 +102,7 @@ static int append_copies(o2p_buf *b, const uint8_t *src, size_t len, size_t n)
 int pq_col_expand_rows(pq_column *dst, const pq_column *src, size_t row0, size_t nrows)
 {
     const pq_leaf *leaf = src->leaf;
-    size_t width = value_width(leaf);
+    size_t width = pq_value_width(leaf);
     size_t nruns = src->runs.len / 4;
     size_t row = 0, e = 0, b = 0;
     for (size_t k = 0; k < nruns && nrows > 0 && e < src->num_entries; k++) {

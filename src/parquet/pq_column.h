@@ -45,6 +45,10 @@ typedef struct pq_column {
     int failed;         /* sticky negative status of the first failed append */
 } pq_column;
 
+/* Bytes one stored value of the leaf occupies (0: BYTE_ARRAY, u32
+ * length-prefixed). */
+size_t pq_value_width(const pq_leaf *leaf);
+
 void pq_col_init(pq_column *c, const pq_leaf *leaf);
 void pq_col_reset(pq_column *c);
 void pq_col_free(pq_column *c);

@@ -19,25 +19,6 @@ void pq_row_index_free(pq_row_index *ix)
     memset(ix, 0, sizeof *ix);
 }
 
-static size_t stored_width(const pq_leaf *leaf)
-{
-    switch (leaf->physical) {
-    case PQ_BOOLEAN:
-        return 1;
-    case PQ_INT32:
-    case PQ_FLOAT:
-        return 4;
-    case PQ_INT64:
-    case PQ_DOUBLE:
-        return 8;
-    case PQ_FIXED_LEN_BYTE_ARRAY:
-        return (size_t)leaf->type_length;
-    case PQ_BYTE_ARRAY:
-        break;
-    }
-    return 0;
-}
-
 static int reserve(pq_row_index *ix, size_t n)
 {
     if (n <= ix->cap) return O2P_OK;
@@ -60,7 +41,7 @@ static int reserve(pq_row_index *ix, size_t n)
 static int build_index(const pq_column *c, pq_row_index *ix, size_t *stored)
 {
     const pq_leaf *leaf = c->leaf;
-    size_t width = stored_width(leaf);
+    size_t width = pq_value_width(leaf);
     size_t nrows = 0;
     if (leaf->max_rep == 0) {
         nrows = c->num_entries;

@@ -436,26 +436,6 @@ int pq_writer_open(pq_writer **out, const pq_schema *schema, const pq_writer_opt
     return O2P_OK;
 }
 
-/* Bytes one stored value occupies in a pq_column (0: length-prefixed). */
-static size_t stored_width(const pq_leaf *leaf)
-{
-    switch (leaf->physical) {
-    case PQ_BOOLEAN:
-        return 1;
-    case PQ_INT32:
-    case PQ_FLOAT:
-        return 4;
-    case PQ_INT64:
-    case PQ_DOUBLE:
-        return 8;
-    case PQ_FIXED_LEN_BYTE_ARRAY:
-        return (size_t)leaf->type_length;
-    case PQ_BYTE_ARRAY:
-        break;
-    }
-    return 0;
-}
-
 static size_t byte_array_span(const uint8_t *p, size_t count)
 {
     const uint8_t *start = p;
@@ -500,7 +480,7 @@ static void next_range(const pq_column *c, const col_range *prev, size_t rows, i
         for (size_t i = r->e0; i < r->e1; i++) n += c->def.data[i] == leaf->max_def;
         r->v1 = r->v0 + n;
     }
-    size_t width = stored_width(leaf);
+    size_t width = pq_value_width(leaf);
     r->b1 = r->b0 + (width ? (r->v1 - r->v0) * width
                            : byte_array_span(c->values.data + r->b0, r->v1 - r->v0));
 }
@@ -747,7 +727,7 @@ static int write_chunk(pq_writer *w, size_t col, const pq_column *c, const col_r
     memset(&cs, 0, sizeof cs);
     cs.col = c;
     cs.range = r;
-    cs.width = stored_width(leaf);
+    cs.width = pq_value_width(leaf);
     cs.def_width = pq_bit_width(leaf->max_def);
     cs.rep_width = pq_bit_width(leaf->max_rep);
     pq_stats_init(&cs.chunk_stats, leaf);
