@@ -29,6 +29,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "server/grpc_h2.h"
+#include "server/net_listen.h"
 
 #define GRPC_OUT_HIGH       (1u << 20)
 #define GRPC_READ_CHUNK     16384
@@ -76,63 +77,6 @@ struct grpc_server {
 };
 
 /* ---- listening ------------------------------------------------------------ */
-
-static int grpc_listen(grpc_server *srv, const char *addr, o2p_error *err)
-{
-    char host[256];
-    const char *port_text;
-    if (addr == NULL || *addr == '\0')
-        return o2p_errorf(err, O2P_EINVAL, "grpc_listen_addr is empty; expected host:port");
-    if (addr[0] == '[') {
-        const char *cb = strchr(addr, ']');
-        if (cb == NULL || cb[1] != ':' || (size_t)(cb - addr - 1) >= sizeof host)
-            return o2p_errorf(err, O2P_EINVAL, "grpc_listen_addr '%s': expected [ipv6]:port", addr);
-        memcpy(host, addr + 1, (size_t)(cb - addr - 1));
-        host[cb - addr - 1] = '\0';
-        port_text = cb + 2;
-    } else {
-        const char *colon = strrchr(addr, ':');
-        if (colon == NULL || (size_t)(colon - addr) >= sizeof host)
-            return o2p_errorf(err, O2P_EINVAL, "grpc_listen_addr '%s': expected host:port", addr);
-        memcpy(host, addr, (size_t)(colon - addr));
-        host[colon - addr] = '\0';
-        port_text = colon + 1;
-    }
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    int gai = getaddrinfo(host[0] ? host : "0.0.0.0", port_text, &hints, &res);
-    if (gai != 0)
-        return o2p_errorf(err, O2P_EINVAL, "grpc_listen_addr '%s': %s", addr, gai_strerror(gai));
-    int last_errno = 0;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        int fd =
-            socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
-        if (fd < 0) {
-            last_errno = errno;
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0) {
-            struct sockaddr_storage bound;
-            socklen_t bl = sizeof bound;
-            getsockname(fd, (struct sockaddr *)&bound, &bl);
-            srv->port =
-                ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
-                                                  : ((struct sockaddr_in *)&bound)->sin_port);
-            srv->listen_fd = fd;
-            freeaddrinfo(res);
-            return O2P_OK;
-        }
-        last_errno = errno;
-        close(fd);
-    }
-    freeaddrinfo(res);
-    return o2p_errorf(err, O2P_EIO, "grpc_listen_addr '%s': %s", addr, strerror(last_errno));
-}
 
 /* ---- connections ---------------------------------------------------------- */
 
@@ -441,7 +385,8 @@ int grpc_server_start(grpc_server **out, const grpc_config *config, const http_h
         grpc_tls_files f = {srv->cert_file, srv->key_file, srv->ca_file};
         rc = grpc_tls_ctx_create(&f, &srv->tls, err);
     }
-    if (rc == 0) rc = grpc_listen(srv, config->listen_addr, err);
+    if (rc == 0)
+        rc = net_listen("grpc_listen_addr", config->listen_addr, &srv->listen_fd, &srv->port, err);
     if (rc == 0 && (srv->workers = mem_calloc(srv->nworkers, sizeof *srv->workers)) == NULL)
         rc = o2p_errorf(err, O2P_ENOMEM, "out of memory");
     for (unsigned i = 0; rc == 0 && i < srv->nworkers; i++) {

@@ -40,6 +40,7 @@
 #include "server/http_decompress.h"
 #include "server/http_response.h"
 #include "server/http_tls.h"
+#include "server/net_listen.h"
 
 /* libmicrohttpd's per-connection pool (headers + read buffer).  Measured
  * with bench/http_load on 100 KiB bodies, 128 KiB was no faster than 32 KiB,
@@ -573,72 +574,6 @@ static void http_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- start / stop -------------------------------------------------------- */
 
-/* Splits "host:port" / "[v6]:port" / ":port", then binds and listens. */
-static int http_listen(http_server *srv, const char *addr, o2p_error *err)
-{
-    char host[256];
-    const char *port_text;
-    if (addr == NULL || *addr == '\0')
-        return o2p_errorf(err, O2P_EINVAL, "listen_addr is empty; expected host:port");
-    if (addr[0] == '[') {
-        const char *close_br = strchr(addr, ']');
-        if (close_br == NULL || close_br[1] != ':' || (size_t)(close_br - addr - 1) >= sizeof host)
-            return o2p_errorf(err, O2P_EINVAL, "listen_addr '%s': expected [ipv6]:port", addr);
-        memcpy(host, addr + 1, (size_t)(close_br - addr - 1));
-        host[close_br - addr - 1] = '\0';
-        port_text = close_br + 2;
-    } else {
-        const char *colon = strrchr(addr, ':');
-        if (colon == NULL || (size_t)(colon - addr) >= sizeof host)
-            return o2p_errorf(err, O2P_EINVAL, "listen_addr '%s': expected host:port", addr);
-        memcpy(host, addr, (size_t)(colon - addr));
-        host[colon - addr] = '\0';
-        port_text = colon + 1;
-    }
-    char *end;
-    errno = 0;
-    unsigned long port = strtoul(port_text, &end, 10);
-    if (*port_text == '\0' || *end != '\0' || errno != 0 || port > 65535)
-        return o2p_errorf(err, O2P_EINVAL, "listen_addr '%s': port must be 0..65535", addr);
-
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    char port_buf[8];
-    snprintf(port_buf, sizeof port_buf, "%lu", port);
-    int gai = getaddrinfo(host[0] ? host : "0.0.0.0", port_buf, &hints, &res);
-    if (gai != 0)
-        return o2p_errorf(err, O2P_EINVAL, "listen_addr '%s': %s", addr, gai_strerror(gai));
-    int last_errno = 0;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        int fd =
-            socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
-        if (fd < 0) {
-            last_errno = errno;
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0) {
-            struct sockaddr_storage bound;
-            socklen_t bound_len = sizeof bound;
-            getsockname(fd, (struct sockaddr *)&bound, &bound_len);
-            srv->port =
-                ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
-                                                  : ((struct sockaddr_in *)&bound)->sin_port);
-            srv->listen_fd = fd;
-            freeaddrinfo(res);
-            return O2P_OK;
-        }
-        last_errno = errno;
-        close(fd);
-    }
-    freeaddrinfo(res);
-    return o2p_errorf(err, O2P_EIO, "listen_addr '%s': %s", addr, strerror(last_errno));
-}
-
 static int http_build_shared(http_server *srv)
 {
     static const char ok_json[] = "{}";
@@ -734,7 +669,7 @@ int http_server_start(http_server **out, const http_config *config, const http_h
             return rc;
         }
     }
-    rc = http_listen(srv, config->listen_addr, err);
+    rc = net_listen("listen_addr", config->listen_addr, &srv->listen_fd, &srv->port, err);
     if (rc < 0) {
         http_free(srv);
         return rc;
