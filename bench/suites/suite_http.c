@@ -268,6 +268,72 @@ static void tail_log(const char *path, char *out, size_t cap)
     out[strcspn(out, "\r\n")] = '\0';
 }
 
+/* Applies "K=V K=V" to the environment (in the forked child). */
+static void apply_env(const char *env)
+{
+    if (env == NULL) return;
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s", env);
+    for (char *save = NULL, *kv = strtok_r(tmp, " ", &save); kv; kv = strtok_r(NULL, " ", &save)) {
+        char *eq = strchr(kv, '=');
+        if (eq == NULL) continue;
+        *eq = '\0';
+        setenv(kv, eq + 1, 1);
+    }
+}
+
+/*
+ * Starts `serve` on a free loopback port with its data in a fresh directory
+ * made from tmpl (a mkdtemp template; its path goes to dir), the "K=V ..."
+ * settings of env and the gRPC listener at grpc_port ("0" = off), output in
+ * <dir>/server.log; returns once /health answers 200, with the start-up time.
+ */
+static int bench_server_start(const char *tmpl, const char *env, const char *grpc_port, char *dir,
+                              size_t dir_cap, uint16_t *port_out, pid_t *pid_out,
+                              double *startup_ms, o2p_error *err)
+{
+    char t[256];
+    snprintf(t, sizeof t, "%s", tmpl);
+    if (mkdtemp(t) == NULL) return o2p_errorf(err, O2P_EIO, "mkdtemp: %s", strerror(errno));
+    snprintf(dir, dir_cap, "%s", t);
+    uint16_t p = free_port();
+    if (p == 0) return o2p_errorf(err, O2P_EIO, "no free loopback port");
+    *port_out = p;
+    char port[16], data[300], logpath[300];
+    snprintf(port, sizeof port, "%u", p);
+    snprintf(data, sizeof data, "%s/data", dir);
+    snprintf(logpath, sizeof logpath, "%s/server.log", dir);
+    double t0 = bench_now();
+    pid_t pid = fork();
+    if (pid < 0) return o2p_errorf(err, O2P_EIO, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        int lfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (lfd >= 0) {
+            dup2(lfd, 1);
+            dup2(lfd, 2);
+        }
+        apply_env(env);
+        execl(bench_opts.server, bench_opts.server, "serve", "-p", port, "--grpc-port", grpc_port,
+              "-o", data, (char *)NULL);
+        _exit(127);
+    }
+    *pid_out = pid;
+    for (;;) {
+        if (get_health(p) == 200) break;
+        int wst;
+        if (waitpid(pid, &wst, WNOHANG) == pid) {
+            *pid_out = 0;
+            char last[512];
+            tail_log(logpath, last, sizeof last);
+            return o2p_errorf(err, O2P_EIO, "server exited during start-up: %s", last);
+        }
+        if (bench_now() - t0 > 15) return o2p_errorf(err, O2P_EIO, "server not healthy after 15 s");
+        usleep(1000);
+    }
+    *startup_ms = (bench_now() - t0) * 1e3;
+    return O2P_OK;
+}
+
 static int http_setup(const bench_case *c, void **out, bench_info *info, o2p_error *err)
 {
     if (access(bench_opts.server, X_OK) != 0)
@@ -307,44 +373,9 @@ static int http_setup(const bench_case *c, void **out, bench_info *info, o2p_err
     }
     buf_free(&body);
 
-    char tmpl[] = "/tmp/o2p-bench-http-XXXXXX";
-    if (mkdtemp(tmpl) == NULL) return o2p_errorf(err, O2P_EIO, "mkdtemp: %s", strerror(errno));
-    snprintf(s->dir, sizeof s->dir, "%s", tmpl);
-    s->port = free_port();
-    if (s->port == 0) return o2p_errorf(err, O2P_EIO, "no free loopback port");
-    char port[16], data[300], logpath[300];
-    snprintf(port, sizeof port, "%u", s->port);
-    snprintf(data, sizeof data, "%s/data", s->dir);
-    snprintf(logpath, sizeof logpath, "%s/server.log", s->dir);
-
-    double t0 = bench_now();
-    s->pid = fork();
-    if (s->pid < 0) return o2p_errorf(err, O2P_EIO, "fork: %s", strerror(errno));
-    if (s->pid == 0) {
-        int lfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (lfd >= 0) {
-            dup2(lfd, 1);
-            dup2(lfd, 2);
-        }
-        /* gRPC off unless the gRPC case asked for its port */
-        const char *gport = getenv("O2P_BENCH_GRPC_PORT");
-        execl(bench_opts.server, bench_opts.server, "serve", "-p", port, "--grpc-port",
-              gport ? gport : "0", "-o", data, (char *)NULL);
-        _exit(127);
-    }
-    for (;;) {
-        if (get_health(s->port) == 200) break;
-        int wst;
-        if (waitpid(s->pid, &wst, WNOHANG) == s->pid) {
-            s->pid = 0;
-            char last[512];
-            tail_log(logpath, last, sizeof last);
-            return o2p_errorf(err, O2P_EIO, "server exited during start-up: %s", last);
-        }
-        if (bench_now() - t0 > 15) return o2p_errorf(err, O2P_EIO, "server not healthy after 15 s");
-        usleep(1000);
-    }
-    s->startup_ms = (bench_now() - t0) * 1e3;
+    const char *gport = getenv("O2P_BENCH_GRPC_PORT"); /* gRPC off unless the gRPC case asks */
+    O2P_TRY(bench_server_start("/tmp/o2p-bench-http-XXXXXX", NULL, gport ? gport : "0", s->dir,
+                               sizeof s->dir, &s->port, &s->pid, &s->startup_ms, err));
     for (int i = 0; i < s->conns; i++) {
         s->fd[i] = connect_port(s->port);
         if (s->fd[i] < 0) return o2p_errorf(err, O2P_EIO, "connect: %s", strerror(errno));
@@ -609,20 +640,6 @@ static void mixed_teardown(void *p)
     mem_free(s);
 }
 
-/* Applies "K=V K=V" to the environment (in the forked child). */
-static void apply_env(const char *env)
-{
-    if (env == NULL) return;
-    char tmp[512];
-    snprintf(tmp, sizeof tmp, "%s", env);
-    for (char *save = NULL, *kv = strtok_r(tmp, " ", &save); kv; kv = strtok_r(NULL, " ", &save)) {
-        char *eq = strchr(kv, '=');
-        if (eq == NULL) continue;
-        *eq = '\0';
-        setenv(kv, eq + 1, 1);
-    }
-}
-
 static int mixed_connect(mixed_state *s, mixed_conn *c)
 {
     c->fd = connect_port(s->port);
@@ -674,41 +691,8 @@ static int mixed_setup(const bench_case *cs, void **out, bench_info *info, o2p_e
     }
     buf_free(&body);
 
-    char tmpl[] = "/tmp/o2p-bench-mixed-XXXXXX";
-    if (mkdtemp(tmpl) == NULL) return o2p_errorf(err, O2P_EIO, "mkdtemp: %s", strerror(errno));
-    snprintf(s->dir, sizeof s->dir, "%s", tmpl);
-    s->port = free_port();
-    if (s->port == 0) return o2p_errorf(err, O2P_EIO, "no free loopback port");
-    char port[16], data[300], logpath[300];
-    snprintf(port, sizeof port, "%u", s->port);
-    snprintf(data, sizeof data, "%s/data", s->dir);
-    snprintf(logpath, sizeof logpath, "%s/server.log", s->dir);
-    double t0 = bench_now();
-    s->pid = fork();
-    if (s->pid < 0) return o2p_errorf(err, O2P_EIO, "fork: %s", strerror(errno));
-    if (s->pid == 0) {
-        int lfd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (lfd >= 0) {
-            dup2(lfd, 1);
-            dup2(lfd, 2);
-        }
-        apply_env(cs->server_env);
-        execl(bench_opts.server, bench_opts.server, "serve", "-p", port, "-o", data, (char *)NULL);
-        _exit(127);
-    }
-    for (;;) {
-        if (get_health(s->port) == 200) break;
-        int wst;
-        if (waitpid(s->pid, &wst, WNOHANG) == s->pid) {
-            s->pid = 0;
-            char last[512];
-            tail_log(logpath, last, sizeof last);
-            return o2p_errorf(err, O2P_EIO, "server exited during start-up: %s", last);
-        }
-        if (bench_now() - t0 > 15) return o2p_errorf(err, O2P_EIO, "server not healthy after 15 s");
-        usleep(1000);
-    }
-    s->startup_ms = (bench_now() - t0) * 1e3;
+    O2P_TRY(bench_server_start("/tmp/o2p-bench-mixed-XXXXXX", cs->server_env, "0", s->dir,
+                               sizeof s->dir, &s->port, &s->pid, &s->startup_ms, err));
     s->ep = epoll_create1(EPOLL_CLOEXEC);
     s->c = mem_calloc((size_t)s->conns, sizeof *s->c);
     if (s->ep < 0 || s->c == NULL) return o2p_errorf(err, O2P_EIO, "epoll/alloc failed");

@@ -46,8 +46,7 @@ int net_listen(const char *label, const char *addr, int *fd_out, uint16_t *port_
     char port_buf[8];
     snprintf(port_buf, sizeof port_buf, "%lu", port);
     int gai = getaddrinfo(host[0] ? host : "0.0.0.0", port_buf, &hints, &res);
-    if (gai != 0)
-        return o2p_errorf(err, O2P_EINVAL, "%s '%s': %s", label, addr, gai_strerror(gai));
+    if (gai != 0) return o2p_errorf(err, O2P_EINVAL, "%s '%s': %s", label, addr, gai_strerror(gai));
     int last_errno = 0;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
         int fd =
