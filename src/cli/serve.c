@@ -19,6 +19,7 @@
 #include "batch/batch.h"
 #include "cli/cli.h"
 #include "cli/runtime.h"
+#include "cli/serve_wal.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -36,6 +37,7 @@ typedef struct serve_slot {
 
 typedef struct serve_ctx {
     batch *b;
+    serve_wal *wal; /* NULL with durability = "memory" */
     serve_slot *slots;
     unsigned num_slots;
 } serve_ctx;
@@ -47,12 +49,24 @@ static int serve_ingest(void *ctx, unsigned thread_index, otlp_signal signal, ot
     serve_slot *slot = &sc->slots[thread_index];
     otlp_stats stats;
     memset(&stats, 0, sizeof stats);
+    uint64_t receive_ns = clock_real_ns();
     /* slot->rows is empty here: every call resets it on the way out */
-    int rc = otlp_decode(slot->dec, signal, format, body, len, clock_real_ns(), &slot->rows, &stats,
-                         err);
-    if (rc == 0) rc = batch_submit(sc->b, &slot->rows, len, err);
+    int rc =
+        otlp_decode(slot->dec, signal, format, body, len, receive_ns, &slot->rows, &stats, err);
+    uint64_t lsn = 0;
+    int logged = 0;
+    /* With the WAL, the body is durable before its rows are buffered (and
+     * so before the 200); a request with no rows needs no record. */
+    if (rc == 0 && sc->wal && tbl_batch_rows(&slot->rows, TBL_COUNT) > 0) {
+        rc = serve_wal_append(sc->wal, signal, format, receive_ns, body, len, &lsn, err);
+        logged = rc == 0;
+        if (rc == O2P_EIO) reply->retry_after_secs = 5; /* 503: the WAL disk fails */
+    }
+    if (rc == 0) rc = batch_submit_lsn(sc->b, &slot->rows, len, lsn, err);
+    if (logged) serve_wal_done(sc->wal, lsn, rc < 0);
     tbl_batch_reset(&slot->rows);
-    if (rc == O2P_EBUSY) reply->retry_after_secs = batch_retry_after_secs(sc->b);
+    if (rc == O2P_EBUSY && reply->retry_after_secs == 0)
+        reply->retry_after_secs = batch_retry_after_secs(sc->b);
     if (rc == O2P_ESTATE) {
         reply->retry_after_secs = 5;
         return o2p_errorf(err, O2P_EIO, "server is shutting down; retry");
@@ -78,10 +92,17 @@ static int serve_admit(void *ctx, otlp_signal signal, size_t body_bytes, http_in
     return rc;
 }
 
-static int serve_ready(void *ctx)
+static int serve_ready(void *ctx, char *why, size_t cap)
 {
     serve_ctx *sc = ctx;
-    return batch_ready(sc->b);
+    if (sc->wal && !serve_wal_ready(sc->wal, why, cap)) return 0;
+    if (batch_ready(sc->b)) return 1;
+    batch_stats st;
+    batch_get_stats(sc->b, &st);
+    snprintf(why, cap, "%s",
+             st.storage_failing ? "storage is failing; buffered rows are kept and retried"
+                                : "the buffer is full (batch.max_buffered_bytes); flushing");
+    return 0;
 }
 
 static void prom_tables(o2p_buf *out, const char *name, const char *type, const char *help,
@@ -151,6 +172,7 @@ static void serve_metrics(void *ctx, o2p_buf *out)
     http_prom_u64(out, "otlp2parquet_heap_bytes", NULL, ms.bytes_in_use);
     http_prom_family(out, "otlp2parquet_heap_peak_bytes", "gauge", "Peak heap bytes in use.");
     http_prom_u64(out, "otlp2parquet_heap_peak_bytes", NULL, ms.peak_bytes_in_use);
+    if (sc->wal) serve_wal_metrics(sc->wal, out);
 }
 
 static void print_banner(const cfg_config *cfg, uint16_t port, const grpc_server *grpc)
@@ -179,11 +201,6 @@ int cli_serve(const cfg_config *cfg)
 {
     o2p_error err;
     o2p_error_clear(&err);
-    if (cfg->durability == CFG_DURABILITY_WAL) {
-        fprintf(stderr, "otlp2parquet: config: durability = \"wal\": the write-ahead log is not "
-                        "available in this version; use \"memory\"\n");
-        return 2;
-    }
     /* Signals are taken synchronously by the main thread: block them before
      * any thread starts so every thread inherits the mask. */
     sigset_t sigs;
@@ -198,6 +215,7 @@ int cli_serve(const cfg_config *cfg)
     tbl_schemas schemas;
     store *st = NULL;
     batch *b = NULL;
+    serve_wal *wal = NULL;
     http_server *srv = NULL;
     grpc_server *gsrv = NULL;
     serve_ctx sc;
@@ -220,6 +238,15 @@ int cli_serve(const cfg_config *cfg)
         LOG_WARN("storage %s is not reachable yet (%s); buffering and retrying", store_describe(st),
                  err.msg);
 
+    if (cfg->durability == CFG_DURABILITY_WAL) {
+        rc = serve_wal_open(&wal, cfg, &schemas, st, &err);
+        if (rc < 0) {
+            LOG_ERROR("durability: %s", err.msg);
+            /* another server holds the log, or its directory is unusable */
+            exit_code = rc == O2P_EBUSY ? 2 : 1;
+            goto done;
+        }
+    }
     batch_config bc;
     batch_config_default(&bc);
     bc.enabled = cfg->batch.enabled;
@@ -235,6 +262,14 @@ int cli_serve(const cfg_config *cfg)
     }
     sc.b = b;
     if (storage_down) batch_note_storage_failure(b);
+    if (wal != NULL) {
+        /* the journal before the first submit; replay runs beside new requests */
+        if (serve_wal_start(wal, b, &err) < 0) {
+            LOG_ERROR("durability: %s", err.msg);
+            goto done;
+        }
+        sc.wal = wal;
+    }
     unsigned threads = server_threads();
     sc.num_slots = threads * (cfg->server.grpc_listen_addr ? 2 : 1); /* HTTP, then gRPC */
     sc.slots = mem_calloc(sc.num_slots, sizeof *sc.slots);
@@ -324,6 +359,8 @@ int cli_serve(const cfg_config *cfg)
     gsrv = NULL;
     http_server_stop(srv);
     srv = NULL;
+    /* replay not finished: what it did not submit stays in the log */
+    serve_wal_stop_replay(wal, 1);
     if (batch_shutdown(b, SERVE_SHUTDOWN_FLUSH_SECS, &err) < 0) {
         LOG_ERROR("shutdown flush incomplete: %s", err.msg);
         goto done;
@@ -341,7 +378,10 @@ int cli_serve(const cfg_config *cfg)
 done:
     grpc_server_stop(gsrv);
     http_server_stop(srv);
+    serve_wal_stop_replay(wal, 1);
     batch_destroy(b);
+    /* after the batcher: every stored group has released its records */
+    serve_wal_close(wal);
     for (unsigned i = 0; sc.slots && i < sc.num_slots; i++) {
         otlp_decoder_destroy(sc.slots[i].dec);
         tbl_batch_free(&sc.slots[i].rows);

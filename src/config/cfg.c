@@ -40,10 +40,11 @@ typedef enum key_kind {
     K_LEVEL, /* any integer, checked against the codec later */
     K_TS_UNIT,
     K_DURABILITY,
-    K_FILE,       /* optional path; "" = unset */
-    K_FPP,        /* a probability in (0, 0.5] */
-    K_COLUMNS,    /* comma-separated column names (letters, digits, '_', '.') */
-    K_GRPC_LISTEN /* host:port of the gRPC listener */
+    K_FILE,        /* optional path; "" = unset */
+    K_FPP,         /* a probability in (0, 0.5] */
+    K_COLUMNS,     /* comma-separated column names (letters, digits, '_', '.') */
+    K_GRPC_LISTEN, /* host:port of the gRPC listener */
+    K_WAL_SYNC     /* always | interval */
 } key_kind;
 
 typedef struct key_def {
@@ -96,6 +97,13 @@ static const key_def key_defs[] = {
     {"parquet.bloom_filter_columns", "OTLP2PARQUET_PARQUET_BLOOM_FILTER_COLUMNS", K_COLUMNS,
      F(parquet.bloom_filter_columns)},
     {"durability", "OTLP2PARQUET_DURABILITY", K_DURABILITY, 0},
+    {"durability.mode", NULL, K_DURABILITY, 0},
+    {"durability.dir", "OTLP2PARQUET_WAL_DIR", K_PATH, F(wal.dir)},
+    {"durability.sync", "OTLP2PARQUET_WAL_SYNC", K_WAL_SYNC, 0},
+    {"durability.sync_interval_ms", "OTLP2PARQUET_WAL_SYNC_INTERVAL_MS", K_COUNT,
+     F(wal.sync_interval_ms)},
+    {"durability.max_bytes", "OTLP2PARQUET_WAL_MAX_BYTES", K_SIZE, F(wal.max_bytes)},
+    {"durability.segment_bytes", "OTLP2PARQUET_WAL_SEGMENT_BYTES", K_SIZE, F(wal.segment_bytes)},
     /* TLS for the listeners (HTTP and gRPC share these) */
     {"server.tls.cert_file", "OTLP2PARQUET_TLS_CERT_FILE", K_FILE, F(server.tls.cert_file)},
     {"server.tls.key_file", "OTLP2PARQUET_TLS_KEY_FILE", K_FILE, F(server.tls.key_file)},
@@ -105,8 +113,9 @@ static const key_def key_defs[] = {
 
 #define KEY_COUNT (sizeof key_defs / sizeof key_defs[0])
 
-static const char *const known_sections[] = {"server",     "request",    "batch",   "storage",
-                                             "storage.fs", "storage.s3", "parquet", "server.tls"};
+static const char *const known_sections[] = {"server",  "request",    "batch",
+                                             "storage", "storage.fs", "storage.s3",
+                                             "parquet", "server.tls", "durability"};
 
 /* What each kind accepts, as the tail of the one-line error. */
 static const char *expected_text(key_kind kind)
@@ -150,6 +159,8 @@ static const char *expected_text(key_kind kind)
         return "expected us or ns";
     case K_DURABILITY:
         return "expected memory or wal";
+    case K_WAL_SYNC:
+        return "expected always or interval";
     case K_FILE:
         return "expected a file path (\"\" = unset)";
     case K_FPP:
@@ -574,6 +585,14 @@ static int apply_value(cfg_config *cfg, const key_def *def, const raw_value *v, 
         cfg->parquet.timestamp_unit = (cfg_timestamp_unit)u;
         return O2P_OK;
     }
+    case K_WAL_SYNC: {
+        static const char *const names[] = {"always", "interval"};
+        static const int values[] = {0, 1};
+        int m;
+        if (s == NULL || lookup_name(s, names, values, 2, &m) < 0) return BAD();
+        cfg->wal.sync_interval = m == 1;
+        return O2P_OK;
+    }
     case K_DURABILITY: {
         static const char *const names[] = {"memory", "wal"};
         static const int values[] = {CFG_DURABILITY_MEMORY, CFG_DURABILITY_WAL};
@@ -632,7 +651,10 @@ int cfg_defaults(cfg_config *cfg, o2p_error *err)
     cfg->parquet.bloom_filter_fpp = 0.01;
     cfg->parquet.bloom_filters = true;
     cfg->parquet.page_index = true;
-    cfg->durability = CFG_DURABILITY_MEMORY;
+    cfg->durability = CFG_DURABILITY_WAL;
+    cfg->wal.sync_interval_ms = 100;
+    cfg->wal.max_bytes = 4096 * MIB;
+    cfg->wal.segment_bytes = 64 * MIB;
     int rc = set_listen(cfg, "0.0.0.0", 4318, err);
     if (rc == 0) rc = set_grpc_listen(cfg, "0.0.0.0", 4317, err);
     if (rc == 0) rc = set_str(&cfg->storage.fs.path, "./data", err);
@@ -660,6 +682,7 @@ void cfg_free(cfg_config *cfg)
                       &cfg->storage.s3.session_token,
                       &cfg->storage.s3.profile,
                       &cfg->parquet.bloom_filter_columns,
+                      &cfg->wal.dir,
                       &cfg->config_file};
     for (size_t i = 0; i < sizeof owned / sizeof owned[0]; i++) {
         mem_free(*owned[i]);
@@ -1166,7 +1189,25 @@ int cfg_describe(const cfg_config *cfg, o2p_buf *out)
                        cfg->parquet.bloom_filters ? "true" : "false"));
     O2P_TRY(buf_printf(out, "parquet.bloom_filter_fpp = %g\n", cfg->parquet.bloom_filter_fpp));
     O2P_TRY(describe_str(out, "parquet.bloom_filter_columns", cfg->parquet.bloom_filter_columns));
-    return describe_str(out, "durability", cfg_durability_name(cfg->durability));
+    O2P_TRY(describe_str(out, "durability.mode", cfg_durability_name(cfg->durability)));
+    O2P_TRY(describe_str(out, "durability.dir", cfg->wal.dir));
+    O2P_TRY(describe_str(out, "durability.sync", cfg->wal.sync_interval ? "interval" : "always"));
+    O2P_TRY(buf_printf(out, "durability.sync_interval_ms = %llu\n",
+                       (unsigned long long)cfg->wal.sync_interval_ms));
+    O2P_TRY(
+        buf_printf(out, "durability.max_bytes = %llu\n", (unsigned long long)cfg->wal.max_bytes));
+    return buf_printf(out, "durability.segment_bytes = %llu\n",
+                      (unsigned long long)cfg->wal.segment_bytes);
+}
+
+int cfg_wal_dir(const cfg_config *cfg, o2p_buf *out)
+{
+    if (cfg->wal.dir) return buf_append_str(out, cfg->wal.dir);
+    if (cfg->storage.backend == CFG_BACKEND_S3) return buf_append_str(out, "./wal");
+    const char *root = cfg->storage.fs.path ? cfg->storage.fs.path : ".";
+    size_t n = strlen(root);
+    while (n > 1 && root[n - 1] == '/') n--;
+    return buf_printf(out, "%.*s/.wal", (int)n, root);
 }
 
 int cfg_banner(const cfg_config *cfg, o2p_buf *out)
@@ -1207,7 +1248,17 @@ int cfg_banner(const cfg_config *cfg, o2p_buf *out)
     O2P_TRY(buf_printf(out, ", row groups of up to %llu rows, timestamps in %s\n",
                        (unsigned long long)cfg->parquet.row_group_rows,
                        cfg_timestamp_unit_name(cfg->parquet.timestamp_unit)));
-    O2P_TRY(buf_printf(out, "durability: %s\n", cfg_durability_name(cfg->durability)));
+    if (cfg->durability == CFG_DURABILITY_WAL) {
+        O2P_TRY(buf_append_str(out, "durability: wal in "));
+        O2P_TRY(cfg_wal_dir(cfg, out));
+        if (cfg->wal.sync_interval)
+            O2P_TRY(buf_printf(out, " (synced every %llu ms: a crash may lose that much)\n",
+                               (unsigned long long)cfg->wal.sync_interval_ms));
+        else
+            O2P_TRY(buf_append_str(out, " (synced before each answer)\n"));
+    } else {
+        O2P_TRY(buf_append_str(out, "durability: memory (a crash loses what is buffered)\n"));
+    }
     return buf_printf(out, "config: %s\n",
                       cfg->config_file ? cfg->config_file : "(no file; defaults and environment)");
 }

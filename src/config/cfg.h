@@ -122,6 +122,13 @@ typedef struct cfg_config {
         char *bloom_filter_columns; /* extra bloom filter columns, comma-separated; NULL: none */
     } parquet;
     cfg_durability durability;
+    struct {
+        char *dir;                 /* NULL: the default (cfg_wal_dir) */
+        bool sync_interval;        /* false: sync before each answer ("always") */
+        uint64_t sync_interval_ms; /* sync_interval: the loss window */
+        uint64_t max_bytes;        /* disk the log may take */
+        uint64_t segment_bytes;    /* segment roll size */
+    } wal;
     char *config_file; /* the file that was loaded, NULL when none */
 } cfg_config;
 
@@ -191,5 +198,9 @@ int cfg_describe(const cfg_config *cfg, o2p_buf *out);
  * Parquet settings, durability, authentication on/off.  Several lines, each
  * ending in '\n'; no secrets. */
 int cfg_banner(const cfg_config *cfg, o2p_buf *out);
+
+/* The write-ahead log's directory: durability.dir, else `.wal` inside the
+ * local data root, or `./wal` with the S3 backend. */
+int cfg_wal_dir(const cfg_config *cfg, o2p_buf *out);
 
 #endif

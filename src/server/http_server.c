@@ -249,6 +249,32 @@ static int http_authorized(const http_server *srv, struct MHD_Connection *mc)
     return diff == 0;
 }
 
+/* GET /ready: {"status":"ready"}, or 503 {"status":"not ready","reason":...}. */
+static enum MHD_Result http_serve_ready(http_server *srv, http_worker *w, http_conn *c,
+                                        struct MHD_Connection *mc)
+{
+    char why[256] = "";
+    if (srv->handlers.ready == NULL || srv->handlers.ready(srv->handlers.ctx, why, sizeof why))
+        return http_queue_shared(srv, c, mc, 200, srv->ready, "{\"status\":\"ready\"}",
+                                 HTTP_CT_JSON);
+    if (why[0] == '\0')
+        return http_queue_shared(srv, c, mc, 503, srv->not_ready, "{\"status\":\"not ready\"}",
+                                 HTTP_CT_JSON);
+    buf_reset(&w->scratch);
+    int rc = buf_append_str(&w->scratch, "{\"status\":\"not ready\",\"reason\":\"");
+    for (const unsigned char *p = (const unsigned char *)why; rc == 0 && *p; p++) {
+        if (*p == '"' || *p == '\\')
+            rc = buf_printf(&w->scratch, "\\%c", *p);
+        else if (*p < 0x20)
+            rc = buf_printf(&w->scratch, "\\u%04x", *p);
+        else
+            rc = buf_append(&w->scratch, p, 1);
+    }
+    if (rc == 0) rc = buf_append_str(&w->scratch, "\"}");
+    if (rc < 0) return MHD_NO;
+    return http_queue_copy(srv, c, mc, 503, w->scratch.data, w->scratch.len, HTTP_CT_JSON, NULL);
+}
+
 static enum MHD_Result http_serve_metrics(http_server *srv, http_worker *w, http_conn *c,
                                           struct MHD_Connection *mc)
 {
@@ -308,11 +334,7 @@ static enum MHD_Result http_begin(http_server *srv, http_worker *w, http_conn *c
             return http_queue_shared(srv, c, mc, 200, srv->health, "{\"status\":\"healthy\"}",
                                      HTTP_CT_JSON);
         case HTTP_ROUTE_READY:
-            if (srv->handlers.ready == NULL || srv->handlers.ready(srv->handlers.ctx))
-                return http_queue_shared(srv, c, mc, 200, srv->ready, "{\"status\":\"ready\"}",
-                                         HTTP_CT_JSON);
-            return http_queue_shared(srv, c, mc, 503, srv->not_ready, "{\"status\":\"not ready\"}",
-                                     HTTP_CT_JSON);
+            return http_serve_ready(srv, w, c, mc);
         default:
             return http_serve_metrics(srv, w, c, mc);
         }

@@ -57,8 +57,9 @@ typedef struct http_handlers {
      * answered like an ingest failure (O2P_EBUSY: 429 + Retry-After). */
     int (*admit)(void *ctx, otlp_signal signal, size_t body_bytes, http_ingest_reply *reply,
                  o2p_error *err);
-    /* GET /ready: non-zero when ready.  NULL means always ready. */
-    int (*ready)(void *ctx);
+    /* GET /ready: non-zero when ready; else 0 and `why` (cap bytes) says
+     * why, for the 503 body.  NULL means always ready. */
+    int (*ready)(void *ctx, char *why, size_t cap);
     /* GET /metrics: appends the caller's Prometheus families after the
      * server's own.  May be NULL. */
     void (*metrics)(void *ctx, o2p_buf *out);

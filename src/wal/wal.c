@@ -145,7 +145,7 @@ static int record_valid(const uint8_t *data, size_t len, uint64_t pos, uint32_t 
     const uint8_t *h = data + pos;
     if (get32(h) != REC_MAGIC) return 0;
     uint32_t n = get32(h + 4);
-    if (h[16] != WAL_DATA && h[16] != WAL_INTENT) return 0;
+    if (h[16] != WAL_DATA && h[16] != WAL_INTENT && h[16] != WAL_CANCEL) return 0;
     if (h[17] != 0 || h[18] != 0 || h[19] != 0) return 0;
     if ((uint64_t)n > len - pos - REC_HEADER) return 0;
     if (record_crc(h, h + REC_HEADER, n) != get32(h + 20)) return 0;
@@ -409,6 +409,15 @@ int wal_append_start(wal *w, wal_record_type type, const void *head, size_t head
     if (plen > UINT32_MAX)
         return o2p_errorf(err, O2P_ELIMIT, "WAL record of %" PRIu64 " bytes is too large", plen);
     uint64_t total = align8(REC_HEADER + plen);
+    /* the payload's CRC outside the lock; combined with the header's below */
+    uLong pcrc = crc32(0L, Z_NULL, 0);
+    if (head_len) pcrc = crc32(pcrc, head, (uInt)head_len);
+    for (const uint8_t *p = body; p != NULL && p < (const uint8_t *)body + body_len;) {
+        size_t left = (size_t)((const uint8_t *)body + body_len - p);
+        uInt n = left > (1u << 30) ? (1u << 30) : (uInt)left;
+        pcrc = crc32(pcrc, p, n);
+        p += n;
+    }
     pthread_mutex_lock(&w->mu);
     if (w->stopping) {
         pthread_mutex_unlock(&w->mu);
@@ -429,20 +438,8 @@ int wal_append_start(wal *w, wal_record_type type, const void *head, size_t head
     put32(hdr + 4, (uint32_t)plen);
     put64(hdr + 8, id);
     hdr[16] = (uint8_t)type;
-    /* CRC over LSN, type, then the payload pieces */
-    uLong crc = crc32(0L, Z_NULL, 0);
-    crc = crc32(crc, hdr + 8, 12);
-    if (head_len) crc = crc32(crc, head, (uInt)head_len);
-    if (body_len) {
-        const uint8_t *p = body;
-        size_t left = body_len;
-        while (left > 0) {
-            uInt n = left > (1u << 30) ? (1u << 30) : (uInt)left;
-            crc = crc32(crc, p, n);
-            p += n;
-            left -= n;
-        }
-    }
+    /* CRC over LSN, type, then the payload */
+    uLong crc = crc32_combine(crc32(crc32(0L, Z_NULL, 0), hdr + 8, 12), pcrc, (z_off_t)plen);
     put32(hdr + 20, (uint32_t)crc);
     static const uint8_t zeros[8];
     struct iovec iov[4] = {{hdr, sizeof hdr},
@@ -502,6 +499,11 @@ static void sync_now(wal *w)
 int wal_append_finish(wal *w, uint64_t lsn, o2p_error *err)
 {
     if (!w->cfg.sync_always) return O2P_OK;
+    return wal_wait_durable(w, lsn, err);
+}
+
+int wal_wait_durable(wal *w, uint64_t lsn, o2p_error *err)
+{
     pthread_mutex_lock(&w->mu);
     int rc = O2P_OK;
     for (;;) {

@@ -37,7 +37,9 @@
 
 typedef struct wal wal;
 
-typedef enum wal_record_type { WAL_DATA = 1, WAL_INTENT = 2 } wal_record_type;
+/* DATA: a request body; INTENT: an object key and the DATA LSNs its rows
+ * come from; CANCEL: a DATA record that was not acknowledged after all. */
+typedef enum wal_record_type { WAL_DATA = 1, WAL_INTENT = 2, WAL_CANCEL = 3 } wal_record_type;
 
 /* Operations a fault hook can fail (tests inject disk errors with it). */
 typedef enum wal_op { WAL_OP_ALLOC = 1, WAL_OP_WRITE = 2, WAL_OP_SYNC = 3 } wal_op;
@@ -88,6 +90,10 @@ int wal_append_start(wal *w, wal_record_type type, const void *head, size_t head
  * (interval).  O2P_EIO when the sync failed: the record is not
  * acknowledged. */
 int wal_append_finish(wal *w, uint64_t lsn, o2p_error *err);
+
+/* Waits until `lsn` is durable whatever the sync mode (an INTENT must be on
+ * disk before its upload, also with sync = interval). */
+int wal_wait_durable(wal *w, uint64_t lsn, o2p_error *err);
 
 /* start + finish. */
 int wal_append(wal *w, wal_record_type type, const void *head, size_t head_len, const void *body,

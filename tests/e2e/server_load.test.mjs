@@ -328,7 +328,9 @@ test('storage failure: read-only output dir → still 200, /ready 503, storage e
   try {
     const out = path.join(mnt, 'out');
     fs.mkdirSync(out);
-    srv = await startServer({ outDir: out, env: { OTLP2PARQUET_BATCH_MAX_AGE_SECS: '1' } });
+    // The write-ahead log lives on another disk: only storage fails here.
+    const walDir = path.join(serverTempDir('wal'), 'wal');
+    srv = await startServer({ outDir: out, env: { OTLP2PARQUET_BATCH_MAX_AGE_SECS: '1', OTLP2PARQUET_WAL_DIR: walDir } });
     const send = async (tag, req) => {
       const recs = records(tag, 0, req, 100);
       const { ct, bytes } = encode(req % 2 ? 'json' : 'pb', service, recs);
@@ -348,7 +350,9 @@ test('storage failure: read-only output dir → still 200, /ready 503, storage e
     for (let r = 0; r < 5; r++) acked.push(...await send('ro', r));
     // The age flush (1 s) fails: readiness drops and errors are counted.
     const ready = await waitFor('/ready 503', async () => { const x = await srv.get('/ready'); return x.status === 503 ? x : null; }, 15000, srv);
-    assert.deepEqual(JSON.parse(ready.body), { status: 'not ready' });
+    const readyBody = JSON.parse(ready.body);
+    assert.equal(readyBody.status, 'not ready');
+    assert.match(readyBody.reason, /storage is failing/);
     const prom = parseProm(await srv.metrics());
     assert.ok(prom.value('otlp2parquet_storage_errors_total') > errorsBefore, 'storage errors counted');
     assert.equal(prom.value('otlp2parquet_storage_failing'), 1);

@@ -84,7 +84,17 @@ TEST(cfg_defaults_match_the_spec)
     CHECK(cfg.parquet.bloom_filter_columns == NULL);
     CHECK(cfg.parquet.bloom_filters);
     CHECK(cfg.parquet.page_index);
-    CHECK_INT(cfg.durability, CFG_DURABILITY_MEMORY);
+    CHECK_INT(cfg.durability, CFG_DURABILITY_WAL);
+    CHECK(cfg.wal.dir == NULL);
+    CHECK(!cfg.wal.sync_interval);
+    CHECK_UINT(cfg.wal.sync_interval_ms, 100);
+    CHECK_UINT(cfg.wal.max_bytes, 4ull << 30);
+    CHECK_UINT(cfg.wal.segment_bytes, 64ull << 20);
+    o2p_buf dir;
+    buf_init(&dir, 0);
+    CHECK_OK(cfg_wal_dir(&cfg, &dir));
+    CHECK_MEM(dir.data, dir.len, "./data/.wal", 11);
+    buf_free(&dir);
     CHECK(cfg.config_file == NULL);
     cfg_free(&cfg);
 }

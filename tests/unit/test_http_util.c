@@ -47,8 +47,10 @@ static int http_sink_ingest(void *ctx, unsigned thread_index, otlp_signal signal
     return O2P_OK;
 }
 
-static int http_sink_ready(void *ctx)
+static int http_sink_ready(void *ctx, char *why, size_t cap)
 {
+    (void)why;
+    (void)cap;
     return ((http_sink *)ctx)->ready;
 }
 
