@@ -3,7 +3,7 @@
 #   make            build build/otlp2parquet (release, -O2 -g)
 #   make run        install missing system packages, build, start the server on ./data
 #   make test       install what the tests need, build, run every test
-#   make test-asan  unit tests under ASan+UBSan (build/asan/)
+#   make test-asan  unit tests and the WAL e2e file under ASan+UBSan (build/asan/)
 #   make test-tsan  unit tests + concurrent server e2e under ThreadSanitizer (mk/tsan.mk)
 #   make lint       clang-format check + cppcheck
 #   make clean
@@ -77,8 +77,13 @@ asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan CC=clang \
 	  OPTFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" all
 
+# ASAN_E2E: end-to-end files also run against the ASan server (kill -9 and
+# replay of the write-ahead log, its disk faults).
+ASAN_E2E ?= tests/e2e/wal.test.mjs
 test-asan: asan
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 build/asan/unit_tests $(FILTER)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  O2P_BUILD=$(CURDIR)/build/asan node --test --test-concurrency=1 $(ASAN_E2E)
 
 lint:
 	@scripts/lint.sh

@@ -18,8 +18,8 @@
 
 /* DATA record head: version, signal, format, 5 bytes of padding, the
  * receive time (ns, little-endian); the body follows. */
-#define DATA_HEAD     16
-#define DATA_VERSION  1
+#define DATA_HEAD      16
+#define DATA_VERSION   1
 #define SUBMIT_WAIT_NS 50000000ULL
 
 typedef struct intent_ref {
@@ -244,6 +244,7 @@ static int group_partition(const tbl_group *g, o2p_buf *out, o2p_error *err)
  * under an intent naming the record.  -1 when asked to stop. */
 static int drop_stored(serve_wal *sw, uint64_t lsn, o2p_buf *part)
 {
+    if (sw->num_intents == 0) return 0;
     intent_ref probe = {lsn, 0};
     intent_ref *hit = bsearch(&probe, sw->intents, sw->num_intents, sizeof *hit, cmp_intent);
     if (hit == NULL) return 0;
@@ -280,7 +281,7 @@ static int data_visit(void *ctx, const wal_record *rec)
     if (rec->type != WAL_DATA) return 0;
     if (atomic_load(&sw->stopping)) return 1;
     uint64_t lsn = rec->lsn;
-    if (bsearch(&lsn, sw->cancelled, sw->num_cancelled, 8, cmp_u64) != NULL) {
+    if (sw->num_cancelled && bsearch(&lsn, sw->cancelled, sw->num_cancelled, 8, cmp_u64) != NULL) {
         wal_release(sw->w, lsn);
         return 0;
     }
@@ -333,8 +334,8 @@ static void *replay_main(void *arg)
     buf_init(&rc_.part, 0);
     int rc = wal_replay(sw->w, collect_visit, sw, &err);
     if (rc == 0) {
-        qsort(sw->intents, sw->num_intents, sizeof *sw->intents, cmp_intent);
-        qsort(sw->cancelled, sw->num_cancelled, 8, cmp_u64);
+        if (sw->num_intents) qsort(sw->intents, sw->num_intents, sizeof *sw->intents, cmp_intent);
+        if (sw->num_cancelled) qsort(sw->cancelled, sw->num_cancelled, 8, cmp_u64);
         rc = wal_replay(sw->w, data_visit, &rc_, &err);
     }
     buf_free(&rc_.part);
@@ -368,6 +369,7 @@ int serve_wal_open(serve_wal **out, const cfg_config *cfg, const tbl_schemas *sc
     o2p_buf dir;
     buf_init(&dir, 0);
     int rc = cfg_wal_dir(cfg, &dir);
+    if (rc == 0) rc = buf_append(&dir, "", 1); /* a C string */
     wal_config wc;
     wal_config_default(&wc);
     wc.dir = (const char *)dir.data;
@@ -393,10 +395,8 @@ int serve_wal_open(serve_wal **out, const cfg_config *cfg, const tbl_schemas *sc
 int serve_wal_start(serve_wal *sw, batch *b, o2p_error *err)
 {
     sw->b = b;
-    batch_journal j = {.ctx = sw,
-                       .hold = journal_hold,
-                       .intent = journal_intent,
-                       .stored = journal_stored};
+    batch_journal j = {
+        .ctx = sw, .hold = journal_hold, .intent = journal_intent, .stored = journal_stored};
     batch_set_journal(b, &j);
     if (pthread_create(&sw->replay_thread, NULL, replay_main, sw) != 0)
         return o2p_errorf(err, O2P_ENOMEM, "cannot start the wal replay thread");
@@ -426,6 +426,9 @@ void serve_wal_metrics(serve_wal *sw, o2p_buf *out)
     http_prom_family(out, "otlp2parquet_wal_appends_total", "counter",
                      "Records appended (requests, intents, cancels).");
     http_prom_u64(out, "otlp2parquet_wal_appends_total", NULL, st.appends);
+    http_prom_family(out, "otlp2parquet_wal_appended_bytes_total", "counter",
+                     "Bytes appended to the log (record headers and padding included).");
+    http_prom_u64(out, "otlp2parquet_wal_appended_bytes_total", NULL, st.appended_bytes);
     http_prom_family(out, "otlp2parquet_wal_syncs_total", "counter",
                      "fdatasync calls (one covers every record written before it).");
     http_prom_u64(out, "otlp2parquet_wal_syncs_total", NULL, st.syncs);
@@ -434,8 +437,7 @@ void serve_wal_metrics(serve_wal *sw, o2p_buf *out)
     for (int i = 0; i < WAL_SYNC_BUCKET_COUNT; i++) {
         char le[48];
         snprintf(le, sizeof le, "le=\"%g\"", WAL_SYNC_BUCKETS_S[i]);
-        http_prom_u64(out, "otlp2parquet_wal_sync_duration_seconds_bucket", le,
-                      st.sync_buckets[i]);
+        http_prom_u64(out, "otlp2parquet_wal_sync_duration_seconds_bucket", le, st.sync_buckets[i]);
     }
     http_prom_u64(out, "otlp2parquet_wal_sync_duration_seconds_bucket", "le=\"+Inf\"", st.syncs);
     http_prom_double(out, "otlp2parquet_wal_sync_duration_seconds_sum", NULL,
@@ -445,8 +447,9 @@ void serve_wal_metrics(serve_wal *sw, o2p_buf *out)
                      "Rows submitted again from the log at start.");
     http_prom_u64(out, "otlp2parquet_wal_replayed_rows_total", NULL,
                   atomic_load(&sw->replayed_rows));
-    http_prom_family(out, "otlp2parquet_wal_replay_skipped_partitions_total", "counter",
-                     "Partitions of replayed requests already in a stored file (not written again).");
+    http_prom_family(
+        out, "otlp2parquet_wal_replay_skipped_partitions_total", "counter",
+        "Partitions of replayed requests already in a stored file (not written again).");
     http_prom_u64(out, "otlp2parquet_wal_replay_skipped_partitions_total", NULL,
                   atomic_load(&sw->skipped_stored_groups));
     http_prom_family(out, "otlp2parquet_wal_corrupt_records_total", "counter",

@@ -165,6 +165,7 @@ int wal_scan_buffer(const uint8_t *data, size_t len, wal_visit_fn fn, void *ctx,
 {
     memset(res, 0, sizeof *res);
     res->first_bad = UINT64_MAX;
+    res->torn_at = UINT64_MAX;
     res->end = SEG_HEADER;
     if (len < SEG_HEADER || memcmp(data, SEG_MAGIC, 8) != 0)
         return o2p_errorf(err, O2P_EINVAL, "not a WAL segment (bad magic)");
@@ -186,6 +187,7 @@ int wal_scan_buffer(const uint8_t *data, size_t len, wal_visit_fn fn, void *ctx,
                 /* nothing valid follows: preallocated zeros, or a torn tail */
                 if (!all_zero(data + pos, len - pos)) {
                     res->torn++;
+                    res->torn_at = pos;
                     if (res->first_bad == UINT64_MAX) res->first_bad = pos;
                 }
                 break;
@@ -214,6 +216,7 @@ int wal_scan_buffer(const uint8_t *data, size_t len, wal_visit_fn fn, void *ctx,
     /* a torn tail that is shorter than a record header */
     if (pos < len && len - pos < REC_HEADER && !all_zero(data + pos, len - pos) && res->torn == 0) {
         res->torn++;
+        res->torn_at = pos;
         if (res->first_bad == UINT64_MAX) res->first_bad = pos;
     }
     return O2P_OK;
@@ -339,14 +342,25 @@ static int seal_active(wal *w, o2p_error *err)
     return rc;
 }
 
-/* Creates a new active segment with room for `need` bytes.  Lock held. */
-static int roll(wal *w, uint64_t need, o2p_error *err)
+/* Room at the end of each segment that only INTENT and CANCEL records may
+ * use: when DATA has filled the log (max_bytes) or the disk, the flushes
+ * that would free it still need to log their intents. */
+static uint64_t seg_reserve(const wal *w)
+{
+    uint64_t r = w->cfg.segment_bytes / 8;
+    return r > (1u << 20) ? (1u << 20) : r;
+}
+
+/* Creates a new active segment with room for `need` bytes (plus the
+ * reserve) and seals the old one.  When the new one cannot be made the old
+ * one stays active, so its reserve still takes intents.  max_bytes bounds
+ * DATA only (data = 1): an intent may take one segment more.  Lock held. */
+static int roll(wal *w, uint64_t need, int data, o2p_error *err)
 {
     wait_sync_idle(w);
-    O2P_TRY(seal_active(w, err));
     uint64_t size = w->cfg.segment_bytes;
-    if (size < SEG_HEADER + need) size = SEG_HEADER + need;
-    if (w->stats.bytes + size > w->cfg.max_bytes)
+    if (size < SEG_HEADER + need + seg_reserve(w)) size = SEG_HEADER + need + seg_reserve(w);
+    if (data && w->stats.bytes + size > w->cfg.max_bytes)
         return o2p_errorf(err, O2P_EBUSY,
                           "WAL full: %" PRIu64 " bytes in %" PRIu64
                           " segments in %s, limit %" PRIu64 " (durability.max_bytes); retry later",
@@ -386,10 +400,13 @@ static int roll(wal *w, uint64_t need, o2p_error *err)
                     size, strerror(e));
         return o2p_errorf(err, O2P_EIO, "%s", w->failure);
     }
-    if (push_seg(w, &s) < 0) {
+    int rc = seal_active(w, err);
+    if (rc == 0 && push_seg(w, &s) < 0)
+        rc = o2p_errorf(err, O2P_ENOMEM, "out of memory adding a WAL segment");
+    if (rc < 0) {
         close(fd);
         unlinkat(w->dirfd, s.name, 0);
-        return o2p_errorf(err, O2P_ENOMEM, "out of memory adding a WAL segment");
+        return rc;
     }
     w->next_seq++;
     w->active_fd = fd;
@@ -423,8 +440,10 @@ int wal_append_start(wal *w, wal_record_type type, const void *head, size_t head
         pthread_mutex_unlock(&w->mu);
         return o2p_errorf(err, O2P_ESTATE, "WAL is closed");
     }
-    if (w->active_fd < 0 || w->active_off + total > w->segs[w->nsegs - 1].size) {
-        int rc = roll(w, total, err);
+    uint64_t limit = w->active_fd >= 0 ? w->segs[w->nsegs - 1].size : 0;
+    if (type == WAL_DATA) limit = limit > seg_reserve(w) ? limit - seg_reserve(w) : 0;
+    if (w->active_fd < 0 || w->active_off + total > limit) {
+        int rc = roll(w, total, type == WAL_DATA, err);
         if (rc < 0) {
             pthread_mutex_unlock(&w->mu);
             return rc;
@@ -464,6 +483,7 @@ int wal_append_start(wal *w, wal_record_type type, const void *head, size_t head
     s->last_lsn = id;
     if (type == WAL_DATA) s->refs++;
     w->stats.appends++;
+    w->stats.appended_bytes += total;
     pthread_mutex_unlock(&w->mu);
     *lsn = id;
     return O2P_OK;
@@ -671,7 +691,7 @@ static int load_segment(wal *w, const char *name, uint64_t seq)
         if (res.torn)
             LOG_WARN("wal: %s/%s: torn last record at offset %" PRIu64 " cut off (a write "
                      "interrupted by the crash, never acknowledged)",
-                     w->dir, name, res.first_bad);
+                     w->dir, name, res.torn_at);
         w->stats.corrupt_records += res.corrupt;
         w->stats.torn_tails += res.torn;
         w->stats.replay_records += c.data;

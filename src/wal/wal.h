@@ -61,6 +61,7 @@ typedef struct wal_stats {
     uint64_t bytes;    /* disk the segments take (preallocated sizes) */
     uint64_t segments; /* segment files */
     uint64_t appends;
+    uint64_t appended_bytes; /* record bytes written (headers and padding included) */
     uint64_t syncs;
     uint64_t sync_ns_sum;
     uint64_t sync_buckets[10]; /* cumulative counts for WAL_SYNC_BUCKETS_S */
@@ -137,6 +138,7 @@ typedef struct wal_scan_result {
     uint64_t corrupt;
     uint64_t torn;
     uint64_t first_bad;
+    uint64_t torn_at;  /* offset of the torn tail, UINT64_MAX if none */
     uint64_t last_lsn; /* 0 if no record */
     uint64_t end;      /* offset after the last valid record */
 } wal_scan_result;
