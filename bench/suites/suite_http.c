@@ -33,6 +33,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/statfs.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -228,6 +229,8 @@ static void wal_scrape(uint16_t port, wal_counters *c)
     memset(c, 0, sizeof *c);
     int fd = connect_port(port);
     if (fd < 0) return;
+    struct timeval tv = {.tv_sec = 10}; /* a wedged server must not hang the run */
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     static const char req[] =
         "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
     o2p_buf b;
