@@ -246,6 +246,37 @@ def main():
                 esc(n), esc(t), esc(m), 'yes' if met else '<b>no</b>'))
         parts.append('</table>')
 
+    # Issue 10 point 7: the WAL's cost against its memory-mode reference in
+    # the same run (>= 80 % of the rows/s, p99 <= 10 ms at 1,000 records).
+    wal_refs = {'http.wal.r1000.always': 'http.wal.r1000.memory',
+                'http.wal.r1000.interval': 'http.wal.r1000.memory',
+                'http.mixed10.c2.wal': 'http.mixed10.c2',
+                'http.mixed10.c2.wal_interval': 'http.mixed10.c2',
+                'http.mixed10.c16.wal': 'http.mixed10.c16'}
+    wal_rows = []
+    for n, ref in sorted(wal_refs.items()):
+        r, m = ok.get(n), ok.get(ref)
+        if r is None:
+            continue
+        e = r['extra']
+        w = e.get('wal', {})
+        rate = r['throughput']['rows_per_sec'] or 0
+        mrate = m['throughput']['rows_per_sec'] if m else None
+        wal_rows.append((n, ref if m else '(not run)',
+                         '%.0f %%' % (100 * rate / mrate) if mrate else '',
+                         'yes' if mrate and rate >= 0.8 * mrate else ('<b>no</b>' if mrate else ''),
+                         '%.2f' % e['latency_ms']['p99'], 'yes' if e['latency_ms']['p99'] <= 10 else '<b>no</b>',
+                         '%.0f' % w.get('syncs_per_sec', 0), '%.2f' % w.get('requests_per_sync', 0),
+                         '%.0f' % w.get('bytes_per_row', 0), esc(e.get('wal_fs', ''))))
+    if wal_rows:
+        parts.append('<h2>Issue 10 targets (durability cost)</h2><table id="wal"><tr><th>benchmark</th>'
+                     '<th>memory reference</th><th>rows/s vs memory</th><th>&gt;= 80 %</th><th>p99 ms</th>'
+                     '<th>p99 &lt;= 10 ms</th><th>WAL syncs/s</th><th>requests/sync</th><th>WAL bytes/row</th>'
+                     '<th>WAL filesystem</th></tr>')
+        for row in wal_rows:
+            parts.append('<tr>' + ''.join('<td>%s</td>' % (esc(c) if i < 2 else c) for i, c in enumerate(row)) + '</tr>')
+        parts.append('</table>')
+
     # Per suite: throughput bars, then each benchmark's distribution.
     suites = {}
     for name, r in sorted(ok.items()):

@@ -32,6 +32,8 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -44,6 +46,19 @@
 
 #define HTTP_POOL      8
 #define HTTP_MAX_CONNS 64
+
+/* The WAL counters of one /metrics read, and what a case learns (see below). */
+typedef struct wal_counters {
+    int present;
+    double syncs, appends, bytes, sync_sum, sync_le_10ms;
+} wal_counters;
+
+typedef struct wal_probe {
+    wal_counters begin, end;
+    double secs;          /* sum of the timed samples */
+    char fs[64];          /* filesystem of the WAL directory */
+    char durability[160]; /* the server's banner line */
+} wal_probe;
 
 typedef struct lat_list {
     double *v; /* seconds */
@@ -65,6 +80,7 @@ typedef struct http_state {
     long server_cpu_ticks_start;
     uint64_t requests_measured;
     int records;
+    wal_probe wal;
     /* per measure() call */
     _Atomic uint64_t next;
     uint64_t iters;
@@ -184,6 +200,166 @@ static int get_health(uint16_t port)
     return st;
 }
 
+/* ---- the server's write-ahead log, seen through /metrics -------------------
+ *
+ * Every server case reads GET /metrics when its samples begin and when they
+ * end.  The differences of otlp2parquet_wal_syncs_total, _appends_total and
+ * _appended_bytes_total (record headers and padding included) give syncs per
+ * second of sampling, appends per accepted request and WAL bytes per
+ * accepted row; _sync_duration_seconds gives the mean sync time and the
+ * share of syncs over 10 ms.  In memory mode those families are absent and
+ * only the mode is reported.  The mode is the server's own banner line
+ * ("durability: ..."), so what is reported is what ran. */
+
+/* Value of the series `series` (name plus labels) in a Prometheus text body. */
+static int prom_value(const char *text, const char *series, double *out)
+{
+    size_t n = strlen(series);
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+        if (strncmp(p, series, n) == 0 && p[n] == ' ') {
+            *out = strtod(p + n + 1, NULL);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void wal_scrape(uint16_t port, wal_counters *c)
+{
+    memset(c, 0, sizeof *c);
+    int fd = connect_port(port);
+    if (fd < 0) return;
+    struct timeval tv = {.tv_sec = 10}; /* a wedged server must not hang the run */
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    static const char req[] =
+        "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+    o2p_buf b;
+    buf_init(&b, 0);
+    if (send_all(fd, (const uint8_t *)req, sizeof req - 1) == 0) {
+        char chunk[16384];
+        ssize_t r;
+        while ((r = recv(fd, chunk, sizeof chunk, 0)) > 0 || (r < 0 && errno == EINTR))
+            if (r > 0 && buf_append(&b, chunk, (size_t)r) < 0) break;
+    }
+    close(fd);
+    if (buf_push_byte(&b, '\0') == 0 && strncmp((const char *)b.data, "HTTP/1.1 200", 12) == 0) {
+        const char *t = (const char *)b.data;
+        c->present = prom_value(t, "otlp2parquet_wal_syncs_total", &c->syncs) &&
+                     prom_value(t, "otlp2parquet_wal_appends_total", &c->appends) &&
+                     prom_value(t, "otlp2parquet_wal_appended_bytes_total", &c->bytes) &&
+                     prom_value(t, "otlp2parquet_wal_sync_duration_seconds_sum", &c->sync_sum) &&
+                     prom_value(t, "otlp2parquet_wal_sync_duration_seconds_bucket{le=\"0.01\"}",
+                                &c->sync_le_10ms);
+    }
+    buf_free(&b);
+}
+
+static const char *fs_name(long type)
+{
+    switch ((unsigned long)type) {
+    case 0xEF53:
+        return "ext2/3/4";
+    case 0x01021994:
+        return "tmpfs (fdatasync does not reach a disk)";
+    case 0x858458f6:
+        return "ramfs (fdatasync does not reach a disk)";
+    case 0x58465342:
+        return "xfs";
+    case 0x9123683e:
+        return "btrfs";
+    case 0x794c7630:
+        return "overlayfs";
+    case 0x2fc12fc1:
+        return "zfs";
+    case 0xf2f52010:
+        return "f2fs";
+    case 0x6969:
+        return "nfs";
+    default:
+        return NULL;
+    }
+}
+
+/* After start-up: the WAL directory's filesystem and the durability banner. */
+static void wal_probe_setup(wal_probe *w, const char *dir)
+{
+    char path[320];
+    snprintf(path, sizeof path, "%s/wal", dir);
+    struct statfs sf;
+    if (statfs(path, &sf) != 0 && statfs(dir, &sf) != 0) sf.f_type = 0;
+    const char *name = fs_name((long)sf.f_type);
+    if (name)
+        snprintf(w->fs, sizeof w->fs, "%s", name);
+    else
+        snprintf(w->fs, sizeof w->fs, "statfs type 0x%lx", (unsigned long)sf.f_type);
+    snprintf(path, sizeof path, "%s/server.log", dir);
+    snprintf(w->durability, sizeof w->durability, "durability: unknown");
+    FILE *f = fopen(path, "r");
+    if (f == NULL) return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        char *d = strstr(line, "durability: ");
+        if (d) {
+            d[strcspn(d, "\r\n")] = '\0';
+            snprintf(w->durability, sizeof w->durability, "%s", d);
+            break;
+        }
+    }
+    fclose(f);
+}
+
+/* "memory", "wal sync always" or "wal sync interval", from the banner. */
+static const char *wal_mode(const wal_probe *w)
+{
+    if (strncmp(w->durability, "durability: wal", 15) == 0)
+        return strstr(w->durability, "synced every") ? "wal sync interval" : "wal sync always";
+    return strncmp(w->durability, "durability: memory", 18) == 0 ? "memory" : "unknown";
+}
+
+static void wal_probe_json(const wal_probe *w, o2p_buf *json, double rows, double requests)
+{
+    int wal = strncmp(w->durability, "durability: wal", 15) == 0;
+    buf_printf(json, ",\"durability\":\"%s\",\"wal_sync\":\"%s\",\"wal_fs\":",
+               wal ? "wal" : (strstr(w->durability, "memory") ? "memory" : "unknown"),
+               !wal ? "none" : (strstr(w->durability, "synced every") ? "interval" : "always"));
+    json_str(json, w->fs);
+    buf_append_str(json, ",\"server_durability\":");
+    json_str(json, w->durability);
+    if (!w->begin.present || !w->end.present) return;
+    double syncs = w->end.syncs - w->begin.syncs;
+    double appends = w->end.appends - w->begin.appends;
+    double bytes = w->end.bytes - w->begin.bytes;
+    double sum = w->end.sync_sum - w->begin.sync_sum;
+    double slow = syncs - (w->end.sync_le_10ms - w->begin.sync_le_10ms);
+    buf_printf(json, ",\"wal\":{\"syncs\":%.0f,\"appends\":%.0f,\"appended_bytes\":%.0f", syncs,
+               appends, bytes);
+    buf_append_str(json, ",\"syncs_per_sec\":");
+    json_num(json, w->secs > 0 ? syncs / w->secs : -1);
+    buf_append_str(json, ",\"requests_per_sync\":");
+    json_num(json, syncs > 0 ? requests / syncs : -1);
+    buf_append_str(json, ",\"appends_per_request\":");
+    json_num(json, requests > 0 ? appends / requests : -1);
+    buf_append_str(json, ",\"bytes_per_row\":");
+    json_num(json, rows > 0 ? bytes / rows : -1);
+    buf_append_str(json, ",\"sync_mean_ms\":");
+    json_num(json, syncs > 0 ? sum / syncs * 1e3 : -1);
+    buf_append_str(json, ",\"syncs_over_10ms\":");
+    json_num(json, slow);
+    buf_append_str(json, "}");
+}
+
+/* ", WAL 123 syncs/s, 512 B/row, sync 1.2 ms" or "" in memory mode. */
+static void wal_probe_text(const wal_probe *w, char *out, size_t cap, double rows)
+{
+    out[0] = '\0';
+    if (!w->begin.present || !w->end.present) return;
+    double syncs = w->end.syncs - w->begin.syncs;
+    snprintf(out, cap, "; WAL %.0f syncs/s, %.0f B/row, sync mean %.2f ms (%s)",
+             w->secs > 0 ? syncs / w->secs : 0,
+             rows > 0 ? (w->end.bytes - w->begin.bytes) / rows : 0,
+             syncs > 0 ? (w->end.sync_sum - w->begin.sync_sum) / syncs * 1e3 : 0, w->fs);
+}
+
 static long proc_status_kb(pid_t pid, const char *key)
 {
     char path[64], line[256];
@@ -284,25 +460,30 @@ static void apply_env(const char *env)
 
 /*
  * Starts `serve` on a free loopback port with its data in a fresh directory
- * made from tmpl (a mkdtemp template; its path goes to dir), the "K=V ..."
- * settings of env and the gRPC listener at grpc_port ("0" = off), output in
- * <dir>/server.log; returns once /health answers 200, with the start-up time.
+ * made from tmpl (a mkdtemp template under $TMPDIR, default /tmp; its path
+ * goes to dir), the "K=V ..." settings of env and the gRPC listener at
+ * grpc_port ("0" = off), output in <dir>/server.log; returns once /health
+ * answers 200, with the start-up time.  The write-ahead log (when the
+ * server runs with one) is <dir>/wal, beside <dir>/data on the same
+ * filesystem, so its fdatasync costs what the data directory's would.
  */
 static int bench_server_start(const char *tmpl, const char *env, const char *grpc_port, char *dir,
                               size_t dir_cap, uint16_t *port_out, pid_t *pid_out,
                               double *startup_ms, o2p_error *err)
 {
     char t[256];
-    snprintf(t, sizeof t, "%s", tmpl);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(t, sizeof t, "%s/%s", tmp && tmp[0] ? tmp : "/tmp", tmpl);
     if (mkdtemp(t) == NULL) return o2p_errorf(err, O2P_EIO, "mkdtemp: %s", strerror(errno));
     snprintf(dir, dir_cap, "%s", t);
     uint16_t p = free_port();
     if (p == 0) return o2p_errorf(err, O2P_EIO, "no free loopback port");
     *port_out = p;
-    char port[16], data[300], logpath[300];
+    char port[16], data[300], logpath[300], waldir[300];
     snprintf(port, sizeof port, "%u", p);
     snprintf(data, sizeof data, "%s/data", dir);
     snprintf(logpath, sizeof logpath, "%s/server.log", dir);
+    snprintf(waldir, sizeof waldir, "%s/wal", dir);
     double t0 = bench_now();
     pid_t pid = fork();
     if (pid < 0) return o2p_errorf(err, O2P_EIO, "fork: %s", strerror(errno));
@@ -312,6 +493,7 @@ static int bench_server_start(const char *tmpl, const char *env, const char *grp
             dup2(lfd, 1);
             dup2(lfd, 2);
         }
+        setenv("OTLP2PARQUET_WAL_DIR", waldir, 1);
         apply_env(env);
         execl(bench_opts.server, bench_opts.server, "serve", "-p", port, "--grpc-port", grpc_port,
               "-o", data, (char *)NULL);
@@ -374,8 +556,9 @@ static int http_setup(const bench_case *c, void **out, bench_info *info, o2p_err
     buf_free(&body);
 
     const char *gport = getenv("O2P_BENCH_GRPC_PORT"); /* gRPC off unless the gRPC case asks */
-    O2P_TRY(bench_server_start("/tmp/o2p-bench-http-XXXXXX", NULL, gport ? gport : "0", s->dir,
+    O2P_TRY(bench_server_start("o2p-bench-http-XXXXXX", c->server_env, gport ? gport : "0", s->dir,
                                sizeof s->dir, &s->port, &s->pid, &s->startup_ms, err));
+    wal_probe_setup(&s->wal, s->dir);
     for (int i = 0; i < s->conns; i++) {
         s->fd[i] = connect_port(s->port);
         if (s->fd[i] < 0) return o2p_errorf(err, O2P_EIO, "connect: %s", strerror(errno));
@@ -384,8 +567,8 @@ static int http_setup(const bench_case *c, void **out, bench_info *info, o2p_err
     info->bytes_per_iter = (double)s->body_bytes / HTTP_POOL;
     snprintf(info->params, sizeof info->params,
              "POST /v1/logs protobuf, %d records/request (%.0f bytes), %d keep-alive connections, "
-             "server %s",
-             s->records, info->bytes_per_iter, s->conns, bench_opts.server);
+             "%s, WAL dir on %s",
+             s->records, info->bytes_per_iter, s->conns, wal_mode(&s->wal), s->wal.fs);
     return 0;
 }
 
@@ -478,6 +661,7 @@ static int http_measure(void *p, uint64_t iters, double *secs, o2p_error *err)
     }
     for (int i = 0; i < started; i++) pthread_join(th[i], NULL);
     *secs = bench_now() - t0;
+    s->wal.secs += *secs;
     s->requests_measured += iters;
     if (started == 0) return o2p_errorf(err, O2P_EIO, "pthread_create failed");
     if (s->failed) return o2p_errorf(err, O2P_EIO, "%s", s->fail_msg);
@@ -494,6 +678,15 @@ static void http_begin(void *p)
     s->status_ok = s->status_busy = s->status_other = 0;
     s->requests_measured = 0;
     s->server_cpu_ticks_start = proc_cpu_ticks(s->pid);
+    s->wal.secs = 0;
+    s->wal.end.present = 0;
+    wal_scrape(s->port, &s->wal.begin);
+}
+
+/* The WAL counters at the end of the samples (read once). */
+static void http_wal_end(http_state *s)
+{
+    if (!s->wal.end.present) wal_scrape(s->port, &s->wal.end);
 }
 
 static int http_latencies(http_state *s, double **out, size_t *n)
@@ -548,6 +741,8 @@ static void http_extra(void *p, o2p_buf *json)
     buf_append_str(json, ",\"server_cpu_us_per_request\":");
     json_num(json,
              cpu_s >= 0 && s->requests_measured ? cpu_s * 1e6 / (double)s->requests_measured : -1);
+    http_wal_end(s);
+    wal_probe_json(&s->wal, json, (double)s->status_ok * s->records, (double)s->status_ok);
 }
 
 static void http_text(void *p, char *line, size_t cap)
@@ -556,12 +751,15 @@ static void http_text(void *p, char *line, size_t cap)
     double *all;
     size_t n;
     if (http_latencies(s, &all, &n) < 0) return;
+    http_wal_end(s);
+    char wal[160];
+    wal_probe_text(&s->wal, wal, sizeof wal, (double)s->status_ok * s->records);
     snprintf(line, cap,
              "latency p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  (%zu requests, %llu 429/503; "
-             "server start-up %.1f ms, peak RSS %.1f MiB)",
+             "server start-up %.1f ms, peak RSS %.1f MiB%s)",
              stats_percentile(all, n, 50) * 1e3, stats_percentile(all, n, 95) * 1e3,
              stats_percentile(all, n, 99) * 1e3, n, (unsigned long long)s->status_busy,
-             s->startup_ms, (double)proc_status_kb(s->pid, "VmHWM") / 1024.0);
+             s->startup_ms, (double)proc_status_kb(s->pid, "VmHWM") / 1024.0, wal);
     mem_free(all);
 }
 
@@ -605,6 +803,7 @@ typedef struct mixed_state {
     uint64_t ok, refused, other, reconnects, requests;
     int last_bad_status;
     long cpu_start;
+    wal_probe wal;
 } mixed_state;
 
 /* Appends one mixed10 body (records spread evenly over 10 services). */
@@ -691,8 +890,9 @@ static int mixed_setup(const bench_case *cs, void **out, bench_info *info, o2p_e
     }
     buf_free(&body);
 
-    O2P_TRY(bench_server_start("/tmp/o2p-bench-mixed-XXXXXX", cs->server_env, "0", s->dir,
-                               sizeof s->dir, &s->port, &s->pid, &s->startup_ms, err));
+    O2P_TRY(bench_server_start("o2p-bench-mixed-XXXXXX", cs->server_env, "0", s->dir, sizeof s->dir,
+                               &s->port, &s->pid, &s->startup_ms, err));
+    wal_probe_setup(&s->wal, s->dir);
     s->ep = epoll_create1(EPOLL_CLOEXEC);
     s->c = mem_calloc((size_t)s->conns, sizeof *s->c);
     if (s->ep < 0 || s->c == NULL) return o2p_errorf(err, O2P_EIO, "epoll/alloc failed");
@@ -708,9 +908,9 @@ static int mixed_setup(const bench_case *cs, void **out, bench_info *info, o2p_e
     snprintf(
         info->params, sizeof info->params,
         "POST /v1/logs protobuf, %d records/request over %d services (%.0f bytes, %.0f B/record), "
-        "%d keep-alive connections (epoll, closed loop, no back-off)%s%s",
+        "%d keep-alive connections (epoll, closed loop, no back-off), %s, WAL dir on %s",
         s->records, MIXED_SERVICES, info->bytes_per_iter, info->bytes_per_iter / s->records,
-        s->conns, cs->server_env ? ", server " : "", cs->server_env ? cs->server_env : "");
+        s->conns, wal_mode(&s->wal), s->wal.fs);
     return 0;
 }
 
@@ -823,6 +1023,7 @@ static int mixed_measure(void *p, uint64_t iters, double *secs, o2p_error *err)
                               s->last_bad_status);
     }
     *secs = bench_now() - t0;
+    s->wal.secs += *secs;
     return 0;
 }
 
@@ -832,6 +1033,9 @@ static void mixed_begin(void *p)
     s->lat.n = 0;
     s->ok = s->refused = s->other = s->requests = 0;
     s->cpu_start = proc_cpu_ticks(s->pid);
+    s->wal.secs = 0;
+    s->wal.end.present = 0;
+    wal_scrape(s->port, &s->wal.begin);
 }
 
 static void mixed_extra(void *p, o2p_buf *json)
@@ -868,18 +1072,23 @@ static void mixed_extra(void *p, o2p_buf *json)
     json_num(json, hwm >= 0 ? (double)hwm * 1024 : -1);
     buf_append_str(json, ",\"server_cpu_us_per_request\":");
     json_num(json, cpu_s >= 0 && s->requests ? cpu_s * 1e6 / (double)s->requests : -1);
+    if (!s->wal.end.present) wal_scrape(s->port, &s->wal.end);
+    wal_probe_json(&s->wal, json, (double)s->ok * s->records, (double)s->ok);
 }
 
 static void mixed_text(void *p, char *line, size_t cap)
 {
     mixed_state *s = p;
+    if (!s->wal.end.present) wal_scrape(s->port, &s->wal.end);
+    char wal[160];
+    wal_probe_text(&s->wal, wal, sizeof wal, (double)s->ok * s->records);
     snprintf(line, cap,
              "accepted p50 %.2f ms  p99 %.2f ms  (%zu accepted, %llu refused 429/503, %llu "
-             "reconnects; server peak RSS %.1f MiB)",
+             "reconnects; server peak RSS %.1f MiB%s)",
              stats_percentile(s->lat.v, s->lat.n, 50) * 1e3,
              stats_percentile(s->lat.v, s->lat.n, 99) * 1e3, s->lat.n,
              (unsigned long long)s->refused, (unsigned long long)s->reconnects,
-             (double)proc_status_kb(s->pid, "VmHWM") / 1024.0);
+             (double)proc_status_kb(s->pid, "VmHWM") / 1024.0, wal);
 }
 
 /* Writes one mixed10 request body (protobuf, `records` records over 10
@@ -1177,14 +1386,25 @@ static int grpc_setup(const bench_case *c, void **out, bench_info *info, o2p_err
     return 0;
 }
 
-#define HTTP_CASE(case_name, records, what)                                                        \
+/* An HTTP ingest case: name, records/request, durability (description),
+ * server environment. */
+#define HTTP_CASE(case_name, records, what, mode, env)                                             \
     {                                                                                              \
         .name = case_name, .suite = "http",                                                        \
-        .description = "HTTP ingest: POST /v1/logs protobuf, " what " records/request",            \
+        .description = "HTTP ingest: POST /v1/logs protobuf, " what " records/request, " mode,     \
         .setup = http_setup, .measure = http_measure, .begin_samples = http_begin,                 \
         .extra_json = http_extra, .extra_text = http_text, .teardown = http_teardown,              \
-        .min_sample_secs = 0.25, .param_a = records                                                \
+        .min_sample_secs = 0.25, .param_a = records, .server_env = env                             \
     }
+
+/* The cases measured before the WAL existed keep their names and measure
+ * what they measured: memory mode, set explicitly now that the server's
+ * default is durability = "wal".  The WAL's cost is measured by the
+ * http.wal.r1000.* trio (memory, sync always, sync interval: one run, same
+ * requests) and by the .wal variants of the mixed10 cases. */
+#define ENV_MEMORY       "OTLP2PARQUET_DURABILITY=memory"
+#define ENV_WAL_ALWAYS   "OTLP2PARQUET_DURABILITY=wal OTLP2PARQUET_WAL_SYNC=always"
+#define ENV_WAL_INTERVAL "OTLP2PARQUET_DURABILITY=wal OTLP2PARQUET_WAL_SYNC=interval"
 
 static const bench_case http_cases[] = {
     {.name = "grpc.ingest.logs.r1000",
@@ -1198,13 +1418,23 @@ static const bench_case http_cases[] = {
      .extra_text = http_text,
      .teardown = grpc_teardown,
      .min_sample_secs = 0.25,
-     .param_a = 1000},
-    HTTP_CASE("http.ingest.logs.protobuf.r100", 100, "100"),
-    HTTP_CASE("http.ingest.logs.protobuf.r1000", 1000, "1,000"),
-    HTTP_CASE("http.ingest.logs.protobuf.r10000", 10000, "10,000"),
-    MIXED_CASE("http.mixed10.c2", 1000, 2, NULL),
-    MIXED_CASE("http.mixed10.c16", 1000, 16, NULL),
-    MIXED_CASE("http.mixed10.c1000", 1000, 1000, NULL),
+     .param_a = 1000,
+     .server_env = ENV_MEMORY},
+    HTTP_CASE("http.ingest.logs.protobuf.r100", 100, "100", "memory mode", ENV_MEMORY),
+    HTTP_CASE("http.ingest.logs.protobuf.r1000", 1000, "1,000", "memory mode", ENV_MEMORY),
+    HTTP_CASE("http.ingest.logs.protobuf.r10000", 10000, "10,000", "memory mode", ENV_MEMORY),
+    HTTP_CASE("http.wal.r1000.memory", 1000, "1,000", "memory mode (reference of the WAL cases)",
+              ENV_MEMORY),
+    HTTP_CASE("http.wal.r1000.always", 1000, "1,000", "WAL, fdatasync before each answer",
+              ENV_WAL_ALWAYS),
+    HTTP_CASE("http.wal.r1000.interval", 1000, "1,000", "WAL, fdatasync every 100 ms",
+              ENV_WAL_INTERVAL),
+    MIXED_CASE("http.mixed10.c2", 1000, 2, ENV_MEMORY),
+    MIXED_CASE("http.mixed10.c2.wal", 1000, 2, ENV_WAL_ALWAYS),
+    MIXED_CASE("http.mixed10.c2.wal_interval", 1000, 2, ENV_WAL_INTERVAL),
+    MIXED_CASE("http.mixed10.c16", 1000, 16, ENV_MEMORY),
+    MIXED_CASE("http.mixed10.c16.wal", 1000, 16, ENV_WAL_ALWAYS),
+    MIXED_CASE("http.mixed10.c1000", 1000, 1000, ENV_MEMORY),
 };
 
 const bench_case *suite_http_cases(size_t *count)
