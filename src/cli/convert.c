@@ -8,6 +8,8 @@
  * file per group.  So bad input stops the run with a message naming the file
  * and the field, and leaves no files behind.  A group that outgrows
  * batch.max_bytes is written early (its file is complete) to bound memory.
+ * Groups are encoded on batch.flush_threads threads (default: one per
+ * online CPU, batch_pool) and stored in group order by the main thread.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #include "batch/batch.h"
+#include "batch/batch_pool.h"
 #include "cli/cli.h"
 #include "cli/runtime.h"
 #include "core/buf.h"
@@ -27,7 +30,6 @@
 #include "server/http_decompress.h"
 
 #define CONVERT_MAX_INPUT ((size_t)4 << 30) /* decompressed size of one input file */
-#define CONVERT_KEY_MAX   1024
 
 typedef struct convert_totals {
     uint64_t rows[TBL_COUNT];
@@ -39,11 +41,11 @@ typedef struct convert_totals {
 
 typedef struct convert_ctx {
     const cfg_config *cfg;
-    pq_writer_options popts;
+    batch_pool *pool; /* encodes groups on batch.flush_threads threads */
+    tbl_group **todo; /* the groups write_groups is writing */
     store *st;
     tbl_batch rows;
     convert_totals totals;
-    o2p_buf file;
     int progress; /* stderr is a terminal */
 } convert_ctx;
 
@@ -147,26 +149,46 @@ static const char *signal_word(cli_signal s)
     return s == CLI_SIGNAL_LOGS ? "logs" : s == CLI_SIGNAL_TRACES ? "traces" : "metrics";
 }
 
+/* Stores one encoded group and empties it (main thread, in group order). */
+static int store_group(void *ctx, size_t i, const o2p_buf *file, const char *key, o2p_error *err)
+{
+    convert_ctx *c = ctx;
+    O2P_TRY(store_put(c->st, key, file->data, file->len, err));
+    tbl_group *g = c->todo[i];
+    c->totals.files[g->table]++;
+    c->totals.bytes[g->table] += file->len;
+    pq_colset_reset(&g->rows);
+    g->in_use = 0;
+    c->rows.num_groups--;
+    return O2P_OK;
+}
+
 /* Writes every buffered group (or only those over max_bytes when
  * only_big) and empties them. */
 static int write_groups(convert_ctx *c, int only_big, o2p_error *err)
 {
-    char key[CONVERT_KEY_MAX];
+    size_t n = 0;
     for (size_t i = 0; i < c->rows.cap; i++) {
         tbl_group *g = &c->rows.groups[i];
         if (!g->in_use || g->rows.num_rows == 0) continue;
         if (only_big && pq_colset_mem(&g->rows) < c->cfg->batch.max_bytes) continue;
-        key[0] = '\0';
-        int rc = batch_encode_group(g, &c->popts, &c->file, key, sizeof key, err);
-        if (rc == 0) rc = store_put(c->st, key, c->file.data, c->file.len, err);
-        if (rc < 0) return rc;
-        c->totals.files[g->table]++;
-        c->totals.bytes[g->table] += c->file.len;
-        pq_colset_reset(&g->rows);
-        g->in_use = 0;
-        c->rows.num_groups--;
+        n++;
     }
-    return O2P_OK;
+    if (n == 0) return O2P_OK;
+    tbl_group **todo = mem_calloc(n, sizeof *todo);
+    if (todo == NULL) return o2p_errorf(err, O2P_ENOMEM, "out of memory");
+    n = 0;
+    for (size_t i = 0; i < c->rows.cap; i++) {
+        tbl_group *g = &c->rows.groups[i];
+        if (!g->in_use || g->rows.num_rows == 0) continue;
+        if (only_big && pq_colset_mem(&g->rows) < c->cfg->batch.max_bytes) continue;
+        todo[n++] = g;
+    }
+    c->todo = todo;
+    int rc = batch_pool_encode(c->pool, (const tbl_group *const *)todo, n, store_group, c, err);
+    c->todo = NULL;
+    mem_free(todo);
+    return rc;
 }
 
 static int convert_one(convert_ctx *c, otlp_decoder *dec, http_decompressor *dz, o2p_buf *raw,
@@ -267,20 +289,25 @@ int cli_convert(const cfg_config *cfg, const cli_args *args)
     memset(&c, 0, sizeof c);
     c.cfg = cfg;
     c.progress = isatty(STDERR_FILENO);
-    runtime_parquet_options(cfg, &c.popts);
-    pq_workspace *ws = NULL;
-    if (pq_workspace_create(&ws, &err) == 0) c.popts.workspace = ws;
-    tbl_schemas schemas;
-    int rc = runtime_schemas(cfg, &schemas, &err);
+    pq_writer_options popts;
+    runtime_parquet_options(cfg, &popts);
+    int threads = cfg->batch.flush_threads > 64 ? 64 : (int)cfg->batch.flush_threads;
+    int rc = batch_pool_create(&c.pool, threads, &popts, &err);
     if (rc < 0) {
         fprintf(stderr, "convert: %s\n", err.msg);
-        pq_workspace_destroy(ws);
+        return 1;
+    }
+    tbl_schemas schemas;
+    rc = runtime_schemas(cfg, &schemas, &err);
+    if (rc < 0) {
+        fprintf(stderr, "convert: %s\n", err.msg);
+        batch_pool_destroy(c.pool);
         return 1;
     }
     rc = runtime_open_store(cfg, &c.st, &err);
     if (rc < 0) {
         fprintf(stderr, "convert: %s\n", err.msg);
-        pq_workspace_destroy(ws);
+        batch_pool_destroy(c.pool);
         tbl_schemas_free(&schemas);
         return 1;
     }
@@ -289,7 +316,6 @@ int cli_convert(const cfg_config *cfg, const cli_args *args)
     otlp_decoder *dec = NULL;
     rc = otlp_decoder_create(&dec, &oopts, &err);
     tbl_batch_init(&c.rows, &schemas);
-    buf_init(&c.file, 0);
     o2p_buf raw;
     buf_init(&raw, 0);
     http_decompressor dz;
@@ -314,11 +340,10 @@ int cli_convert(const cfg_config *cfg, const cli_args *args)
 
     http_decompressor_free(&dz);
     buf_free(&raw);
-    buf_free(&c.file);
     tbl_batch_free(&c.rows);
     otlp_decoder_destroy(dec);
     store_destroy(c.st);
     tbl_schemas_free(&schemas);
-    pq_workspace_destroy(ws);
+    batch_pool_destroy(c.pool);
     return rc < 0 ? 1 : 0;
 }
