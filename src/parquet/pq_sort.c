@@ -169,31 +169,91 @@ int pq_sort_perm(const pq_column *key, size_t num_rows, pq_row_index *ix, uint32
     return O2P_OK;
 }
 
+/* Flat, required, fixed-width, not run mode: row r is value r, so the
+ * gather is one fixed-size copy per row and needs no row index. */
+static int gather_fixed(pq_column *dst, const pq_column *src, size_t num_rows, const uint32_t *perm,
+                        size_t n, size_t width)
+{
+    if (src->num_entries != num_rows || src->values.len != num_rows * width)
+        return dst->failed = O2P_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (perm[i] >= num_rows) return dst->failed = O2P_EINVAL;
+    if (n == 0) return O2P_OK;
+    uint8_t *out = buf_extend(&dst->values, n * width);
+    if (out == NULL) return dst->failed = O2P_ENOMEM;
+    const uint8_t *in = src->values.data;
+    switch (width) { /* constant sizes, so each copy is one load and store */
+    case 8:
+        for (size_t i = 0; i < n; i++) memcpy(out + 8 * i, in + 8 * (size_t)perm[i], 8);
+        break;
+    case 4:
+        for (size_t i = 0; i < n; i++) memcpy(out + 4 * i, in + 4 * (size_t)perm[i], 4);
+        break;
+    case 1:
+        for (size_t i = 0; i < n; i++) out[i] = in[perm[i]];
+        break;
+    default:
+        for (size_t i = 0; i < n; i++) memcpy(out + width * i, in + width * perm[i], width);
+    }
+    dst->num_entries += n;
+    dst->num_values += n;
+    return O2P_OK;
+}
+
 int pq_col_gather(pq_column *dst, const pq_column *src, size_t num_rows, const uint32_t *perm,
                   size_t n, pq_row_index *ix)
 {
     const pq_leaf *leaf = src->leaf;
+    size_t width = pq_value_width(leaf);
+    if (width && leaf->max_def == 0 && leaf->max_rep == 0 && !pq_col_is_run(src))
+        return gather_fixed(dst, src, num_rows, perm, n, width);
     size_t nstored;
     if (build_index(src, ix, &nstored) < 0) return dst->failed = O2P_ENOMEM;
     if (ix->row[nstored] != num_rows) return dst->failed = O2P_EINVAL;
+    /* sizes first, so the copies below need no capacity checks */
+    size_t entries = 0, bytes = 0;
     for (size_t i = 0; i < n; i++) {
         if (perm[i] >= num_rows) return dst->failed = O2P_EINVAL;
         size_t s = stored_row(src, ix, nstored, perm[i]);
-        size_t e0 = ix->entry[s], e1 = ix->entry[s + 1];
-        size_t b0 = ix->byte[s], b1 = ix->byte[s + 1];
-        int rc = O2P_OK;
-        size_t nv = e1 - e0;
-        if (leaf->max_def > 0) {
-            rc = buf_append(&dst->def, src->def.data + e0, e1 - e0);
-            nv = 0;
-            for (size_t k = e0; k < e1; k++) nv += src->def.data[k] == leaf->max_def;
-        }
-        if (rc == O2P_OK && leaf->max_rep > 0)
-            rc = buf_append(&dst->rep, src->rep.data + e0, e1 - e0);
-        if (rc == O2P_OK) rc = buf_append(&dst->values, src->values.data + b0, b1 - b0);
-        if (rc < 0) return dst->failed = rc;
-        dst->num_entries += e1 - e0;
-        dst->num_values += nv;
+        entries += ix->entry[s + 1] - ix->entry[s];
+        bytes += ix->byte[s + 1] - ix->byte[s];
     }
+    if (entries == 0) return O2P_OK;
+    uint8_t *def = NULL, *rep = NULL, *val = NULL;
+    if (bytes > 0 && (val = buf_extend(&dst->values, bytes)) == NULL)
+        return dst->failed = O2P_ENOMEM;
+    if (leaf->max_def > 0 && (def = buf_extend(&dst->def, entries)) == NULL)
+        return dst->failed = O2P_ENOMEM;
+    if (leaf->max_rep > 0 && (rep = buf_extend(&dst->rep, entries)) == NULL)
+        return dst->failed = O2P_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        size_t s = stored_row(src, ix, nstored, perm[i]);
+        size_t e0 = ix->entry[s], ne = ix->entry[s + 1] - e0;
+        size_t b0 = ix->byte[s], nb = ix->byte[s + 1] - b0;
+        if (def) {
+            if (ne == 1) {
+                *def = src->def.data[e0];
+            } else {
+                memcpy(def, src->def.data + e0, ne);
+            }
+            def += ne;
+        }
+        if (rep) {
+            memcpy(rep, src->rep.data + e0, ne);
+            rep += ne;
+        }
+        if (nb) {
+            memcpy(val, src->values.data + b0, nb);
+            val += nb;
+        }
+    }
+    size_t nv = entries;
+    if (leaf->max_def > 0) {
+        const uint8_t *d = dst->def.data + dst->def.len - entries;
+        nv = 0;
+        for (size_t k = 0; k < entries; k++) nv += d[k] == leaf->max_def;
+    }
+    dst->num_entries += entries;
+    dst->num_values += nv;
     return O2P_OK;
 }
