@@ -8,8 +8,10 @@
  * file per group.  So bad input stops the run with a message naming the file
  * and the field, and leaves no files behind.  A group that outgrows
  * batch.max_bytes is written early (its file is complete) to bound memory.
- * Groups are encoded on batch.flush_threads threads (default: one per
- * online CPU, batch_pool) and stored in group order by the main thread.
+ * Inputs are decoded and groups encoded on batch.flush_threads threads
+ * (default: one per online CPU; opool, batch_pool); the decoded rows join
+ * the groups in input order and files are stored in group order, by the
+ * main thread, so the output does not depend on the thread count.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +28,7 @@
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/mem.h"
+#include "core/opool.h"
 #include "otlp/otlp.h"
 #include "server/http_decompress.h"
 
@@ -39,10 +42,27 @@ typedef struct convert_totals {
     uint64_t input_bytes;
 } convert_totals;
 
+/* One decoded input between its decoding thread and the main thread. */
+typedef struct convert_input {
+    tbl_batch rows;
+    otlp_stats stats;
+    uint64_t input_bytes;
+} convert_input;
+
+/* A decoding thread's decoder and buffers, kept from one input to the next. */
+typedef struct convert_worker {
+    otlp_decoder *dec;
+    http_decompressor dz;
+    o2p_buf raw;
+} convert_worker;
+
 typedef struct convert_ctx {
     const cfg_config *cfg;
     batch_pool *pool; /* encodes groups on batch.flush_threads threads */
     tbl_group **todo; /* the groups write_groups is writing */
+    const cli_args *args;
+    convert_worker *workers; /* one per thread */
+    convert_input *inputs;   /* one per slot of the decoding window */
     store *st;
     tbl_batch rows;
     convert_totals totals;
@@ -191,8 +211,9 @@ static int write_groups(convert_ctx *c, int only_big, o2p_error *err)
     return rc;
 }
 
-static int convert_one(convert_ctx *c, otlp_decoder *dec, http_decompressor *dz, o2p_buf *raw,
-                       const char *path, const cli_args *args, o2p_error *err)
+/* Reads, decompresses and decodes one input into rows (any thread). */
+static int convert_one(otlp_decoder *dec, http_decompressor *dz, o2p_buf *raw, const char *path,
+                       const cli_args *args, convert_input *in, o2p_error *err)
 {
     cli_format format;
     http_encoding enc;
@@ -200,7 +221,7 @@ static int convert_one(convert_ctx *c, otlp_decoder *dec, http_decompressor *dz,
     if (args->format != CLI_FORMAT_AUTO) format = args->format;
     int rc = read_file(path, raw, err);
     if (rc < 0) return rc;
-    c->totals.input_bytes += raw->len;
+    in->input_bytes = raw->len;
     /* compressed files are recognised by their magic bytes too */
     if (raw->len >= 2 && raw->data[0] == 0x1f && raw->data[1] == 0x8b) enc = HTTP_ENC_GZIP;
     if (raw->len >= 4 && memcmp(raw->data, "\x28\xb5\x2f\xfd", 4) == 0) enc = HTTP_ENC_ZSTD;
@@ -238,20 +259,43 @@ static int convert_one(convert_ctx *c, otlp_decoder *dec, http_decompressor *dz,
                        : format == CLI_FORMAT_JSON ? OTLP_FMT_JSON
                                                    : OTLP_FMT_JSONL;
     uint64_t receive_ns = clock_real_ns();
-    otlp_stats stats;
-    memset(&stats, 0, sizeof stats);
-    rc = otlp_decode(dec, osig, ofmt, body, len, receive_ns, &c->rows, &stats, err);
+    memset(&in->stats, 0, sizeof in->stats);
+    rc = otlp_decode(dec, osig, ofmt, body, len, receive_ns, &in->rows, &in->stats, err);
     if (rc < 0)
         return o2p_error_prefix(err, "%s (%s %s)", path, signal_word(signal),
                                 format == CLI_FORMAT_PB     ? "protobuf"
                                 : format == CLI_FORMAT_JSON ? "JSON"
                                                             : "JSONL");
-    for (int t = 0; t < TBL_COUNT; t++) c->totals.rows[t] += stats.rows[t];
-    c->totals.rejected += stats.rejected;
-    if (stats.rejected)
-        fprintf(stderr, "%s: skipped %llu items: %s\n", path, (unsigned long long)stats.rejected,
-                stats.rejected_reason);
     return O2P_OK;
+}
+
+static int decode_work(void *ctx, int thread, size_t job, size_t slot, o2p_error *err)
+{
+    convert_ctx *c = ctx;
+    convert_worker *w = &c->workers[thread];
+    convert_input *in = &c->inputs[slot];
+    tbl_batch_reset(&in->rows);
+    return convert_one(w->dec, &w->dz, &w->raw, c->args->positional[job], c->args, in, err);
+}
+
+/* Main thread, inputs in order: the rows join the groups, big groups are written. */
+static int decode_done(void *ctx, size_t job, size_t slot, o2p_error *err)
+{
+    convert_ctx *c = ctx;
+    convert_input *in = &c->inputs[slot];
+    const char *path = c->args->positional[job];
+    if (c->progress)
+        fprintf(stderr, "\r[%zu/%d] %s ...\033[K", job + 1, c->args->positional_count, path);
+    c->totals.input_bytes += in->input_bytes;
+    for (int t = 0; t < TBL_COUNT; t++) c->totals.rows[t] += in->stats.rows[t];
+    c->totals.rejected += in->stats.rejected;
+    if (in->stats.rejected)
+        fprintf(stderr, "%s: skipped %llu items: %s\n", path,
+                (unsigned long long)in->stats.rejected, in->stats.rejected_reason);
+    int rc = tbl_batch_append(&c->rows, &in->rows);
+    if (rc < 0)
+        return o2p_errorf(err, rc, "%s: %s while buffering its rows", path, o2p_strerror(rc));
+    return write_groups(c, 1, err);
 }
 
 static void print_summary(const convert_ctx *c, double secs)
@@ -311,24 +355,28 @@ int cli_convert(const cfg_config *cfg, const cli_args *args)
         tbl_schemas_free(&schemas);
         return 1;
     }
+    /* Inputs are decoded on as many threads as groups are encoded, each
+     * into its own batch, and join c.rows in input order on this thread. */
+    int nthreads = batch_pool_threads(c.pool);
+    size_t window = (size_t)nthreads + 1;
+    c.args = args;
+    c.workers = mem_calloc((size_t)nthreads, sizeof *c.workers);
+    c.inputs = mem_calloc(window, sizeof *c.inputs);
+    if (c.workers == NULL || c.inputs == NULL) rc = o2p_errorf(&err, O2P_ENOMEM, "out of memory");
     otlp_options oopts;
     otlp_options_default(&oopts);
-    otlp_decoder *dec = NULL;
-    rc = otlp_decoder_create(&dec, &oopts, &err);
+    for (int t = 0; c.workers && t < nthreads; t++) {
+        http_decompressor_init(&c.workers[t].dz, CONVERT_MAX_INPUT);
+        buf_init(&c.workers[t].raw, 0);
+        if (rc == 0) rc = otlp_decoder_create(&c.workers[t].dec, &oopts, &err);
+    }
+    for (size_t i = 0; c.inputs && i < window; i++) tbl_batch_init(&c.inputs[i].rows, &schemas);
     tbl_batch_init(&c.rows, &schemas);
-    o2p_buf raw;
-    buf_init(&raw, 0);
-    http_decompressor dz;
-    http_decompressor_init(&dz, CONVERT_MAX_INPUT);
 
     double t0 = now_secs();
-    for (int i = 0; rc == 0 && i < args->positional_count; i++) {
-        const char *path = args->positional[i];
-        if (c.progress)
-            fprintf(stderr, "\r[%d/%d] %s ...\033[K", i + 1, args->positional_count, path);
-        rc = convert_one(&c, dec, &dz, &raw, path, args, &err);
-        if (rc == 0) rc = write_groups(&c, 1, &err);
-    }
+    if (rc == 0)
+        rc = opool_run(nthreads, window, (size_t)args->positional_count, decode_work, decode_done,
+                       &c, &err);
     if (rc == 0) rc = write_groups(&c, 0, &err);
     double secs = now_secs() - t0;
     if (c.progress) fprintf(stderr, "\r\033[K");
@@ -338,10 +386,15 @@ int cli_convert(const cfg_config *cfg, const cli_args *args)
     else
         print_summary(&c, secs);
 
-    http_decompressor_free(&dz);
-    buf_free(&raw);
+    for (int t = 0; c.workers && t < nthreads; t++) {
+        otlp_decoder_destroy(c.workers[t].dec);
+        http_decompressor_free(&c.workers[t].dz);
+        buf_free(&c.workers[t].raw);
+    }
+    for (size_t i = 0; c.inputs && i < window; i++) tbl_batch_free(&c.inputs[i].rows);
+    mem_free(c.workers);
+    mem_free(c.inputs);
     tbl_batch_free(&c.rows);
-    otlp_decoder_destroy(dec);
     store_destroy(c.st);
     tbl_schemas_free(&schemas);
     batch_pool_destroy(c.pool);

@@ -16,6 +16,7 @@ void pq_row_index_free(pq_row_index *ix)
     mem_free(ix->entry);
     mem_free(ix->byte);
     mem_free(ix->row);
+    mem_free(ix->stored_of);
     memset(ix, 0, sizeof *ix);
 }
 
@@ -82,21 +83,6 @@ static int build_index(const pq_column *c, pq_row_index *ix, size_t *stored)
     ix->row[nrows] = row;
     *stored = nrows;
     return O2P_OK;
-}
-
-/* The stored row holding row r (run mode: binary search of the first rows). */
-static size_t stored_row(const pq_column *c, const pq_row_index *ix, size_t nstored, size_t r)
-{
-    if (!pq_col_is_run(c)) return r;
-    size_t lo = 0, hi = nstored; /* ix->row[lo] <= r < ix->row[hi] */
-    while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ix->row[mid] <= r)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return lo;
 }
 
 int pq_sort_key_ok(const pq_column *key)
@@ -210,11 +196,24 @@ int pq_col_gather(pq_column *dst, const pq_column *src, size_t num_rows, const u
     size_t nstored;
     if (build_index(src, ix, &nstored) < 0) return dst->failed = O2P_ENOMEM;
     if (ix->row[nstored] != num_rows) return dst->failed = O2P_EINVAL;
+    const uint32_t *stored_of = NULL; /* run mode: row -> stored row, in one pass */
+    if (pq_col_is_run(src)) {
+        if (nstored > UINT32_MAX) return dst->failed = O2P_ELIMIT;
+        if (num_rows > ix->stored_cap) {
+            uint32_t *m = mem_realloc(ix->stored_of, num_rows * sizeof *m);
+            if (m == NULL) return dst->failed = O2P_ENOMEM;
+            ix->stored_of = m;
+            ix->stored_cap = num_rows;
+        }
+        for (size_t st = 0; st < nstored; st++)
+            for (size_t r = ix->row[st]; r < ix->row[st + 1]; r++) ix->stored_of[r] = (uint32_t)st;
+        stored_of = ix->stored_of;
+    }
     /* sizes first, so the copies below need no capacity checks */
     size_t entries = 0, bytes = 0;
     for (size_t i = 0; i < n; i++) {
         if (perm[i] >= num_rows) return dst->failed = O2P_EINVAL;
-        size_t s = stored_row(src, ix, nstored, perm[i]);
+        size_t s = stored_of ? stored_of[perm[i]] : perm[i];
         entries += ix->entry[s + 1] - ix->entry[s];
         bytes += ix->byte[s + 1] - ix->byte[s];
     }
@@ -227,7 +226,7 @@ int pq_col_gather(pq_column *dst, const pq_column *src, size_t num_rows, const u
     if (leaf->max_rep > 0 && (rep = buf_extend(&dst->rep, entries)) == NULL)
         return dst->failed = O2P_ENOMEM;
     for (size_t i = 0; i < n; i++) {
-        size_t s = stored_row(src, ix, nstored, perm[i]);
+        size_t s = stored_of ? stored_of[perm[i]] : perm[i];
         size_t e0 = ix->entry[s], ne = ix->entry[s + 1] - e0;
         size_t b0 = ix->byte[s], nb = ix->byte[s + 1] - b0;
         if (def) {

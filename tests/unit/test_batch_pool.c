@@ -220,3 +220,47 @@ TEST(batch_pool_rejects_negative_threads)
     CHECK(batch_pool_threads(p) >= 1);
     batch_pool_destroy(p);
 }
+
+/* The group of (logs, service) in b, or NULL. */
+static const tbl_group *find_group(const tbl_batch *b, const char *service)
+{
+    for (size_t i = 0; i < b->cap; i++)
+        if (b->groups[i].in_use && strcmp(b->groups[i].service, service) == 0) return &b->groups[i];
+    return NULL;
+}
+
+TEST(tbl_batch_append_joins_groups_after_their_rows)
+{
+    tbl_schemas schemas;
+    o2p_error err;
+    CHECK_OK(tbl_schemas_init(&schemas, TBL_TS_MICROS, &err));
+    tbl_batch dst, a, b;
+    tbl_batch_init(&dst, &schemas);
+    tbl_batch_init(&a, &schemas);
+    tbl_batch_init(&b, &schemas);
+    add_logs(&a, "one", 3);
+    add_logs(&a, "two", 5);
+    add_logs(&b, "two", 7);
+    add_logs(&b, "three", 2);
+    CHECK_OK(tbl_batch_append(&dst, &a));
+    CHECK_OK(tbl_batch_append(&dst, &b));
+    CHECK_UINT(dst.num_groups, 3);
+    CHECK_UINT(tbl_batch_rows(&dst, TBL_LOGS), 17);
+    const tbl_group *two = find_group(&dst, "two");
+    CHECK(two != NULL);
+    CHECK_UINT(two->rows.num_rows, 12);
+    CHECK_OK(pq_colset_check(&two->rows, &err));
+    CHECK_INT(two->hour, find_group(&a, "two")->hour);
+    /* add_logs counts time down: the 7-row batch reaches further out */
+    CHECK_INT(two->min_ts_us, find_group(&a, "two")->min_ts_us);
+    CHECK_INT(two->max_ts_us, find_group(&b, "two")->max_ts_us);
+    /* a's rows come first */
+    const pq_column *body = &two->rows.cols[LOG_BODY];
+    uint32_t n;
+    memcpy(&n, body->values.data, 4);
+    CHECK_MEM(body->values.data + 4, n, "two says 0", 10);
+    tbl_batch_free(&a);
+    tbl_batch_free(&b);
+    tbl_batch_free(&dst);
+    tbl_schemas_free(&schemas);
+}
