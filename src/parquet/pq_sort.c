@@ -38,7 +38,9 @@ static int reserve(pq_row_index *ix, size_t n)
     return O2P_OK;
 }
 
-/* Fills ix for column c; returns the number of stored rows. */
+/* Fills ix for column c and sets *stored to its number of stored rows:
+ * O2P_ENOMEM, or O2P_EINVAL when BYTE_ARRAY values do not frame their bytes
+ * exactly (a length running past the end, or bytes left over). */
 static int build_index(const pq_column *c, pq_row_index *ix, size_t *stored)
 {
     const pq_leaf *leaf = c->leaf;
@@ -52,6 +54,7 @@ static int build_index(const pq_column *c, pq_row_index *ix, size_t *stored)
     if (reserve(ix, nrows + 1) < 0) return O2P_ENOMEM;
     size_t e = 0, b = 0, row = 0;
     const uint8_t *values = c->values.data;
+    const size_t len = c->values.len;
     for (size_t s = 0; s < nrows; s++) {
         ix->entry[s] = e;
         ix->byte[s] = b;
@@ -64,8 +67,11 @@ static int build_index(const pq_column *c, pq_row_index *ix, size_t *stored)
             if (width) {
                 b += width;
             } else {
+                /* the length prefixes are checked here, on the one walk over them */
                 uint32_t n;
+                if (len - b < 4) return O2P_EINVAL;
                 memcpy(&n, values + b, 4);
+                if (len - b - 4 < n) return O2P_EINVAL;
                 b += 4 + (size_t)n;
             }
         }
@@ -78,6 +84,7 @@ static int build_index(const pq_column *c, pq_row_index *ix, size_t *stored)
         }
         e = e_end;
     }
+    if (width == 0 && b != len) return O2P_EINVAL; /* bytes after the last value */
     ix->entry[nrows] = e;
     ix->byte[nrows] = b;
     ix->row[nrows] = row;
@@ -117,8 +124,12 @@ int pq_sort_perm(const pq_column *key, size_t num_rows, pq_row_index *ix, uint32
         return o2p_errorf(err, O2P_ELIMIT,
                           "parquet writer: %zu rows are too many to sort in one write", num_rows);
     size_t nstored;
-    if (build_index(key, ix, &nstored) < 0)
-        return o2p_errorf(err, O2P_ENOMEM, "parquet writer: out of memory for the sort index");
+    int brc = build_index(key, ix, &nstored);
+    if (brc < 0)
+        return brc == O2P_ENOMEM
+                   ? o2p_errorf(err, O2P_ENOMEM, "parquet writer: out of memory for the sort index")
+                   : o2p_errorf(err, brc, "parquet writer: sort column %s: bad values",
+                                key->leaf->path);
     if (ix->row[nstored] != num_rows)
         return o2p_errorf(err, O2P_EINVAL, "parquet writer: sort column %s holds %zu rows, not %zu",
                           key->leaf->path, ix->row[nstored], num_rows);
@@ -194,7 +205,8 @@ int pq_col_gather(pq_column *dst, const pq_column *src, size_t num_rows, const u
     if (width && leaf->max_def == 0 && leaf->max_rep == 0 && !pq_col_is_run(src))
         return gather_fixed(dst, src, num_rows, perm, n, width);
     size_t nstored;
-    if (build_index(src, ix, &nstored) < 0) return dst->failed = O2P_ENOMEM;
+    int brc = build_index(src, ix, &nstored);
+    if (brc < 0) return dst->failed = brc;
     if (ix->row[nstored] != num_rows) return dst->failed = O2P_EINVAL;
     const uint32_t *stored_of = NULL; /* run mode: row -> stored row, in one pass */
     if (pq_col_is_run(src)) {
