@@ -1,10 +1,10 @@
 /* pq_sort: row order by a timestamp column (see pq_sort.h). */
 #include "parquet/pq_sort.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/mem.h"
+#include "parquet/pq_radix.h"
 
 void pq_row_index_init(pq_row_index *ix)
 {
@@ -153,15 +153,34 @@ int pq_sort_perm(const pq_column *key, size_t num_rows, pq_row_index *ix, uint32
         mem_free(items);
         return O2P_OK;
     }
-    qsort(items, num_rows, sizeof *items, cmp_item);
+    /* the order of cmp_item: nulls first in arrival order, then the keys
+     * ascending by a stable radix sort (signed keys with the sign bit
+     * flipped sort as unsigned), equal keys in arrival order */
     uint32_t *p = mem_alloc(num_rows * sizeof *p);
-    if (p == NULL) {
+    uint64_t *keys = mem_alloc(2 * num_rows * sizeof *keys);
+    uint32_t *rows = mem_alloc(2 * num_rows * sizeof *rows);
+    if (p == NULL || keys == NULL || rows == NULL) {
+        mem_free(p);
+        mem_free(keys);
+        mem_free(rows);
         mem_free(items);
         return o2p_errorf(err, O2P_ENOMEM, "parquet writer: out of memory sorting %zu rows",
                           num_rows);
     }
-    for (size_t i = 0; i < num_rows; i++) p[i] = items[i].row;
+    size_t nulls = 0, m = 0;
+    for (size_t r = 0; r < num_rows; r++) {
+        if (items[r].is_null) {
+            p[nulls++] = (uint32_t)r;
+        } else {
+            keys[m] = (uint64_t)items[r].key ^ (UINT64_C(1) << 63);
+            rows[m++] = (uint32_t)r;
+        }
+    }
     mem_free(items);
+    pq_radix_sort_u64(keys, rows, keys + num_rows, rows + num_rows, m);
+    memcpy(p + nulls, rows, m * sizeof *rows);
+    mem_free(keys);
+    mem_free(rows);
     *perm = p;
     return O2P_OK;
 }
