@@ -8,6 +8,10 @@
  * file per group.  So bad input stops the run with a message naming the file
  * and the field, and leaves no files behind.  A group that outgrows
  * batch.max_bytes is written early (its file is complete) to bound memory.
+ * Inputs are decoded and groups encoded on batch.flush_threads threads
+ * (default: one per online CPU; opool, batch_pool); the decoded rows join
+ * the groups in input order and files are stored in group order, by the
+ * main thread, so the output does not depend on the thread count.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,16 +22,17 @@
 #include <unistd.h>
 
 #include "batch/batch.h"
+#include "batch/batch_pool.h"
 #include "cli/cli.h"
 #include "cli/runtime.h"
 #include "core/buf.h"
 #include "core/clock.h"
 #include "core/mem.h"
+#include "core/opool.h"
 #include "otlp/otlp.h"
 #include "server/http_decompress.h"
 
 #define CONVERT_MAX_INPUT ((size_t)4 << 30) /* decompressed size of one input file */
-#define CONVERT_KEY_MAX   1024
 
 typedef struct convert_totals {
     uint64_t rows[TBL_COUNT];
@@ -37,13 +42,30 @@ typedef struct convert_totals {
     uint64_t input_bytes;
 } convert_totals;
 
+/* One decoded input between its decoding thread and the main thread. */
+typedef struct convert_input {
+    tbl_batch rows;
+    otlp_stats stats;
+    uint64_t input_bytes;
+} convert_input;
+
+/* A decoding thread's decoder and buffers, kept from one input to the next. */
+typedef struct convert_worker {
+    otlp_decoder *dec;
+    http_decompressor dz;
+    o2p_buf raw;
+} convert_worker;
+
 typedef struct convert_ctx {
     const cfg_config *cfg;
-    pq_writer_options popts;
+    batch_pool *pool; /* encodes groups on batch.flush_threads threads */
+    tbl_group **todo; /* the groups write_groups is writing */
+    const cli_args *args;
+    convert_worker *workers; /* one per thread */
+    convert_input *inputs;   /* one per slot of the decoding window */
     store *st;
     tbl_batch rows;
     convert_totals totals;
-    o2p_buf file;
     int progress; /* stderr is a terminal */
 } convert_ctx;
 
@@ -147,30 +169,51 @@ static const char *signal_word(cli_signal s)
     return s == CLI_SIGNAL_LOGS ? "logs" : s == CLI_SIGNAL_TRACES ? "traces" : "metrics";
 }
 
+/* Stores one encoded group and empties it (main thread, in group order). */
+static int store_group(void *ctx, size_t i, const o2p_buf *file, const char *key, o2p_error *err)
+{
+    convert_ctx *c = ctx;
+    O2P_TRY(store_put(c->st, key, file->data, file->len, err));
+    tbl_group *g = c->todo[i];
+    c->totals.files[g->table]++;
+    c->totals.bytes[g->table] += file->len;
+    pq_colset_reset(&g->rows);
+    g->in_use = 0;
+    c->rows.num_groups--;
+    return O2P_OK;
+}
+
 /* Writes every buffered group (or only those over max_bytes when
  * only_big) and empties them. */
 static int write_groups(convert_ctx *c, int only_big, o2p_error *err)
 {
-    char key[CONVERT_KEY_MAX];
+    size_t n = 0;
     for (size_t i = 0; i < c->rows.cap; i++) {
         tbl_group *g = &c->rows.groups[i];
         if (!g->in_use || g->rows.num_rows == 0) continue;
         if (only_big && pq_colset_mem(&g->rows) < c->cfg->batch.max_bytes) continue;
-        key[0] = '\0';
-        int rc = batch_encode_group(g, &c->popts, &c->file, key, sizeof key, err);
-        if (rc == 0) rc = store_put(c->st, key, c->file.data, c->file.len, err);
-        if (rc < 0) return rc;
-        c->totals.files[g->table]++;
-        c->totals.bytes[g->table] += c->file.len;
-        pq_colset_reset(&g->rows);
-        g->in_use = 0;
-        c->rows.num_groups--;
+        n++;
     }
-    return O2P_OK;
+    if (n == 0) return O2P_OK;
+    tbl_group **todo = mem_calloc(n, sizeof *todo);
+    if (todo == NULL) return o2p_errorf(err, O2P_ENOMEM, "out of memory");
+    n = 0;
+    for (size_t i = 0; i < c->rows.cap; i++) {
+        tbl_group *g = &c->rows.groups[i];
+        if (!g->in_use || g->rows.num_rows == 0) continue;
+        if (only_big && pq_colset_mem(&g->rows) < c->cfg->batch.max_bytes) continue;
+        todo[n++] = g;
+    }
+    c->todo = todo;
+    int rc = batch_pool_encode(c->pool, (const tbl_group *const *)todo, n, store_group, c, err);
+    c->todo = NULL;
+    mem_free(todo);
+    return rc;
 }
 
-static int convert_one(convert_ctx *c, otlp_decoder *dec, http_decompressor *dz, o2p_buf *raw,
-                       const char *path, const cli_args *args, o2p_error *err)
+/* Reads, decompresses and decodes one input into rows (any thread). */
+static int convert_one(otlp_decoder *dec, http_decompressor *dz, o2p_buf *raw, const char *path,
+                       const cli_args *args, convert_input *in, o2p_error *err)
 {
     cli_format format;
     http_encoding enc;
@@ -178,7 +221,7 @@ static int convert_one(convert_ctx *c, otlp_decoder *dec, http_decompressor *dz,
     if (args->format != CLI_FORMAT_AUTO) format = args->format;
     int rc = read_file(path, raw, err);
     if (rc < 0) return rc;
-    c->totals.input_bytes += raw->len;
+    in->input_bytes = raw->len;
     /* compressed files are recognised by their magic bytes too */
     if (raw->len >= 2 && raw->data[0] == 0x1f && raw->data[1] == 0x8b) enc = HTTP_ENC_GZIP;
     if (raw->len >= 4 && memcmp(raw->data, "\x28\xb5\x2f\xfd", 4) == 0) enc = HTTP_ENC_ZSTD;
@@ -216,20 +259,43 @@ static int convert_one(convert_ctx *c, otlp_decoder *dec, http_decompressor *dz,
                        : format == CLI_FORMAT_JSON ? OTLP_FMT_JSON
                                                    : OTLP_FMT_JSONL;
     uint64_t receive_ns = clock_real_ns();
-    otlp_stats stats;
-    memset(&stats, 0, sizeof stats);
-    rc = otlp_decode(dec, osig, ofmt, body, len, receive_ns, &c->rows, &stats, err);
+    memset(&in->stats, 0, sizeof in->stats);
+    rc = otlp_decode(dec, osig, ofmt, body, len, receive_ns, &in->rows, &in->stats, err);
     if (rc < 0)
         return o2p_error_prefix(err, "%s (%s %s)", path, signal_word(signal),
                                 format == CLI_FORMAT_PB     ? "protobuf"
                                 : format == CLI_FORMAT_JSON ? "JSON"
                                                             : "JSONL");
-    for (int t = 0; t < TBL_COUNT; t++) c->totals.rows[t] += stats.rows[t];
-    c->totals.rejected += stats.rejected;
-    if (stats.rejected)
-        fprintf(stderr, "%s: skipped %llu items: %s\n", path, (unsigned long long)stats.rejected,
-                stats.rejected_reason);
     return O2P_OK;
+}
+
+static int decode_work(void *ctx, int thread, size_t job, size_t slot, o2p_error *err)
+{
+    convert_ctx *c = ctx;
+    convert_worker *w = &c->workers[thread];
+    convert_input *in = &c->inputs[slot];
+    tbl_batch_reset(&in->rows);
+    return convert_one(w->dec, &w->dz, &w->raw, c->args->positional[job], c->args, in, err);
+}
+
+/* Main thread, inputs in order: the rows join the groups, big groups are written. */
+static int decode_done(void *ctx, size_t job, size_t slot, o2p_error *err)
+{
+    convert_ctx *c = ctx;
+    convert_input *in = &c->inputs[slot];
+    const char *path = c->args->positional[job];
+    if (c->progress)
+        fprintf(stderr, "\r[%zu/%d] %s ...\033[K", job + 1, c->args->positional_count, path);
+    c->totals.input_bytes += in->input_bytes;
+    for (int t = 0; t < TBL_COUNT; t++) c->totals.rows[t] += in->stats.rows[t];
+    c->totals.rejected += in->stats.rejected;
+    if (in->stats.rejected)
+        fprintf(stderr, "%s: skipped %llu items: %s\n", path,
+                (unsigned long long)in->stats.rejected, in->stats.rejected_reason);
+    int rc = tbl_batch_append(&c->rows, &in->rows);
+    if (rc < 0)
+        return o2p_errorf(err, rc, "%s: %s while buffering its rows", path, o2p_strerror(rc));
+    return write_groups(c, 1, err);
 }
 
 static void print_summary(const convert_ctx *c, double secs)
@@ -267,42 +333,50 @@ int cli_convert(const cfg_config *cfg, const cli_args *args)
     memset(&c, 0, sizeof c);
     c.cfg = cfg;
     c.progress = isatty(STDERR_FILENO);
-    runtime_parquet_options(cfg, &c.popts);
-    pq_workspace *ws = NULL;
-    if (pq_workspace_create(&ws, &err) == 0) c.popts.workspace = ws;
-    tbl_schemas schemas;
-    int rc = runtime_schemas(cfg, &schemas, &err);
+    pq_writer_options popts;
+    runtime_parquet_options(cfg, &popts);
+    int threads = cfg->batch.flush_threads > 64 ? 64 : (int)cfg->batch.flush_threads;
+    int rc = batch_pool_create(&c.pool, threads, &popts, &err);
     if (rc < 0) {
         fprintf(stderr, "convert: %s\n", err.msg);
-        pq_workspace_destroy(ws);
+        return 1;
+    }
+    tbl_schemas schemas;
+    rc = runtime_schemas(cfg, &schemas, &err);
+    if (rc < 0) {
+        fprintf(stderr, "convert: %s\n", err.msg);
+        batch_pool_destroy(c.pool);
         return 1;
     }
     rc = runtime_open_store(cfg, &c.st, &err);
     if (rc < 0) {
         fprintf(stderr, "convert: %s\n", err.msg);
-        pq_workspace_destroy(ws);
+        batch_pool_destroy(c.pool);
         tbl_schemas_free(&schemas);
         return 1;
     }
+    /* Inputs are decoded on as many threads as groups are encoded, each
+     * into its own batch, and join c.rows in input order on this thread. */
+    int nthreads = batch_pool_threads(c.pool);
+    size_t window = (size_t)nthreads + 1;
+    c.args = args;
+    c.workers = mem_calloc((size_t)nthreads, sizeof *c.workers);
+    c.inputs = mem_calloc(window, sizeof *c.inputs);
+    if (c.workers == NULL || c.inputs == NULL) rc = o2p_errorf(&err, O2P_ENOMEM, "out of memory");
     otlp_options oopts;
     otlp_options_default(&oopts);
-    otlp_decoder *dec = NULL;
-    rc = otlp_decoder_create(&dec, &oopts, &err);
+    for (int t = 0; c.workers && t < nthreads; t++) {
+        http_decompressor_init(&c.workers[t].dz, CONVERT_MAX_INPUT);
+        buf_init(&c.workers[t].raw, 0);
+        if (rc == 0) rc = otlp_decoder_create(&c.workers[t].dec, &oopts, &err);
+    }
+    for (size_t i = 0; c.inputs && i < window; i++) tbl_batch_init(&c.inputs[i].rows, &schemas);
     tbl_batch_init(&c.rows, &schemas);
-    buf_init(&c.file, 0);
-    o2p_buf raw;
-    buf_init(&raw, 0);
-    http_decompressor dz;
-    http_decompressor_init(&dz, CONVERT_MAX_INPUT);
 
     double t0 = now_secs();
-    for (int i = 0; rc == 0 && i < args->positional_count; i++) {
-        const char *path = args->positional[i];
-        if (c.progress)
-            fprintf(stderr, "\r[%d/%d] %s ...\033[K", i + 1, args->positional_count, path);
-        rc = convert_one(&c, dec, &dz, &raw, path, args, &err);
-        if (rc == 0) rc = write_groups(&c, 1, &err);
-    }
+    if (rc == 0)
+        rc = opool_run(nthreads, window, (size_t)args->positional_count, decode_work, decode_done,
+                       &c, &err);
     if (rc == 0) rc = write_groups(&c, 0, &err);
     double secs = now_secs() - t0;
     if (c.progress) fprintf(stderr, "\r\033[K");
@@ -312,13 +386,17 @@ int cli_convert(const cfg_config *cfg, const cli_args *args)
     else
         print_summary(&c, secs);
 
-    http_decompressor_free(&dz);
-    buf_free(&raw);
-    buf_free(&c.file);
+    for (int t = 0; c.workers && t < nthreads; t++) {
+        otlp_decoder_destroy(c.workers[t].dec);
+        http_decompressor_free(&c.workers[t].dz);
+        buf_free(&c.workers[t].raw);
+    }
+    for (size_t i = 0; c.inputs && i < window; i++) tbl_batch_free(&c.inputs[i].rows);
+    mem_free(c.workers);
+    mem_free(c.inputs);
     tbl_batch_free(&c.rows);
-    otlp_decoder_destroy(dec);
     store_destroy(c.st);
     tbl_schemas_free(&schemas);
-    pq_workspace_destroy(ws);
+    batch_pool_destroy(c.pool);
     return rc < 0 ? 1 : 0;
 }

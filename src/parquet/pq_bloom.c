@@ -2,12 +2,12 @@
 #include "parquet/pq_bloom.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
 #include "core/error.h"
 #include "core/mem.h"
+#include "parquet/pq_radix.h"
 #include "parquet/pq_thrift.h"
 
 static const uint32_t SALT[8] = {0x47b6137bU, 0x44974d91U, 0x8824ad5bU, 0xa2b7289dU,
@@ -22,6 +22,7 @@ void pq_bloom_free(pq_bloom *b)
 {
     mem_free(b->hashes);
     mem_free(b->words);
+    mem_free(b->scratch);
     memset(b, 0, sizeof *b);
 }
 
@@ -93,12 +94,6 @@ size_t pq_bloom_size(size_t distinct, double fpp)
     return n < 32 ? 32 : n;
 }
 
-static int cmp_u64(const void *pa, const void *pb)
-{
-    uint64_t a = *(const uint64_t *)pa, b = *(const uint64_t *)pb;
-    return (a > b) - (a < b);
-}
-
 static void insert(pq_bloom *b, uint64_t hash)
 {
     size_t block = (size_t)(((hash >> 32) * (uint64_t)b->num_blocks) >> 32);
@@ -120,7 +115,14 @@ int pq_bloom_may_contain(const pq_bloom *b, uint64_t hash)
 
 int pq_bloom_build(pq_bloom *b, double fpp)
 {
-    qsort(b->hashes, b->num_hashes, sizeof *b->hashes, cmp_u64);
+    /* sorted, to count the distinct hashes (the filter's size) */
+    if (b->num_hashes > b->scratch_cap) {
+        uint64_t *t = mem_realloc(b->scratch, b->num_hashes * sizeof *t);
+        if (t == NULL) return O2P_ENOMEM;
+        b->scratch = t;
+        b->scratch_cap = b->num_hashes;
+    }
+    pq_radix_sort_u64(b->hashes, NULL, b->scratch, NULL, b->num_hashes);
     size_t distinct = 0;
     for (size_t i = 0; i < b->num_hashes; i++)
         if (i == 0 || b->hashes[i] != b->hashes[i - 1]) b->hashes[distinct++] = b->hashes[i];

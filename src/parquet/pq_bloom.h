@@ -28,7 +28,9 @@ typedef struct pq_bloom {
     size_t num_hashes, hashes_cap;
     uint32_t *words; /* 8 per block */
     size_t num_blocks, words_cap;
-    size_t distinct; /* distinct hashes of the last build */
+    size_t distinct;   /* distinct hashes of the last build */
+    uint64_t *scratch; /* radix sort scratch, hashes_cap of them */
+    size_t scratch_cap;
 } pq_bloom;
 
 void pq_bloom_init(pq_bloom *b);

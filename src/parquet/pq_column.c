@@ -326,7 +326,7 @@ static const char *failure_text(int code)
 
 /* Levels are checked here, once per column, because the encoders trust
  * them: a level above the maximum would not fit its bit width. */
-static int check_column(const pq_column *c, size_t num_rows, o2p_error *err)
+static int check_column(const pq_column *c, size_t num_rows, int frames, o2p_error *err)
 {
     const pq_leaf *leaf = c->leaf;
     if (c->failed)
@@ -389,7 +389,7 @@ static int check_column(const pq_column *c, size_t num_rows, o2p_error *err)
     if (width && c->values.len != c->num_values * width)
         return o2p_errorf(err, O2P_EINVAL, "column %s: %zu value bytes for %zu values of %zu bytes",
                           leaf->path, c->values.len, c->num_values, width);
-    if (!width) {
+    if (!width && frames) {
         size_t off = 0, i = 0;
         for (; i < c->num_values; i++) {
             uint32_t n;
@@ -424,7 +424,16 @@ static int check_column(const pq_column *c, size_t num_rows, o2p_error *err)
 int pq_colset_check(const pq_colset *set, o2p_error *err)
 {
     for (size_t i = 0; i < set->num_cols; i++) {
-        int rc = check_column(&set->cols[i], set->num_rows, err);
+        int rc = check_column(&set->cols[i], set->num_rows, 1, err);
+        if (rc < 0) return rc;
+    }
+    return O2P_OK;
+}
+
+int pq_colset_check_levels(const pq_colset *set, o2p_error *err)
+{
+    for (size_t i = 0; i < set->num_cols; i++) {
+        int rc = check_column(&set->cols[i], set->num_rows, 0, err);
         if (rc < 0) return rc;
     }
     return O2P_OK;

@@ -157,5 +157,10 @@ size_t pq_colset_mem_after_append(const pq_colset *dst, const pq_colset *src);
 /* Reports a sticky append failure, or a column whose row count (entries with
  * rep == 0) differs from num_rows, naming the column. */
 int pq_colset_check(const pq_colset *set, o2p_error *err);
+/* pq_colset_check without the walk over BYTE_ARRAY length prefixes (all
+ * else is checked: sticky failures, levels, counts, fixed-width sizes).
+ * For a caller whose first walk over the values checks their framing
+ * itself (the writer's gather of sorted rows, pq_col_gather). */
+int pq_colset_check_levels(const pq_colset *set, o2p_error *err);
 
 #endif

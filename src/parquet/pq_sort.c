@@ -1,10 +1,10 @@
 /* pq_sort: row order by a timestamp column (see pq_sort.h). */
 #include "parquet/pq_sort.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/mem.h"
+#include "parquet/pq_radix.h"
 
 void pq_row_index_init(pq_row_index *ix)
 {
@@ -16,6 +16,7 @@ void pq_row_index_free(pq_row_index *ix)
     mem_free(ix->entry);
     mem_free(ix->byte);
     mem_free(ix->row);
+    mem_free(ix->stored_of);
     memset(ix, 0, sizeof *ix);
 }
 
@@ -37,7 +38,9 @@ static int reserve(pq_row_index *ix, size_t n)
     return O2P_OK;
 }
 
-/* Fills ix for column c; returns the number of stored rows. */
+/* Fills ix for column c and sets *stored to its number of stored rows:
+ * O2P_ENOMEM, or O2P_EINVAL when BYTE_ARRAY values do not frame their bytes
+ * exactly (a length running past the end, or bytes left over). */
 static int build_index(const pq_column *c, pq_row_index *ix, size_t *stored)
 {
     const pq_leaf *leaf = c->leaf;
@@ -51,6 +54,7 @@ static int build_index(const pq_column *c, pq_row_index *ix, size_t *stored)
     if (reserve(ix, nrows + 1) < 0) return O2P_ENOMEM;
     size_t e = 0, b = 0, row = 0;
     const uint8_t *values = c->values.data;
+    const size_t len = c->values.len;
     for (size_t s = 0; s < nrows; s++) {
         ix->entry[s] = e;
         ix->byte[s] = b;
@@ -63,8 +67,11 @@ static int build_index(const pq_column *c, pq_row_index *ix, size_t *stored)
             if (width) {
                 b += width;
             } else {
+                /* the length prefixes are checked here, on the one walk over them */
                 uint32_t n;
+                if (len - b < 4) return O2P_EINVAL;
                 memcpy(&n, values + b, 4);
+                if (len - b - 4 < n) return O2P_EINVAL;
                 b += 4 + (size_t)n;
             }
         }
@@ -77,26 +84,12 @@ static int build_index(const pq_column *c, pq_row_index *ix, size_t *stored)
         }
         e = e_end;
     }
+    if (width == 0 && b != len) return O2P_EINVAL; /* bytes after the last value */
     ix->entry[nrows] = e;
     ix->byte[nrows] = b;
     ix->row[nrows] = row;
     *stored = nrows;
     return O2P_OK;
-}
-
-/* The stored row holding row r (run mode: binary search of the first rows). */
-static size_t stored_row(const pq_column *c, const pq_row_index *ix, size_t nstored, size_t r)
-{
-    if (!pq_col_is_run(c)) return r;
-    size_t lo = 0, hi = nstored; /* ix->row[lo] <= r < ix->row[hi] */
-    while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ix->row[mid] <= r)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    return lo;
 }
 
 int pq_sort_key_ok(const pq_column *key)
@@ -131,8 +124,12 @@ int pq_sort_perm(const pq_column *key, size_t num_rows, pq_row_index *ix, uint32
         return o2p_errorf(err, O2P_ELIMIT,
                           "parquet writer: %zu rows are too many to sort in one write", num_rows);
     size_t nstored;
-    if (build_index(key, ix, &nstored) < 0)
-        return o2p_errorf(err, O2P_ENOMEM, "parquet writer: out of memory for the sort index");
+    int brc = build_index(key, ix, &nstored);
+    if (brc < 0)
+        return brc == O2P_ENOMEM
+                   ? o2p_errorf(err, O2P_ENOMEM, "parquet writer: out of memory for the sort index")
+                   : o2p_errorf(err, brc, "parquet writer: sort column %s: bad values",
+                                key->leaf->path);
     if (ix->row[nstored] != num_rows)
         return o2p_errorf(err, O2P_EINVAL, "parquet writer: sort column %s holds %zu rows, not %zu",
                           key->leaf->path, ix->row[nstored], num_rows);
@@ -156,16 +153,66 @@ int pq_sort_perm(const pq_column *key, size_t num_rows, pq_row_index *ix, uint32
         mem_free(items);
         return O2P_OK;
     }
-    qsort(items, num_rows, sizeof *items, cmp_item);
+    /* the order of cmp_item: nulls first in arrival order, then the keys
+     * ascending by a stable radix sort (signed keys with the sign bit
+     * flipped sort as unsigned), equal keys in arrival order */
     uint32_t *p = mem_alloc(num_rows * sizeof *p);
-    if (p == NULL) {
+    uint64_t *keys = mem_alloc(2 * num_rows * sizeof *keys);
+    uint32_t *rows = mem_alloc(2 * num_rows * sizeof *rows);
+    if (p == NULL || keys == NULL || rows == NULL) {
+        mem_free(p);
+        mem_free(keys);
+        mem_free(rows);
         mem_free(items);
         return o2p_errorf(err, O2P_ENOMEM, "parquet writer: out of memory sorting %zu rows",
                           num_rows);
     }
-    for (size_t i = 0; i < num_rows; i++) p[i] = items[i].row;
+    size_t nulls = 0, m = 0;
+    for (size_t r = 0; r < num_rows; r++) {
+        if (items[r].is_null) {
+            p[nulls++] = (uint32_t)r;
+        } else {
+            keys[m] = (uint64_t)items[r].key ^ (UINT64_C(1) << 63);
+            rows[m++] = (uint32_t)r;
+        }
+    }
     mem_free(items);
+    pq_radix_sort_u64(keys, rows, keys + num_rows, rows + num_rows, m);
+    memcpy(p + nulls, rows, m * sizeof *rows);
+    mem_free(keys);
+    mem_free(rows);
     *perm = p;
+    return O2P_OK;
+}
+
+/* Flat, required, fixed-width, not run mode: row r is value r, so the
+ * gather is one fixed-size copy per row and needs no row index. */
+static int gather_fixed(pq_column *dst, const pq_column *src, size_t num_rows, const uint32_t *perm,
+                        size_t n, size_t width)
+{
+    if (src->num_entries != num_rows || src->values.len != num_rows * width)
+        return dst->failed = O2P_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (perm[i] >= num_rows) return dst->failed = O2P_EINVAL;
+    if (n == 0) return O2P_OK;
+    uint8_t *out = buf_extend(&dst->values, n * width);
+    if (out == NULL) return dst->failed = O2P_ENOMEM;
+    const uint8_t *in = src->values.data;
+    switch (width) { /* constant sizes, so each copy is one load and store */
+    case 8:
+        for (size_t i = 0; i < n; i++) memcpy(out + 8 * i, in + 8 * (size_t)perm[i], 8);
+        break;
+    case 4:
+        for (size_t i = 0; i < n; i++) memcpy(out + 4 * i, in + 4 * (size_t)perm[i], 4);
+        break;
+    case 1:
+        for (size_t i = 0; i < n; i++) out[i] = in[perm[i]];
+        break;
+    default:
+        for (size_t i = 0; i < n; i++) memcpy(out + width * i, in + width * perm[i], width);
+    }
+    dst->num_entries += n;
+    dst->num_values += n;
     return O2P_OK;
 }
 
@@ -173,27 +220,70 @@ int pq_col_gather(pq_column *dst, const pq_column *src, size_t num_rows, const u
                   size_t n, pq_row_index *ix)
 {
     const pq_leaf *leaf = src->leaf;
+    size_t width = pq_value_width(leaf);
+    if (width && leaf->max_def == 0 && leaf->max_rep == 0 && !pq_col_is_run(src))
+        return gather_fixed(dst, src, num_rows, perm, n, width);
     size_t nstored;
-    if (build_index(src, ix, &nstored) < 0) return dst->failed = O2P_ENOMEM;
+    int brc = build_index(src, ix, &nstored);
+    if (brc < 0) return dst->failed = brc;
     if (ix->row[nstored] != num_rows) return dst->failed = O2P_EINVAL;
+    const uint32_t *stored_of = NULL; /* run mode: row -> stored row, in one pass */
+    if (pq_col_is_run(src)) {
+        if (nstored > UINT32_MAX) return dst->failed = O2P_ELIMIT;
+        if (num_rows > ix->stored_cap) {
+            uint32_t *m = mem_realloc(ix->stored_of, num_rows * sizeof *m);
+            if (m == NULL) return dst->failed = O2P_ENOMEM;
+            ix->stored_of = m;
+            ix->stored_cap = num_rows;
+        }
+        for (size_t st = 0; st < nstored; st++)
+            for (size_t r = ix->row[st]; r < ix->row[st + 1]; r++) ix->stored_of[r] = (uint32_t)st;
+        stored_of = ix->stored_of;
+    }
+    /* sizes first, so the copies below need no capacity checks */
+    size_t entries = 0, bytes = 0;
     for (size_t i = 0; i < n; i++) {
         if (perm[i] >= num_rows) return dst->failed = O2P_EINVAL;
-        size_t s = stored_row(src, ix, nstored, perm[i]);
-        size_t e0 = ix->entry[s], e1 = ix->entry[s + 1];
-        size_t b0 = ix->byte[s], b1 = ix->byte[s + 1];
-        int rc = O2P_OK;
-        size_t nv = e1 - e0;
-        if (leaf->max_def > 0) {
-            rc = buf_append(&dst->def, src->def.data + e0, e1 - e0);
-            nv = 0;
-            for (size_t k = e0; k < e1; k++) nv += src->def.data[k] == leaf->max_def;
-        }
-        if (rc == O2P_OK && leaf->max_rep > 0)
-            rc = buf_append(&dst->rep, src->rep.data + e0, e1 - e0);
-        if (rc == O2P_OK) rc = buf_append(&dst->values, src->values.data + b0, b1 - b0);
-        if (rc < 0) return dst->failed = rc;
-        dst->num_entries += e1 - e0;
-        dst->num_values += nv;
+        size_t s = stored_of ? stored_of[perm[i]] : perm[i];
+        entries += ix->entry[s + 1] - ix->entry[s];
+        bytes += ix->byte[s + 1] - ix->byte[s];
     }
+    if (entries == 0) return O2P_OK;
+    uint8_t *def = NULL, *rep = NULL, *val = NULL;
+    if (bytes > 0 && (val = buf_extend(&dst->values, bytes)) == NULL)
+        return dst->failed = O2P_ENOMEM;
+    if (leaf->max_def > 0 && (def = buf_extend(&dst->def, entries)) == NULL)
+        return dst->failed = O2P_ENOMEM;
+    if (leaf->max_rep > 0 && (rep = buf_extend(&dst->rep, entries)) == NULL)
+        return dst->failed = O2P_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        size_t s = stored_of ? stored_of[perm[i]] : perm[i];
+        size_t e0 = ix->entry[s], ne = ix->entry[s + 1] - e0;
+        size_t b0 = ix->byte[s], nb = ix->byte[s + 1] - b0;
+        if (def) {
+            if (ne == 1) {
+                *def = src->def.data[e0];
+            } else {
+                memcpy(def, src->def.data + e0, ne);
+            }
+            def += ne;
+        }
+        if (rep) {
+            memcpy(rep, src->rep.data + e0, ne);
+            rep += ne;
+        }
+        if (nb) {
+            memcpy(val, src->values.data + b0, nb);
+            val += nb;
+        }
+    }
+    size_t nv = entries;
+    if (leaf->max_def > 0) {
+        const uint8_t *d = dst->def.data + dst->def.len - entries;
+        nv = 0;
+        for (size_t k = 0; k < entries; k++) nv += d[k] == leaf->max_def;
+    }
+    dst->num_entries += entries;
+    dst->num_values += nv;
     return O2P_OK;
 }

@@ -26,10 +26,12 @@
 
 /* Where each stored row of a column starts (scratch, reused between columns). */
 typedef struct pq_row_index {
-    size_t *entry; /* stored rows + 1 entry offsets */
-    size_t *byte;  /* stored rows + 1 value byte offsets */
-    size_t *row;   /* run mode: stored rows + 1 first-row numbers (cumulative counts) */
-    size_t cap;    /* capacity of each array, in elements */
+    size_t *entry;       /* stored rows + 1 entry offsets */
+    size_t *byte;        /* stored rows + 1 value byte offsets */
+    size_t *row;         /* run mode: stored rows + 1 first-row numbers (cumulative counts) */
+    size_t cap;          /* capacity of each array, in elements */
+    uint32_t *stored_of; /* run mode, pq_col_gather: the stored row of each row */
+    size_t stored_cap;   /* capacity of stored_of, in elements */
 } pq_row_index;
 
 void pq_row_index_init(pq_row_index *ix);

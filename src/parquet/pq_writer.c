@@ -783,7 +783,10 @@ int pq_writer_write(pq_writer *w, const pq_colset *rows, o2p_error *err)
                           w->state == W_CLOSED ? "already closed" : "an earlier write failed");
     if (rows->schema != w->schema)
         return o2p_errorf(err, O2P_EINVAL, "parquet writer: rows of a different schema");
-    int rc = pq_colset_check(rows, err);
+    /* Levels and counts first (cheap, vectorized scans); the framing of
+     * BYTE_ARRAY values is checked by the first walk over them: the gather
+     * of sorted rows checks it, the other paths need the separate pass. */
+    int rc = pq_colset_check_levels(rows, err);
     if (rc < 0) return rc;
     size_t ncols = rows->num_cols;
     uint32_t *perm = NULL; /* sorted order, or NULL: arrival order */
@@ -792,6 +795,7 @@ int pq_writer_write(pq_writer *w, const pq_colset *rows, o2p_error *err)
         rc = pq_sort_perm(&rows->cols[sort_leaf], rows->num_rows, &w->rowix, &perm, err);
         if (rc < 0) return fail(w, rc);
     }
+    if (perm == NULL && (rc = pq_colset_check(rows, err)) < 0) return rc;
     col_range *ranges = mem_calloc(ncols, sizeof *ranges);
     if (ranges == NULL) {
         mem_free(perm);
@@ -811,6 +815,8 @@ int pq_writer_write(pq_writer *w, const pq_colset *rows, o2p_error *err)
                 w->expand.leaf = c->leaf;
                 int grc = pq_col_gather(&w->expand, c, rows->num_rows, perm + done, n, &w->rowix);
                 if (grc < 0) {
+                    /* bad framing found by the gather: the full check names it */
+                    if (grc == O2P_EINVAL && (rc = pq_colset_check(rows, err)) < 0) break;
                     rc = grc == O2P_EINVAL
                              ? o2p_errorf(err, grc, "parquet writer: column %s: rows out of range",
                                           c->leaf->path)

@@ -129,3 +129,19 @@ size_t tbl_batch_mem(const tbl_batch *b)
         if (b->groups[i].rows.cols) bytes += pq_colset_mem(&b->groups[i].rows);
     return bytes;
 }
+
+int tbl_batch_append(tbl_batch *dst, const tbl_batch *src)
+{
+    for (size_t i = 0; i < src->cap; i++) {
+        const tbl_group *s = &src->groups[i];
+        if (!s->in_use || s->rows.num_rows == 0) continue;
+        tbl_group *g = tbl_batch_group(dst, s->table, (const uint8_t *)s->service, s->service_len,
+                                       (uint64_t)s->hour * NS_PER_HOUR);
+        if (g == NULL) return O2P_ENOMEM;
+        if (g->rows.num_rows == 0 || s->min_ts_us < g->min_ts_us) g->min_ts_us = s->min_ts_us;
+        if (g->rows.num_rows == 0 || s->max_ts_us > g->max_ts_us) g->max_ts_us = s->max_ts_us;
+        int rc = pq_colset_append(&g->rows, &s->rows);
+        if (rc < 0) return rc;
+    }
+    return O2P_OK;
+}

@@ -65,6 +65,11 @@ static inline int64_t tbl_ts(const tbl_batch *b, uint64_t ts_unix_ns)
     return b->schemas->unit == TBL_TS_NANOS ? (int64_t)ts_unix_ns : (int64_t)(ts_unix_ns / 1000);
 }
 
+/* Appends every row of src to the groups of dst (same schemas), in src's
+ * row order after dst's own rows: O2P_ENOMEM, or O2P_EINVAL when a column's
+ * mode (run or plain) differs between the two. */
+int tbl_batch_append(tbl_batch *dst, const tbl_batch *src);
+
 /* Total rows over all groups of a table (or all tables with table = TBL_COUNT). */
 size_t tbl_batch_rows(const tbl_batch *b, tbl_id table);
 /* Memory held by the groups' column buffers. */

@@ -1111,3 +1111,49 @@ TEST(pq_writer_page_index_round_trip)
     pq_colset_free(&cs);
     pq_schema_destroy(s);
 }
+
+/* The framing of BYTE_ARRAY values is checked on the writer's first walk
+ * over them (the gather of sorted rows) instead of a separate pass; bad
+ * framing is refused with the column named, sorted or not. */
+TEST(pq_writer_refuses_bad_value_framing_on_every_path)
+{
+    o2p_error err;
+    pq_schema *s;
+    CHECK_OK(pq_schema_create(&s, "schema", &err));
+    CHECK(pq_schema_add_leaf(s, 0, "ts", PQ_REQUIRED, PQ_INT64, PQ_LOGICAL_NONE, 0) > 0);
+    CHECK(pq_schema_add_leaf(s, 0, "msg", PQ_OPTIONAL, PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, 0) > 0);
+    CHECK_OK(pq_schema_finish(s, &err));
+    for (int sorted_input = 0; sorted_input < 2; sorted_input++) {
+        for (int fault = 0; fault < 3; fault++) {
+            pq_colset cs;
+            CHECK_OK(pq_colset_init(&cs, s));
+            const char *msgs[] = {"a", "bb", "ccc"};
+            for (int i = 0; i < 3; i++) {
+                pq_col_put_i64(&cs.cols[0], sorted_input ? i : 3 - i, 0, 0);
+                pq_col_put_bytes(&cs.cols[1], msgs[i], strlen(msgs[i]), 1, 0);
+            }
+            pq_col_put_i64(&cs.cols[0], sorted_input ? 3 : 0, 0, 0);
+            pq_col_put_null(&cs.cols[1], 0, 0);
+            cs.num_rows = 4;
+            uint8_t *v = cs.cols[1].values.data;
+            if (fault == 1) v[5] = 200; /* "bb" claims 200 bytes: runs past the end */
+            if (fault == 2) CHECK_OK(buf_push_byte(&cs.cols[1].values, 'x')); /* a stray byte */
+            pq_writer_options o;
+            pq_writer_options_default(&o);
+            o.sort_leaf = 0;
+            o2p_buf out;
+            buf_init(&out, 0);
+            int rc = write_file(s, &cs, &o, &out, &err);
+            if (fault == 0) {
+                CHECK_OK(rc);
+            } else {
+                CHECK_INT(rc, O2P_EINVAL);
+                CHECK_MSG(strstr(err.msg, "column msg: value bytes do not frame 3") != NULL,
+                          "sorted_input %d fault %d: %s", sorted_input, fault, err.msg);
+            }
+            buf_free(&out);
+            pq_colset_free(&cs);
+        }
+    }
+    pq_schema_destroy(s);
+}
