@@ -66,12 +66,27 @@ function resource(svc) {
 }
 
 let sampleTrace = null, sampleLogTrace = null;
+// --trace-order: the spans are generated in (TraceId, Timestamp) order
+// instead of arrival order (with OTLP2PARQUET_PARQUET_SORT_ROWS=false on the
+// query side this measures files ordered by trace; docs/schema.md)
+const TRACE_ORDER = process.argv.includes('--trace-order');
+// Per-span values (name, duration, route, status, severity) are drawn from the
+// seeded PRNG, not computed from the row number: values that cycle with the
+// row number (i % 37) compress to nearly nothing in arrival order and not in
+// any other order, which no real exporter produces.
 function writeInputs(dir) {
   fs.mkdirSync(dir, { recursive: true });
   let trace = hex(16), traceStart = 0n;
+  const spans = []; // with --trace-order: [traceId, svc, span] to sort first
+  const pick = (n) => (rand() * n) | 0;
+  const writeTraces = (f, list) => {
+    const bySvc = Array.from({ length: SERVICES }, () => []);
+    for (const [, svc, span] of list) bySvc[svc].push(span);
+    fs.writeFileSync(path.join(dir, `traces-${String(f).padStart(5, '0')}.json`), JSON.stringify({ resourceSpans: bySvc.map((l, s) => ({ resource: resource(s), scopeSpans: [{ scope: { name: 'bench' }, spans: l }] })) }));
+  };
   for (let f = 0; f * PER_FILE < ROWS; f++) {
     const n = Math.min(PER_FILE, ROWS - f * PER_FILE);
-    const bySvc = Array.from({ length: SERVICES }, () => []);
+    const list = [];
     const logsBySvc = Array.from({ length: SERVICES }, () => []);
     for (let k = 0; k < n; k++) {
       const i = f * PER_FILE + k;
@@ -79,27 +94,35 @@ function writeInputs(dir) {
       if (i === Math.floor(ROWS / 2)) sampleTrace = trace;
       const start = traceStart + BigInt((i % 10) * 3000000); // spans of a trace 3 ms apart
       const svc = (i / 10 | 0) % SERVICES;
-      bySvc[svc].push({
-        traceId: trace, spanId: hex(8), parentSpanId: i % 10 ? hex(8) : '', name: `op-${i % 37}`, kind: 2,
-        startTimeUnixNano: String(start), endTimeUnixNano: String(start + BigInt(1e6 + (i % 1000) * 1e4)),
-        attributes: [{ key: 'http.route', value: { stringValue: `/api/${i % 53}` } }, { key: 'http.status_code', value: { intValue: String(i % 97 === 0 ? 500 : 200) } }],
-        status: { code: i % 97 === 0 ? 2 : 0 },
-      });
+      const error = pick(97) === 0;
+      list.push([trace, svc, {
+        traceId: trace, spanId: hex(8), parentSpanId: i % 10 ? hex(8) : '', name: `op-${pick(37)}`, kind: 2,
+        startTimeUnixNano: String(start), endTimeUnixNano: String(start + BigInt(1e6 + pick(1000) * 1e4)),
+        attributes: [{ key: 'http.route', value: { stringValue: `/api/${pick(53)}` } }, { key: 'http.status_code', value: { intValue: String(error ? 500 : 200) } }],
+        status: { code: error ? 2 : 0 },
+      }]);
       const lt = start + 500000n;
       if (i === Math.floor(ROWS / 3)) sampleLogTrace = trace;
+      const ms = pick(1000), bad = pick(50) === 0;
       logsBySvc[svc].push({
-        timeUnixNano: String(lt), severityNumber: i % 50 === 0 ? 17 : 9, severityText: i % 50 === 0 ? 'ERROR' : 'INFO',
-        body: { stringValue: `request ${i} handled in ${i % 1000} ms` }, traceId: trace, spanId: hex(8),
-        attributes: [{ key: 'n', value: { intValue: String(i % 1000) } }],
+        timeUnixNano: String(lt), severityNumber: bad ? 17 : 9, severityText: bad ? 'ERROR' : 'INFO',
+        body: { stringValue: `request ${i} handled in ${ms} ms` }, traceId: trace, spanId: hex(8),
+        attributes: [{ key: 'n', value: { intValue: String(ms) } }],
       });
     }
-    fs.writeFileSync(path.join(dir, `traces-${f}.json`), JSON.stringify({ resourceSpans: bySvc.map((spans, s) => ({ resource: resource(s), scopeSpans: [{ scope: { name: 'bench' }, spans }] })) }));
-    fs.writeFileSync(path.join(dir, `logs-${f}.json`), JSON.stringify({ resourceLogs: logsBySvc.map((logRecords, s) => ({ resource: resource(s), scopeLogs: [{ scope: { name: 'bench' }, logRecords }] })) }));
+    if (TRACE_ORDER) spans.push(...list);
+    else writeTraces(f, list);
+    fs.writeFileSync(path.join(dir, `logs-${String(f).padStart(5, '0')}.json`), JSON.stringify({ resourceLogs: logsBySvc.map((logRecords, s) => ({ resource: resource(s), scopeLogs: [{ scope: { name: 'bench' }, logRecords }] })) }));
+  }
+  if (TRACE_ORDER) {
+    // stable sort: a trace's spans stay in start-time order
+    spans.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    for (let f = 0; f * PER_FILE < spans.length; f++) writeTraces(f, spans.slice(f * PER_FILE, (f + 1) * PER_FILE));
   }
 }
 
 function convert(inDir, outDir, env, signal) {
-  const files = fs.readdirSync(inDir).filter((f) => f.startsWith(signal)).map((f) => path.join(inDir, f));
+  const files = fs.readdirSync(inDir).filter((f) => f.startsWith(signal)).sort().map((f) => path.join(inDir, f));
   const t0 = process.hrtime.bigint();
   const r = spawnSync(BIN, ['convert', ...files, '--signal', signal, '-o', outDir], { env: { ...process.env, ...env }, encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`convert failed: ${r.stderr}`);
@@ -117,27 +140,41 @@ const median = (v) => { const s = [...v].sort((a, b) => a - b); const m = s.leng
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'o2p-query-bench-'));
 try {
   console.log(`query bench: ${ROWS} spans + ${ROWS} logs, ${RUNS} runs per query (work dir ${work})`);
-  let t0 = Date.now();
-  writeInputs(path.join(work, 'in'));
-  console.log(`generated OTLP/JSON in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  // --in DIR: reuse (or create once) the generated OTLP/JSON in DIR (experiments)
+  const inArg = arg('in', null);
+  const inDir = inArg ? path.resolve(inArg) : path.join(work, 'in');
+  const samples = path.join(inDir, 'samples.json');
+  if (inArg && fs.existsSync(samples)) {
+    ({ sampleTrace, sampleLogTrace } = JSON.parse(fs.readFileSync(samples, 'utf8')));
+  } else {
+    const t0 = Date.now();
+    writeInputs(inDir);
+    fs.writeFileSync(samples, JSON.stringify({ rows: ROWS, traceOrder: TRACE_ORDER, sampleTrace, sampleLogTrace }));
+    console.log(`generated OTLP/JSON in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
   // the writer before issue 13: arrival order, no page index, no bloom filters, ~1 MiB pages
   const plainEnv = { OTLP2PARQUET_PARQUET_SORT_ROWS: 'false', OTLP2PARQUET_PARQUET_PAGE_INDEX: 'false', OTLP2PARQUET_PARQUET_BLOOM_FILTERS: 'false', OTLP2PARQUET_PARQUET_PAGE_ROWS: '1000000000' };
   const convertTimes = {};
   // --row-group-rows N: the query-ready side also cuts row groups of N rows
   const rgRows = arg('row-group-rows', null);
   const queryEnv = rgRows ? { OTLP2PARQUET_PARQUET_ROW_GROUP_ROWS: String(rgRows) } : {};
+  // --query-env K=V,K=V: more settings for the query-ready side (experiments)
+  for (const kv of (arg('query-env', '') || '').split(',').filter(Boolean)) {
+    const eq = kv.indexOf('=');
+    queryEnv[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
   for (const [name, env] of [['plain', plainEnv], ['query', queryEnv]]) {
     convertTimes[name] = 0;
-    for (const sig of ['traces', 'logs']) convertTimes[name] += convert(path.join(work, 'in'), path.join(work, name), env, sig);
+    for (const sig of ['traces', 'logs']) convertTimes[name] += convert(inDir, path.join(work, name), env, sig);
   }
   if (process.env.QUERY_BENCH_ATTRIBUTE) {
     // size of each feature alone (for docs/performance.md)
     for (const [name, env] of [['sort', { ...plainEnv, OTLP2PARQUET_PARQUET_SORT_ROWS: 'true' }], ['index', { ...plainEnv, OTLP2PARQUET_PARQUET_PAGE_INDEX: 'true', OTLP2PARQUET_PARQUET_PAGE_ROWS: '20000' }], ['bloom', { ...plainEnv, OTLP2PARQUET_PARQUET_BLOOM_FILTERS: 'true' }]]) {
-      for (const sig of ['traces', 'logs']) convert(path.join(work, 'in'), path.join(work, name), env, sig);
+      for (const sig of ['traces', 'logs']) convert(inDir, path.join(work, name), env, sig);
       console.log(`${name} alone: ${dirBytes(path.join(work, name))} bytes`);
     }
   }
-  fs.rmSync(path.join(work, 'in'), { recursive: true, force: true });
+  if (!inArg) fs.rmSync(inDir, { recursive: true, force: true });
   const db = await (await DuckDBInstance.create(':memory:', { threads: '2' })).connect();
   const lo = HOUR_NS / 1000n + 1800000000n; // 30 minutes into the hour, in µs
   const queries = [
@@ -178,5 +215,6 @@ try {
   fs.writeFileSync(path.join(OUT, 'query.md'), md);
   fs.writeFileSync(path.join(OUT, 'query.json'), JSON.stringify({ rows: ROWS, runs: RUNS, results, size, convert_s: convertTimes }, null, 2));
 } finally {
-  fs.rmSync(work, { recursive: true, force: true });
+  if (process.argv.includes('--keep')) console.log(`kept ${work}`);
+  else fs.rmSync(work, { recursive: true, force: true });
 }

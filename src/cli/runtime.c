@@ -10,6 +10,7 @@ void runtime_parquet_options(const cfg_config *cfg, pq_writer_options *out)
     out->codec = (pq_codec)cfg->parquet.compression;
     out->compression_level = cfg->parquet.compression_level;
     out->row_group_rows = (size_t)cfg->parquet.row_group_rows;
+    out->sorted_row_group_rows = (size_t)cfg->parquet.sorted_row_group_rows;
     out->sort_rows = cfg->parquet.sort_rows;
     out->page_rows = (size_t)cfg->parquet.page_rows;
     out->bloom_fpp = cfg->parquet.bloom_filter_fpp;

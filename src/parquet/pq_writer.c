@@ -38,11 +38,12 @@
 #include "parquet/pq_sort.h"
 #include "parquet/pq_stats.h"
 
-#define FLUSH_BYTES              (1u << 20)
-#define DEFAULT_PAGE_SIZE        (1u << 20)
-#define DEFAULT_DICTIONARY_LIMIT (1u << 20)
-#define DEFAULT_ROW_GROUP_ROWS   1048576u
-#define DEFAULT_PAGE_ROWS        20000u
+#define FLUSH_BYTES                   (1u << 20)
+#define DEFAULT_PAGE_SIZE             (1u << 20)
+#define DEFAULT_DICTIONARY_LIMIT      (1u << 20)
+#define DEFAULT_ROW_GROUP_ROWS        1048576u
+#define DEFAULT_SORTED_ROW_GROUP_ROWS 50000u
+#define DEFAULT_PAGE_ROWS             20000u
 /* values dictionary-encoded before deciding whether a dictionary can pay off */
 #define DICT_SAMPLE_VALUES 4096u
 
@@ -240,6 +241,7 @@ void pq_writer_options_default(pq_writer_options *opts)
     opts->dictionary_limit = DEFAULT_DICTIONARY_LIMIT;
     opts->dictionary = 1;
     opts->row_group_rows = DEFAULT_ROW_GROUP_ROWS;
+    opts->sorted_row_group_rows = DEFAULT_SORTED_ROW_GROUP_ROWS;
     opts->page_rows = DEFAULT_PAGE_ROWS;
     opts->created_by = O2P_CREATED_BY;
     opts->sort_rows = 1;
@@ -341,6 +343,9 @@ static int copy_options(pq_writer *w, const pq_writer_options *opts, o2p_error *
         return o2p_errorf(err, O2P_EINVAL, "parquet writer: sort column %d is not a leaf column",
                           w->opts.sort_leaf);
     if (!w->opts.sort_rows) w->opts.sort_leaf = -1;
+    if (w->opts.sort_leaf >= 0 && w->opts.sorted_row_group_rows > 0 &&
+        w->opts.sorted_row_group_rows < w->opts.row_group_rows)
+        w->opts.row_group_rows = w->opts.sorted_row_group_rows;
     if (!(w->opts.bloom_fpp > 0.0 && w->opts.bloom_fpp < 1.0))
         return o2p_errorf(err, O2P_EINVAL,
                           "parquet writer: bloom filter false-positive rate %g is not in (0, 1)",

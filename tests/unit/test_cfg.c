@@ -77,6 +77,7 @@ TEST(cfg_defaults_match_the_spec)
     CHECK_INT(cfg.parquet.compression, CFG_COMPRESSION_ZSTD);
     CHECK_INT(cfg.parquet.compression_level, 3);
     CHECK_UINT(cfg.parquet.row_group_rows, 1048576);
+    CHECK_UINT(cfg.parquet.sorted_row_group_rows, 50000);
     CHECK_INT(cfg.parquet.timestamp_unit, CFG_TS_MICROS);
     CHECK_INT(cfg.parquet.sort_rows, 1);
     CHECK_UINT(cfg.parquet.page_rows, 20000);
@@ -132,6 +133,7 @@ TEST(cfg_file_sets_every_section)
                        "compression = \"gzip\"\n"
                        "compression_level = 9\n"
                        "row_group_rows = 5000\n"
+                       "sorted_row_group_rows = 3000\n"
                        "timestamp_unit = \"ns\"\n"
                        "sort_rows = false\n"
                        "page_rows = 5000\n"
@@ -163,6 +165,7 @@ TEST(cfg_file_sets_every_section)
     CHECK_INT(cfg.parquet.compression, CFG_COMPRESSION_GZIP);
     CHECK_INT(cfg.parquet.compression_level, 9);
     CHECK_UINT(cfg.parquet.row_group_rows, 5000);
+    CHECK_UINT(cfg.parquet.sorted_row_group_rows, 3000);
     CHECK_INT(cfg.parquet.timestamp_unit, CFG_TS_NANOS);
     CHECK_INT(cfg.parquet.sort_rows, 0);
     CHECK_UINT(cfg.parquet.page_rows, 5000);
