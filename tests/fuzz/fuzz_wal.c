@@ -24,7 +24,7 @@ static int visit(void *ctx, const wal_record *rec)
     fuzz_state *st = ctx;
     if (rec->payload < st->data || rec->payload + rec->len > st->data + st->size ||
         rec->offset < 32 || (st->records > 0 && rec->offset <= st->last_offset) ||
-        (rec->type != WAL_DATA && rec->type != WAL_INTENT)) {
+        (rec->type != WAL_DATA && rec->type != WAL_INTENT && rec->type != WAL_CANCEL)) {
         fprintf(stderr, "fuzz_wal: record out of bounds or out of order\n");
         abort();
     }
