@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/le.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "server/http_metrics.h"
@@ -58,18 +59,6 @@ struct serve_wal {
     store_retry_policy retry;
 };
 
-static void put_u64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
 /* ---- the journal hook ------------------------------------------------- */
 
 static void journal_hold(void *ctx, uint64_t lsn)
@@ -86,8 +75,8 @@ static int journal_intent(void *ctx, const char *key, const uint64_t *lsns, size
     size_t head_len = 8 + 8 * n;
     uint8_t *head = mem_alloc(head_len);
     if (head == NULL) return o2p_errorf(err, O2P_ENOMEM, "out of memory logging an intent");
-    put_u64(head, n);
-    for (size_t i = 0; i < n; i++) put_u64(head + 8 + 8 * i, lsns[i]);
+    le_put64(head, n);
+    for (size_t i = 0; i < n; i++) le_put64(head + 8 + 8 * i, lsns[i]);
     uint64_t lsn;
     int rc = wal_append_start(sw->w, WAL_INTENT, head, head_len, key, strlen(key), &lsn, err);
     mem_free(head);
@@ -107,7 +96,7 @@ static void journal_stored(void *ctx, const uint64_t *lsns, size_t n)
 static void write_cancel(serve_wal *sw, uint64_t lsn)
 {
     uint8_t p[8];
-    put_u64(p, lsn);
+    le_put64(p, lsn);
     uint64_t id;
     o2p_error err;
     if (wal_append(sw->w, WAL_CANCEL, p, sizeof p, NULL, 0, &id, &err) < 0)
@@ -120,7 +109,7 @@ int serve_wal_append(serve_wal *sw, otlp_signal signal, otlp_format format, uint
                      const uint8_t *body, size_t len, uint64_t *lsn, o2p_error *err)
 {
     uint8_t head[DATA_HEAD] = {DATA_VERSION, (uint8_t)signal, (uint8_t)format};
-    put_u64(head + 8, receive_ns);
+    le_put64(head + 8, receive_ns);
     *lsn = 0;
     uint64_t id;
     O2P_TRY(wal_append_start(sw->w, WAL_DATA, head, sizeof head, body, len, &id, err));
@@ -162,11 +151,11 @@ static int collect_visit(void *ctx, const wal_record *rec)
     if (rec->type == WAL_CANCEL && rec->len >= 8) {
         if (grow((void **)&sw->cancelled, &sw->cap_cancelled, sw->num_cancelled + 1, 8) < 0)
             return O2P_ENOMEM;
-        sw->cancelled[sw->num_cancelled++] = get_u64(rec->payload);
+        sw->cancelled[sw->num_cancelled++] = le_get64(rec->payload);
         return 0;
     }
     if (rec->type != WAL_INTENT || rec->len < 8) return 0;
-    uint64_t n = get_u64(rec->payload);
+    uint64_t n = le_get64(rec->payload);
     if (n > (rec->len - 8) / 8) {
         LOG_WARN("wal: %s offset %llu: intent record with a bad count; ignored", rec->segment,
                  (unsigned long long)rec->offset);
@@ -181,7 +170,7 @@ static int collect_visit(void *ctx, const wal_record *rec)
     sw->keys[sw->num_keys] = (replay_key){key, -1};
     for (uint64_t i = 0; i < n; i++)
         sw->intents[sw->num_intents++] =
-            (intent_ref){get_u64(rec->payload + 8 + 8 * i), sw->num_keys};
+            (intent_ref){le_get64(rec->payload + 8 + 8 * i), sw->num_keys};
     sw->num_keys++;
     return 0;
 }
@@ -294,7 +283,7 @@ static int data_visit(void *ctx, const wal_record *rec)
     }
     otlp_signal signal = (otlp_signal)rec->payload[1];
     otlp_format format = (otlp_format)rec->payload[2];
-    uint64_t receive_ns = get_u64(rec->payload + 8);
+    uint64_t receive_ns = le_get64(rec->payload + 8);
     otlp_stats stats;
     memset(&stats, 0, sizeof stats);
     o2p_error err;

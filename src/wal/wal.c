@@ -30,6 +30,7 @@
 #include <zlib.h>
 
 #include "core/clock.h"
+#include "core/le.h"
 #include "core/log.h"
 #include "core/mem.h"
 
@@ -82,31 +83,7 @@ struct wal {
     int stopping;
 };
 
-/* ---- little-endian helpers ---- */
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; i--) v = (v << 8) | p[i];
-    return v;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
-    return v;
-}
+/* ---- record layout ---- */
 
 static uint64_t align8(uint64_t n)
 {
@@ -143,12 +120,12 @@ static int record_valid(const uint8_t *data, size_t len, uint64_t pos, uint32_t 
 {
     if (pos > len || len - pos < REC_HEADER) return 0;
     const uint8_t *h = data + pos;
-    if (get32(h) != REC_MAGIC) return 0;
-    uint32_t n = get32(h + 4);
+    if (le_get32(h) != REC_MAGIC) return 0;
+    uint32_t n = le_get32(h + 4);
     if (h[16] != WAL_DATA && h[16] != WAL_INTENT && h[16] != WAL_CANCEL) return 0;
     if (h[17] != 0 || h[18] != 0 || h[19] != 0) return 0;
     if ((uint64_t)n > len - pos - REC_HEADER) return 0;
-    if (record_crc(h, h + REC_HEADER, n) != get32(h + 20)) return 0;
+    if (record_crc(h, h + REC_HEADER, n) != le_get32(h + 20)) return 0;
     *plen = n;
     return 1;
 }
@@ -169,14 +146,14 @@ int wal_scan_buffer(const uint8_t *data, size_t len, wal_visit_fn fn, void *ctx,
     res->end = SEG_HEADER;
     if (len < SEG_HEADER || memcmp(data, SEG_MAGIC, 8) != 0)
         return o2p_errorf(err, O2P_EINVAL, "not a WAL segment (bad magic)");
-    if (get32(data + 8) != SEG_VERSION)
+    if (le_get32(data + 8) != SEG_VERSION)
         return o2p_errorf(err, O2P_EINVAL, "unsupported WAL segment version %u",
-                          (unsigned)get32(data + 8));
-    if (get32(data + 12) != SEG_HEADER)
+                          (unsigned)le_get32(data + 8));
+    if (le_get32(data + 12) != SEG_HEADER)
         return o2p_errorf(err, O2P_EINVAL, "bad WAL segment header length %u",
-                          (unsigned)get32(data + 12));
-    res->first_lsn = get64(data + 16);
-    res->seq = get64(data + 24);
+                          (unsigned)le_get32(data + 12));
+    res->first_lsn = le_get64(data + 16);
+    res->seq = le_get64(data + 24);
     uint64_t pos = SEG_HEADER;
     while (pos < len && len - pos >= REC_HEADER) {
         uint32_t plen;
@@ -197,7 +174,7 @@ int wal_scan_buffer(const uint8_t *data, size_t len, wal_visit_fn fn, void *ctx,
             pos = q;
         }
         const uint8_t *h = data + pos;
-        wal_record rec = {.lsn = get64(h + 8),
+        wal_record rec = {.lsn = le_get64(h + 8),
                           .type = (wal_record_type)h[16],
                           .payload = h + REC_HEADER,
                           .len = plen,
@@ -385,10 +362,10 @@ static int roll(wal *w, uint64_t need, int data, o2p_error *err)
     uint8_t hdr[SEG_HEADER];
     memset(hdr, 0, sizeof hdr);
     memcpy(hdr, SEG_MAGIC, 8);
-    put32(hdr + 8, SEG_VERSION);
-    put32(hdr + 12, SEG_HEADER);
-    put64(hdr + 16, s.first_lsn);
-    put64(hdr + 24, s.seq);
+    le_put32(hdr + 8, SEG_VERSION);
+    le_put32(hdr + 12, SEG_HEADER);
+    le_put64(hdr + 16, s.first_lsn);
+    le_put64(hdr + 24, s.seq);
     if (e == 0) e = fault(w, WAL_OP_WRITE);
     if (e == 0 && pwrite(fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr) e = errno ? errno : EIO;
     if (e == 0) e = fault(w, WAL_OP_SYNC);
@@ -453,13 +430,13 @@ int wal_append_start(wal *w, wal_record_type type, const void *head, size_t head
     uint8_t hdr[REC_HEADER];
     memset(hdr, 0, sizeof hdr);
     uint64_t id = w->next_lsn;
-    put32(hdr, REC_MAGIC);
-    put32(hdr + 4, (uint32_t)plen);
-    put64(hdr + 8, id);
+    le_put32(hdr, REC_MAGIC);
+    le_put32(hdr + 4, (uint32_t)plen);
+    le_put64(hdr + 8, id);
     hdr[16] = (uint8_t)type;
     /* CRC over LSN, type, then the payload */
     uLong crc = crc32_combine(crc32(crc32(0L, Z_NULL, 0), hdr + 8, 12), pcrc, (z_off_t)plen);
-    put32(hdr + 20, (uint32_t)crc);
+    le_put32(hdr + 20, (uint32_t)crc);
     static const uint8_t zeros[8];
     struct iovec iov[4] = {{hdr, sizeof hdr},
                            {(void *)head, head_len},
