@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/clock.h"
 #include "core/le.h"
@@ -21,7 +20,7 @@
  * receive time (ns, little-endian); the body follows. */
 #define DATA_HEAD      16
 #define DATA_VERSION   1
-#define SUBMIT_WAIT_NS 50000000ULL
+#define SUBMIT_WAIT_MS 50
 
 typedef struct intent_ref {
     uint64_t lsn;
@@ -35,7 +34,6 @@ typedef struct replay_key {
 
 struct serve_wal {
     wal *w;
-    const tbl_schemas *schemas;
     store *st;
     batch *b;
     pthread_t replay_thread;
@@ -55,7 +53,6 @@ struct serve_wal {
     size_t num_cancelled, cap_cancelled;
     otlp_decoder *dec;
     tbl_batch rows;
-    int rows_ok;
     store_retry_policy retry;
 };
 
@@ -187,12 +184,6 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void sleep_ns(uint64_t ns)
-{
-    struct timespec ts = {(time_t)(ns / 1000000000ULL), (long)(ns % 1000000000ULL)};
-    nanosleep(&ts, NULL);
-}
-
 /* Whether an intent's object was stored; retried with backoff while the
  * storage cannot answer.  -1 when asked to stop. */
 static int key_exists(serve_wal *sw, replay_key *k)
@@ -208,7 +199,7 @@ static int key_exists(serve_wal *sw, replay_key *k)
         uint32_t ms = store_retry_delay_ms(&sw->retry, attempt);
         LOG_WARN("wal replay: cannot tell whether %s was stored (%s); retrying in %u ms", k->key,
                  err.msg, ms);
-        sleep_ns((uint64_t)ms * 1000000ULL);
+        store_retry_sleep_ms(ms);
     }
     return k->exists;
 }
@@ -306,7 +297,7 @@ static int data_visit(void *ctx, const wal_record *rec)
                          (unsigned long long)rec->offset, err.msg);
             return 1; /* the record keeps its reference: it stays in the log */
         }
-        sleep_ns(SUBMIT_WAIT_NS); /* the budget is full: wait for flushes */
+        store_retry_sleep_ms(SUBMIT_WAIT_MS); /* the budget is full: wait for flushes */
     }
     wal_release(sw->w, lsn); /* the groups hold their own references now */
     atomic_fetch_add(&sw->replayed_rows, rows);
@@ -352,8 +343,8 @@ int serve_wal_open(serve_wal **out, const cfg_config *cfg, const tbl_schemas *sc
     *out = NULL;
     serve_wal *sw = mem_calloc(1, sizeof *sw);
     if (sw == NULL) return o2p_errorf(err, O2P_ENOMEM, "out of memory");
-    sw->schemas = schemas;
     sw->st = st;
+    tbl_batch_init(&sw->rows, schemas);
     sw->retry = (store_retry_policy){.max_attempts = UINT32_MAX, .base_ms = 200, .max_ms = 5000};
     o2p_buf dir;
     buf_init(&dir, 0);
@@ -375,8 +366,6 @@ int serve_wal_open(serve_wal **out, const cfg_config *cfg, const tbl_schemas *sc
         serve_wal_close(sw);
         return rc;
     }
-    tbl_batch_init(&sw->rows, schemas);
-    sw->rows_ok = 1;
     *out = sw;
     return O2P_OK;
 }
@@ -468,7 +457,7 @@ void serve_wal_close(serve_wal *sw)
     serve_wal_stop_replay(sw, 1);
     wal_close(sw->w);
     otlp_decoder_destroy(sw->dec);
-    if (sw->rows_ok) tbl_batch_free(&sw->rows);
+    tbl_batch_free(&sw->rows);
     for (size_t i = 0; i < sw->num_keys; i++) mem_free(sw->keys[i].key);
     mem_free(sw->keys);
     mem_free(sw->intents);
