@@ -134,21 +134,19 @@ static void serve_metrics(void *ctx, o2p_buf *out)
     http_prom_double(out, "otlp2parquet_flush_duration_seconds_sum", NULL,
                      (double)st.flush_seconds_sum_us / 1e6);
     http_prom_u64(out, "otlp2parquet_flush_duration_seconds_count", NULL, st.flushes);
-    http_prom_family(out, "otlp2parquet_buffered_rows", "gauge", "Rows waiting to be flushed.");
-    http_prom_u64(out, "otlp2parquet_buffered_rows", NULL, st.buffered_rows);
-    http_prom_family(
+    http_prom_metric(out, "otlp2parquet_buffered_rows", "gauge", "Rows waiting to be flushed.",
+                     st.buffered_rows);
+    http_prom_metric(
         out, "otlp2parquet_buffered_bytes", "gauge",
-        "Bytes of row data waiting to be flushed (counted against batch.max_buffered_bytes).");
-    http_prom_u64(out, "otlp2parquet_buffered_bytes", NULL, st.buffered_bytes);
-    http_prom_family(out, "otlp2parquet_storage_errors_total", "counter",
-                     "Failed attempts to store a file (retried with backoff).");
-    http_prom_u64(out, "otlp2parquet_storage_errors_total", NULL, st.storage_errors);
-    http_prom_family(out, "otlp2parquet_storage_failing", "gauge",
-                     "1 while the last attempt to store a file failed.");
-    http_prom_u64(out, "otlp2parquet_storage_failing", NULL, (uint64_t)st.storage_failing);
-    http_prom_family(out, "otlp2parquet_rejected_busy_total", "counter",
-                     "Requests refused with 429 because the buffer was full.");
-    http_prom_u64(out, "otlp2parquet_rejected_busy_total", NULL, st.rejected_busy);
+        "Bytes of row data waiting to be flushed (counted against batch.max_buffered_bytes).",
+        st.buffered_bytes);
+    http_prom_metric(out, "otlp2parquet_storage_errors_total", "counter",
+                     "Failed attempts to store a file (retried with backoff).", st.storage_errors);
+    http_prom_metric(out, "otlp2parquet_storage_failing", "gauge",
+                     "1 while the last attempt to store a file failed.",
+                     (uint64_t)st.storage_failing);
+    http_prom_metric(out, "otlp2parquet_rejected_busy_total", "counter",
+                     "Requests refused with 429 because the buffer was full.", st.rejected_busy);
     http_prom_family(
         out, "otlp2parquet_refused_total", "counter",
         "Requests refused for lack of buffer, by cause: admit (before decoding, from "
@@ -156,22 +154,21 @@ static void serve_metrics(void *ctx, o2p_buf *out)
     http_prom_u64(out, "otlp2parquet_refused_total", "cause=\"admit\"", st.refused_admit);
     http_prom_u64(out, "otlp2parquet_refused_total", "cause=\"full\"", st.refused_full);
     http_prom_u64(out, "otlp2parquet_refused_total", "cause=\"too_large\"", st.refused_too_large);
-    http_prom_family(out, "otlp2parquet_pressure_flushes_total", "counter",
-                     "Groups sealed for an early flush because the memory budget was reached.");
-    http_prom_u64(out, "otlp2parquet_pressure_flushes_total", NULL, st.pressure_seals);
-    http_prom_family(out, "otlp2parquet_flush_rate_bytes", "gauge",
+    http_prom_metric(out, "otlp2parquet_pressure_flushes_total", "counter",
+                     "Groups sealed for an early flush because the memory budget was reached.",
+                     st.pressure_seals);
+    http_prom_metric(out, "otlp2parquet_flush_rate_bytes", "gauge",
                      "Buffer bytes freed per second by the flushers (recent); Retry-After is "
-                     "derived from it.");
-    http_prom_u64(out, "otlp2parquet_flush_rate_bytes", NULL, st.flush_rate_bytes);
-    http_prom_family(out, "otlp2parquet_flush_threads", "gauge", "Flusher threads.");
-    http_prom_u64(out, "otlp2parquet_flush_threads", NULL, (uint64_t)st.flush_threads);
+                     "derived from it.",
+                     st.flush_rate_bytes);
+    http_prom_metric(out, "otlp2parquet_flush_threads", "gauge", "Flusher threads.",
+                     (uint64_t)st.flush_threads);
     mem_stats ms;
     mem_get_stats(&ms);
-    http_prom_family(out, "otlp2parquet_heap_bytes", "gauge",
-                     "Heap bytes in use (allocator count).");
-    http_prom_u64(out, "otlp2parquet_heap_bytes", NULL, ms.bytes_in_use);
-    http_prom_family(out, "otlp2parquet_heap_peak_bytes", "gauge", "Peak heap bytes in use.");
-    http_prom_u64(out, "otlp2parquet_heap_peak_bytes", NULL, ms.peak_bytes_in_use);
+    http_prom_metric(out, "otlp2parquet_heap_bytes", "gauge",
+                     "Heap bytes in use (allocator count).", ms.bytes_in_use);
+    http_prom_metric(out, "otlp2parquet_heap_peak_bytes", "gauge", "Peak heap bytes in use.",
+                     ms.peak_bytes_in_use);
     if (sc->wal) serve_wal_metrics(sc->wal, out);
 }
 

@@ -397,19 +397,17 @@ void serve_wal_metrics(serve_wal *sw, o2p_buf *out)
 {
     wal_stats st;
     wal_get_stats(sw->w, &st);
-    http_prom_family(out, "otlp2parquet_wal_bytes", "gauge", "Disk the write-ahead log takes.");
-    http_prom_u64(out, "otlp2parquet_wal_bytes", NULL, st.bytes);
-    http_prom_family(out, "otlp2parquet_wal_segments", "gauge", "Write-ahead log segment files.");
-    http_prom_u64(out, "otlp2parquet_wal_segments", NULL, st.segments);
-    http_prom_family(out, "otlp2parquet_wal_appends_total", "counter",
-                     "Records appended (requests, intents, cancels).");
-    http_prom_u64(out, "otlp2parquet_wal_appends_total", NULL, st.appends);
-    http_prom_family(out, "otlp2parquet_wal_appended_bytes_total", "counter",
-                     "Bytes appended to the log (record headers and padding included).");
-    http_prom_u64(out, "otlp2parquet_wal_appended_bytes_total", NULL, st.appended_bytes);
-    http_prom_family(out, "otlp2parquet_wal_syncs_total", "counter",
-                     "fdatasync calls (one covers every record written before it).");
-    http_prom_u64(out, "otlp2parquet_wal_syncs_total", NULL, st.syncs);
+    http_prom_metric(out, "otlp2parquet_wal_bytes", "gauge", "Disk the write-ahead log takes.",
+                     st.bytes);
+    http_prom_metric(out, "otlp2parquet_wal_segments", "gauge", "Write-ahead log segment files.",
+                     st.segments);
+    http_prom_metric(out, "otlp2parquet_wal_appends_total", "counter",
+                     "Records appended (requests, intents, cancels).", st.appends);
+    http_prom_metric(out, "otlp2parquet_wal_appended_bytes_total", "counter",
+                     "Bytes appended to the log (record headers and padding included).",
+                     st.appended_bytes);
+    http_prom_metric(out, "otlp2parquet_wal_syncs_total", "counter",
+                     "fdatasync calls (one covers every record written before it).", st.syncs);
     http_prom_family(out, "otlp2parquet_wal_sync_duration_seconds", "histogram",
                      "Duration of one write-ahead log sync.");
     for (int i = 0; i < WAL_SYNC_BUCKET_COUNT; i++) {
@@ -421,26 +419,23 @@ void serve_wal_metrics(serve_wal *sw, o2p_buf *out)
     http_prom_double(out, "otlp2parquet_wal_sync_duration_seconds_sum", NULL,
                      (double)st.sync_ns_sum / 1e9);
     http_prom_u64(out, "otlp2parquet_wal_sync_duration_seconds_count", NULL, st.syncs);
-    http_prom_family(out, "otlp2parquet_wal_replayed_rows_total", "counter",
-                     "Rows submitted again from the log at start.");
-    http_prom_u64(out, "otlp2parquet_wal_replayed_rows_total", NULL,
-                  atomic_load(&sw->replayed_rows));
-    http_prom_family(
+    http_prom_metric(out, "otlp2parquet_wal_replayed_rows_total", "counter",
+                     "Rows submitted again from the log at start.",
+                     atomic_load(&sw->replayed_rows));
+    http_prom_metric(
         out, "otlp2parquet_wal_replay_skipped_partitions_total", "counter",
-        "Partitions of replayed requests already in a stored file (not written again).");
-    http_prom_u64(out, "otlp2parquet_wal_replay_skipped_partitions_total", NULL,
-                  atomic_load(&sw->skipped_stored_groups));
-    http_prom_family(out, "otlp2parquet_wal_corrupt_records_total", "counter",
-                     "Corrupt records skipped at start (logged with segment and offset).");
-    http_prom_u64(out, "otlp2parquet_wal_corrupt_records_total", NULL, st.corrupt_records);
-    http_prom_family(out, "otlp2parquet_wal_torn_tails_total", "counter",
-                     "Partially written last records cut off at start.");
-    http_prom_u64(out, "otlp2parquet_wal_torn_tails_total", NULL, st.torn_tails);
-    http_prom_family(out, "otlp2parquet_wal_cancelled_total", "counter",
-                     "Logged requests that were refused after all (never replayed).");
-    http_prom_u64(out, "otlp2parquet_wal_cancelled_total", NULL, atomic_load(&sw->cancels));
-    http_prom_family(out, "otlp2parquet_wal_replaying", "gauge", "1 while the log is replayed.");
-    http_prom_u64(out, "otlp2parquet_wal_replaying", NULL, !atomic_load(&sw->replay_done));
+        "Partitions of replayed requests already in a stored file (not written again).",
+        atomic_load(&sw->skipped_stored_groups));
+    http_prom_metric(out, "otlp2parquet_wal_corrupt_records_total", "counter",
+                     "Corrupt records skipped at start (logged with segment and offset).",
+                     st.corrupt_records);
+    http_prom_metric(out, "otlp2parquet_wal_torn_tails_total", "counter",
+                     "Partially written last records cut off at start.", st.torn_tails);
+    http_prom_metric(out, "otlp2parquet_wal_cancelled_total", "counter",
+                     "Logged requests that were refused after all (never replayed).",
+                     atomic_load(&sw->cancels));
+    http_prom_metric(out, "otlp2parquet_wal_replaying", "gauge", "1 while the log is replayed.",
+                     !atomic_load(&sw->replay_done));
 }
 
 void serve_wal_stop_replay(serve_wal *sw, int stop)

@@ -91,6 +91,13 @@ int http_prom_u64(o2p_buf *out, const char *name, const char *labels, uint64_t v
     return buf_printf(out, "%s{%s} %" PRIu64 "\n", name, labels, value);
 }
 
+int http_prom_metric(o2p_buf *out, const char *name, const char *type, const char *help,
+                     uint64_t value)
+{
+    int rc = http_prom_family(out, name, type, help);
+    return rc < 0 ? rc : http_prom_u64(out, name, NULL, value);
+}
+
 int http_prom_double(o2p_buf *out, const char *name, const char *labels, double value)
 {
     if (labels == NULL) return buf_printf(out, "%s %.9g\n", name, value);

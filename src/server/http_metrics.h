@@ -70,5 +70,8 @@ int http_prom_family(o2p_buf *out, const char *name, const char *type, const cha
 /* "name{labels} value\n"; labels is the text between the braces, or NULL. */
 int http_prom_u64(o2p_buf *out, const char *name, const char *labels, uint64_t value);
 int http_prom_double(o2p_buf *out, const char *name, const char *labels, double value);
+/* A family with one unlabelled sample: http_prom_family + http_prom_u64. */
+int http_prom_metric(o2p_buf *out, const char *name, const char *type, const char *help,
+                     uint64_t value);
 
 #endif
