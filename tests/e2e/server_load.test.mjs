@@ -13,14 +13,13 @@
 //     the files appear, /ready is 200 again, nothing lost or duplicated.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
 import { openDuckDB, sqlString } from './lib/duckdb.mjs';
 import { listParquet } from './lib/convert.mjs';
 import { httpRequest, keepAliveAgent, logsRequestJson, logsRequestPb } from './lib/http.mjs';
-import { parseProm, serverMissing, serverTempDir, startServer, stopAllServers } from './lib/server.mjs';
+import { parseProm, serverMissing, serverTempDir, sh, startServer, stopAllServers, waitFor } from './lib/server.mjs';
 
 const MISSING = serverMissing();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -289,11 +288,6 @@ test('the memory budget bounds the buffered bytes it accounts (otlp2parquet_buff
 
 // ---------------------------------------------------- storage failure ---
 
-function sh(cmd, args) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 20000 });
-  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? r.error.message : ''}`.trim() };
-}
-
 /** Remounts (ro or rw), retrying while the kernel says the mount is busy. */
 async function remount(dir, mode) {
   let last;
@@ -303,16 +297,6 @@ async function remount(dir, mode) {
     await sleep(100);
   }
   throw new Error(`mount -o remount,${mode} ${dir}: ${last.out}`);
-}
-
-async function waitFor(what, fn, timeoutMs, srv) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${srv.describe()}`);
-    await sleep(100);
-  }
 }
 
 test('storage failure: read-only output dir → still 200, /ready 503, storage errors counted; read-write again → files, no loss, no duplicates', { skip: MISSING ?? false }, async (t) => {

@@ -18,7 +18,6 @@
 // Timings vary from run to run; what is asserted holds for any timing.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -26,7 +25,7 @@ import path from 'node:path';
 import { openDuckDB, sqlString } from './lib/duckdb.mjs';
 import { listParquet } from './lib/convert.mjs';
 import { logsRequestPb } from './lib/http.mjs';
-import { parseProm, serverMissing, serverTempDir, startServer, stopAllServers } from './lib/server.mjs';
+import { parseProm, serverMissing, serverTempDir, sh, startServer, stopAllServers, waitFor } from './lib/server.mjs';
 import { ACCESS_KEY_ID, SECRET_ACCESS_KEY, startS3 } from './lib/s3.mjs';
 
 const MISSING = serverMissing();
@@ -77,16 +76,6 @@ class Ledger {
   }
 }
 
-async function waitFor(what, fn, timeoutMs, srv) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${srv?.describe() ?? ''}`);
-    await sleep(50);
-  }
-}
-
 const ready = (srv) => waitFor('/ready 200', async () => (await srv.get('/ready')).status === 200, 60000, srv);
 
 /** rid -> {n, distinct} over every stored logs row under dir. */
@@ -111,11 +100,6 @@ function checkExactlyOnce(stored, ledger, where) {
     else if (ledger.unknown.has(rid) && (s.n !== RECORDS || s.d !== RECORDS)) problems.push(`${rid}: cut off by the kill, stored ${s.n} rows (${s.d} distinct): want all once or none`);
   }
   assert.deepEqual(problems.slice(0, 20), [], `${where}: ${problems.length} problem(s)`);
-}
-
-function sh(cmd, args) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}`.trim() };
 }
 
 test('kill -9 at random moments under concurrent load, several rounds: every acknowledged row stored exactly once, nothing else', { skip: MISSING ?? false, timeout: 180000 }, async (t) => {

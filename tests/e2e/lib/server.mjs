@@ -17,7 +17,7 @@
  * its working directory is an empty temp dir, so no config.toml there or in
  * our environment changes the defaults.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -246,4 +246,24 @@ export function parseProm(text) {
       return samples.some((s) => s.name === name && Object.entries(want).every(([k, v]) => s.labels[k] === String(v)));
     },
   };
+}
+
+/**
+ * Polls fn every 50 ms until it returns something truthy, and returns that;
+ * after timeoutMs throws, naming `what` and (when given) the server's output.
+ */
+export async function waitFor(what, fn, timeoutMs, srv) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${srv?.describe() ?? ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Runs a command (e.g. mount) synchronously: { ok, out } with stdout and stderr. */
+export function sh(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 20000 });
+  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}${r.error ? r.error.message : ''}`.trim() };
 }
