@@ -9,8 +9,8 @@
 
 #include "batch/batch.h"
 #include "storage/store.h"
+#include "log_rows.h"
 #include "table/tbl_attrs.h"
-#include "table/tbl_write.h"
 #include "unit.h"
 
 #define HOUR_NS 3600000000000ULL
@@ -22,31 +22,7 @@ static void add_logs(tbl_batch *rows, const char *service, uint64_t ts_ns, int n
     tbl_attrs empty;
     tbl_attrs_init(&empty, 0);
     tbl_attrs_finish(&empty);
-    for (int i = 0; i < n; i++) {
-        tbl_group *g =
-            tbl_batch_group(rows, TBL_LOGS, (const uint8_t *)service, strlen(service), ts_ns);
-        CHECK(g != NULL);
-        pq_column *c = g->rows.cols;
-        int64_t ts = tbl_ts(rows, ts_ns);
-        tbl_put_i64(&c[LOG_TIMESTAMP], ts);
-        tbl_put_i64(&c[LOG_OBSERVED_TIMESTAMP], ts);
-        tbl_put_str(&c[LOG_TRACE_ID], "", 0);
-        tbl_put_str(&c[LOG_SPAN_ID], "", 0);
-        tbl_put_i32(&c[LOG_TRACE_FLAGS], 0);
-        tbl_put_str(&c[LOG_SEVERITY_TEXT], "INFO", 4);
-        tbl_put_i32(&c[LOG_SEVERITY_NUMBER], 9);
-        tbl_put_str(&c[LOG_SERVICE_NAME], service, strlen(service));
-        tbl_put_str(&c[LOG_BODY], "hello", 5);
-        tbl_put_str(&c[LOG_RESOURCE_SCHEMA_URL], "", 0);
-        tbl_attrs_emit_top(&empty, &c[LOG_RESOURCE_ATTRS]);
-        tbl_put_str(&c[LOG_SCOPE_SCHEMA_URL], "", 0);
-        tbl_put_str(&c[LOG_SCOPE_NAME], "", 0);
-        tbl_put_str(&c[LOG_SCOPE_VERSION], "", 0);
-        tbl_attrs_emit_top(&empty, &c[LOG_SCOPE_ATTRS]);
-        tbl_attrs_emit_top(&empty, &c[LOG_ATTRS]);
-        tbl_put_str(&c[LOG_EVENT_NAME], "", 0);
-        tbl_group_row_done(g, ts_ns);
-    }
+    for (int i = 0; i < n; i++) CHECK_OK(log_row_add(rows, &empty, service, ts_ns, "hello", 5));
     tbl_attrs_free(&empty);
 }
 
