@@ -102,6 +102,17 @@ function checkExactlyOnce(stored, ledger, where) {
   assert.deepEqual(problems.slice(0, 20), [], `${where}: ${problems.length} problem(s)`);
 }
 
+/** Sends up to 40 requests `${tag}0`, `${tag}1`, ... until one is not answered 200; that answer, or null. */
+async function sendUntilRefused(srv, tag, service, ledger) {
+  for (let q = 0; q < 40; q++) {
+    const rid = `${tag}${q}`;
+    const r = await post(srv.port, requestBody(rid, service));
+    ledger.note(rid, r);
+    if (r.status !== 200) return r;
+  }
+  return null;
+}
+
 test('kill -9 at random moments under concurrent load, several rounds: every acknowledged row stored exactly once, nothing else', { skip: MISSING ?? false, timeout: 180000 }, async (t) => {
   const out = serverTempDir('out');
   const env = { OTLP2PARQUET_BATCH_MAX_AGE_SECS: '1', OTLP2PARQUET_BATCH_MAX_ROWS: '5000' };
@@ -231,13 +242,7 @@ test('WAL disk full (1 MiB tmpfs): 503 + Retry-After, /ready says why, refused r
     };
     const srv = await startServer({ outDir: out, env });
     const ledger = new Ledger();
-    let full = null;
-    for (let q = 0; q < 40 && !full; q++) {
-      const rid = `f${q}`;
-      const r = await post(srv.port, requestBody(rid, 'wal-full'));
-      ledger.note(rid, r);
-      if (r.status !== 200) full = r;
-    }
+    const full = await sendUntilRefused(srv, 'f', 'wal-full', ledger);
     assert.ok(full, 'the WAL never filled up');
     assert.equal(full.status, 503, full.text);
     assert.ok(Number(full.headers['retry-after']) >= 1, 'Retry-After');
@@ -267,13 +272,7 @@ test('past durability.max_bytes: 429 + Retry-After, nothing refused stored', { s
   };
   const srv = await startServer({ outDir: out, env });
   const ledger = new Ledger();
-  let full = null;
-  for (let q = 0; q < 40 && !full; q++) {
-    const rid = `m${q}`;
-    const r = await post(srv.port, requestBody(rid, 'wal-max'));
-    ledger.note(rid, r);
-    if (r.status !== 200) full = r;
-  }
+  const full = await sendUntilRefused(srv, 'm', 'wal-max', ledger);
   assert.ok(full, 'never refused');
   assert.equal(full.status, 429, full.text);
   assert.ok(Number(full.headers['retry-after']) >= 1, 'Retry-After');
