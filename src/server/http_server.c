@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "core/clock.h"
+#include "core/codec_text.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "server/http_decompress.h"
@@ -261,16 +262,9 @@ static enum MHD_Result http_serve_ready(http_server *srv, http_worker *w, http_c
         return http_queue_shared(srv, c, mc, 503, srv->not_ready, "{\"status\":\"not ready\"}",
                                  HTTP_CT_JSON);
     buf_reset(&w->scratch);
-    int rc = buf_append_str(&w->scratch, "{\"status\":\"not ready\",\"reason\":\"");
-    for (const unsigned char *p = (const unsigned char *)why; rc == 0 && *p; p++) {
-        if (*p == '"' || *p == '\\')
-            rc = buf_printf(&w->scratch, "\\%c", *p);
-        else if (*p < 0x20)
-            rc = buf_printf(&w->scratch, "\\u%04x", *p);
-        else
-            rc = buf_append(&w->scratch, p, 1);
-    }
-    if (rc == 0) rc = buf_append_str(&w->scratch, "\"}");
+    int rc = buf_append_str(&w->scratch, "{\"status\":\"not ready\",\"reason\":");
+    if (rc == 0) rc = json_append_string(&w->scratch, why, strlen(why));
+    if (rc == 0) rc = buf_push_byte(&w->scratch, '}');
     if (rc < 0) return MHD_NO;
     return http_queue_copy(srv, c, mc, 503, w->scratch.data, w->scratch.len, HTTP_CT_JSON, NULL);
 }
