@@ -226,24 +226,25 @@ static int drop_stored(serve_wal *sw, uint64_t lsn, o2p_buf *part)
 {
     if (sw->num_intents == 0) return 0;
     intent_ref probe = {lsn, 0};
-    intent_ref *hit = bsearch(&probe, sw->intents, sw->num_intents, sizeof *hit, cmp_intent);
-    if (hit == NULL) return 0;
-    while (hit > sw->intents && hit[-1].lsn == lsn) hit--;
-    for (; hit < sw->intents + sw->num_intents && hit->lsn == lsn; hit++) {
-        replay_key *k = &sw->keys[hit->key];
-        int e = key_exists(sw, k);
-        if (e < 0) return -1;
-        if (!e) continue;
-        size_t plen = key_partition_len(k->key);
-        for (size_t i = 0; i < sw->rows.cap; i++) {
-            tbl_group *g = &sw->rows.groups[i];
-            if (!g->in_use || g->rows.num_rows == 0) continue;
-            o2p_error err;
-            if (group_partition(g, part, &err) < 0) continue;
-            if (part->len == plen && memcmp(part->data, k->key, plen) == 0) {
-                pq_colset_reset(&g->rows); /* these rows are in that file already */
-                atomic_fetch_add(&sw->skipped_stored_groups, 1);
-            }
+    intent_ref *first = bsearch(&probe, sw->intents, sw->num_intents, sizeof *first, cmp_intent);
+    if (first == NULL) return 0;
+    while (first > sw->intents && first[-1].lsn == lsn) first--;
+    for (size_t i = 0; i < sw->rows.cap; i++) {
+        tbl_group *g = &sw->rows.groups[i];
+        if (!g->in_use || g->rows.num_rows == 0) continue;
+        o2p_error err;
+        if (group_partition(g, part, &err) < 0) continue;
+        for (intent_ref *hit = first; hit < sw->intents + sw->num_intents && hit->lsn == lsn;
+             hit++) {
+            replay_key *k = &sw->keys[hit->key];
+            if (key_partition_len(k->key) != part->len || memcmp(part->data, k->key, part->len))
+                continue;
+            int e = key_exists(sw, k);
+            if (e < 0) return -1;
+            if (!e) continue;
+            pq_colset_reset(&g->rows); /* these rows are in that file already */
+            atomic_fetch_add(&sw->skipped_stored_groups, 1);
+            break;
         }
     }
     return 0;
