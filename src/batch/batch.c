@@ -538,12 +538,17 @@ void batch_note_storage_failure(batch *b)
     pthread_mutex_unlock(&b->mu);
 }
 
-int batch_ready(batch *b)
+int batch_ready(batch *b, char *why, size_t cap)
 {
     pthread_mutex_lock(&b->mu);
-    int ready = !b->stats.storage_failing && !b->closing && !b->saturated;
+    const char *reason = b->closing                 ? "shutting down"
+                         : b->stats.storage_failing ? "storage is failing; buffered rows are kept "
+                                                      "and retried"
+                         : b->saturated ? "the buffer is full (batch.max_buffered_bytes); flushing"
+                                        : NULL;
     pthread_mutex_unlock(&b->mu);
-    return ready;
+    if (reason && why && cap) snprintf(why, cap, "%s", reason);
+    return reason == NULL;
 }
 
 void batch_get_stats(batch *b, batch_stats *out)

@@ -116,7 +116,7 @@ void batch_note_storage_failure(batch *b);
 
 /* Ready: storage is not failing, and no submit was refused for lack of
  * buffer space since the last successful flush. */
-int batch_ready(batch *b);
+int batch_ready(batch *b, char *why, size_t cap); /* why (may be NULL): the reason when not */
 void batch_get_stats(batch *b, batch_stats *out);
 
 /* Flushes every buffered group now and waits until they are stored (or the

@@ -53,17 +53,15 @@ static int serve_ingest(void *ctx, unsigned thread_index, otlp_signal signal, ot
     /* slot->rows is empty here: every call resets it on the way out */
     int rc =
         otlp_decode(slot->dec, signal, format, body, len, receive_ns, &slot->rows, &stats, err);
-    uint64_t lsn = 0;
-    int logged = 0;
+    uint64_t lsn = 0; /* 0: not logged */
     /* With the WAL, the body is durable before its rows are buffered (and
      * so before the 200); a request with no rows needs no record. */
     if (rc == 0 && sc->wal && tbl_batch_rows(&slot->rows, TBL_COUNT) > 0) {
         rc = serve_wal_append(sc->wal, signal, format, receive_ns, body, len, &lsn, err);
-        logged = rc == 0;
         if (rc == O2P_EIO) reply->retry_after_secs = 5; /* 503: the WAL disk fails */
     }
     if (rc == 0) rc = batch_submit_lsn(sc->b, &slot->rows, len, lsn, err);
-    if (logged) serve_wal_done(sc->wal, lsn, rc < 0);
+    if (lsn != 0) serve_wal_done(sc->wal, lsn, rc < 0);
     tbl_batch_reset(&slot->rows);
     if (rc == O2P_EBUSY && reply->retry_after_secs == 0)
         reply->retry_after_secs = batch_retry_after_secs(sc->b);
@@ -96,13 +94,7 @@ static int serve_ready(void *ctx, char *why, size_t cap)
 {
     serve_ctx *sc = ctx;
     if (sc->wal && !serve_wal_ready(sc->wal, why, cap)) return 0;
-    if (batch_ready(sc->b)) return 1;
-    batch_stats st;
-    batch_get_stats(sc->b, &st);
-    snprintf(why, cap, "%s",
-             st.storage_failing ? "storage is failing; buffered rows are kept and retried"
-                                : "the buffer is full (batch.max_buffered_bytes); flushing");
-    return 0;
+    return batch_ready(sc->b, why, cap);
 }
 
 static void prom_tables(o2p_buf *out, const char *name, const char *type, const char *help,

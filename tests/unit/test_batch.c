@@ -169,7 +169,7 @@ TEST(batch_memory_budget_refuses_with_busy)
     for (int i = 0; i < 50 && !busy; i++) busy = batch_submit(f.b, &f.rows, 0, &err) == O2P_EBUSY;
     CHECK(busy);
     CHECK(strstr(err.msg, "buffer full") != NULL);
-    CHECK(!batch_ready(f.b));
+    CHECK(!batch_ready(f.b, NULL, 0));
     batch_stats st;
     batch_get_stats(f.b, &st);
     CHECK(st.rejected_busy >= 1);
@@ -202,7 +202,7 @@ TEST(batch_admit_refuses_early_from_the_measured_cost)
     CHECK_UINT(st.refused_admit, 1);
     CHECK_UINT(st.refused_full, 0);
     CHECK_UINT(st.pressure_seals, 1);
-    CHECK(!batch_ready(f.b));
+    CHECK(!batch_ready(f.b, NULL, 0));
     int ra = batch_retry_after_secs(f.b);
     CHECK(ra >= 1 && ra <= 30);
     teardown(&f);
@@ -232,14 +232,14 @@ TEST(batch_storage_failure_keeps_data_and_recovers)
     }
     CHECK(st.storage_errors >= 1);
     CHECK(st.storage_failing);
-    CHECK(!batch_ready(f.b));
+    CHECK(!batch_ready(f.b, NULL, 0));
     CHECK_UINT(st.buffered_rows, 4);
     CHECK_INT(unlink(blocker), 0);
     CHECK_OK(batch_flush_all(f.b, 30, &err));
     batch_get_stats(f.b, &st);
     CHECK_UINT(st.rows_out[TBL_LOGS], 4);
     CHECK(!st.storage_failing);
-    CHECK(batch_ready(f.b));
+    CHECK(batch_ready(f.b, NULL, 0));
     CHECK_INT(count_files(f.root), 1);
     teardown(&f);
 }
@@ -282,7 +282,7 @@ TEST(batch_pressure_flushes_the_largest_group_early)
     }
     CHECK(st.files_out[TBL_LOGS] >= 1);
     CHECK_OK(batch_submit(f.b, &f.rows, 0, &err)); /* room again */
-    CHECK(batch_ready(f.b) || st.buffered_rows > 0);
+    CHECK(batch_ready(f.b, NULL, 0) || st.buffered_rows > 0);
     teardown(&f);
 }
 
@@ -298,13 +298,13 @@ TEST(batch_failed_startup_check_is_not_ready_until_storage_answers)
     fixture f;
     setup(&f, &cfg, "blocked");
     batch_note_storage_failure(f.b);
-    CHECK(!batch_ready(f.b));
+    CHECK(!batch_ready(f.b, NULL, 0));
     usleep(200000);
-    CHECK(!batch_ready(f.b)); /* probes fail while the root is a file */
+    CHECK(!batch_ready(f.b, NULL, 0)); /* probes fail while the root is a file */
     CHECK_INT(unlink(blocker), 0);
     int ready = 0;
     for (int i = 0; i < 600 && !ready; i++) {
-        ready = batch_ready(f.b);
+        ready = batch_ready(f.b, NULL, 0);
         usleep(10000);
     }
     CHECK(ready);
