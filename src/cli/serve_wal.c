@@ -38,6 +38,7 @@ struct serve_wal {
     batch *b;
     pthread_t replay_thread;
     int replay_started;
+    int sync_always;
     atomic_int replay_done;
     atomic_int stopping;
     atomic_uint_fast64_t replayed_rows;
@@ -118,6 +119,25 @@ int serve_wal_append(serve_wal *sw, otlp_signal signal, otlp_format format, uint
         return rc;
     }
     *lsn = id;
+    return O2P_OK;
+}
+
+int serve_wal_async(const serve_wal *sw)
+{
+    return sw->sync_always;
+}
+
+int serve_wal_append_async(serve_wal *sw, otlp_signal signal, otlp_format format,
+                           uint64_t receive_ns, const uint8_t *body, size_t len, wal_waiter *wt,
+                           o2p_error *err)
+{
+    uint8_t head[DATA_HEAD] = {DATA_VERSION, (uint8_t)signal, (uint8_t)format};
+    le_put64(head + 8, receive_ns);
+    O2P_TRY(wal_append_start(sw->w, WAL_DATA, head, sizeof head, body, len, &wt->lsn, err));
+    if (wal_notify_durable(sw->w, wt) == O2P_OK) return O2P_OK;
+    /* the log is closing: no syncer any more, wait here */
+    int rc = wal_append_finish(sw->w, wt->lsn, err);
+    wt->done(wt, rc < 0 ? O2P_EIO : O2P_OK, rc < 0 ? err->msg : "");
     return O2P_OK;
 }
 
@@ -355,6 +375,7 @@ int serve_wal_open(serve_wal **out, const cfg_config *cfg, const tbl_schemas *sc
     wal_config_default(&wc);
     wc.dir = (const char *)dir.data;
     wc.sync_always = !cfg->wal.sync_interval;
+    sw->sync_always = wc.sync_always;
     wc.sync_interval_ms = (uint32_t)cfg->wal.sync_interval_ms;
     wc.max_bytes = cfg->wal.max_bytes;
     wc.segment_bytes = cfg->wal.segment_bytes;

@@ -4,7 +4,9 @@
  *
  * Before a request is answered 200 its decompressed body is appended to the
  * log as a DATA record (signal, format, receive time, body) and synced; its
- * rows then go to the batcher tagged with the record's LSN.  Through the
+ * rows then go to the batcher tagged with the record's LSN.  HTTP requests
+ * do not wait for the sync on their thread (serve_wal_append_async): the
+ * log's syncer calls back once the record is durable.  Through the
  * batcher's journal hook every buffered group holds a reference on the LSNs
  * of its rows, logs an INTENT record (object key + LSNs) before it stores a
  * file, and releases the references once the file is stored; the log
@@ -30,6 +32,7 @@
 #include "core/error.h"
 #include "otlp/otlp.h"
 #include "storage/store.h"
+#include "wal/wal.h"
 
 typedef struct serve_wal serve_wal;
 
@@ -46,6 +49,19 @@ int serve_wal_start(serve_wal *sw, batch *b, o2p_error *err);
  * disk fails (nothing acknowledged). */
 int serve_wal_append(serve_wal *sw, otlp_signal signal, otlp_format format, uint64_t receive_ns,
                      const uint8_t *body, size_t len, uint64_t *lsn, o2p_error *err);
+
+/* 1 when serve_wal_append_async answers without blocking (sync = always). */
+int serve_wal_async(const serve_wal *sw);
+
+/* serve_wal_append without waiting: writes the record (wt->lsn is its LSN)
+ * and returns; wt->done runs once it is durable (rc O2P_OK) or its sync
+ * failed (O2P_EIO: the caller answers 503 and calls serve_wal_done with
+ * cancel = 1), on the syncer thread, or on this one before the return when
+ * the log is closing.  A failure returned here (O2P_EBUSY past max_bytes,
+ * O2P_EIO) means nothing was logged and done is never called. */
+int serve_wal_append_async(serve_wal *sw, otlp_signal signal, otlp_format format,
+                           uint64_t receive_ns, const uint8_t *body, size_t len, wal_waiter *wt,
+                           o2p_error *err);
 
 /* The request's own reference, after its rows were submitted (accepted:
  * the groups hold theirs) or refused (cancel = 1: a CANCEL record is

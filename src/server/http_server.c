@@ -12,6 +12,14 @@
  *                                and dropped (a response cannot be queued
  *                                mid-upload) and 413 follows.
  *   last call (body complete)    decompress, ingest callback, response.
+ *                                With ingest_async the callback may leave
+ *                                the request pending: the connection is
+ *                                suspended, and http_server_complete
+ *                                resumes it.
+ *   call after resume            the stored result becomes the response.
+ * Pending requests: a small state machine (pending.state) makes sure the
+ * connection is suspended before it is resumed, whichever of the handler
+ * thread and the completing thread gets there first.
  * The completion callback records metrics and ends the "in flight" count
  * that a graceful stop waits on.
  */
@@ -63,6 +71,26 @@
 
 enum { HTTP_BODY_OK = 0, HTTP_BODY_OVERFLOW, HTTP_BODY_NOMEM, HTTP_BODY_REFUSED };
 
+/* http_pending.state */
+enum {
+    HTTP_PENDING_NONE = 0, /* no asynchronous answer outstanding */
+    HTTP_PENDING_RUNNING,  /* ingest_async runs, or returned and is suspending */
+    HTTP_PENDING_SUSPENDED,
+    HTTP_PENDING_DONE /* completed: the result below is the answer */
+};
+
+struct http_server;
+
+/* One per connection (a connection has one request at a time). */
+struct http_pending {
+    struct http_server *srv;
+    struct MHD_Connection *mc;
+    atomic_int state;
+    int rc;
+    http_ingest_reply reply;
+    char msg[O2P_ERROR_MSG_MAX];
+};
+
 typedef struct http_worker {
     http_decompressor dec; /* decompressed bodies */
     o2p_buf scratch;       /* response bodies */
@@ -84,6 +112,7 @@ typedef struct http_conn {
     int refused_rc;
     int refused_retry_after;
     char refused_msg[256];
+    http_pending pending;
 } http_conn;
 
 struct http_server {
@@ -108,6 +137,7 @@ struct http_server {
     struct MHD_Response *not_ready;
     pthread_mutex_t idle_lock;
     pthread_cond_t idle_cond;
+    atomic_long pending; /* requests left pending and not completed yet */
     http_metrics metrics;
 };
 
@@ -427,6 +457,12 @@ static unsigned http_status_of(int rc)
     }
 }
 
+static enum MHD_Result http_answer(http_server *srv, http_worker *w, http_conn *c,
+                                   struct MHD_Connection *mc, int rc, http_ingest_reply *reply,
+                                   o2p_error *err);
+static enum MHD_Result http_answer_pending(http_server *srv, http_worker *w, http_conn *c,
+                                           struct MHD_Connection *mc);
+
 /* Last call: the body is complete. */
 static enum MHD_Result http_finish(http_server *srv, http_worker *w, unsigned thread_index,
                                    http_conn *c, struct MHD_Connection *mc)
@@ -470,26 +506,89 @@ static enum MHD_Result http_finish(http_server *srv, http_worker *w, unsigned th
     http_ingest_reply reply;
     memset(&reply, 0, sizeof reply);
     otlp_signal signal = (otlp_signal)c->route; /* ingest routes share the enum order */
-    int rc = srv->handlers.ingest(srv->handlers.ctx, thread_index, signal, c->format, body, len,
-                                  &reply, &err);
+    if (srv->handlers.ingest_async == NULL) {
+        int rc = srv->handlers.ingest(srv->handlers.ctx, thread_index, signal, c->format, body,
+                                      len, &reply, &err);
+        return http_answer(srv, w, c, mc, rc, &reply, &err);
+    }
+    http_pending *p = &c->pending;
+    p->srv = srv;
+    p->mc = mc;
+    atomic_store(&p->state, HTTP_PENDING_RUNNING);
+    atomic_fetch_add(&srv->pending, 1); /* before it can be completed */
+    int rc = srv->handlers.ingest_async(srv->handlers.ctx, thread_index, signal, c->format, body,
+                                        len, p, &reply, &err);
+    if (rc != HTTP_INGEST_PENDING) {
+        atomic_store(&p->state, HTTP_PENDING_NONE);
+        atomic_fetch_sub(&srv->pending, 1);
+        return http_answer(srv, w, c, mc, rc, &reply, &err);
+    }
+    if (atomic_load(&p->state) == HTTP_PENDING_DONE) return http_answer_pending(srv, w, c, mc);
+    MHD_suspend_connection(mc);
+    int expected = HTTP_PENDING_RUNNING;
+    if (!atomic_compare_exchange_strong(&p->state, &expected, HTTP_PENDING_SUSPENDED))
+        MHD_resume_connection(mc); /* completed meanwhile: answered once resumed */
+    return MHD_YES;
+}
+
+void http_server_complete(http_pending *p, int rc, const http_ingest_reply *reply,
+                          const o2p_error *err)
+{
+    http_server *srv = p->srv;
+    p->rc = rc;
+    if (reply)
+        p->reply = *reply;
+    else
+        memset(&p->reply, 0, sizeof p->reply);
+    snprintf(p->msg, sizeof p->msg, "%s", err && rc != O2P_OK ? err->msg : "");
+    struct MHD_Connection *mc = p->mc;
+    /* after this exchange p belongs to the connection's thread again */
+    int prev = atomic_exchange(&p->state, HTTP_PENDING_DONE);
+    if (prev == HTTP_PENDING_SUSPENDED) MHD_resume_connection(mc);
+    if (atomic_fetch_sub(&srv->pending, 1) == 1 && atomic_load(&srv->stopping)) {
+        pthread_mutex_lock(&srv->idle_lock);
+        pthread_cond_broadcast(&srv->idle_cond);
+        pthread_mutex_unlock(&srv->idle_lock);
+    }
+}
+
+/* The response for an ingest result. */
+static enum MHD_Result http_answer(http_server *srv, http_worker *w, http_conn *c,
+                                   struct MHD_Connection *mc, int rc, http_ingest_reply *reply,
+                                   o2p_error *err)
+{
+    otlp_signal signal = (otlp_signal)c->route;
     unsigned status = http_status_of(rc);
     int json = c->format != OTLP_FMT_PROTOBUF;
     if (status == 200) {
-        reply.message[sizeof reply.message - 1] = '\0';
-        if (reply.rejected == 0 && reply.message[0] == '\0')
+        reply->message[sizeof reply->message - 1] = '\0';
+        if (reply->rejected == 0 && reply->message[0] == '\0')
             return json
                        ? http_queue_shared(srv, c, mc, 200, srv->ok_json, "{}", HTTP_CT_JSON)
                        : http_queue_shared(srv, c, mc, 200, srv->ok_protobuf, "", HTTP_CT_PROTOBUF);
         buf_reset(&w->scratch);
-        if (http_response_export(&w->scratch, signal, json, reply.rejected, reply.message) < 0)
+        if (http_response_export(&w->scratch, signal, json, reply->rejected, reply->message) < 0)
             return MHD_NO;
         return http_queue_copy(srv, c, mc, 200, w->scratch.data, w->scratch.len,
                                json ? HTTP_CT_JSON : HTTP_CT_PROTOBUF, NULL);
     }
-    if (err.msg[0] == '\0')
-        snprintf(err.msg, sizeof err.msg, "request rejected: %s", o2p_strerror(rc));
-    http_extra extra = {.retry_after = reply.retry_after_secs > 0 ? reply.retry_after_secs : 1};
-    return http_fail(srv, w, c, mc, status, err.msg, &extra);
+    if (err->msg[0] == '\0')
+        snprintf(err->msg, sizeof err->msg, "request rejected: %s", o2p_strerror(rc));
+    http_extra extra = {.retry_after = reply->retry_after_secs > 0 ? reply->retry_after_secs : 1};
+    return http_fail(srv, w, c, mc, status, err->msg, &extra);
+}
+
+/* The answer of a completed pending request (its result is in c->pending). */
+static enum MHD_Result http_answer_pending(http_server *srv, http_worker *w, http_conn *c,
+                                           struct MHD_Connection *mc)
+{
+    http_pending *p = &c->pending;
+    atomic_store(&p->state, HTTP_PENDING_NONE);
+    o2p_error err;
+    o2p_error_clear(&err);
+    snprintf(err.msg, sizeof err.msg, "%s", p->msg);
+    err.code = p->rc;
+    return http_answer(srv, w, c, mc, p->rc, &p->reply, &err);
 }
 
 static enum MHD_Result http_access(void *cls, struct MHD_Connection *mc, const char *url,
@@ -519,6 +618,8 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *mc, const c
     unsigned index;
     http_worker *w = http_thread_worker(srv, &index);
     if (w == NULL) return MHD_NO;
+    if (atomic_load(&c->pending.state) == HTTP_PENDING_DONE)
+        return http_answer_pending(srv, w, c, mc); /* resumed */
     return http_finish(srv, w, index, c, mc);
 }
 
@@ -691,8 +792,8 @@ int http_server_start(http_server **out, const http_config *config, const http_h
         return rc;
     }
 
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+                     MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME;
     flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_AUTO;
     /* With TLS the daemon starts with the first certificate; every
      * connection is then given the current one (http_connection_notify). */
@@ -776,6 +877,14 @@ void http_server_stop(http_server *srv)
                      (long long)atomic_load(&srv->metrics.in_flight), srv->shutdown_timeout_secs);
             break;
         }
+    }
+    /* libmicrohttpd cannot stop with suspended connections: a pending
+     * request is always completed by its owner, so wait for it */
+    while (atomic_load(&srv->pending) > 0) {
+        deadline = clock_mono_deadline(5 * CLOCK_NS_PER_SEC);
+        if (pthread_cond_timedwait(&srv->idle_cond, &srv->idle_lock, &deadline) == ETIMEDOUT)
+            LOG_WARN("http: waiting for %ld pending requests to be answered",
+                     (long)atomic_load(&srv->pending));
     }
     pthread_mutex_unlock(&srv->idle_lock);
     MHD_stop_daemon(srv->daemon);

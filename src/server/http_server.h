@@ -19,7 +19,12 @@
  *
  * Threads: libmicrohttpd's thread pool with epoll; a thread multiplexes many
  * keep-alive connections and runs the callback synchronously, so the
- * callback should decode and append, never wait on storage.
+ * callback should decode and append, never wait on storage.  A callback
+ * that must wait for something slow (the write-ahead log's sync) uses
+ * ingest_async instead: it returns HTTP_INGEST_PENDING, the connection is
+ * suspended (no thread is held), and whoever finishes the work calls
+ * http_server_complete from any thread; the answer is then sent on the
+ * connection's own thread.
  * Memory: a request body is collected into its connection's reusable
  * buffer; decompression goes into a per-thread buffer; both are capped at
  * max_payload_bytes (+1 byte to detect overflow).
@@ -41,6 +46,12 @@ typedef struct http_ingest_reply {
     int retry_after_secs; /* Retry-After for 429/503; <= 0 means 1 second */
 } http_ingest_reply;
 
+/* A request whose answer comes later (see ingest_async). */
+typedef struct http_pending http_pending;
+
+/* ingest_async's "I will answer later" (never an O2P_* code). */
+#define HTTP_INGEST_PENDING 1
+
 typedef struct http_handlers {
     void *ctx;
     /* Called with the complete, decompressed body of POST /v1/{logs,traces,
@@ -50,6 +61,16 @@ typedef struct http_handlers {
      * the call; err->msg (when the call fails) becomes the Status message. */
     int (*ingest)(void *ctx, unsigned thread_index, otlp_signal signal, otlp_format format,
                   const uint8_t *body, size_t len, http_ingest_reply *reply, o2p_error *err);
+    /* Optional; when set the HTTP server calls it instead of ingest (other
+     * front ends, e.g. gRPC, keep calling ingest).  The same contract, plus:
+     * returning HTTP_INGEST_PENDING means the callback keeps `pending` and
+     * calls http_server_complete(pending, ...) exactly once, from any thread
+     * (also before it returns); reply and err are then not read.  `body` is
+     * still valid only during the call.  Every pending request must be
+     * completed: http_server_stop waits for them. */
+    int (*ingest_async)(void *ctx, unsigned thread_index, otlp_signal signal, otlp_format format,
+                        const uint8_t *body, size_t len, http_pending *pending,
+                        http_ingest_reply *reply, o2p_error *err);
     /* Optional early refusal, called once the size of the (decompressed)
      * body is known and before it is decoded: at the headers for an
      * identity body with a Content-Length (the body is then read and
@@ -108,9 +129,16 @@ unsigned http_server_threads(const http_server *srv);
 /* The request counters, for the caller's own rendering or checks. */
 const http_metrics *http_server_metrics(const http_server *srv);
 
+/* Answers a request ingest_async left pending, as if ingest had returned
+ * rc with this reply and err (err may be NULL when rc is O2P_OK).  Safe
+ * from any thread; `pending` is invalid afterwards. */
+void http_server_complete(http_pending *pending, int rc, const http_ingest_reply *reply,
+                          const o2p_error *err);
+
 /* Graceful stop: closes the listening socket, lets requests already
- * received finish (up to shutdown_timeout_secs), then stops the threads and
- * frees everything.  NULL is a no-op. */
+ * received finish (up to shutdown_timeout_secs; pending ones are waited for
+ * until completed), then stops the threads and frees everything.  NULL is a
+ * no-op. */
 void http_server_stop(http_server *srv);
 
 #endif

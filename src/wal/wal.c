@@ -4,11 +4,18 @@
  *
  * One mutex guards the segment list, the write position and the counters.
  * Records are written (pwritev into the page cache) under the lock, so LSN
- * order is file order.  Durability is tracked by two watermarks: synced_lsn
- * (every record up to it is on disk) and bad_lsn (every unsynced record up
- * to it was hit by a failed write or sync and will never be acknowledged).
- * A failed write or sync abandons the active segment; the next append
- * starts a new one, so a half-written record can only be a torn tail.
+ * order is file order.  Durability is tracked by a watermark, synced_lsn
+ * (every record up to it is on disk), and by the LSN ranges that a failed
+ * write or sync hit (never acknowledged, even once a later sync moves the
+ * watermark past them).  A failed write or sync abandons the active
+ * segment; the next append starts a new one, so a half-written record can
+ * only be a torn tail.
+ *
+ * Syncer (sync = always): wal_notify_durable queues a waiter instead of
+ * blocking its thread.  One thread takes every queued waiter, runs one
+ * fdatasync (or waits for the one running) covering everything written so
+ * far, and calls the waiters back outside the lock; while it syncs, new
+ * waiters queue for the next sync, so the merge grows with the load.
  */
 #include "wal/wal.h"
 
@@ -41,9 +48,15 @@
 #define REC_HEADER   24u
 #define SEG_NAME_MAX 32
 #define FAILURE_MAX  320
+#define BAD_RANGES   8 /* failed LSN ranges remembered (older ones long answered) */
 
 const double WAL_SYNC_BUCKETS_S[WAL_SYNC_BUCKET_COUNT] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
                                                           0.025,  0.05,  0.1,    0.25,  1.0};
+
+/* LSNs lo+1 .. hi. */
+typedef struct lsn_range {
+    uint64_t lo, hi;
+} lsn_range;
 
 typedef struct wal_seg {
     uint64_t seq;
@@ -72,8 +85,14 @@ struct wal {
     uint64_t next_seq;
     uint64_t written_lsn;
     uint64_t synced_lsn;
-    uint64_t bad_lsn;
+    lsn_range bad[BAD_RANGES]; /* ring of failed ranges, the newest at nbad - 1 */
+    unsigned nbad;
     int syncing;
+    /* syncer: waiters in arrival order, its thread and wake-up */
+    wal_waiter *wait_head, *wait_tail;
+    pthread_cond_t syncer_cv;
+    pthread_t syncer;
+    int syncer_started;
     int replaying; /* old segments are not deleted until wal_replay_done */
     size_t num_old;
     char failure[FAILURE_MAX];
@@ -286,6 +305,30 @@ static void note_sync(wal *w, uint64_t ns)
         if (s <= WAL_SYNC_BUCKETS_S[i]) w->stats.sync_buckets[i]++;
 }
 
+/* Records synced_lsn+1 .. upto as failed (lock held).  Failures with no
+ * successful sync between them extend one range. */
+static void mark_bad(wal *w, uint64_t upto)
+{
+    if (upto <= w->synced_lsn) return;
+    lsn_range *last = w->nbad ? &w->bad[(w->nbad - 1) % BAD_RANGES] : NULL;
+    if (last && last->lo == w->synced_lsn) {
+        if (upto > last->hi) last->hi = upto;
+        return;
+    }
+    w->bad[w->nbad % BAD_RANGES] = (lsn_range){w->synced_lsn, upto};
+    w->nbad++;
+}
+
+/* 1 durable, -1 hit by a failure (never acknowledged), 0 not yet synced.
+ * Lock held. */
+static int durable_state(const wal *w, uint64_t lsn)
+{
+    unsigned n = w->nbad < BAD_RANGES ? w->nbad : BAD_RANGES;
+    for (unsigned i = 0; i < n; i++)
+        if (lsn > w->bad[i].lo && lsn <= w->bad[i].hi) return -1;
+    return lsn <= w->synced_lsn ? 1 : 0;
+}
+
 /* Gives up the active segment after a failure: records written to it and
  * not synced are never acknowledged.  Lock held, no sync running. */
 static void abandon_active(wal *w)
@@ -293,7 +336,7 @@ static void abandon_active(wal *w)
     if (w->active_fd < 0) return;
     close(w->active_fd);
     w->active_fd = -1;
-    if (w->written_lsn > w->synced_lsn && w->written_lsn > w->bad_lsn) w->bad_lsn = w->written_lsn;
+    mark_bad(w, w->written_lsn);
 }
 
 /* Syncs and closes the active segment (lock held, no sync running). */
@@ -487,7 +530,7 @@ static void sync_now(wal *w)
         if (w->stats.failing && w->active_fd >= 0) clear_failure(w);
     } else {
         set_failure(w, "cannot sync %s: %s", w->dir, strerror(e));
-        if (target > w->bad_lsn) w->bad_lsn = target;
+        mark_bad(w, target);
         abandon_active(w);
     }
     pthread_cond_broadcast(&w->cv);
@@ -504,8 +547,9 @@ int wal_wait_durable(wal *w, uint64_t lsn, o2p_error *err)
     pthread_mutex_lock(&w->mu);
     int rc = O2P_OK;
     for (;;) {
-        if (lsn <= w->synced_lsn) break;
-        if (lsn <= w->bad_lsn) {
+        int st = durable_state(w, lsn);
+        if (st > 0) break;
+        if (st < 0) {
             rc = o2p_errorf(err, O2P_EIO, "WAL write failed: %s",
                             w->failure[0] ? w->failure : "sync failed");
             break;
@@ -524,6 +568,69 @@ int wal_append(wal *w, wal_record_type type, const void *head, size_t head_len, 
 {
     O2P_TRY(wal_append_start(w, type, head, head_len, body, body_len, lsn, err));
     return wal_append_finish(w, *lsn, err);
+}
+
+int wal_notify_durable(wal *w, wal_waiter *wt)
+{
+    pthread_mutex_lock(&w->mu);
+    if (!w->syncer_started || w->stopping) {
+        pthread_mutex_unlock(&w->mu);
+        return O2P_ESTATE;
+    }
+    wt->next = NULL;
+    if (w->wait_tail)
+        w->wait_tail->next = wt;
+    else
+        w->wait_head = wt;
+    w->wait_tail = wt;
+    pthread_cond_signal(&w->syncer_cv);
+    pthread_mutex_unlock(&w->mu);
+    return O2P_OK;
+}
+
+/* Whether a waiter of the list is not settled yet (lock held). */
+static int any_unsynced(const wal *w, const wal_waiter *list)
+{
+    for (const wal_waiter *p = list; p != NULL; p = p->next)
+        if (durable_state(w, p->lsn) == 0) return 1;
+    return 0;
+}
+
+/* The syncer: takes every queued waiter, makes them durable with one sync
+ * (or the one running), then calls them back outside the lock.  At close it
+ * drains the queue before it exits. */
+static void *syncer_main(void *arg)
+{
+    wal *w = arg;
+    char why[FAILURE_MAX];
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (w->wait_head == NULL && !w->stopping) pthread_cond_wait(&w->syncer_cv, &w->mu);
+        wal_waiter *list = w->wait_head;
+        if (list == NULL) break;
+        w->wait_head = w->wait_tail = NULL;
+        while (any_unsynced(w, list)) {
+            if (w->syncing) {
+                pthread_cond_wait(&w->cv, &w->mu);
+            } else if (w->active_fd < 0) {
+                mark_bad(w, w->written_lsn); /* nothing open to sync: cannot happen */
+            } else {
+                sync_now(w);
+            }
+        }
+        for (wal_waiter *p = list; p != NULL; p = p->next)
+            p->state = durable_state(w, p->lsn) > 0 ? O2P_OK : O2P_EIO;
+        snprintf(why, sizeof why, "%s", w->failure[0] ? w->failure : "sync failed");
+        pthread_mutex_unlock(&w->mu);
+        for (wal_waiter *p = list; p != NULL;) {
+            wal_waiter *next = p->next; /* done may reuse p */
+            p->done(p, p->state, p->state == O2P_OK ? "" : why);
+            p = next;
+        }
+        pthread_mutex_lock(&w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
 }
 
 static void *timer_main(void *arg)
@@ -734,6 +841,7 @@ int wal_open(wal **out, const wal_config *cfg, o2p_error *err)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, &ca);
+    pthread_cond_init(&w->syncer_cv, &ca);
     pthread_condattr_destroy(&ca);
     w->dir = mem_strndup(cfg->dir, strlen(cfg->dir));
     int rc = O2P_OK;
@@ -755,13 +863,18 @@ int wal_open(wal **out, const wal_config *cfg, o2p_error *err)
     if ((rc = scan_dir(w, err)) < 0) goto fail;
     /* the first new segment follows every old record */
     w->written_lsn = w->synced_lsn = w->next_lsn - 1;
-    w->bad_lsn = 0;
     if (!w->cfg.sync_always) {
         if (pthread_create(&w->timer, NULL, timer_main, w) != 0) {
             rc = o2p_errorf(err, O2P_ENOMEM, "cannot start the WAL sync thread");
             goto fail;
         }
         w->timer_started = 1;
+    } else {
+        if (pthread_create(&w->syncer, NULL, syncer_main, w) != 0) {
+            rc = o2p_errorf(err, O2P_ENOMEM, "cannot start the WAL syncer thread");
+            goto fail;
+        }
+        w->syncer_started = 1;
     }
     *out = w;
     return O2P_OK;
@@ -837,8 +950,10 @@ void wal_close(wal *w)
     pthread_mutex_lock(&w->mu);
     w->stopping = 1;
     pthread_cond_broadcast(&w->cv);
+    pthread_cond_signal(&w->syncer_cv);
     pthread_mutex_unlock(&w->mu);
     if (w->timer_started) pthread_join(w->timer, NULL);
+    if (w->syncer_started) pthread_join(w->syncer, NULL);
     pthread_mutex_lock(&w->mu);
     wait_sync_idle(w);
     o2p_error err;
@@ -854,5 +969,6 @@ void wal_close(wal *w)
     mem_free(w->dir);
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
+    pthread_cond_destroy(&w->syncer_cv);
     mem_free(w);
 }

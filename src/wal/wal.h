@@ -14,7 +14,10 @@
  * With sync = always the first waiter becomes the syncer and one
  * fdatasync covers every record written before it (group commit); with
  * sync = interval a timer thread syncs every sync_interval_ms and finish
- * returns at once.  A failing disk (ENOSPC, EROFS, EIO) gives O2P_EIO and
+ * returns at once.  wal_notify_durable is finish without blocking: the
+ * log's syncer thread calls back once the record is durable, so the
+ * caller's thread goes on working while a sync runs, and one sync covers
+ * every record written meanwhile.  A failing disk (ENOSPC, EROFS, EIO) gives O2P_EIO and
  * wal_failure() names it; past max_bytes an append gives O2P_EBUSY.
  *
  * References: a DATA record starts with one reference (held by the
@@ -91,6 +94,26 @@ int wal_append_start(wal *w, wal_record_type type, const void *head, size_t head
  * (interval).  O2P_EIO when the sync failed: the record is not
  * acknowledged. */
 int wal_append_finish(wal *w, uint64_t lsn, o2p_error *err);
+
+/* A request to be called back when a record is durable (sync = always). */
+typedef struct wal_waiter wal_waiter;
+struct wal_waiter {
+    uint64_t lsn; /* set by the caller */
+    /* Runs on the syncer thread, outside the log's lock, once per waiter:
+     * rc O2P_OK (durable) or O2P_EIO (its write or sync failed: not
+     * acknowledged; why says what failed).  May reuse or free wt and may
+     * append to the log. */
+    void (*done)(wal_waiter *wt, int rc, const char *why);
+    /* the log's own */
+    wal_waiter *next;
+    int state;
+};
+
+/* wal_append_finish without blocking: queues wt for the syncer.  Returns
+ * O2P_ESTATE (and never calls back) when sync is not "always" or the log
+ * is closing; the caller then waits with wal_append_finish.  The syncer
+ * drains its queue before wal_close returns. */
+int wal_notify_durable(wal *w, wal_waiter *wt);
 
 /* Waits until `lsn` is durable whatever the sync mode (an INTENT must be on
  * disk before its upload, also with sync = interval). */
