@@ -528,7 +528,8 @@ static int http_setup(const bench_case *c, void **out, bench_info *info, o2p_err
     *out = s;
     pthread_mutex_init(&s->mu, NULL);
     s->records = c->param_a;
-    s->conns = bench_opts.http_conns > HTTP_MAX_CONNS ? HTTP_MAX_CONNS : bench_opts.http_conns;
+    s->conns = c->param_b > 0 ? c->param_b : bench_opts.http_conns; /* 0: --http-conns */
+    if (s->conns > HTTP_MAX_CONNS) s->conns = HTTP_MAX_CONNS;
     for (int i = 0; i < HTTP_MAX_CONNS; i++) s->fd[i] = -1;
 
     /* Request pool: distinct bodies, timestamps "now" so partitions look live. */
@@ -1387,15 +1388,18 @@ static int grpc_setup(const bench_case *c, void **out, bench_info *info, o2p_err
 }
 
 /* An HTTP ingest case: name, records/request, durability (description),
- * server environment. */
-#define HTTP_CASE(case_name, records, what, mode, env)                                             \
+ * server environment; HTTP_CASE_C also fixes the number of connections
+ * (HTTP_CASE uses --http-conns). */
+#define HTTP_CASE_C(case_name, records, conns, what, mode, env)                                    \
     {                                                                                              \
         .name = case_name, .suite = "http",                                                        \
         .description = "HTTP ingest: POST /v1/logs protobuf, " what " records/request, " mode,     \
         .setup = http_setup, .measure = http_measure, .begin_samples = http_begin,                 \
         .extra_json = http_extra, .extra_text = http_text, .teardown = http_teardown,              \
-        .min_sample_secs = 0.25, .param_a = records, .server_env = env                             \
+        .min_sample_secs = 0.25, .param_a = records, .param_b = conns, .server_env = env           \
     }
+#define HTTP_CASE(case_name, records, what, mode, env)                                             \
+    HTTP_CASE_C(case_name, records, 0, what, mode, env)
 
 /* The cases measured before the WAL existed keep their names and measure
  * what they measured: memory mode, set explicitly now that the server's
@@ -1429,6 +1433,13 @@ static const bench_case http_cases[] = {
               ENV_WAL_ALWAYS),
     HTTP_CASE("http.wal.r1000.interval", 1000, "1,000", "WAL, fdatasync every 100 ms",
               ENV_WAL_INTERVAL),
+    /* 16 connections: enough requests in flight for group commit to merge */
+    HTTP_CASE_C("http.wal.r1000.c16.memory", 1000, 16, "1,000",
+                "16 connections, memory mode (reference)", ENV_MEMORY),
+    HTTP_CASE_C("http.wal.r1000.c16.always", 1000, 16, "1,000",
+                "16 connections, WAL, fdatasync before each answer", ENV_WAL_ALWAYS),
+    HTTP_CASE_C("http.wal.r1000.c16.interval", 1000, 16, "1,000",
+                "16 connections, WAL, fdatasync every 100 ms", ENV_WAL_INTERVAL),
     MIXED_CASE("http.mixed10.c2", 1000, 2, ENV_MEMORY),
     MIXED_CASE("http.mixed10.c2.wal", 1000, 2, ENV_WAL_ALWAYS),
     MIXED_CASE("http.mixed10.c2.wal_interval", 1000, 2, ENV_WAL_INTERVAL),

@@ -1,7 +1,7 @@
 /* Unit tests for the write-ahead log (src/wal/wal.c): append/replay round
  * trip, torn tail, corrupt middle record, rolling and in-order deletion,
  * max_bytes, injected write/sync/allocation failures, the directory lock,
- * concurrent appends sharing syncs. */
+ * concurrent appends sharing syncs, the syncer's callbacks (wal_notify_durable). */
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -378,4 +378,137 @@ TEST(wal_scan_rejects_bad_header)
     CHECK_INT(wal_scan_buffer(junk, sizeof junk, NULL, NULL, &res, &err), O2P_EINVAL);
     CHECK(strstr(err.msg, "not a WAL segment") != NULL);
     CHECK_INT(wal_scan_buffer(junk, 10, NULL, NULL, &res, &err), O2P_EINVAL);
+}
+
+/* ---- the syncer (wal_notify_durable) ---- */
+
+typedef struct notified {
+    wal_waiter wt; /* first: the callback gets it */
+    struct notes *notes;
+    int rc;
+    char why[128];
+} notified;
+
+typedef struct notes {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int calls;
+} notes;
+
+static void note_done(wal_waiter *wt, int rc, const char *why)
+{
+    notified *n = (notified *)wt;
+    pthread_mutex_lock(&n->notes->lock);
+    n->rc = rc;
+    snprintf(n->why, sizeof n->why, "%s", why);
+    n->notes->calls++;
+    pthread_cond_broadcast(&n->notes->cond);
+    pthread_mutex_unlock(&n->notes->lock);
+}
+
+/* Waits (generously) until `want` callbacks have run. */
+static int wait_notes(notes *ns, int want)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 30;
+    pthread_mutex_lock(&ns->lock);
+    while (ns->calls < want)
+        if (pthread_cond_timedwait(&ns->cond, &ns->lock, &until) != 0) break;
+    int got = ns->calls;
+    pthread_mutex_unlock(&ns->lock);
+    return got;
+}
+
+static void notify_all(wal *w, notified *n, int count, notes *ns)
+{
+    for (int i = 0; i < count; i++) {
+        n[i].notes = ns;
+        n[i].rc = 99;
+        n[i].wt.done = note_done;
+        CHECK_OK(wal_notify_durable(w, &n[i].wt));
+    }
+}
+
+TEST(wal_syncer_one_sync_covers_every_record_written)
+{
+    char dir[512];
+    wal_dir_path(dir, sizeof dir, "wal");
+    faults f = {0, 0};
+    wal_config c;
+    wal_config_default(&c);
+    c.dir = dir;
+    c.fault = inject;
+    c.fault_ctx = &f;
+    wal *w;
+    o2p_error err;
+    CHECK_OK(wal_open(&w, &c, &err));
+    notes ns = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+    notified n[20];
+    memset(n, 0, sizeof n);
+    /* 20 records written before anyone asks: one sync makes them durable */
+    for (int i = 0; i < 20; i++)
+        CHECK_OK(wal_append_start(w, WAL_DATA, NULL, 0, "queued", 6, &n[i].wt.lsn, &err));
+    wal_stats before, after;
+    wal_get_stats(w, &before);
+    notify_all(w, n, 20, &ns);
+    CHECK_INT(wait_notes(&ns, 20), 20);
+    for (int i = 0; i < 20; i++) CHECK_INT(n[i].rc, O2P_OK);
+    wal_get_stats(w, &after);
+    CHECK_UINT(after.syncs - before.syncs, 1);
+
+    /* a failing sync: every waiter it covered hears O2P_EIO and why */
+    notified bad[3];
+    memset(bad, 0, sizeof bad);
+    for (int i = 0; i < 3; i++)
+        CHECK_OK(wal_append_start(w, WAL_DATA, NULL, 0, "lost", 4, &bad[i].wt.lsn, &err));
+    f = (faults){WAL_OP_SYNC, 5 /* EIO */};
+    ns.calls = 0;
+    notify_all(w, bad, 3, &ns);
+    CHECK_INT(wait_notes(&ns, 3), 3);
+    for (int i = 0; i < 3; i++) {
+        CHECK_INT(bad[i].rc, O2P_EIO);
+        CHECK_MSG(strstr(bad[i].why, "cannot sync") != NULL, "why: %s", bad[i].why);
+    }
+
+    /* the disk recovers; a later successful sync does not make the failed
+     * records durable after the fact */
+    f = (faults){0, 0};
+    notified ok;
+    memset(&ok, 0, sizeof ok);
+    CHECK_OK(wal_append_start(w, WAL_DATA, NULL, 0, "again", 5, &ok.wt.lsn, &err));
+    ns.calls = 0;
+    notify_all(w, &ok, 1, &ns);
+    CHECK_INT(wait_notes(&ns, 1), 1);
+    CHECK_INT(ok.rc, O2P_OK);
+    CHECK(ok.wt.lsn > bad[2].wt.lsn);
+    for (int i = 0; i < 3; i++) CHECK_INT(wal_wait_durable(w, bad[i].wt.lsn, &err), O2P_EIO);
+    CHECK_OK(wal_wait_durable(w, n[0].wt.lsn, &err));
+
+    for (int i = 0; i < 20; i++) wal_release(w, n[i].wt.lsn);
+    for (int i = 0; i < 3; i++) wal_release(w, bad[i].wt.lsn);
+    wal_release(w, ok.wt.lsn);
+    wal_close(w);
+}
+
+TEST(wal_syncer_only_with_sync_always)
+{
+    char dir[512];
+    wal_dir_path(dir, sizeof dir, "wal");
+    wal_config c;
+    wal_config_default(&c);
+    c.dir = dir;
+    c.sync_always = 0;
+    c.sync_interval_ms = 10;
+    wal *w;
+    o2p_error err;
+    CHECK_OK(wal_open(&w, &c, &err));
+    notified n;
+    memset(&n, 0, sizeof n);
+    CHECK_OK(wal_append_start(w, WAL_DATA, NULL, 0, "timer", 5, &n.wt.lsn, &err));
+    n.wt.done = note_done;
+    CHECK_INT(wal_notify_durable(w, &n.wt), O2P_ESTATE);
+    CHECK_OK(wal_wait_durable(w, n.wt.lsn, &err));
+    wal_release(w, n.wt.lsn);
+    wal_close(w);
 }
