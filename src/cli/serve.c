@@ -10,8 +10,8 @@
  * into a serve_pending (a free list of them, so the steady state allocates
  * nothing), the request is left pending, and the WAL's syncer submits the
  * rows and completes it once the record is durable.  Past SERVE_MAX_PENDING
- * requests waiting (and for gRPC) the thread waits for the sync itself.  SIGTERM/SIGINT: stop accepting, let in-flight
- * requests finish, flush every buffered row, exit 0.  SIGHUP: reload the
+ * requests waiting (and for gRPC) the thread waits for the sync itself.  SIGTERM/SIGINT: stop
+ * accepting, let in-flight requests finish, flush every buffered row, exit 0.  SIGHUP: reload the
  * TLS certificate, key and client CAs of both listeners (a bad file keeps
  * the old ones and logs why).
  */
@@ -177,10 +177,11 @@ static int serve_ingest_token(serve_ctx *sc, unsigned thread_index, otlp_signal 
             p->token = token;
             p->len = len;
             p->rejected = stats.rejected;
-            snprintf(p->reason, sizeof p->reason, "%s", stats.rejected ? stats.rejected_reason : "");
+            snprintf(p->reason, sizeof p->reason, "%s",
+                     stats.rejected ? stats.rejected_reason : "");
             p->wt.done = serve_durable;
-            rc = serve_wal_append_async(sc->wal, signal, format, receive_ns, body, len, &p->wt,
-                                        err);
+            rc =
+                serve_wal_append_async(sc->wal, signal, format, receive_ns, body, len, &p->wt, err);
             if (rc == 0) return HTTP_INGEST_PENDING;
             swap_rows(&slot->rows, &p->rows);
             pending_put(sc, p);
@@ -413,8 +414,8 @@ int cli_serve(const cfg_config *cfg)
     http_handlers handlers = {.ctx = &sc,
                               .ingest = serve_ingest,
                               /* only when there is a sync to wait for */
-                              .ingest_async = swal && serve_wal_async(swal) ? serve_ingest_async
-                                                                            : NULL,
+                              .ingest_async =
+                                  swal && serve_wal_async(swal) ? serve_ingest_async : NULL,
                               .admit = serve_admit,
                               .ready = serve_ready,
                               .metrics = serve_metrics};

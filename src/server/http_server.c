@@ -507,8 +507,8 @@ static enum MHD_Result http_finish(http_server *srv, http_worker *w, unsigned th
     memset(&reply, 0, sizeof reply);
     otlp_signal signal = (otlp_signal)c->route; /* ingest routes share the enum order */
     if (srv->handlers.ingest_async == NULL) {
-        int rc = srv->handlers.ingest(srv->handlers.ctx, thread_index, signal, c->format, body,
-                                      len, &reply, &err);
+        int rc = srv->handlers.ingest(srv->handlers.ctx, thread_index, signal, c->format, body, len,
+                                      &reply, &err);
         return http_answer(srv, w, c, mc, rc, &reply, &err);
     }
     http_pending *p = &c->pending;

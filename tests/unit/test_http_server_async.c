@@ -223,8 +223,8 @@ TEST(http_async_answers_from_another_thread)
     async_sink s;
     async_sink_start(&s, 1);
     http_server *srv = async_server(&s, 2);
-    static const char *const bodies[] = {"ok", "busy", "partial", "inline", "sync", "ok", "busy",
-                                         "inline"};
+    static const char *const bodies[] = {"ok",   "busy", "partial", "inline",
+                                         "sync", "ok",   "busy",    "inline"};
     enum { N = sizeof bodies / sizeof bodies[0] };
     client c[N];
     pthread_t t[N];
