@@ -545,11 +545,12 @@ void http_server_complete(http_pending *p, int rc, const http_ingest_reply *repl
     /* after this exchange p belongs to the connection's thread again */
     int prev = atomic_exchange(&p->state, HTTP_PENDING_DONE);
     if (prev == HTTP_PENDING_SUSPENDED) MHD_resume_connection(mc);
-    if (atomic_fetch_sub(&srv->pending, 1) == 1 && atomic_load(&srv->stopping)) {
-        pthread_mutex_lock(&srv->idle_lock);
+    /* under the lock that http_server_stop reads the count with: once the
+     * count is 0 it may free srv, so srv is not touched after the unlock */
+    pthread_mutex_lock(&srv->idle_lock);
+    if (atomic_fetch_sub(&srv->pending, 1) == 1 && atomic_load(&srv->stopping))
         pthread_cond_broadcast(&srv->idle_cond);
-        pthread_mutex_unlock(&srv->idle_lock);
-    }
+    pthread_mutex_unlock(&srv->idle_lock);
 }
 
 /* The response for an ingest result. */

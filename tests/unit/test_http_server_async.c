@@ -174,8 +174,9 @@ static void *client_main(void *arg)
         http_do(c->port, &req, &r, curl);
         c->last_status = r.status;
         if (strcmp(c->body, "busy") == 0) {
-            const char *ra = http_resp_header(&r, "Retry-After");
-            if (r.status == 429 && ra && strcmp(ra, "7") == 0 &&
+            /* (not http_resp_header: its static buffer is shared by the threads) */
+            if (r.status == 429 &&
+                memmem(r.headers.data, r.headers.len, "Retry-After: 7\r\n", 16) != NULL &&
                 strstr((const char *)r.body.data, "buffer full") != NULL)
                 c->ok++;
         } else if (strcmp(c->body, "partial") == 0) {
