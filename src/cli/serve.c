@@ -68,6 +68,7 @@ typedef struct serve_ctx {
     pthread_mutex_t pend_lock;
     serve_pending *pend_free;
     unsigned pend_made; /* allocated (free or in use), at most SERVE_MAX_PENDING */
+    unsigned pend_busy; /* in use */
 } serve_ctx;
 
 /* A pending slot from the free list, or NULL when SERVE_MAX_PENDING are in
@@ -83,6 +84,7 @@ static serve_pending *pending_get(serve_ctx *sc)
         p->sc = sc;
         tbl_batch_init(&p->rows, sc->schemas);
     }
+    if (p != NULL) sc->pend_busy++;
     pthread_mutex_unlock(&sc->pend_lock);
     return p;
 }
@@ -94,6 +96,7 @@ static void pending_put(serve_ctx *sc, serve_pending *p)
     pthread_mutex_lock(&sc->pend_lock);
     p->next_free = sc->pend_free;
     sc->pend_free = p;
+    sc->pend_busy--;
     pthread_mutex_unlock(&sc->pend_lock);
 }
 
@@ -295,7 +298,14 @@ static void serve_metrics(void *ctx, o2p_buf *out)
                      "Heap bytes in use (allocator count).", ms.bytes_in_use);
     http_prom_metric(out, "otlp2parquet_heap_peak_bytes", "gauge", "Peak heap bytes in use.",
                      ms.peak_bytes_in_use);
-    if (sc->wal) serve_wal_metrics(sc->wal, out);
+    if (sc->wal) {
+        serve_wal_metrics(sc->wal, out);
+        pthread_mutex_lock(&sc->pend_lock);
+        unsigned busy = sc->pend_busy;
+        pthread_mutex_unlock(&sc->pend_lock);
+        http_prom_metric(out, "otlp2parquet_wal_pending_requests", "gauge",
+                         "HTTP requests waiting for a WAL sync without holding a thread.", busy);
+    }
 }
 
 static void print_banner(const cfg_config *cfg, uint16_t port, const grpc_server *grpc)
