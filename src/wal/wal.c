@@ -14,8 +14,10 @@
  * Syncer (sync = always): wal_notify_durable queues a waiter instead of
  * blocking its thread.  One thread takes every queued waiter, runs one
  * fdatasync (or waits for the one running) covering everything written so
- * far, and calls the waiters back outside the lock; while it syncs, new
- * waiters queue for the next sync, so the merge grows with the load.
+ * far, and hands the settled waiters to a second thread that calls them
+ * back, so the next sync starts at once instead of after the callbacks;
+ * while it syncs, new waiters queue for the next sync, so the merge grows
+ * with the load.
  */
 #include "wal/wal.h"
 
@@ -93,7 +95,14 @@ struct wal {
     pthread_cond_t syncer_cv;
     pthread_t syncer;
     int syncer_started;
-    int replaying; /* old segments are not deleted until wal_replay_done */
+    /* completer: settled waiters to call back, its thread and wake-up */
+    wal_waiter *done_head, *done_tail;
+    pthread_cond_t done_cv;
+    pthread_t completer;
+    int completer_started;
+    int syncer_exited;
+    char last_error[FAILURE_MAX]; /* the latest failure (not cleared on recovery) */
+    int replaying;                /* old segments are not deleted until wal_replay_done */
     size_t num_old;
     char failure[FAILURE_MAX];
     wal_stats stats;
@@ -232,6 +241,7 @@ static void set_failure(wal *w, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(w->failure, sizeof w->failure, fmt, ap);
     va_end(ap);
+    memcpy(w->last_error, w->failure, sizeof w->last_error);
     w->stats.failing = 1;
     LOG_ERROR("wal: %s", w->failure);
 }
@@ -597,12 +607,11 @@ static int any_unsynced(const wal *w, const wal_waiter *list)
 }
 
 /* The syncer: takes every queued waiter, makes them durable with one sync
- * (or the one running), then calls them back outside the lock.  At close it
+ * (or the one running), then hands them to the completer.  At close it
  * drains the queue before it exits. */
 static void *syncer_main(void *arg)
 {
     wal *w = arg;
-    char why[FAILURE_MAX];
     pthread_mutex_lock(&w->mu);
     for (;;) {
         while (w->wait_head == NULL && !w->stopping) pthread_cond_wait(&w->syncer_cv, &w->mu);
@@ -618,9 +627,37 @@ static void *syncer_main(void *arg)
                 sync_now(w);
             }
         }
-        for (wal_waiter *p = list; p != NULL; p = p->next)
+        wal_waiter *last = list;
+        for (wal_waiter *p = list; p != NULL; p = p->next) {
             p->state = durable_state(w, p->lsn) > 0 ? O2P_OK : O2P_EIO;
-        snprintf(why, sizeof why, "%s", w->failure[0] ? w->failure : "sync failed");
+            last = p;
+        }
+        if (w->done_tail)
+            w->done_tail->next = list;
+        else
+            w->done_head = list;
+        w->done_tail = last;
+        pthread_cond_signal(&w->done_cv);
+    }
+    w->syncer_exited = 1;
+    pthread_cond_signal(&w->done_cv);
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* The completer: calls settled waiters back, in order, outside the lock;
+ * exits once the syncer has and nothing is left. */
+static void *completer_main(void *arg)
+{
+    wal *w = arg;
+    char why[FAILURE_MAX];
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (w->done_head == NULL && !w->syncer_exited) pthread_cond_wait(&w->done_cv, &w->mu);
+        wal_waiter *list = w->done_head;
+        if (list == NULL) break;
+        w->done_head = w->done_tail = NULL;
+        snprintf(why, sizeof why, "%s", w->last_error[0] ? w->last_error : "sync failed");
         pthread_mutex_unlock(&w->mu);
         for (wal_waiter *p = list; p != NULL;) {
             wal_waiter *next = p->next; /* done may reuse p */
@@ -842,6 +879,7 @@ int wal_open(wal **out, const wal_config *cfg, o2p_error *err)
     pthread_mutex_init(&w->mu, NULL);
     pthread_cond_init(&w->cv, &ca);
     pthread_cond_init(&w->syncer_cv, &ca);
+    pthread_cond_init(&w->done_cv, &ca);
     pthread_condattr_destroy(&ca);
     w->dir = mem_strndup(cfg->dir, strlen(cfg->dir));
     int rc = O2P_OK;
@@ -870,6 +908,11 @@ int wal_open(wal **out, const wal_config *cfg, o2p_error *err)
         }
         w->timer_started = 1;
     } else {
+        if (pthread_create(&w->completer, NULL, completer_main, w) != 0) {
+            rc = o2p_errorf(err, O2P_ENOMEM, "cannot start the WAL completion thread");
+            goto fail;
+        }
+        w->completer_started = 1;
         if (pthread_create(&w->syncer, NULL, syncer_main, w) != 0) {
             rc = o2p_errorf(err, O2P_ENOMEM, "cannot start the WAL syncer thread");
             goto fail;
@@ -953,7 +996,15 @@ void wal_close(wal *w)
     pthread_cond_signal(&w->syncer_cv);
     pthread_mutex_unlock(&w->mu);
     if (w->timer_started) pthread_join(w->timer, NULL);
-    if (w->syncer_started) pthread_join(w->syncer, NULL);
+    if (w->syncer_started) {
+        pthread_join(w->syncer, NULL);
+    } else {
+        pthread_mutex_lock(&w->mu);
+        w->syncer_exited = 1; /* (the completer may run without a syncer after a failed open) */
+        pthread_cond_signal(&w->done_cv);
+        pthread_mutex_unlock(&w->mu);
+    }
+    if (w->completer_started) pthread_join(w->completer, NULL);
     pthread_mutex_lock(&w->mu);
     wait_sync_idle(w);
     o2p_error err;
@@ -970,5 +1021,6 @@ void wal_close(wal *w)
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
     pthread_cond_destroy(&w->syncer_cv);
+    pthread_cond_destroy(&w->done_cv);
     mem_free(w);
 }
