@@ -48,8 +48,8 @@ static int async_ingest(void *ctx, unsigned thread_index, otlp_signal signal, ot
     if (len == 4 && memcmp(body, "sync", 4) == 0) return O2P_OK;
     if (len == 6 && memcmp(body, "inline", 6) == 0) {
         http_ingest_reply r = {.rejected = 0};
+        atomic_fetch_add(&s->completed, 1); /* before: the answer may arrive at once */
         http_server_complete(pending, O2P_OK, &r, NULL);
-        atomic_fetch_add(&s->completed, 1);
         return HTTP_INGEST_PENDING;
     }
     int rc = O2P_OK;
@@ -98,8 +98,9 @@ static void *completer_main(void *arg)
                 r.rejected = 3;
                 snprintf(r.message, sizeof r.message, "three bad records");
             }
-            http_server_complete(held[i], rc, &r, &err);
+            /* counted before: the client (and stop) may see the answer at once */
             atomic_fetch_add(&s->completed, 1);
+            http_server_complete(held[i], rc, &r, &err);
         }
         pthread_mutex_lock(&s->lock);
     }
