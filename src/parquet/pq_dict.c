@@ -44,6 +44,29 @@ static inline uint64_t rotl64(uint64_t x, int r)
     return (x << r) | (x >> (64 - r));
 }
 
+/* n bytes at a and b equal?  Inline for short values (most keys and
+ * enum-like values are under 16 bytes), where a call to memcmp costs more
+ * than the comparison: two overlapping 8-byte loads cover 8..16 bytes. */
+static inline int bytes_equal(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    if (n >= 8) {
+        if (load64(a) != load64(b)) return 0;
+        if (n <= 16) return load64(a + n - 8) == load64(b + n - 8);
+        return memcmp(a + 8, b + 8, n - 8) == 0;
+    }
+    if (n >= 4) {
+        uint32_t x, y, x2, y2;
+        memcpy(&x, a, 4);
+        memcpy(&y, b, 4);
+        memcpy(&x2, a + n - 4, 4);
+        memcpy(&y2, b + n - 4, 4);
+        return x == y && x2 == y2;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
+}
+
 static inline uint32_t finish_hash(uint64_t h)
 {
     h ^= h >> 32;
@@ -175,7 +198,7 @@ static inline __attribute__((always_inline)) int lookup(pq_dict *d, const uint8_
         if (s.hash == h) {
             size_t elen;
             const uint8_t *e = entry_bytes(d, s.entry - 1, &elen);
-            if (elen == len && memcmp(e, v, len) == 0) {
+            if (elen == len && bytes_equal(e, v, len)) {
                 *entry = s.entry - 1;
                 return O2P_OK;
             }
@@ -240,7 +263,7 @@ int pq_dict_encode(pq_dict *d, const uint8_t *plain, size_t count, uint32_t *ent
                     const uint8_t *e = d->values.data + d->offsets[guess];
                     uint32_t elen;
                     memcpy(&elen, e, 4);
-                    if (elen == n && memcmp(e + 4, v, n) == 0) {
+                    if (elen == n && bytes_equal(e + 4, v, n)) {
                         entries[i] = prev = guess;
                         continue;
                     }
