@@ -180,15 +180,23 @@ static void projected_growth(batch *b, const tbl_batch *rows, uint64_t *growth, 
 }
 
 /* Under memory pressure: seal the largest buffering group so a flusher
- * frees its memory now instead of at max_age. */
+ * frees its memory now instead of at max_age -- when a flusher is free to
+ * take it.  While sealed groups wait or every flusher is busy, sealing
+ * more frees nothing sooner and only cuts the groups that keep buffering
+ * into small files: under a closed-loop overload every refused request
+ * sealed the newest group, and a tenth of the files held 100 rows. */
 static void seal_largest(batch *b)
 {
     bgroup *largest = NULL;
+    int flushing = 0;
     for (size_t i = 0; i < b->num_groups; i++) {
         bgroup *bg = b->groups[i];
+        if (bg->state == GROUP_SEALED) return;
+        if (bg->state == GROUP_FLUSHING) flushing++;
         if (bg->state == GROUP_BUFFERING && (largest == NULL || bg->bytes > largest->bytes))
             largest = bg;
     }
+    if (flushing >= b->num_threads) return;
     if (largest != NULL) {
         b->stats.pressure_seals++;
         seal(b, largest);
