@@ -19,8 +19,15 @@ void pq_dict_reset(pq_dict *d, size_t width)
 {
     buf_reset(&d->values);
     d->width = width;
+    if (d->slots) {
+        size_t nslots = d->slot_mask + 1;
+        if (d->count * 8 < nslots) {
+            for (size_t i = 0; i < d->count; i++) d->slots[d->slot_of[i]].entry = 0;
+        } else {
+            memset(d->slots, 0, nslots * sizeof *d->slots);
+        }
+    }
     d->count = 0;
-    if (d->slots) memset(d->slots, 0, (d->slot_mask + 1) * sizeof *d->slots);
 }
 
 void pq_dict_free(pq_dict *d)
@@ -29,6 +36,7 @@ void pq_dict_free(pq_dict *d)
     mem_free(d->offsets);
     mem_free(d->succ);
     mem_free(d->slots);
+    mem_free(d->slot_of);
     memset(d, 0, sizeof *d);
 }
 
@@ -140,6 +148,7 @@ static int grow_slots(pq_dict *d)
             size_t k = s.hash & mask;
             while (slots[k].entry != 0) k = (k + 1) & mask;
             slots[k] = s;
+            d->slot_of[s.entry - 1] = (uint32_t)k;
         }
         mem_free(d->slots);
     }
@@ -151,6 +160,13 @@ static int grow_slots(pq_dict *d)
 static int add_entry(pq_dict *d, const uint8_t *v, size_t len, size_t slot, uint32_t hash)
 {
     if (d->count >= UINT32_MAX - 1) return O2P_ELIMIT;
+    if (d->count == d->slot_of_cap) {
+        size_t cap = d->slot_of_cap ? d->slot_of_cap * 2 : 256;
+        uint32_t *slot_of = mem_realloc(d->slot_of, cap * sizeof *slot_of);
+        if (slot_of == NULL) return O2P_ENOMEM;
+        d->slot_of = slot_of;
+        d->slot_of_cap = cap;
+    }
     if (d->width == 0) {
         if (len > UINT32_MAX) return O2P_ELIMIT;
         if (d->count == d->offsets_cap) {
@@ -174,6 +190,7 @@ static int add_entry(pq_dict *d, const uint8_t *v, size_t len, size_t slot, uint
         return O2P_ENOMEM;
     }
     d->slots[slot].hash = hash;
+    d->slot_of[d->count] = (uint32_t)slot;
     d->slots[slot].entry = (uint32_t)++d->count;
     return O2P_OK;
 }
