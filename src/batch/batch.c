@@ -55,6 +55,8 @@ struct batch {
     int stopping;           /* flusher threads exit */
     int urgent;             /* flush_all in progress: ignore backoff */
     int saturated;          /* a submit was refused since the last successful flush */
+    int pressure_pending;   /* refused while every flusher was busy: the next free
+                               flusher seals the largest group (seal_largest) */
     uint64_t next_probe_ns; /* when an idle flusher next checks failing storage */
     uint32_t probes;        /* failed probes since storage started failing */
     pthread_t *threads;
@@ -179,24 +181,41 @@ static void projected_growth(batch *b, const tbl_batch *rows, uint64_t *growth, 
     }
 }
 
+/* The buffering group holding the most memory, or NULL. */
+static bgroup *largest_buffering(const batch *b)
+{
+    bgroup *largest = NULL;
+    for (size_t i = 0; i < b->num_groups; i++) {
+        bgroup *bg = b->groups[i];
+        if (bg->state == GROUP_BUFFERING && (largest == NULL || bg->bytes > largest->bytes))
+            largest = bg;
+    }
+    return largest;
+}
+
 /* Under memory pressure: seal the largest buffering group so a flusher
  * frees its memory now instead of at max_age -- when a flusher is free to
  * take it.  While sealed groups wait or every flusher is busy, sealing
  * more frees nothing sooner and only cuts the groups that keep buffering
- * into small files: under a closed-loop overload every refused request
- * sealed the newest group, and a tenth of the files held 100 rows. */
+ * into small files (under a closed-loop overload every refused request
+ * sealed the newest group); the refusal is remembered instead, and the
+ * next flusher to run out of work seals the largest group then. */
 static void seal_largest(batch *b)
 {
-    bgroup *largest = NULL;
     int flushing = 0;
     for (size_t i = 0; i < b->num_groups; i++) {
-        bgroup *bg = b->groups[i];
-        if (bg->state == GROUP_SEALED) return;
-        if (bg->state == GROUP_FLUSHING) flushing++;
-        if (bg->state == GROUP_BUFFERING && (largest == NULL || bg->bytes > largest->bytes))
-            largest = bg;
+        if (b->groups[i]->state == GROUP_SEALED) {
+            b->pressure_pending = 1;
+            return;
+        }
+        if (b->groups[i]->state == GROUP_FLUSHING) flushing++;
     }
-    if (flushing >= b->num_threads) return;
+    if (flushing >= b->num_threads) {
+        b->pressure_pending = 1;
+        return;
+    }
+    bgroup *largest = largest_buffering(b);
+    b->pressure_pending = 0;
     if (largest != NULL) {
         b->stats.pressure_seals++;
         seal(b, largest);
@@ -383,6 +402,16 @@ static bgroup *next_work(batch *b, uint64_t now, uint64_t *wait_ns)
             if (pick == NULL) pick = bg;
         } else if (bg->next_try_ns - now < wait) {
             wait = bg->next_try_ns - now;
+        }
+    }
+    if (pick == NULL && b->pressure_pending) {
+        /* a refusal found every flusher busy: this one is free now */
+        b->pressure_pending = 0;
+        pick = largest_buffering(b);
+        if (pick != NULL) {
+            b->stats.pressure_seals++;
+            pick->state = GROUP_SEALED;
+            pick->next_try_ns = 0;
         }
     }
     *wait_ns = wait;

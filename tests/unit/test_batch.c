@@ -495,19 +495,18 @@ TEST(batch_pressure_seals_only_when_a_flusher_is_free)
     batch_get_stats(f.b, &st);
     CHECK_UINT(st.pressure_seals, 1);
     CHECK_UINT(st.files_out[TBL_LOGS], 0);
-    /* Let the flusher go; once it is free a refusal seals again. */
+    /* Let the flusher go: free again, it seals "web" for the refusals it
+     * missed, without another request (nothing else would flush it). */
     pthread_mutex_lock(&g.mu);
     g.open = 1;
     pthread_cond_broadcast(&g.cv);
     pthread_mutex_unlock(&g.mu);
     for (int i = 0; i < 3000; i++) {
         batch_get_stats(f.b, &st);
-        if (st.files_out[TBL_LOGS] == 1) break;
+        if (st.files_out[TBL_LOGS] == 2) break;
         usleep(10000);
     }
-    CHECK_UINT(st.files_out[TBL_LOGS], 1);
-    CHECK_INT(batch_admit(f.b, 1u << 30, &err), O2P_EBUSY);
-    batch_get_stats(f.b, &st);
+    CHECK_UINT(st.files_out[TBL_LOGS], 2);
     CHECK_UINT(st.pressure_seals, 2);
     CHECK_OK(batch_shutdown(f.b, 30, &err));
     batch_get_stats(f.b, &st);
