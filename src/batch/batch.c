@@ -57,6 +57,8 @@ struct batch {
     int saturated;          /* a submit was refused since the last successful flush */
     int pressure_pending;   /* refused while every flusher was busy: the next free
                                flusher seals the largest group (seal_largest) */
+    int admit_blocked;      /* a decoded request did not fit: admit refuses every
+                               request until a flush frees memory */
     uint64_t next_probe_ns; /* when an idle flusher next checks failing storage */
     uint32_t probes;        /* failed probes since storage started failing */
     pthread_t *threads;
@@ -242,8 +244,12 @@ int batch_admit(batch *b, size_t body_bytes, o2p_error *err)
     if (b->closing) {
         rc = o2p_errorf(err, O2P_ESTATE, "server is shutting down");
     } else if (b->stats.buffered_bytes > 0) {
+        /* After a request was refused once decoded, the next ones would
+         * most likely need the same buffer growth (a column buffer's next
+         * step, larger than the per-byte estimate): refuse them here,
+         * before they are decoded, until a flush has freed memory. */
         uint64_t need = (uint64_t)body_bytes * b->cost_per_body_byte_q10 / 1024;
-        if (b->stats.buffered_bytes + need > b->cfg.max_buffered_bytes)
+        if (b->admit_blocked || b->stats.buffered_bytes + need > b->cfg.max_buffered_bytes)
             rc = busy(b, &b->stats.refused_admit, err);
     }
     pthread_mutex_unlock(&b->mu);
@@ -340,6 +346,7 @@ int batch_submit_lsn(batch *b, const tbl_batch *rows, size_t body_bytes, uint64_
                           (unsigned long long)alone, (unsigned long long)b->cfg.max_buffered_bytes);
     }
     if (b->stats.buffered_bytes + growth > b->cfg.max_buffered_bytes) {
+        b->admit_blocked = 1;
         int rc = busy(b, &b->stats.refused_full, err);
         pthread_mutex_unlock(&b->mu);
         return rc;
@@ -446,6 +453,7 @@ static void flush_one(batch *b, bgroup *bg, o2p_buf *file, const pq_writer_optio
         note_flushed(b, bg->bytes);
         b->stats.storage_failing = 0;
         b->saturated = 0;
+        b->admit_blocked = 0;
         LOG_DEBUG("flushed %zu %s rows to %s (%zu bytes, %llu us)", bg->g.rows.num_rows,
                   tbl_name(t), key, file->len, (unsigned long long)elapsed_us);
         release_group(bg);
