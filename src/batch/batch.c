@@ -55,6 +55,10 @@ struct batch {
     int stopping;           /* flusher threads exit */
     int urgent;             /* flush_all in progress: ignore backoff */
     int saturated;          /* a submit was refused since the last successful flush */
+    int pressure_pending;   /* refused while every flusher was busy: the next free
+                               flusher seals the largest group (seal_largest) */
+    int admit_blocked;      /* a decoded request did not fit: admit refuses every
+                               request until a flush frees memory */
     uint64_t next_probe_ns; /* when an idle flusher next checks failing storage */
     uint32_t probes;        /* failed probes since storage started failing */
     pthread_t *threads;
@@ -179,9 +183,8 @@ static void projected_growth(batch *b, const tbl_batch *rows, uint64_t *growth, 
     }
 }
 
-/* Under memory pressure: seal the largest buffering group so a flusher
- * frees its memory now instead of at max_age. */
-static void seal_largest(batch *b)
+/* The buffering group holding the most memory, or NULL. */
+static bgroup *largest_buffering(const batch *b)
 {
     bgroup *largest = NULL;
     for (size_t i = 0; i < b->num_groups; i++) {
@@ -189,6 +192,32 @@ static void seal_largest(batch *b)
         if (bg->state == GROUP_BUFFERING && (largest == NULL || bg->bytes > largest->bytes))
             largest = bg;
     }
+    return largest;
+}
+
+/* Under memory pressure: seal the largest buffering group so a flusher
+ * frees its memory now instead of at max_age -- when a flusher is free to
+ * take it.  While sealed groups wait or every flusher is busy, sealing
+ * more frees nothing sooner and only cuts the groups that keep buffering
+ * into small files (under a closed-loop overload every refused request
+ * sealed the newest group); the refusal is remembered instead, and the
+ * next flusher to run out of work seals the largest group then. */
+static void seal_largest(batch *b)
+{
+    int flushing = 0;
+    for (size_t i = 0; i < b->num_groups; i++) {
+        if (b->groups[i]->state == GROUP_SEALED) {
+            b->pressure_pending = 1;
+            return;
+        }
+        if (b->groups[i]->state == GROUP_FLUSHING) flushing++;
+    }
+    if (flushing >= b->num_threads) {
+        b->pressure_pending = 1;
+        return;
+    }
+    bgroup *largest = largest_buffering(b);
+    b->pressure_pending = 0;
     if (largest != NULL) {
         b->stats.pressure_seals++;
         seal(b, largest);
@@ -215,8 +244,12 @@ int batch_admit(batch *b, size_t body_bytes, o2p_error *err)
     if (b->closing) {
         rc = o2p_errorf(err, O2P_ESTATE, "server is shutting down");
     } else if (b->stats.buffered_bytes > 0) {
+        /* After a request was refused once decoded, the next ones would
+         * most likely need the same buffer growth (a column buffer's next
+         * step, larger than the per-byte estimate): refuse them here,
+         * before they are decoded, until a flush has freed memory. */
         uint64_t need = (uint64_t)body_bytes * b->cost_per_body_byte_q10 / 1024;
-        if (b->stats.buffered_bytes + need > b->cfg.max_buffered_bytes)
+        if (b->admit_blocked || b->stats.buffered_bytes + need > b->cfg.max_buffered_bytes)
             rc = busy(b, &b->stats.refused_admit, err);
     }
     pthread_mutex_unlock(&b->mu);
@@ -313,6 +346,7 @@ int batch_submit_lsn(batch *b, const tbl_batch *rows, size_t body_bytes, uint64_
                           (unsigned long long)alone, (unsigned long long)b->cfg.max_buffered_bytes);
     }
     if (b->stats.buffered_bytes + growth > b->cfg.max_buffered_bytes) {
+        b->admit_blocked = 1;
         int rc = busy(b, &b->stats.refused_full, err);
         pthread_mutex_unlock(&b->mu);
         return rc;
@@ -377,6 +411,16 @@ static bgroup *next_work(batch *b, uint64_t now, uint64_t *wait_ns)
             wait = bg->next_try_ns - now;
         }
     }
+    if (pick == NULL && b->pressure_pending) {
+        /* a refusal found every flusher busy: this one is free now */
+        b->pressure_pending = 0;
+        pick = largest_buffering(b);
+        if (pick != NULL) {
+            b->stats.pressure_seals++;
+            pick->state = GROUP_SEALED;
+            pick->next_try_ns = 0;
+        }
+    }
     *wait_ns = wait;
     return pick;
 }
@@ -409,6 +453,7 @@ static void flush_one(batch *b, bgroup *bg, o2p_buf *file, const pq_writer_optio
         note_flushed(b, bg->bytes);
         b->stats.storage_failing = 0;
         b->saturated = 0;
+        b->admit_blocked = 0;
         LOG_DEBUG("flushed %zu %s rows to %s (%zu bytes, %llu us)", bg->g.rows.num_rows,
                   tbl_name(t), key, file->len, (unsigned long long)elapsed_us);
         release_group(bg);

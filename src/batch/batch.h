@@ -99,9 +99,11 @@ int batch_submit_lsn(batch *b, const tbl_batch *rows, size_t body_bytes, uint64_
                      o2p_error *err);
 
 /* Early refusal, before a body is read or decoded: O2P_EBUSY (counted as
- * refused_admit, and the largest group is sealed for an early flush) when
- * the buffer it would need, estimated from body_bytes and the cost measured
- * on earlier requests, does not fit in the budget now.  O2P_OK means
+ * refused_admit, and the largest group is sealed for an early flush when a
+ * flusher is free to take it) when the buffer it would need, estimated
+ * from body_bytes and the cost measured on earlier requests, does not fit
+ * in the budget now, or when a decoded request was refused for lack of
+ * buffer since the last flush.  O2P_OK means
  * "go ahead", not a reservation: batch_submit decides exactly. */
 int batch_admit(batch *b, size_t body_bytes, o2p_error *err);
 

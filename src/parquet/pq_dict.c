@@ -19,8 +19,15 @@ void pq_dict_reset(pq_dict *d, size_t width)
 {
     buf_reset(&d->values);
     d->width = width;
+    if (d->slots) {
+        size_t nslots = d->slot_mask + 1;
+        if (d->count * 8 < nslots) {
+            for (size_t i = 0; i < d->count; i++) d->slots[d->slot_of[i]].entry = 0;
+        } else {
+            memset(d->slots, 0, nslots * sizeof *d->slots);
+        }
+    }
     d->count = 0;
-    if (d->slots) memset(d->slots, 0, (d->slot_mask + 1) * sizeof *d->slots);
 }
 
 void pq_dict_free(pq_dict *d)
@@ -29,6 +36,7 @@ void pq_dict_free(pq_dict *d)
     mem_free(d->offsets);
     mem_free(d->succ);
     mem_free(d->slots);
+    mem_free(d->slot_of);
     memset(d, 0, sizeof *d);
 }
 
@@ -42,6 +50,29 @@ static inline uint64_t load64(const uint8_t *p)
 static inline uint64_t rotl64(uint64_t x, int r)
 {
     return (x << r) | (x >> (64 - r));
+}
+
+/* n bytes at a and b equal?  Inline for short values (most keys and
+ * enum-like values are under 16 bytes), where a call to memcmp costs more
+ * than the comparison: two overlapping 8-byte loads cover 8..16 bytes. */
+static inline int bytes_equal(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    if (n >= 8) {
+        if (load64(a) != load64(b)) return 0;
+        if (n <= 16) return load64(a + n - 8) == load64(b + n - 8);
+        return memcmp(a + 8, b + 8, n - 8) == 0;
+    }
+    if (n >= 4) {
+        uint32_t x, y, x2, y2;
+        memcpy(&x, a, 4);
+        memcpy(&y, b, 4);
+        memcpy(&x2, a + n - 4, 4);
+        memcpy(&y2, b + n - 4, 4);
+        return x == y && x2 == y2;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
 }
 
 static inline uint32_t finish_hash(uint64_t h)
@@ -117,6 +148,7 @@ static int grow_slots(pq_dict *d)
             size_t k = s.hash & mask;
             while (slots[k].entry != 0) k = (k + 1) & mask;
             slots[k] = s;
+            d->slot_of[s.entry - 1] = (uint32_t)k;
         }
         mem_free(d->slots);
     }
@@ -128,6 +160,13 @@ static int grow_slots(pq_dict *d)
 static int add_entry(pq_dict *d, const uint8_t *v, size_t len, size_t slot, uint32_t hash)
 {
     if (d->count >= UINT32_MAX - 1) return O2P_ELIMIT;
+    if (d->count == d->slot_of_cap) {
+        size_t cap = d->slot_of_cap ? d->slot_of_cap * 2 : 256;
+        uint32_t *slot_of = mem_realloc(d->slot_of, cap * sizeof *slot_of);
+        if (slot_of == NULL) return O2P_ENOMEM;
+        d->slot_of = slot_of;
+        d->slot_of_cap = cap;
+    }
     if (d->width == 0) {
         if (len > UINT32_MAX) return O2P_ELIMIT;
         if (d->count == d->offsets_cap) {
@@ -151,6 +190,7 @@ static int add_entry(pq_dict *d, const uint8_t *v, size_t len, size_t slot, uint
         return O2P_ENOMEM;
     }
     d->slots[slot].hash = hash;
+    d->slot_of[d->count] = (uint32_t)slot;
     d->slots[slot].entry = (uint32_t)++d->count;
     return O2P_OK;
 }
@@ -175,7 +215,7 @@ static inline __attribute__((always_inline)) int lookup(pq_dict *d, const uint8_
         if (s.hash == h) {
             size_t elen;
             const uint8_t *e = entry_bytes(d, s.entry - 1, &elen);
-            if (elen == len && memcmp(e, v, len) == 0) {
+            if (elen == len && bytes_equal(e, v, len)) {
                 *entry = s.entry - 1;
                 return O2P_OK;
             }
@@ -240,7 +280,7 @@ int pq_dict_encode(pq_dict *d, const uint8_t *plain, size_t count, uint32_t *ent
                     const uint8_t *e = d->values.data + d->offsets[guess];
                     uint32_t elen;
                     memcpy(&elen, e, 4);
-                    if (elen == n && memcmp(e + 4, v, n) == 0) {
+                    if (elen == n && bytes_equal(e + 4, v, n)) {
                         entries[i] = prev = guess;
                         continue;
                     }

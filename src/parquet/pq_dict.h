@@ -31,7 +31,11 @@ typedef struct pq_dict {
                        (UINT32_MAX: none yet); a predicted hit needs no hash */
     size_t count;   /* entries */
     pq_dict_slot *slots;
-    size_t slot_mask; /* number of slots - 1 (a power of two minus one) */
+    size_t slot_mask;  /* number of slots - 1 (a power of two minus one) */
+    uint32_t *slot_of; /* per entry, its slot: a reset after a small chunk
+                          clears those slots instead of the whole table,
+                          which the largest chunk so far has sized */
+    size_t slot_of_cap;
 } pq_dict;
 
 /* width: 0 for BYTE_ARRAY, else the byte size of one value. */

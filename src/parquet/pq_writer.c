@@ -564,6 +564,14 @@ static int try_dictionary(pq_writer *w, chunk_state *cs, o2p_error *err)
                 sample_bytes += 4 + (size_t)n;
             }
         }
+        /* The final test below, applied to the sample: when the sample is
+         * no smaller as a dictionary than as PLAIN (mostly unique values
+         * such as trace ids, with a few repeated empty ones), the whole
+         * chunk rarely is, and hashing all of it to find that out was the
+         * costliest step of writing such a column.  (A chunk whose values
+         * start repeating only after the sample is written PLAIN.) */
+        int sample_bits = pq_bit_width(w->dict.count - 1);
+        if (w->dict.values.len + pq_bitpack_bytes(sample, sample_bits) >= sample_bytes) return 0;
         rc = pq_dict_encode(&w->dict, plain + sample_bytes, nvalues - sample, w->entries + sample,
                             w->opts.dictionary_limit);
         if (rc == O2P_ELIMIT) return 0;
@@ -599,7 +607,11 @@ static void page_end(const pq_writer *w, const chunk_state *cs, size_t e, size_t
     uint64_t fixed_bits = cs->dictionary ? (uint64_t)cs->index_width
                           : is_bool      ? 1
                                          : (uint64_t)cs->width * 8;
-    if (leaf->max_def == 0 && leaf->max_rep == 0 && cs->width) {
+    /* Dictionary pages of byte arrays never look at the values' bytes (the
+     * entry numbers are written and the statistics come from the
+     * dictionary), so their byte position is not tracked: *pb stays b. */
+    const int walk_bytes = cs->width == 0 && !cs->dictionary;
+    if (leaf->max_def == 0 && leaf->max_rep == 0 && !walk_bytes) {
         uint64_t per = fixed_bits + level_bits;
         uint64_t n = per ? (budget + per - 1) / per : e1 - e;
         size_t count = n < e1 - e ? (size_t)n : e1 - e;
@@ -616,14 +628,15 @@ static void page_end(const pq_writer *w, const chunk_state *cs, size_t e, size_t
     while (e < e1) {
         if (leaf->max_rep == 0 || c->rep.data[e] == 0) rows++;
         if (leaf->max_def == 0 || c->def.data[e] == leaf->max_def) {
-            size_t stored = cs->width;
-            if (stored == 0) {
+            if (walk_bytes) {
                 uint32_t n;
                 memcpy(&n, values + b, 4);
-                stored = 4 + (size_t)n;
+                acc += (4 + (uint64_t)n) * 8;
+                b += 4 + (size_t)n;
+            } else {
+                acc += fixed_bits;
+                b += cs->width;
             }
-            acc += cs->width || cs->dictionary ? fixed_bits : (uint64_t)stored * 8;
-            b += stored;
             v++;
         }
         acc += level_bits;

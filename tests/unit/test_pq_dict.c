@@ -67,6 +67,42 @@ TEST(pq_dict_grows_and_finds_everything)
     pq_dict_free(&d);
 }
 
+TEST(pq_dict_reset_after_a_large_chunk_forgets_every_entry)
+{
+    /* A large chunk sizes the table; the small chunks after it clear only
+     * their own slots, and must still start from an empty dictionary. */
+    pq_dict d;
+    pq_dict_init(&d, 0);
+    char key[32];
+    uint32_t e;
+    for (uint32_t i = 0; i < 20000; i++) {
+        int n = snprintf(key, sizeof key, "big-%u", i);
+        CHECK_OK(pq_dict_insert(&d, key, (size_t)n, &e));
+    }
+    for (int round = 0; round < 3; round++) {
+        pq_dict_reset(&d, 0);
+        CHECK_UINT(d.count, 0);
+        for (uint32_t i = 0; i < 5; i++) {
+            int n = snprintf(key, sizeof key, "big-%u", i * 3 + (uint32_t)round);
+            CHECK_OK(pq_dict_insert(&d, key, (size_t)n, &e));
+            CHECK_UINT(e, i); /* new: nothing of the earlier chunks is found */
+        }
+        CHECK_OK(pq_dict_insert(&d, "big-0", 5, &e));
+        CHECK_UINT(e, round == 0 ? 0 : 5);
+    }
+    /* and a large chunk again, with the slots regrown in the same table */
+    pq_dict_reset(&d, 0);
+    for (uint32_t i = 0; i < 40000; i++) {
+        int n = snprintf(key, sizeof key, "again-%u", i);
+        CHECK_OK(pq_dict_insert(&d, key, (size_t)n, &e));
+        CHECK_UINT(e, i);
+    }
+    pq_dict_reset(&d, 0);
+    CHECK_OK(pq_dict_insert(&d, "again-7", 7, &e));
+    CHECK_UINT(e, 0);
+    pq_dict_free(&d);
+}
+
 TEST(pq_dict_byte_limit)
 {
     pq_dict d;
