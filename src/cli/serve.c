@@ -40,6 +40,9 @@ typedef struct serve_ctx {
     serve_wal *wal; /* NULL with durability = "memory" */
     serve_slot *slots;
     unsigned num_slots;
+    int grpc_on;              /* the gRPC listener is configured */
+    grpc_metrics grpc_counts; /* its counters; here, not in grpc_server, so /metrics never
+                                 reads a stopped server */
 } serve_ctx;
 
 static int serve_ingest(void *ctx, unsigned thread_index, otlp_signal signal, otlp_format format,
@@ -162,6 +165,7 @@ static void serve_metrics(void *ctx, o2p_buf *out)
     http_prom_metric(out, "otlp2parquet_heap_peak_bytes", "gauge", "Peak heap bytes in use.",
                      ms.peak_bytes_in_use);
     if (sc->wal) serve_wal_metrics(sc->wal, out);
+    if (sc->grpc_on) grpc_metrics_render(&sc->grpc_counts, out);
 }
 
 static void print_banner(const cfg_config *cfg, uint16_t port, const grpc_server *grpc)
@@ -260,6 +264,8 @@ int cli_serve(const cfg_config *cfg)
         sc.wal = wal;
     }
     unsigned threads = server_threads();
+    sc.grpc_on = cfg->server.grpc_listen_addr != NULL;
+    grpc_metrics_init(&sc.grpc_counts);
     sc.num_slots = threads * (cfg->server.grpc_listen_addr ? 2 : 1); /* HTTP, then gRPC */
     sc.slots = mem_calloc(sc.num_slots, sizeof *sc.slots);
     if (sc.slots == NULL) {
@@ -301,7 +307,8 @@ int cli_serve(const cfg_config *cfg)
                           .thread_base = threads,
                           .auth_token = cfg->server.auth_token,
                           .tls = {cfg->server.tls.cert_file, cfg->server.tls.key_file,
-                                  cfg->server.tls.client_ca_file}};
+                                  cfg->server.tls.client_ca_file},
+                          .metrics = &sc.grpc_counts};
         rc = grpc_server_start(&gsrv, &gc, &handlers, &err);
         if (rc < 0) {
             LOG_ERROR("%s", err.msg);

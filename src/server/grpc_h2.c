@@ -9,6 +9,7 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include "core/clock.h"
 #include "core/mem.h"
 #include "server/grpc_frame.h"
 
@@ -20,7 +21,8 @@
 typedef struct grpc_stream {
     struct grpc_stream *prev, *next; /* the connection's open streams */
     int32_t id;
-    int answered; /* a response was submitted; further body bytes are dropped */
+    uint64_t start_ns; /* headers began, for the call duration */
+    int answered;      /* a response was submitted; further body bytes are dropped */
     int route_ok;
     otlp_signal signal;
     int is_post;
@@ -91,6 +93,14 @@ static void grpc_fill_status(grpc_stream *st, int code, const char *msg, int ret
     buf_free(&b);
 }
 
+/* Counts the call once, when its answer is submitted. */
+static void grpc_count(grpc_h2 *h, const grpc_stream *st, int code)
+{
+    h->env->calls++;
+    grpc_metrics_call(h->env->metrics, grpc_method_of(st->route_ok, st->signal), code,
+                      clock_mono_ns() - st->start_ns);
+}
+
 #define NV(n, v)                                                                                   \
     {                                                                                              \
         (uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, strlen(v), NGHTTP2_NV_FLAG_NONE             \
@@ -114,7 +124,7 @@ static void grpc_answer_error(grpc_h2 *h, grpc_stream *st, int rc, const char *m
         nghttp2_nv d = NV("grpc-status-details-bin", st->details);
         nva[n++] = d;
     }
-    h->env->calls++;
+    grpc_count(h, st, code);
     if (nghttp2_submit_response(h->session, st->id, nva, n, NULL) != 0) h->failed = 1;
 }
 
@@ -155,7 +165,7 @@ static void grpc_answer_ok(grpc_h2 *h, grpc_stream *st, otlp_signal signal,
     nghttp2_nv nva[3] = {NV(":status", "200"), NV("content-type", "application/grpc"),
                          NV("grpc-accept-encoding", GRPC_ACCEPT_ENCODING)};
     nghttp2_data_provider prd = {.source = {.ptr = st}, .read_callback = grpc_read_resp};
-    h->env->calls++;
+    grpc_count(h, st, HTTP_GRPC_OK);
     if (nghttp2_submit_response(h->session, st->id, nva, 3, &prd) != 0) h->failed = 1;
 }
 
@@ -230,6 +240,7 @@ static void grpc_finish(grpc_h2 *h, grpc_stream *st)
         data = env->dec.out.data;
         len = env->dec.out.len;
     }
+    grpc_metrics_add_bytes(env->metrics, grpc_method_of(st->route_ok, st->signal), m.len, len);
     http_ingest_reply reply;
     memset(&reply, 0, sizeof reply);
     const http_handlers *hd = env->handlers;
@@ -260,10 +271,12 @@ static int grpc_on_begin_headers(nghttp2_session *session, const nghttp2_frame *
     grpc_stream *st = mem_calloc(1, sizeof *st);
     if (st == NULL) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets this stream */
     st->id = frame->hd.stream_id;
+    st->start_ns = clock_mono_ns();
     st->enc_ok = 1;
     buf_init(&st->body, h->env->max_payload + GRPC_PREFIX_LEN);
     buf_init(&st->resp, 0);
     h->streams++;
+    grpc_metrics_streams(h->env->metrics, 1);
     st->next = h->open;
     if (h->open) h->open->prev = st;
     h->open = st;
@@ -352,6 +365,7 @@ static void grpc_stream_free(grpc_h2 *h, grpc_stream *st)
     buf_free(&st->resp);
     mem_free(st);
     h->streams--;
+    grpc_metrics_streams(h->env->metrics, -1);
 }
 
 static int grpc_on_close(nghttp2_session *session, int32_t stream_id, uint32_t error_code,

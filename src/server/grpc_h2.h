@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "server/grpc_metrics.h"
 #include "server/http_decompress.h"
 #include "server/http_server.h"
 
@@ -35,6 +36,7 @@ typedef struct grpc_h2_env {
     http_decompressor dec;  /* this thread's decompressor */
     o2p_buf scratch;        /* response bodies */
     uint64_t calls;         /* calls answered, for logs and tests */
+    grpc_metrics *metrics;  /* NULL: not counted; set after grpc_h2_env_init */
 } grpc_h2_env;
 
 void grpc_h2_env_init(grpc_h2_env *env, const http_handlers *handlers, unsigned thread_index,

@@ -70,6 +70,7 @@ struct grpc_server {
     char *auth_token;
     size_t max_payload;
     uint64_t idle_ns, shutdown_ns;
+    grpc_metrics *metrics; /* the caller's, or NULL */
     atomic_int stopping;
     pthread_mutex_t tls_lock;
     SSL_CTX *tls; /* NULL: cleartext */
@@ -87,6 +88,7 @@ static void grpc_conn_close(grpc_worker *w, grpc_conn *c)
     if (c->ssl) SSL_free(c->ssl);
     grpc_h2_free(c->h2);
     buf_free(&c->out);
+    grpc_metrics_connections(w->srv->metrics, -1);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -222,6 +224,7 @@ static void grpc_accept(grpc_worker *w)
             continue;
         }
         c->fd = fd;
+        grpc_metrics_connections(srv->metrics, 1);
         buf_init(&c->out, 0);
         c->last_ns = clock_mono_ns();
         pthread_mutex_lock(&srv->tls_lock);
@@ -373,6 +376,7 @@ int grpc_server_start(grpc_server **out, const grpc_config *config, const http_h
         (uint64_t)(config->shutdown_timeout_secs ? config->shutdown_timeout_secs : 30) *
         1000000000ull;
     srv->nworkers = config->threads ? config->threads : 1;
+    srv->metrics = config->metrics;
     int rc = grpc_dup(&srv->auth_token, config->auth_token);
     if (rc == 0) rc = grpc_dup(&srv->cert_file, config->tls.cert_file);
     if (rc == 0) rc = grpc_dup(&srv->key_file, config->tls.key_file);
@@ -396,6 +400,7 @@ int grpc_server_start(grpc_server **out, const grpc_config *config, const http_h
         w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         grpc_h2_env_init(&w->env, &srv->handlers, config->thread_base + i, srv->max_payload,
                          srv->auth_token);
+        w->env.metrics = srv->metrics;
         struct epoll_event le = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = &srv->listen_fd};
         struct epoll_event we = {.events = EPOLLIN, .data.ptr = &w->wake_fd};
         if (w->epfd < 0 || w->wake_fd < 0 ||

@@ -2,6 +2,7 @@
  * session in memory (no sockets), so calls, trailers, refusals, the
  * per-connection buffer cap and GOAWAY are checked end to end. */
 #include <nghttp2/nghttp2.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -261,5 +262,59 @@ TEST(grpc_h2_limits_per_stream_and_connection)
 
     nghttp2_session_del(cl.s);
     grpc_h2_free(h); /* frees the call still open */
+    grpc_h2_env_free(&env);
+}
+
+TEST(grpc_h2_counts_calls_in_metrics)
+{
+    fake_backend fb = {0};
+    http_handlers hd = {.ctx = &fb, .ingest = fake_ingest};
+    grpc_h2_env env;
+    grpc_h2_env_init(&env, &hd, 0, 1024, "tok");
+    grpc_metrics gm;
+    grpc_metrics_init(&gm);
+    env.metrics = &gm;
+    grpc_h2 *h = grpc_h2_new(&env);
+    client cl;
+    cl_init(&cl);
+    static const uint8_t msg[] = {0, 0, 0, 0, 3, 1, 2, 3};
+    cl_call(&cl, 0, LOGS, "authorization", "Bearer tok", msg, sizeof msg);
+    cl_call(&cl, 1, LOGS, "authorization", "Bearer tok", msg, sizeof msg);
+    cl_call(&cl, 2, LOGS, NULL, NULL, msg, sizeof msg);
+    cl_call(&cl, 3, "/x.Y/Z", "authorization", "Bearer tok", msg, sizeof msg);
+    cl_call(&cl, 4, LOGS, "authorization", "Bearer tok", msg, 4);
+    pump(&cl, h);
+    CHECK_INT(grpc_metrics_calls(&gm, GRPC_METHOD_LOGS, 0), 2);
+    CHECK_INT(grpc_metrics_calls(&gm, GRPC_METHOD_LOGS, 16), 1);
+    CHECK_INT(grpc_metrics_calls(&gm, GRPC_METHOD_LOGS, 3), 1);
+    CHECK_INT(grpc_metrics_calls(&gm, GRPC_METHOD_OTHER, 12), 1);
+    CHECK_INT(grpc_metrics_calls(&gm, GRPC_METHOD_TRACES, 0), 0);
+    CHECK_INT(atomic_load(&gm.message_bytes[GRPC_METHOD_LOGS]), 6);
+    CHECK_INT(atomic_load(&gm.streams), 0);
+
+    o2p_buf out;
+    buf_init(&out, 0);
+    CHECK_INT(grpc_metrics_render(&gm, &out), 0);
+    CHECK_INT(buf_push_byte(&out, 0), 0);
+    const char *text = (const char *)out.data;
+    CHECK(strstr(text, "otlp2parquet_grpc_calls_total{service=\"opentelemetry.proto.collector."
+                       "logs.v1.LogsService\",method=\"Export\",code=\"OK\"} 2\n") != NULL);
+    CHECK(strstr(text, "code=\"UNAUTHENTICATED\"} 1\n") != NULL);
+    CHECK(strstr(text, "code=\"INVALID_ARGUMENT\"} 1\n") != NULL);
+    CHECK(strstr(text, "{service=\"other\",method=\"other\",code=\"UNIMPLEMENTED\"} 1\n") != NULL);
+    CHECK(strstr(text, "otlp2parquet_grpc_call_duration_seconds_count{service=\"opentelemetry."
+                       "proto.collector.trace.v1.TraceService\",method=\"Export\"} 0\n") != NULL);
+    CHECK(strstr(text, "otlp2parquet_grpc_streams_in_flight 0\n") != NULL);
+    buf_free(&out);
+
+    /* an unfinished call is an open stream */
+    nghttp2_nv nva[] = {NVS(":method", "POST"), NVS(":scheme", "http"), NVS(":authority", "x"),
+                        NVS(":path", LOGS), NVS("content-type", "application/grpc")};
+    nghttp2_submit_headers(cl.s, NGHTTP2_FLAG_NONE, -1, NULL, nva, 5, &cl.calls[5]);
+    pump(&cl, h);
+    CHECK_INT(atomic_load(&gm.streams), 1);
+    nghttp2_session_del(cl.s);
+    grpc_h2_free(h);
+    CHECK_INT(atomic_load(&gm.streams), 0);
     grpc_h2_env_free(&env);
 }
