@@ -5,7 +5,9 @@
  * session in memory.  The ingest callback answers by the message's first
  * byte so every status path (OK with partial success, INVALID_ARGUMENT,
  * busy with RetryInfo, UNAVAILABLE) runs; its output is drained as a
- * socket would.  Nothing may crash, leak or grow past the limits.
+ * socket would.  An input that starts like a snappy stream (0xff) is also
+ * decoded as grpc-encoding "snappy" (snappy_frame, through the same
+ * decompressor).  Nothing may crash, leak or grow past the limits.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -52,6 +54,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const http_handlers handlers = {.ingest = fuzz_ingest, .admit = fuzz_admit};
+    if (size > 0 && data[0] == 0xff) {
+        http_decompressor d;
+        http_decompressor_init(&d, 4096);
+        o2p_error err;
+        if (http_decompress(&d, HTTP_ENC_SNAPPY, data, size, &err) == O2P_OK && d.out.len > 4096)
+            __builtin_trap(); /* the limit holds */
+        http_decompressor_free(&d);
+    }
     grpc_h2_env env;
     /* a small limit so oversized messages and connection caps are reachable */
     grpc_h2_env_init(&env, &handlers, 0, 4096, size > 0 && (data[size - 1] & 1) ? "tok" : NULL);
