@@ -37,6 +37,7 @@ typedef struct grpc_stream {
     char status[8];
     char message[1024]; /* percent-encoded grpc-message */
     char details[512];  /* base64 grpc-status-details-bin, may be empty */
+    char pushback[24];  /* grpc-retry-pushback-ms, empty unless retryable */
 } grpc_stream;
 
 struct grpc_h2 {
@@ -86,6 +87,8 @@ static void grpc_fill_status(grpc_stream *st, int code, const char *msg, int ret
     buf_reset(&b);
     b.limit = sizeof st->details - 1;
     st->details[0] = '\0';
+    st->pushback[0] = '\0';
+    if (retry_secs > 0) snprintf(st->pushback, sizeof st->pushback, "%d", retry_secs * 1000);
     if (retry_secs > 0 && grpc_status_details(&b, code, msg, retry_secs) == 0) {
         memcpy(st->details, b.data, b.len);
         st->details[b.len] = '\0';
@@ -116,13 +119,20 @@ static void grpc_answer_error(grpc_h2 *h, grpc_stream *st, int rc, const char *m
     int code = grpc_status_of(rc);
     grpc_fill_status(st, code, msg,
                      grpc_status_retryable(rc) ? (retry_secs > 0 ? retry_secs : 1) : 0);
-    nghttp2_nv nva[6] = {NV(":status", "200"), NV("content-type", "application/grpc"),
+    nghttp2_nv nva[7] = {NV(":status", "200"), NV("content-type", "application/grpc"),
                          NV("grpc-accept-encoding", GRPC_ACCEPT_ENCODING),
                          NV("grpc-status", st->status), NV("grpc-message", st->message)};
     size_t n = 5;
     if (st->details[0]) {
         nghttp2_nv d = NV("grpc-status-details-bin", st->details);
         nva[n++] = d;
+    }
+    if (st->pushback[0]) {
+        /* gRFC A6 server pushback: clients with a retry policy wait this
+         * long (grpc-js, grpc-go, grpc-java read it; RetryInfo is for the
+         * OTLP exporters) */
+        nghttp2_nv pb = NV("grpc-retry-pushback-ms", st->pushback);
+        nva[n++] = pb;
     }
     grpc_count(h, st, code);
     if (nghttp2_submit_response(h->session, st->id, nva, n, NULL) != 0) h->failed = 1;

@@ -41,6 +41,7 @@ typedef struct client_call {
     char status[8];
     char message[256];
     int has_details;
+    char pushback[16]; /* grpc-retry-pushback-ms */
     int closed;
     uint8_t body[256];
     size_t body_len;
@@ -65,6 +66,8 @@ static int cl_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
     if (nl == 12 && memcmp(name, "grpc-message", 12) == 0)
         snprintf(c->message, sizeof c->message, "%.*s", (int)vl, (const char *)value);
     if (nl == 23 && memcmp(name, "grpc-status-details-bin", 23) == 0) c->has_details = 1;
+    if (nl == 22 && memcmp(name, "grpc-retry-pushback-ms", 22) == 0)
+        snprintf(c->pushback, sizeof c->pushback, "%.*s", (int)vl, (const char *)value);
     return 0;
 }
 
@@ -204,11 +207,13 @@ TEST(grpc_h2_unary_calls_and_status)
     pump(&cl, h);
     CHECK_STR(cl.calls[4].status, "8");
     CHECK(cl.calls[4].has_details);
+    CHECK_STR(cl.calls[4].pushback, "4000"); /* the reply's retry_after_secs */
     fb.rc = O2P_EINVAL;
     cl_call(&cl, 5, LOGS, "authorization", "Bearer tok", msg, sizeof msg);
     pump(&cl, h);
     CHECK_STR(cl.calls[5].status, "3");
     CHECK(!cl.calls[5].has_details);
+    CHECK_STR(cl.calls[5].pushback, "");
     CHECK_STR(cl.calls[5].message, "bad field resource_logs[0]");
 
     /* GOAWAY: the session finishes once the client has nothing open */
