@@ -50,8 +50,7 @@ static int snappy_check_crc(const uint8_t *stored, const uint8_t *data, size_t l
     return O2P_OK;
 }
 
-int snappy_frame_decode(const uint8_t *in, size_t len, size_t limit, o2p_buf *out,
-                        o2p_error *err)
+int snappy_frame_decode(const uint8_t *in, size_t len, size_t limit, o2p_buf *out, o2p_error *err)
 {
     static const uint8_t ident[6] = {'s', 'N', 'a', 'P', 'p', 'Y'};
     size_t pos = 0;

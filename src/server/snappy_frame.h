@@ -24,8 +24,7 @@
  * make out longer than `limit` ("decompressed body exceeds N bytes");
  * O2P_EINVAL naming the problem (missing stream identifier, truncated
  * chunk, bad checksum, corrupt block, reserved chunk type); O2P_ENOMEM. */
-int snappy_frame_decode(const uint8_t *in, size_t len, size_t limit, o2p_buf *out,
-                        o2p_error *err);
+int snappy_frame_decode(const uint8_t *in, size_t len, size_t limit, o2p_buf *out, o2p_error *err);
 
 /* CRC-32C (Castagnoli) of data, and the masked form the framing stores. */
 uint32_t snappy_frame_crc32c(const uint8_t *data, size_t len);

@@ -49,14 +49,15 @@ TEST(snappy_frame_crc32c_known_value)
 TEST(snappy_frame_decodes_compressed_uncompressed_and_skippable_chunks)
 {
     static uint8_t text[100000];
-    for (size_t i = 0; i < sizeof text; i++) text[i] = (uint8_t)("otlp2parquet "[i % 13] + i / 5000);
+    for (size_t i = 0; i < sizeof text; i++)
+        text[i] = (uint8_t)("otlp2parquet "[i % 13] + i / 5000);
     o2p_buf s, out;
     buf_init(&s, 0);
     buf_init(&out, 0);
     put_ident(&s);
     put_data(&s, 0, text, 65536, 0);
     put_chunk(&s, 0xfe, (const uint8_t *)"\0\0\0", 3); /* padding */
-    put_ident(&s);                                      /* may repeat */
+    put_ident(&s);                                     /* may repeat */
     put_data(&s, 1, text + 65536, 30000, 0);
     put_chunk(&s, 0x99, (const uint8_t *)"skip", 4);
     put_data(&s, 0, text + 95536, sizeof text - 95536, 0);
