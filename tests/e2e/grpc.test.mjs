@@ -545,6 +545,35 @@ test('bad frames, oversized messages, unknown encodings and stuck streams are re
   }
 });
 
+// ------------------------------------------- concurrent streams ---
+
+test('40 concurrent calls on one connection (decoded in parallel) are each answered and stored once', { skip: MISSING ?? false }, async () => {
+  const pb = Buffer.from(serialize('logs', tel.logs, 'pb'));
+  const gz = zlib.gzipSync(pb);
+  const srv = await startServer({ env: { OTLP2PARQUET_BATCH_MAX_AGE_SECS: '3600' } });
+  const s = h2connect(srv);
+  try {
+    // more calls than one connection may have with the decode pool at once (16),
+    // half of them gzip, and bad ones in between that must not disturb them
+    const calls = [];
+    for (let i = 0; i < 40; i++) {
+      if (i % 10 === 9) calls.push(rawCall(s, 'logs', Buffer.from([0xff, 0xff, 0xff, 0x01])));
+      else if (i % 2) calls.push(rawCall(s, 'logs', gz, { headers: { 'grpc-encoding': 'gzip' }, prefix: compressedPrefix(gz.length) }));
+      else calls.push(rawCall(s, 'logs', pb));
+    }
+    const results = await Promise.all(calls);
+    results.forEach((r, i) => assert.equal(r.status, i % 10 === 9 ? 3 : 0, `call ${i}: ${r.status} ${r.message}`));
+    const m = parseProm(await srv.metrics());
+    assert.equal(m.value('otlp2parquet_grpc_calls_total', { code: 'OK' }), 36);
+    await closeSession(s);
+    assert.deepEqual(await srv.stop(), { code: 0, signal: null }, srv.describe());
+    assert.equal((await readRows(db, srv.outDir, 'logs')).length, 36 * tel.logs.length);
+  } finally {
+    s.destroy();
+    await srv.stop('SIGKILL', 5000);
+  }
+});
+
 // ------------------------------------------------- graceful drain ---
 
 test('SIGTERM: GOAWAY, the call in flight finishes, then the rows are flushed', { skip: MISSING ?? false }, async () => {

@@ -323,3 +323,68 @@ TEST(grpc_h2_counts_calls_in_metrics)
     CHECK_INT(atomic_load(&gm.streams), 0);
     grpc_h2_env_free(&env);
 }
+
+typedef struct stash {
+    grpc_h2_job *jobs[8];
+    int n;
+} stash;
+
+static void stash_dispatch(void *ctx, grpc_h2 *h, grpc_h2_job *job)
+{
+    (void)h;
+    stash *s = ctx;
+    s->jobs[s->n++] = job;
+}
+
+TEST(grpc_h2_dispatched_calls_are_answered_when_completed)
+{
+    fake_backend fb = {0};
+    http_handlers hd = {.ctx = &fb, .ingest = fake_ingest};
+    grpc_h2_env env;
+    grpc_h2_env_init(&env, &hd, 0, 1024, NULL);
+    stash st = {0};
+    env.dispatch = stash_dispatch;
+    env.dispatch_ctx = &st;
+    grpc_h2 *h = grpc_h2_new(&env);
+    client cl;
+    cl_init(&cl);
+    static const uint8_t msg[] = {0, 0, 0, 0, 3, 1, 2, 3};
+    static const uint8_t cut[] = {0, 0, 0};
+    cl_call(&cl, 0, LOGS, NULL, NULL, msg, sizeof msg);
+    cl_call(&cl, 1, LOGS, NULL, NULL, cut, sizeof cut); /* truncated prefix */
+    cl_call(&cl, 2, LOGS, NULL, NULL, msg, sizeof msg);
+    cl_call(&cl, 3, "/x.Y/Z", NULL, NULL, msg, sizeof msg); /* refused at once, no job */
+    pump(&cl, h);
+    CHECK_INT(st.n, 3);
+    CHECK_INT(grpc_h2_pending(h), 3);
+    CHECK_INT(fb.calls, 0); /* nothing ran on the session's thread */
+    CHECK_STR(cl.calls[0].status, "");
+    CHECK_STR(cl.calls[3].status, "12");
+    CHECK_INT(grpc_h2_streams(h), 3);
+
+    /* the client gives up on call 2 before its job comes back */
+    nghttp2_submit_rst_stream(cl.s, NGHTTP2_FLAG_NONE, st.jobs[2]->stream_id, NGHTTP2_CANCEL);
+    pump(&cl, h);
+    CHECK_INT(grpc_h2_streams(h), 2);
+
+    /* run elsewhere, complete in reverse order */
+    http_decompressor dec;
+    http_decompressor_init(&dec, 1024);
+    for (int k = 2; k >= 0; k--) {
+        grpc_h2_job_run(st.jobs[k], &hd, 9, &dec, 1024, NULL);
+        grpc_h2_complete(h, st.jobs[k]);
+    }
+    http_decompressor_free(&dec);
+    pump(&cl, h);
+    CHECK_INT(fb.calls, 2); /* calls 0 and 2 ran; 1 failed unframing */
+    CHECK_INT(grpc_h2_pending(h), 0);
+    CHECK_STR(cl.calls[0].status, "0");
+    CHECK_INT(cl.calls[0].body_len, 5 + 2 + 2 + 2 + 11);
+    CHECK_STR(cl.calls[1].status, "3");
+    CHECK(strstr(cl.calls[1].message, "prefix truncated") != NULL);
+    CHECK_STR(cl.calls[2].status, ""); /* reset: never answered */
+    CHECK_INT(grpc_h2_streams(h), 0);
+    nghttp2_session_del(cl.s);
+    grpc_h2_free(h);
+    grpc_h2_env_free(&env);
+}
