@@ -23,7 +23,7 @@ typedef struct grpc_pool grpc_pool;
 typedef void (*grpc_pool_done_fn)(void *ctx, grpc_h2_job *job);
 
 typedef struct grpc_pool_config {
-    unsigned threads; /* 0: 1 */
+    unsigned threads;     /* 0: 1 */
     unsigned thread_base; /* worker i ingests with thread_index thread_base + i */
     size_t max_payload;
     const http_handlers *handlers;
