@@ -1127,9 +1127,13 @@ int http_dump_mixed_body(const char *path, int records, o2p_error *err)
 
 /* ---- OTLP/gRPC: the same requests over HTTP/2 (nghttp2 client sessions) --
  *
- * The server runs with its gRPC listener on a second free port.  Each of
- * --http-conns connections is one thread with one HTTP/2 session keeping
- * GRPC_BENCH_STREAMS calls in flight (closed loop per stream); a call is
+ * The server runs with its gRPC listener on a second free port.  Each
+ * connection is one thread with one HTTP/2 session keeping param_b calls
+ * in flight (closed loop per stream; 0 = GRPC_BENCH_STREAMS); there are
+ * --http-conns / param_c connections (param_c 0 = 1).  So
+ * grpc.ingest.logs.r1000.s1 has exactly the HTTP case's connections and
+ * calls in flight, and .x4 the same calls in flight multiplexed 4 to a
+ * connection, as a gRPC client does; a call is
  * one unary LogsService/Export of the same protobuf bodies as the HTTP
  * case.  RESOURCE_EXHAUSTED/UNAVAILABLE are retried after 10 ms like 429/503
  * above; latency runs from the first attempt to the OK trailer. */
@@ -1156,6 +1160,7 @@ typedef struct grpc_bench_conn {
 
 static o2p_buf grpc_msgs[HTTP_POOL];
 static uint16_t grpc_port_of_state;
+static int grpc_streams = GRPC_BENCH_STREAMS; /* calls in flight per connection */
 
 static ssize_t gb_read(nghttp2_session *session, int32_t stream_id, uint8_t *buf, size_t length,
                        uint32_t *flags, nghttp2_data_source *source, void *user_data)
@@ -1253,7 +1258,7 @@ static void *grpc_worker(void *p)
     http_state *s = c->s;
     uint8_t buf[65536];
     for (;;) {
-        for (int k = 0; k < GRPC_BENCH_STREAMS; k++) {
+        for (int k = 0; k < grpc_streams; k++) {
             grpc_bench_call *call = &c->calls[k];
             if (call->msg == NULL) {
                 uint64_t i = atomic_fetch_add(&s->next, 1);
@@ -1362,6 +1367,8 @@ static int grpc_setup(const bench_case *c, void **out, bench_info *info, o2p_err
     unsetenv("O2P_BENCH_GRPC_PORT");
     if (rc < 0) return rc;
     http_state *s = *out;
+    grpc_streams =
+        c->param_b > 0 && c->param_b <= GRPC_BENCH_STREAMS ? c->param_b : GRPC_BENCH_STREAMS;
     for (int i = 0; i < HTTP_POOL; i++) {
         /* the body is what follows the HTTP headers */
         const uint8_t *hdr_end = memmem(s->wire[i].data, s->wire[i].len, "\r\n\r\n", 4);
@@ -1377,15 +1384,30 @@ static int grpc_setup(const bench_case *c, void **out, bench_info *info, o2p_err
     for (int i = 0; i < s->conns; i++) {
         if (s->fd[i] >= 0) close(s->fd[i]); /* the HTTP connections are not used */
         s->fd[i] = -1;
+    }
+    if (c->param_c > 1) s->conns = s->conns / (int)c->param_c > 0 ? s->conns / (int)c->param_c : 1;
+    for (int i = 0; i < s->conns; i++) {
         if (grpc_open(&grpc_conns[i], s, i) < 0)
             return o2p_errorf(err, O2P_EIO, "gRPC connect: %s", strerror(errno));
     }
     snprintf(info->params, sizeof info->params,
              "OTLP/gRPC LogsService/Export (h2c), %d records/request (%.0f bytes), %d connections "
              "x %d concurrent streams, server %s",
-             s->records, info->bytes_per_iter, s->conns, GRPC_BENCH_STREAMS, bench_opts.server);
+             s->records, info->bytes_per_iter, s->conns, grpc_streams, bench_opts.server);
     return 0;
 }
+
+/* A gRPC case beside grpc.ingest.logs.r1000: name, streams per connection,
+ * connection divisor, what that means. */
+#define GRPC_CASE(case_name, streams, divisor, what)                                               \
+    {                                                                                              \
+        .name = case_name, .suite = "http",                                                        \
+        .description = "OTLP/gRPC ingest: LogsService/Export, 1,000 records/request, " what,       \
+        .setup = grpc_setup, .measure = grpc_measure, .begin_samples = http_begin,                 \
+        .extra_json = http_extra, .extra_text = http_text, .teardown = grpc_teardown,              \
+        .min_sample_secs = 0.25, .param_a = 1000, .param_b = streams, .param_c = divisor,          \
+        .server_env = ENV_MEMORY                                                                   \
+    }
 
 /* An HTTP ingest case: name, records/request, durability (description),
  * server environment; HTTP_CASE_C also fixes the number of connections
@@ -1424,6 +1446,11 @@ static const bench_case http_cases[] = {
      .min_sample_secs = 0.25,
      .param_a = 1000,
      .server_env = ENV_MEMORY},
+    GRPC_CASE("grpc.ingest.logs.r1000.s1", 1, 1,
+              "1 stream per connection, --http-conns connections: the HTTP case's shape"),
+    GRPC_CASE("grpc.ingest.logs.r1000.x4", 4, 4,
+              "4 streams per connection, --http-conns / 4 connections: the HTTP case's calls in "
+              "flight, multiplexed"),
     HTTP_CASE("http.ingest.logs.protobuf.r100", 100, "100", "memory mode", ENV_MEMORY),
     HTTP_CASE("http.ingest.logs.protobuf.r1000", 1000, "1,000", "memory mode", ENV_MEMORY),
     HTTP_CASE("http.ingest.logs.protobuf.r10000", 10000, "10,000", "memory mode", ENV_MEMORY),

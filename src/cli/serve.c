@@ -69,6 +69,9 @@ typedef struct serve_ctx {
     serve_pending *pend_free;
     unsigned pend_made; /* allocated (free or in use), at most SERVE_MAX_PENDING */
     unsigned pend_busy; /* in use */
+    int grpc_on;              /* the gRPC listener is configured */
+    grpc_metrics grpc_counts; /* its counters; here, not in grpc_server, so /metrics never
+                                 reads a stopped server */
 } serve_ctx;
 
 /* A pending slot from the free list, or NULL when SERVE_MAX_PENDING are in
@@ -306,6 +309,7 @@ static void serve_metrics(void *ctx, o2p_buf *out)
         http_prom_metric(out, "otlp2parquet_wal_pending_requests", "gauge",
                          "HTTP requests waiting for a WAL sync without holding a thread.", busy);
     }
+    if (sc->grpc_on) grpc_metrics_render(&sc->grpc_counts, out);
 }
 
 static void print_banner(const cfg_config *cfg, uint16_t port, const grpc_server *grpc)
@@ -406,6 +410,8 @@ int cli_serve(const cfg_config *cfg)
         sc.wal = swal;
     }
     unsigned threads = server_threads();
+    sc.grpc_on = cfg->server.grpc_listen_addr != NULL;
+    grpc_metrics_init(&sc.grpc_counts);
     sc.num_slots = threads * (cfg->server.grpc_listen_addr ? 2 : 1); /* HTTP, then gRPC */
     sc.slots = mem_calloc(sc.num_slots, sizeof *sc.slots);
     if (sc.slots == NULL) {
@@ -450,7 +456,8 @@ int cli_serve(const cfg_config *cfg)
                           .thread_base = threads,
                           .auth_token = cfg->server.auth_token,
                           .tls = {cfg->server.tls.cert_file, cfg->server.tls.key_file,
-                                  cfg->server.tls.client_ca_file}};
+                                  cfg->server.tls.client_ca_file},
+                          .metrics = &sc.grpc_counts};
         rc = grpc_server_start(&gsrv, &gc, &handlers, &err);
         if (rc < 0) {
             LOG_ERROR("%s", err.msg);

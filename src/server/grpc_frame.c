@@ -46,7 +46,8 @@ int grpc_encoding_parse(const char *value, size_t len, http_encoding *out)
     } names[] = {{"identity", HTTP_ENC_IDENTITY},
                  {"gzip", HTTP_ENC_GZIP},
                  {"deflate", HTTP_ENC_DEFLATE},
-                 {"zstd", HTTP_ENC_ZSTD}};
+                 {"zstd", HTTP_ENC_ZSTD},
+                 {"snappy", HTTP_ENC_SNAPPY}};
     if (value == NULL || len == 0) {
         *out = HTTP_ENC_IDENTITY;
         return O2P_OK;

@@ -28,11 +28,11 @@
 int grpc_route(const char *path, size_t len, otlp_signal *out);
 
 /* Parses a grpc-encoding value: NULL/""/"identity" -> identity, "gzip",
- * "deflate", "zstd".  Anything else is O2P_EUNSUPPORTED. */
+ * "deflate", "zstd", "snappy" (the framing format).  Anything else is O2P_EUNSUPPORTED. */
 int grpc_encoding_parse(const char *value, size_t len, http_encoding *out);
 
 /* What grpc-accept-encoding advertises. */
-#define GRPC_ACCEPT_ENCODING "identity,gzip,deflate,zstd"
+#define GRPC_ACCEPT_ENCODING "identity,gzip,deflate,zstd,snappy"
 
 typedef struct grpc_message {
     int compressed;      /* the prefix's compressed flag */

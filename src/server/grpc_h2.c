@@ -9,6 +9,7 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include "core/clock.h"
 #include "core/mem.h"
 #include "server/grpc_frame.h"
 
@@ -20,7 +21,8 @@
 typedef struct grpc_stream {
     struct grpc_stream *prev, *next; /* the connection's open streams */
     int32_t id;
-    int answered; /* a response was submitted; further body bytes are dropped */
+    uint64_t start_ns; /* headers began, for the call duration */
+    int answered;      /* a response was submitted; further body bytes are dropped */
     int route_ok;
     otlp_signal signal;
     int is_post;
@@ -35,6 +37,7 @@ typedef struct grpc_stream {
     char status[8];
     char message[1024]; /* percent-encoded grpc-message */
     char details[512];  /* base64 grpc-status-details-bin, may be empty */
+    char pushback[24];  /* grpc-retry-pushback-ms, empty unless retryable */
 } grpc_stream;
 
 struct grpc_h2 {
@@ -42,6 +45,8 @@ struct grpc_h2 {
     grpc_h2_env *env;
     size_t buffered; /* body bytes held across this connection's open streams */
     size_t streams;
+    size_t pending;    /* jobs handed off, not completed */
+    void *owner;       /* the caller's */
     grpc_stream *open; /* freed by grpc_h2_free if nghttp2 never closed them */
     int failed;
 };
@@ -84,11 +89,21 @@ static void grpc_fill_status(grpc_stream *st, int code, const char *msg, int ret
     buf_reset(&b);
     b.limit = sizeof st->details - 1;
     st->details[0] = '\0';
+    st->pushback[0] = '\0';
+    if (retry_secs > 0) snprintf(st->pushback, sizeof st->pushback, "%d", retry_secs * 1000);
     if (retry_secs > 0 && grpc_status_details(&b, code, msg, retry_secs) == 0) {
         memcpy(st->details, b.data, b.len);
         st->details[b.len] = '\0';
     }
     buf_free(&b);
+}
+
+/* Counts the call once, when its answer is submitted. */
+static void grpc_count(grpc_h2 *h, const grpc_stream *st, int code)
+{
+    h->env->calls++;
+    grpc_metrics_call(h->env->metrics, grpc_method_of(st->route_ok, st->signal), code,
+                      clock_mono_ns() - st->start_ns);
 }
 
 #define NV(n, v)                                                                                   \
@@ -106,7 +121,7 @@ static void grpc_answer_error(grpc_h2 *h, grpc_stream *st, int rc, const char *m
     int code = grpc_status_of(rc);
     grpc_fill_status(st, code, msg,
                      grpc_status_retryable(rc) ? (retry_secs > 0 ? retry_secs : 1) : 0);
-    nghttp2_nv nva[6] = {NV(":status", "200"), NV("content-type", "application/grpc"),
+    nghttp2_nv nva[7] = {NV(":status", "200"), NV("content-type", "application/grpc"),
                          NV("grpc-accept-encoding", GRPC_ACCEPT_ENCODING),
                          NV("grpc-status", st->status), NV("grpc-message", st->message)};
     size_t n = 5;
@@ -114,7 +129,14 @@ static void grpc_answer_error(grpc_h2 *h, grpc_stream *st, int rc, const char *m
         nghttp2_nv d = NV("grpc-status-details-bin", st->details);
         nva[n++] = d;
     }
-    h->env->calls++;
+    if (st->pushback[0]) {
+        /* gRFC A6 server pushback: clients with a retry policy wait this
+         * long (grpc-js, grpc-go, grpc-java read it; RetryInfo is for the
+         * OTLP exporters) */
+        nghttp2_nv pb = NV("grpc-retry-pushback-ms", st->pushback);
+        nva[n++] = pb;
+    }
+    grpc_count(h, st, code);
     if (nghttp2_submit_response(h->session, st->id, nva, n, NULL) != 0) h->failed = 1;
 }
 
@@ -155,7 +177,7 @@ static void grpc_answer_ok(grpc_h2 *h, grpc_stream *st, otlp_signal signal,
     nghttp2_nv nva[3] = {NV(":status", "200"), NV("content-type", "application/grpc"),
                          NV("grpc-accept-encoding", GRPC_ACCEPT_ENCODING)};
     nghttp2_data_provider prd = {.source = {.ptr = st}, .read_callback = grpc_read_resp};
-    h->env->calls++;
+    grpc_count(h, st, HTTP_GRPC_OK);
     if (nghttp2_submit_response(h->session, st->id, nva, 3, &prd) != 0) h->failed = 1;
 }
 
@@ -201,53 +223,92 @@ static void grpc_check_headers(grpc_h2 *h, grpc_stream *st)
     }
 }
 
-static void grpc_finish(grpc_h2 *h, grpc_stream *st)
+void grpc_h2_job_run(grpc_h2_job *job, const http_handlers *hd, unsigned thread_index,
+                     http_decompressor *dec, size_t max_payload, grpc_metrics *metrics)
 {
-    if (st->answered) return;
-    grpc_h2_env *env = h->env;
-    o2p_error err;
-    o2p_error_clear(&err);
+    o2p_error *err = &job->err;
+    o2p_error_clear(err);
+    memset(&job->reply, 0, sizeof job->reply);
     grpc_message m;
-    int rc = grpc_message_parse(st->body.data, st->body.len, env->max_payload, &m, &err);
+    int rc = grpc_message_parse(job->body.data, job->body.len, max_payload, &m, err);
     if (rc < 0) {
-        grpc_answer_error(h, st, rc, err.msg, 0);
+        job->rc = rc;
         return;
     }
     const uint8_t *data = m.data;
     size_t len = m.len;
     if (m.compressed) {
-        if (st->encoding == HTTP_ENC_IDENTITY) {
-            grpc_answer_error(h, st, O2P_EINVAL,
-                              "grpc: message is flagged compressed but grpc-encoding is identity",
-                              0);
+        if (job->encoding == HTTP_ENC_IDENTITY) {
+            job->rc = o2p_errorf(err, O2P_EINVAL,
+                                 "grpc: message is flagged compressed but grpc-encoding is "
+                                 "identity");
             return;
         }
-        rc = http_decompress(&env->dec, st->encoding, data, len, &err);
+        rc = http_decompress(dec, job->encoding, data, len, err);
         if (rc < 0) {
-            grpc_answer_error(h, st, rc, err.msg, 0);
+            job->rc = rc;
             return;
         }
-        data = env->dec.out.data;
-        len = env->dec.out.len;
+        data = dec->out.data;
+        len = dec->out.len;
     }
-    http_ingest_reply reply;
-    memset(&reply, 0, sizeof reply);
-    const http_handlers *hd = env->handlers;
-    rc = hd->admit ? hd->admit(hd->ctx, st->signal, len, &reply, &err) : O2P_OK;
+    grpc_metrics_add_bytes(metrics, grpc_method_of(1, job->signal), m.len, len);
+    rc = hd->admit ? hd->admit(hd->ctx, job->signal, len, &job->reply, err) : O2P_OK;
     if (rc == O2P_OK) {
-        memset(&reply, 0, sizeof reply);
-        rc = hd->ingest(hd->ctx, env->thread_index, st->signal, OTLP_FMT_PROTOBUF, data, len,
-                        &reply, &err);
+        memset(&job->reply, 0, sizeof job->reply);
+        rc = hd->ingest(hd->ctx, thread_index, job->signal, OTLP_FMT_PROTOBUF, data, len,
+                        &job->reply, err);
     }
-    grpc_stream_drop_body(h, st);
-    if (rc == O2P_OK) {
-        reply.message[sizeof reply.message - 1] = '\0';
-        grpc_answer_ok(h, st, st->signal, &reply);
+    job->reply.message[sizeof job->reply.message - 1] = '\0';
+    if (rc < 0 && err->msg[0] == '\0')
+        snprintf(err->msg, sizeof err->msg, "request rejected: %s", o2p_strerror(rc));
+    job->rc = rc;
+}
+
+void grpc_h2_job_free(grpc_h2_job *job)
+{
+    if (job == NULL) return;
+    buf_free(&job->body);
+    mem_free(job);
+}
+
+void grpc_h2_complete(grpc_h2 *h, grpc_h2_job *job)
+{
+    h->buffered -= job->body.len;
+    h->pending--;
+    grpc_stream *st = nghttp2_session_get_stream_user_data(h->session, job->stream_id);
+    if (st != NULL && !st->answered) {
+        if (job->rc == O2P_OK)
+            grpc_answer_ok(h, st, job->signal, &job->reply);
+        else
+            grpc_answer_error(h, st, job->rc, job->err.msg, job->reply.retry_after_secs);
+    }
+    grpc_h2_job_free(job);
+}
+
+/* The stream ended: its call becomes a job, run here or handed off. */
+static void grpc_finish(grpc_h2 *h, grpc_stream *st)
+{
+    if (st->answered) return;
+    grpc_h2_env *env = h->env;
+    grpc_h2_job *job = mem_calloc(1, sizeof *job);
+    if (job == NULL) {
+        grpc_answer_error(h, st, O2P_ENOMEM, "out of memory starting the call", 1);
         return;
     }
-    if (err.msg[0] == '\0')
-        snprintf(err.msg, sizeof err.msg, "request rejected: %s", o2p_strerror(rc));
-    grpc_answer_error(h, st, rc, err.msg, reply.retry_after_secs);
+    job->stream_id = st->id;
+    job->signal = st->signal;
+    job->encoding = st->encoding;
+    job->body = st->body; /* moved: still counted in h->buffered until completed */
+    buf_init(&st->body, 0);
+    h->pending++;
+    if (env->dispatch) {
+        env->dispatch(env->dispatch_ctx, h, job);
+        return;
+    }
+    grpc_h2_job_run(job, env->handlers, env->thread_index, &env->dec, env->max_payload,
+                    env->metrics);
+    grpc_h2_complete(h, job);
 }
 
 /* ---- nghttp2 callbacks ---------------------------------------------------- */
@@ -260,10 +321,12 @@ static int grpc_on_begin_headers(nghttp2_session *session, const nghttp2_frame *
     grpc_stream *st = mem_calloc(1, sizeof *st);
     if (st == NULL) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets this stream */
     st->id = frame->hd.stream_id;
+    st->start_ns = clock_mono_ns();
     st->enc_ok = 1;
     buf_init(&st->body, h->env->max_payload + GRPC_PREFIX_LEN);
     buf_init(&st->resp, 0);
     h->streams++;
+    grpc_metrics_streams(h->env->metrics, 1);
     st->next = h->open;
     if (h->open) h->open->prev = st;
     h->open = st;
@@ -352,6 +415,7 @@ static void grpc_stream_free(grpc_h2 *h, grpc_stream *st)
     buf_free(&st->resp);
     mem_free(st);
     h->streams--;
+    grpc_metrics_streams(h->env->metrics, -1);
 }
 
 static int grpc_on_close(nghttp2_session *session, int32_t stream_id, uint32_t error_code,
@@ -454,4 +518,19 @@ void grpc_h2_goaway(grpc_h2 *h)
 size_t grpc_h2_streams(const grpc_h2 *h)
 {
     return h->streams;
+}
+
+size_t grpc_h2_pending(const grpc_h2 *h)
+{
+    return h->pending;
+}
+
+void grpc_h2_set_owner(grpc_h2 *h, void *owner)
+{
+    h->owner = owner;
+}
+
+void *grpc_h2_owner(const grpc_h2 *h)
+{
+    return h->owner;
 }

@@ -9,11 +9,16 @@
  * token, grpc-encoding); the body is buffered up to max_payload + 5 bytes
  * per stream and max_payload bytes per connection across its open streams,
  * so one connection never holds more than that.  When the stream ends the
- * message is unframed, decompressed, admitted and handed to the ingest
- * callback on the calling thread; its result becomes the response message
- * and the grpc-status / grpc-message trailers (see grpc_frame.h for the
- * mapping).  A call refused early is answered at once ("Trailers-Only") and
- * the rest of its body is discarded.
+ * call becomes a grpc_h2_job: its message is unframed, decompressed,
+ * admitted and handed to the ingest callback — on the calling thread, or,
+ * when the environment has a dispatch callback, on whatever thread that
+ * hands the job to (the server's decode pool), so the streams of one
+ * connection are decoded in parallel.  The job's result becomes the
+ * response message and the grpc-status / grpc-message trailers (see
+ * grpc_frame.h for the mapping) once grpc_h2_complete gives it back on the
+ * session's thread.  A job's body stays counted against the connection's
+ * limit until then.  A call refused early is answered at once
+ * ("Trailers-Only") and the rest of its body is discarded.
  */
 #ifndef O2P_SERVER_GRPC_H2_H
 #define O2P_SERVER_GRPC_H2_H
@@ -22,26 +27,48 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "server/grpc_metrics.h"
 #include "server/http_decompress.h"
 #include "server/http_server.h"
+
+typedef struct grpc_h2 grpc_h2;
+
+/* One complete call, handed from the session to whoever runs it. */
+typedef struct grpc_h2_job {
+    struct grpc_h2_job *next; /* free for the runner's queues */
+    void *owner;              /* free for the runner (the connection) */
+    int32_t stream_id;
+    otlp_signal signal;
+    http_encoding encoding;
+    o2p_buf body; /* the request body, 5-byte prefix included */
+    /* results, set by grpc_h2_job_run */
+    int rc;
+    http_ingest_reply reply;
+    o2p_error err;
+} grpc_h2_job;
+
+/* Hands a job off; the callee must later give it to grpc_h2_complete on
+ * the session's thread, or to grpc_h2_job_free if the session is gone. */
+typedef void (*grpc_h2_dispatch_fn)(void *ctx, grpc_h2 *h, grpc_h2_job *job);
 
 /* What every connection of one server thread shares. */
 typedef struct grpc_h2_env {
     const http_handlers *handlers;
-    unsigned thread_index;  /* passed to ingest */
-    size_t max_payload;     /* message limit, before and after decompression */
-    const char *auth_token; /* NULL: no authentication */
-    int stopping;           /* non-zero: new calls are refused with UNAVAILABLE */
-    http_decompressor dec;  /* this thread's decompressor */
-    o2p_buf scratch;        /* response bodies */
-    uint64_t calls;         /* calls answered, for logs and tests */
+    unsigned thread_index;        /* passed to ingest */
+    size_t max_payload;           /* message limit, before and after decompression */
+    const char *auth_token;       /* NULL: no authentication */
+    int stopping;                 /* non-zero: new calls are refused with UNAVAILABLE */
+    http_decompressor dec;        /* this thread's decompressor */
+    o2p_buf scratch;              /* response bodies */
+    uint64_t calls;               /* calls answered, for logs and tests */
+    grpc_metrics *metrics;        /* NULL: not counted; set after grpc_h2_env_init */
+    grpc_h2_dispatch_fn dispatch; /* NULL: calls run inline; set after grpc_h2_env_init */
+    void *dispatch_ctx;
 } grpc_h2_env;
 
 void grpc_h2_env_init(grpc_h2_env *env, const http_handlers *handlers, unsigned thread_index,
                       size_t max_payload, const char *auth_token);
 void grpc_h2_env_free(grpc_h2_env *env);
-
-typedef struct grpc_h2 grpc_h2;
 
 /* A server session that has queued its SETTINGS; NULL when out of memory. */
 grpc_h2 *grpc_h2_new(grpc_h2_env *env);
@@ -65,5 +92,25 @@ void grpc_h2_goaway(grpc_h2 *h);
 
 /* Open streams. */
 size_t grpc_h2_streams(const grpc_h2 *h);
+
+/* Jobs handed off and not yet completed. */
+size_t grpc_h2_pending(const grpc_h2 *h);
+
+/* A pointer the caller keeps with the session (its connection). */
+void grpc_h2_set_owner(grpc_h2 *h, void *owner);
+void *grpc_h2_owner(const grpc_h2 *h);
+
+/* Runs a job on any thread: unframes (limit max_payload), decompresses
+ * with dec, admits and ingests with thread_index; counts the message bytes
+ * in metrics (may be NULL).  The result stays in the job. */
+void grpc_h2_job_run(grpc_h2_job *job, const http_handlers *hd, unsigned thread_index,
+                     http_decompressor *dec, size_t max_payload, grpc_metrics *metrics);
+
+/* Answers the job's call (unless the client reset it meanwhile) and frees
+ * the job; on the session's thread.  The caller then sends what
+ * grpc_h2_send yields. */
+void grpc_h2_complete(grpc_h2 *h, grpc_h2_job *job);
+
+void grpc_h2_job_free(grpc_h2_job *job);
 
 #endif

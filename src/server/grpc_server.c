@@ -5,7 +5,14 @@
  * Per connection: a non-blocking socket, an optional SSL object (handshake
  * first), a grpc_h2 session and an output buffer.  Reading stops while more
  * than GRPC_OUT_HIGH bytes wait to be written, so a peer that does not read
- * cannot make us queue without bound.
+ * cannot make us queue without bound, and while GRPC_CONN_MAX_JOBS of its
+ * calls are with the decode pool (their bodies also stay counted against
+ * the connection's max_payload until answered).
+ *
+ * Finished calls go to the decode pool (grpc_pool); a worker hands each
+ * back through its worker's `done` list and eventfd, and the connection
+ * thread answers it.  A connection closed while calls of it are out stays
+ * allocated (unlinked, `dead`) until the last one comes back.
  */
 #include "server/grpc_server.h"
 
@@ -29,9 +36,11 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "server/grpc_h2.h"
+#include "server/grpc_pool.h"
 #include "server/net_listen.h"
 
 #define GRPC_OUT_HIGH       (1u << 20)
+#define GRPC_CONN_MAX_JOBS  16 /* calls of one connection with the pool before it stops reading */
 #define GRPC_READ_CHUNK     16384
 #define GRPC_HANDSHAKE_SECS 10
 
@@ -47,6 +56,9 @@ struct grpc_conn {
     size_t out_off;
     uint64_t last_ns;
     uint32_t events; /* registered epoll events */
+    unsigned jobs;   /* calls with the decode pool */
+    int dead;        /* closed; freed when jobs reaches 0 */
+    grpc_worker *worker;
     grpc_conn *prev, *next;
 };
 
@@ -56,6 +68,9 @@ struct grpc_worker {
     int started;
     int epfd;
     int wake_fd;
+    int done_fd; /* eventfd: jobs are waiting in done */
+    pthread_mutex_t done_mu;
+    grpc_h2_job *done;
     grpc_h2_env env;
     grpc_conn *conns;
     size_t nconns;
@@ -70,10 +85,12 @@ struct grpc_server {
     char *auth_token;
     size_t max_payload;
     uint64_t idle_ns, shutdown_ns;
+    grpc_metrics *metrics; /* the caller's, or NULL */
     atomic_int stopping;
     pthread_mutex_t tls_lock;
     SSL_CTX *tls; /* NULL: cleartext */
     char *cert_file, *key_file, *ca_file;
+    grpc_pool *pool;
 };
 
 /* ---- listening ------------------------------------------------------------ */
@@ -86,14 +103,76 @@ static void grpc_conn_close(grpc_worker *w, grpc_conn *c)
     close(c->fd);
     if (c->ssl) SSL_free(c->ssl);
     grpc_h2_free(c->h2);
+    c->h2 = NULL;
     buf_free(&c->out);
+    grpc_metrics_connections(w->srv->metrics, -1);
     if (c->prev)
         c->prev->next = c->next;
     else
         w->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     w->nconns--;
-    mem_free(c);
+    c->dead = 1;
+    if (c->jobs == 0) mem_free(c);
+}
+
+/* grpc_h2 dispatch: the call goes to the decode pool. */
+static void grpc_conn_dispatch(void *ctx, grpc_h2 *h, grpc_h2_job *job)
+{
+    grpc_server *srv = ctx;
+    grpc_conn *c = grpc_h2_owner(h);
+    job->owner = c;
+    c->jobs++;
+    grpc_pool_submit(srv->pool, job);
+}
+
+/* grpc_pool done, on a pool thread: back to the connection's worker. */
+static void grpc_job_done(void *ctx, grpc_h2_job *job)
+{
+    (void)ctx;
+    grpc_conn *c = job->owner;
+    grpc_worker *w = c->worker;
+    pthread_mutex_lock(&w->done_mu);
+    job->next = w->done;
+    w->done = job;
+    pthread_mutex_unlock(&w->done_mu);
+    uint64_t one = 1;
+    if (write(w->done_fd, &one, sizeof one) < 0) LOG_WARN("grpc: cannot wake a worker");
+}
+
+static int grpc_conn_io(grpc_worker *w, grpc_conn *c);
+
+/* Takes the jobs the pool gave back: answers them (or frees them for a
+ * dead connection).  Returns how many came back. */
+static size_t grpc_take_done(grpc_worker *w, int answer)
+{
+    pthread_mutex_lock(&w->done_mu);
+    grpc_h2_job *job = w->done;
+    w->done = NULL;
+    pthread_mutex_unlock(&w->done_mu);
+    /* the list is newest first: answer in the order the pool finished */
+    grpc_h2_job *rev = NULL;
+    while (job) {
+        grpc_h2_job *next = job->next;
+        job->next = rev;
+        rev = job;
+        job = next;
+    }
+    size_t n = 0;
+    for (job = rev; job; n++) {
+        grpc_h2_job *next = job->next;
+        grpc_conn *c = job->owner;
+        c->jobs--;
+        if (c->dead || !answer) {
+            grpc_h2_job_free(job);
+            if (c->dead && c->jobs == 0) mem_free(c);
+        } else {
+            grpc_h2_complete(c->h2, job);
+            if (grpc_conn_io(w, c) < 0) grpc_conn_close(w, c);
+        }
+        job = next;
+    }
+    return n;
 }
 
 static void grpc_conn_events(grpc_worker *w, grpc_conn *c, uint32_t ev)
@@ -154,6 +233,7 @@ static int grpc_conn_flush(grpc_conn *c)
 static int grpc_conn_start_h2(grpc_worker *w, grpc_conn *c)
 {
     c->h2 = grpc_h2_new(&w->env);
+    if (c->h2) grpc_h2_set_owner(c->h2, c);
     return c->h2 ? 0 : -1;
 }
 
@@ -184,7 +264,7 @@ static int grpc_conn_io(grpc_worker *w, grpc_conn *c)
     }
     uint8_t buf[GRPC_READ_CHUNK];
     int closed = 0;
-    while (c->out.len - c->out_off < GRPC_OUT_HIGH) {
+    while (c->out.len - c->out_off < GRPC_OUT_HIGH && c->jobs < GRPC_CONN_MAX_JOBS) {
         ssize_t n = grpc_conn_read(c, buf, sizeof buf);
         if (n == 0) break;
         if (n < 0) {
@@ -202,9 +282,10 @@ static int grpc_conn_io(grpc_worker *w, grpc_conn *c)
     if (grpc_conn_flush(c) < 0) return -1;
     if (grpc_h2_done(c->h2)) return -1;
     int pending = c->out_off < c->out.len;
-    grpc_conn_events(w, c,
-                     pending ? (c->out.len - c->out_off < GRPC_OUT_HIGH ? EPOLLIN : 0) | EPOLLOUT
-                             : EPOLLIN);
+    uint32_t in = c->out.len - c->out_off < GRPC_OUT_HIGH && c->jobs < GRPC_CONN_MAX_JOBS
+                      ? EPOLLIN
+                      : 0; /* level-triggered: not asked for while we would not read */
+    grpc_conn_events(w, c, in | (pending ? EPOLLOUT : 0));
     return 0;
 }
 
@@ -222,6 +303,8 @@ static void grpc_accept(grpc_worker *w)
             continue;
         }
         c->fd = fd;
+        c->worker = w;
+        grpc_metrics_connections(srv->metrics, 1);
         buf_init(&c->out, 0);
         c->last_ns = clock_mono_ns();
         pthread_mutex_lock(&srv->tls_lock);
@@ -278,6 +361,10 @@ static void *grpc_worker_main(void *arg)
             void *p = evs[i].data.ptr;
             if (p == &srv->listen_fd) {
                 grpc_accept(w);
+            } else if (p == &w->done_fd) {
+                uint64_t v;
+                if (read(w->done_fd, &v, sizeof v) < 0) v = 0;
+                grpc_take_done(w, 1);
             } else if (p == &w->wake_fd) {
                 uint64_t v;
                 if (read(w->wake_fd, &v, sizeof v) < 0) v = 0;
@@ -286,7 +373,11 @@ static void *grpc_worker_main(void *arg)
                 if (!w->env.stopping) drain_now = 1;
             } else {
                 grpc_conn *c = p;
-                if (grpc_conn_io(w, c) < 0) grpc_conn_close(w, c);
+                /* a hang-up is reported even while reading is paused */
+                if ((evs[i].events & (EPOLLHUP | EPOLLERR)) && !(c->events & EPOLLIN))
+                    grpc_conn_close(w, c);
+                else if (grpc_conn_io(w, c) < 0)
+                    grpc_conn_close(w, c);
             }
         }
         if (drain_now) {
@@ -322,6 +413,8 @@ static void grpc_free(grpc_server *srv)
         grpc_worker *w = &srv->workers[i];
         if (w->epfd >= 0) close(w->epfd);
         if (w->wake_fd >= 0) close(w->wake_fd);
+        if (w->done_fd >= 0) close(w->done_fd);
+        pthread_mutex_destroy(&w->done_mu);
         grpc_h2_env_free(&w->env);
     }
     mem_free(srv->workers);
@@ -373,6 +466,7 @@ int grpc_server_start(grpc_server **out, const grpc_config *config, const http_h
         (uint64_t)(config->shutdown_timeout_secs ? config->shutdown_timeout_secs : 30) *
         1000000000ull;
     srv->nworkers = config->threads ? config->threads : 1;
+    srv->metrics = config->metrics;
     int rc = grpc_dup(&srv->auth_token, config->auth_token);
     if (rc == 0) rc = grpc_dup(&srv->cert_file, config->tls.cert_file);
     if (rc == 0) rc = grpc_dup(&srv->key_file, config->tls.key_file);
@@ -390,17 +484,39 @@ int grpc_server_start(grpc_server **out, const grpc_config *config, const http_h
     if (rc == 0 && (srv->workers = mem_calloc(srv->nworkers, sizeof *srv->workers)) == NULL)
         rc = o2p_errorf(err, O2P_ENOMEM, "out of memory");
     for (unsigned i = 0; rc == 0 && i < srv->nworkers; i++) {
+        srv->workers[i].epfd = srv->workers[i].wake_fd = srv->workers[i].done_fd = -1;
+        pthread_mutex_init(&srv->workers[i].done_mu, NULL);
+    }
+    if (rc == 0) {
+        /* as many decode threads as connection threads, with the same
+         * ingest thread indexes: the connection threads no longer ingest */
+        grpc_pool_config pc = {.threads = srv->nworkers,
+                               .thread_base = config->thread_base,
+                               .max_payload = srv->max_payload,
+                               .handlers = &srv->handlers,
+                               .metrics = srv->metrics,
+                               .done = grpc_job_done,
+                               .done_ctx = srv};
+        rc = grpc_pool_start(&srv->pool, &pc, err);
+    }
+    for (unsigned i = 0; rc == 0 && i < srv->nworkers; i++) {
         grpc_worker *w = &srv->workers[i];
         w->srv = srv;
         w->epfd = epoll_create1(EPOLL_CLOEXEC);
         w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        w->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         grpc_h2_env_init(&w->env, &srv->handlers, config->thread_base + i, srv->max_payload,
                          srv->auth_token);
+        w->env.metrics = srv->metrics;
+        w->env.dispatch = grpc_conn_dispatch;
+        w->env.dispatch_ctx = srv;
         struct epoll_event le = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = &srv->listen_fd};
         struct epoll_event we = {.events = EPOLLIN, .data.ptr = &w->wake_fd};
-        if (w->epfd < 0 || w->wake_fd < 0 ||
+        struct epoll_event de = {.events = EPOLLIN, .data.ptr = &w->done_fd};
+        if (w->epfd < 0 || w->wake_fd < 0 || w->done_fd < 0 ||
             epoll_ctl(w->epfd, EPOLL_CTL_ADD, srv->listen_fd, &le) < 0 ||
-            epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wake_fd, &we) < 0)
+            epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wake_fd, &we) < 0 ||
+            epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->done_fd, &de) < 0)
             rc = o2p_errorf(err, O2P_EIO, "grpc: epoll: %s", strerror(errno));
     }
     for (unsigned i = 0; rc == 0 && i < srv->nworkers; i++) {
@@ -433,5 +549,11 @@ void grpc_server_stop(grpc_server *srv)
     }
     for (unsigned i = 0; srv->workers && i < srv->nworkers; i++)
         if (srv->workers[i].started) pthread_join(srv->workers[i].thread, NULL);
+    /* calls still queued (drain deadline passed) are dropped unanswered;
+     * then every job is back in a done list and the last connections go */
+    grpc_pool_stop(srv->pool);
+    srv->pool = NULL;
+    for (unsigned i = 0; srv->workers && i < srv->nworkers; i++)
+        grpc_take_done(&srv->workers[i], 0);
     grpc_free(srv);
 }

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "server/grpc_metrics.h"
 #include "server/grpc_tls.h"
 #include "server/http_server.h"
 
@@ -28,6 +29,7 @@ typedef struct grpc_config {
     grpc_tls_files tls;             /* cert_file NULL: cleartext h2c */
     unsigned idle_timeout_secs;     /* 0: 300 */
     unsigned shutdown_timeout_secs; /* 0: 30 */
+    grpc_metrics *metrics;          /* NULL: not counted; must outlive the server */
 } grpc_config;
 
 typedef struct grpc_server grpc_server;

@@ -18,6 +18,7 @@
 #include <zstd_errors.h>
 
 #include "core/mem.h"
+#include "server/snappy_frame.h"
 
 /* Smallest first guess for codecs without a size hint. */
 #define HTTP_DECOMP_MIN_GUESS (64 * 1024)
@@ -70,6 +71,8 @@ const char *http_encoding_name(http_encoding enc)
         return "deflate";
     case HTTP_ENC_ZSTD:
         return "zstd";
+    case HTTP_ENC_SNAPPY:
+        return "snappy";
     default:
         return "identity";
     }
@@ -279,6 +282,8 @@ int http_decompress(http_decompressor *d, http_encoding enc, const uint8_t *in, 
         return http_inflate(d, enc, in, len, err);
     case HTTP_ENC_ZSTD:
         return http_unzstd(d, in, len, err);
+    case HTTP_ENC_SNAPPY:
+        return snappy_frame_decode(in, len, d->limit, &d->out, err);
     default:
         break;
     }

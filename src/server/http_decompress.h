@@ -22,7 +22,8 @@ typedef enum http_encoding {
     HTTP_ENC_IDENTITY = 0,
     HTTP_ENC_GZIP,
     HTTP_ENC_DEFLATE,
-    HTTP_ENC_ZSTD
+    HTTP_ENC_ZSTD,
+    HTTP_ENC_SNAPPY /* framed snappy (snappy_frame.h); only gRPC's grpc-encoding names it */
 } http_encoding;
 
 /* Parses a Content-Encoding value (case-insensitive, surrounding blanks

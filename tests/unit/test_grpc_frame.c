@@ -79,9 +79,11 @@ TEST(grpc_route_and_encoding)
     CHECK_INT(e, HTTP_ENC_ZSTD);
     CHECK_OK(grpc_encoding_parse("deflate", 7, &e));
     CHECK_INT(e, HTTP_ENC_DEFLATE);
+    CHECK_OK(grpc_encoding_parse("snappy", 6, &e));
+    CHECK_INT(e, HTTP_ENC_SNAPPY);
     CHECK_OK(grpc_encoding_parse("identity", 8, &e));
     CHECK_INT(e, HTTP_ENC_IDENTITY);
-    CHECK_INT(grpc_encoding_parse("snappy", 6, &e), O2P_EUNSUPPORTED);
+    CHECK_INT(grpc_encoding_parse("br", 2, &e), O2P_EUNSUPPORTED);
     CHECK_INT(grpc_encoding_parse("gzipx", 5, &e), O2P_EUNSUPPORTED);
 }
 

@@ -2,6 +2,7 @@
  * session in memory (no sockets), so calls, trailers, refusals, the
  * per-connection buffer cap and GOAWAY are checked end to end. */
 #include <nghttp2/nghttp2.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,6 +41,7 @@ typedef struct client_call {
     char status[8];
     char message[256];
     int has_details;
+    char pushback[16]; /* grpc-retry-pushback-ms */
     int closed;
     uint8_t body[256];
     size_t body_len;
@@ -64,6 +66,8 @@ static int cl_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
     if (nl == 12 && memcmp(name, "grpc-message", 12) == 0)
         snprintf(c->message, sizeof c->message, "%.*s", (int)vl, (const char *)value);
     if (nl == 23 && memcmp(name, "grpc-status-details-bin", 23) == 0) c->has_details = 1;
+    if (nl == 22 && memcmp(name, "grpc-retry-pushback-ms", 22) == 0)
+        snprintf(c->pushback, sizeof c->pushback, "%.*s", (int)vl, (const char *)value);
     return 0;
 }
 
@@ -203,11 +207,13 @@ TEST(grpc_h2_unary_calls_and_status)
     pump(&cl, h);
     CHECK_STR(cl.calls[4].status, "8");
     CHECK(cl.calls[4].has_details);
+    CHECK_STR(cl.calls[4].pushback, "4000"); /* the reply's retry_after_secs */
     fb.rc = O2P_EINVAL;
     cl_call(&cl, 5, LOGS, "authorization", "Bearer tok", msg, sizeof msg);
     pump(&cl, h);
     CHECK_STR(cl.calls[5].status, "3");
     CHECK(!cl.calls[5].has_details);
+    CHECK_STR(cl.calls[5].pushback, "");
     CHECK_STR(cl.calls[5].message, "bad field resource_logs[0]");
 
     /* GOAWAY: the session finishes once the client has nothing open */
@@ -261,5 +267,124 @@ TEST(grpc_h2_limits_per_stream_and_connection)
 
     nghttp2_session_del(cl.s);
     grpc_h2_free(h); /* frees the call still open */
+    grpc_h2_env_free(&env);
+}
+
+TEST(grpc_h2_counts_calls_in_metrics)
+{
+    fake_backend fb = {0};
+    http_handlers hd = {.ctx = &fb, .ingest = fake_ingest};
+    grpc_h2_env env;
+    grpc_h2_env_init(&env, &hd, 0, 1024, "tok");
+    grpc_metrics gm;
+    grpc_metrics_init(&gm);
+    env.metrics = &gm;
+    grpc_h2 *h = grpc_h2_new(&env);
+    client cl;
+    cl_init(&cl);
+    static const uint8_t msg[] = {0, 0, 0, 0, 3, 1, 2, 3};
+    cl_call(&cl, 0, LOGS, "authorization", "Bearer tok", msg, sizeof msg);
+    cl_call(&cl, 1, LOGS, "authorization", "Bearer tok", msg, sizeof msg);
+    cl_call(&cl, 2, LOGS, NULL, NULL, msg, sizeof msg);
+    cl_call(&cl, 3, "/x.Y/Z", "authorization", "Bearer tok", msg, sizeof msg);
+    cl_call(&cl, 4, LOGS, "authorization", "Bearer tok", msg, 4);
+    pump(&cl, h);
+    CHECK_INT(grpc_metrics_calls(&gm, GRPC_METHOD_LOGS, 0), 2);
+    CHECK_INT(grpc_metrics_calls(&gm, GRPC_METHOD_LOGS, 16), 1);
+    CHECK_INT(grpc_metrics_calls(&gm, GRPC_METHOD_LOGS, 3), 1);
+    CHECK_INT(grpc_metrics_calls(&gm, GRPC_METHOD_OTHER, 12), 1);
+    CHECK_INT(grpc_metrics_calls(&gm, GRPC_METHOD_TRACES, 0), 0);
+    CHECK_INT(atomic_load(&gm.message_bytes[GRPC_METHOD_LOGS]), 6);
+    CHECK_INT(atomic_load(&gm.streams), 0);
+
+    o2p_buf out;
+    buf_init(&out, 0);
+    CHECK_INT(grpc_metrics_render(&gm, &out), 0);
+    CHECK_INT(buf_push_byte(&out, 0), 0);
+    const char *text = (const char *)out.data;
+    CHECK(strstr(text, "otlp2parquet_grpc_calls_total{service=\"opentelemetry.proto.collector."
+                       "logs.v1.LogsService\",method=\"Export\",code=\"OK\"} 2\n") != NULL);
+    CHECK(strstr(text, "code=\"UNAUTHENTICATED\"} 1\n") != NULL);
+    CHECK(strstr(text, "code=\"INVALID_ARGUMENT\"} 1\n") != NULL);
+    CHECK(strstr(text, "{service=\"other\",method=\"other\",code=\"UNIMPLEMENTED\"} 1\n") != NULL);
+    CHECK(strstr(text, "otlp2parquet_grpc_call_duration_seconds_count{service=\"opentelemetry."
+                       "proto.collector.trace.v1.TraceService\",method=\"Export\"} 0\n") != NULL);
+    CHECK(strstr(text, "otlp2parquet_grpc_streams_in_flight 0\n") != NULL);
+    buf_free(&out);
+
+    /* an unfinished call is an open stream */
+    nghttp2_nv nva[] = {NVS(":method", "POST"), NVS(":scheme", "http"), NVS(":authority", "x"),
+                        NVS(":path", LOGS), NVS("content-type", "application/grpc")};
+    nghttp2_submit_headers(cl.s, NGHTTP2_FLAG_NONE, -1, NULL, nva, 5, &cl.calls[5]);
+    pump(&cl, h);
+    CHECK_INT(atomic_load(&gm.streams), 1);
+    nghttp2_session_del(cl.s);
+    grpc_h2_free(h);
+    CHECK_INT(atomic_load(&gm.streams), 0);
+    grpc_h2_env_free(&env);
+}
+
+typedef struct stash {
+    grpc_h2_job *jobs[8];
+    int n;
+} stash;
+
+static void stash_dispatch(void *ctx, grpc_h2 *h, grpc_h2_job *job)
+{
+    (void)h;
+    stash *s = ctx;
+    s->jobs[s->n++] = job;
+}
+
+TEST(grpc_h2_dispatched_calls_are_answered_when_completed)
+{
+    fake_backend fb = {0};
+    http_handlers hd = {.ctx = &fb, .ingest = fake_ingest};
+    grpc_h2_env env;
+    grpc_h2_env_init(&env, &hd, 0, 1024, NULL);
+    stash st = {0};
+    env.dispatch = stash_dispatch;
+    env.dispatch_ctx = &st;
+    grpc_h2 *h = grpc_h2_new(&env);
+    client cl;
+    cl_init(&cl);
+    static const uint8_t msg[] = {0, 0, 0, 0, 3, 1, 2, 3};
+    static const uint8_t cut[] = {0, 0, 0};
+    cl_call(&cl, 0, LOGS, NULL, NULL, msg, sizeof msg);
+    cl_call(&cl, 1, LOGS, NULL, NULL, cut, sizeof cut); /* truncated prefix */
+    cl_call(&cl, 2, LOGS, NULL, NULL, msg, sizeof msg);
+    cl_call(&cl, 3, "/x.Y/Z", NULL, NULL, msg, sizeof msg); /* refused at once, no job */
+    pump(&cl, h);
+    CHECK_INT(st.n, 3);
+    CHECK_INT(grpc_h2_pending(h), 3);
+    CHECK_INT(fb.calls, 0); /* nothing ran on the session's thread */
+    CHECK_STR(cl.calls[0].status, "");
+    CHECK_STR(cl.calls[3].status, "12");
+    CHECK_INT(grpc_h2_streams(h), 3);
+
+    /* the client gives up on call 2 before its job comes back */
+    nghttp2_submit_rst_stream(cl.s, NGHTTP2_FLAG_NONE, st.jobs[2]->stream_id, NGHTTP2_CANCEL);
+    pump(&cl, h);
+    CHECK_INT(grpc_h2_streams(h), 2);
+
+    /* run elsewhere, complete in reverse order */
+    http_decompressor dec;
+    http_decompressor_init(&dec, 1024);
+    for (int k = 2; k >= 0; k--) {
+        grpc_h2_job_run(st.jobs[k], &hd, 9, &dec, 1024, NULL);
+        grpc_h2_complete(h, st.jobs[k]);
+    }
+    http_decompressor_free(&dec);
+    pump(&cl, h);
+    CHECK_INT(fb.calls, 2); /* calls 0 and 2 ran; 1 failed unframing */
+    CHECK_INT(grpc_h2_pending(h), 0);
+    CHECK_STR(cl.calls[0].status, "0");
+    CHECK_INT(cl.calls[0].body_len, 5 + 2 + 2 + 2 + 11);
+    CHECK_STR(cl.calls[1].status, "3");
+    CHECK(strstr(cl.calls[1].message, "prefix truncated") != NULL);
+    CHECK_STR(cl.calls[2].status, ""); /* reset: never answered */
+    CHECK_INT(grpc_h2_streams(h), 0);
+    nghttp2_session_del(cl.s);
+    grpc_h2_free(h);
     grpc_h2_env_free(&env);
 }
