@@ -152,7 +152,10 @@ int tbl_sort_leaf(tbl_id id)
 
 const char *tbl_bloom_columns(tbl_id id)
 {
-    return id == TBL_LOGS || id == TBL_TRACES ? "TraceId,SpanId" : NULL;
+    /* Logs get no SpanId filter: a log record is looked up by its trace, and
+     * SpanId is unique per record, so its filter would be the largest part
+     * of the filter bytes (docs/schema.md) */
+    return id == TBL_TRACES ? "TraceId,SpanId" : id == TBL_LOGS ? "TraceId" : NULL;
 }
 
 const char *tbl_dataset(tbl_id id)
