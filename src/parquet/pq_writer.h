@@ -102,6 +102,10 @@ typedef struct pq_writer_options {
     double bloom_fpp;
     int bloom_filters; /* 1 (default): write the bloom filters above; 0: none */
     int page_index;    /* 1 (default): ColumnIndex + OffsetIndex per chunk; 0: none */
+    /* Leaves written PLAIN, never with a dictionary (comma-separated leaf
+     * paths, the table's choice: tbl_plain_columns); names the schema lacks
+     * are skipped. */
+    const char *plain_table_columns;
 } pq_writer_options;
 
 void pq_writer_options_default(pq_writer_options *opts);

@@ -183,6 +183,10 @@ int tbl_sort_leaf(tbl_id id);
  * bloom_table_columns): "TraceId,SpanId" for traces, "TraceId" for logs,
  * NULL for the metrics tables. */
 const char *tbl_bloom_columns(tbl_id id);
+
+/* The columns always written PLAIN, without a dictionary (pq_writer_options.
+ * plain_table_columns): the ids of logs and traces. */
+const char *tbl_plain_columns(tbl_id id);
 void tbl_schemas_free(tbl_schemas *s);
 
 #endif

@@ -204,6 +204,9 @@ describe('query-ready parquet', { skip: skip ?? false, timeout: 120000 }, () => 
     const meta = await db.query(`SELECT path_in_schema AS p, bloom_filter_offset AS o, bloom_filter_length AS l FROM parquet_metadata(${sqlString(file)})`);
     const withBloom = meta.filter((m) => m.o !== null).map((m) => m.p).sort();
     assert.deepEqual(withBloom, ['SpanId', 'TraceId']);
+    // the ids are PLAIN (tbl_plain_columns), the other strings keep their dictionaries
+    const dicts = await db.query(`SELECT path_in_schema AS p, dictionary_page_offset AS d FROM parquet_metadata(${sqlString(file)}) WHERE path_in_schema IN ('TraceId', 'SpanId', 'ParentSpanId', 'SpanName')`);
+    assert.deepEqual(dicts.filter((m) => m.d !== null).map((m) => m.p), ['SpanName']);
     // bloom_filter_excludes per value, 100 probes per statement
     const probeMany = async (f, column, values) => {
       const out = [];
