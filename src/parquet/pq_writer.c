@@ -42,8 +42,8 @@
 #define DEFAULT_PAGE_SIZE             (1u << 20)
 #define DEFAULT_DICTIONARY_LIMIT      (1u << 20)
 #define DEFAULT_ROW_GROUP_ROWS        1048576u
-#define DEFAULT_SORTED_ROW_GROUP_ROWS 50000u
-#define DEFAULT_PAGE_ROWS             20000u
+#define DEFAULT_SORTED_ROW_GROUP_ROWS 100000u
+#define DEFAULT_PAGE_ROWS             100000u
 /* values dictionary-encoded before deciding whether a dictionary can pay off */
 #define DICT_SAMPLE_VALUES 4096u
 
