@@ -22,7 +22,7 @@ static void hex_ids(o2p_buf *out, size_t n)
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            p[4 + k] = (uint8_t)"0123456789abcdef"[x & 15];
+            p[4 + k] = (uint8_t) "0123456789abcdef"[x & 15];
         }
     }
 }
