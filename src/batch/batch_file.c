@@ -21,6 +21,7 @@ int batch_encode_group(const tbl_group *g, const pq_writer_options *opts, o2p_bu
     o.num_metadata = sizeof meta / sizeof meta[0];
     o.sort_leaf = tbl_sort_leaf(g->table);
     o.bloom_table_columns = tbl_bloom_columns(g->table);
+    o.plain_table_columns = tbl_plain_columns(g->table);
 
     int rc;
     if (key[0] == '\0') {

@@ -647,10 +647,10 @@ int cfg_defaults(cfg_config *cfg, o2p_error *err)
     cfg->parquet.compression = CFG_COMPRESSION_ZSTD;
     cfg->parquet.compression_level = CFG_UNSET;
     cfg->parquet.row_group_rows = 1048576;
-    cfg->parquet.sorted_row_group_rows = 50000;
+    cfg->parquet.sorted_row_group_rows = 100000;
     cfg->parquet.timestamp_unit = CFG_TS_MICROS;
     cfg->parquet.sort_rows = 1;
-    cfg->parquet.page_rows = 20000;
+    cfg->parquet.page_rows = 100000;
     cfg->parquet.bloom_filter_fpp = 0.01;
     cfg->parquet.bloom_filters = true;
     cfg->parquet.page_index = true;

@@ -42,8 +42,8 @@
 #define DEFAULT_PAGE_SIZE             (1u << 20)
 #define DEFAULT_DICTIONARY_LIMIT      (1u << 20)
 #define DEFAULT_ROW_GROUP_ROWS        1048576u
-#define DEFAULT_SORTED_ROW_GROUP_ROWS 50000u
-#define DEFAULT_PAGE_ROWS             20000u
+#define DEFAULT_SORTED_ROW_GROUP_ROWS 100000u
+#define DEFAULT_PAGE_ROWS             100000u
 /* values dictionary-encoded before deciding whether a dictionary can pay off */
 #define DICT_SAMPLE_VALUES 4096u
 
@@ -68,6 +68,7 @@ struct pq_writer {
     o2p_buf rg_recs;     /* one rg_rec per row group */
     pq_index index;      /* page index of the file */
     uint8_t *bloom_leaf; /* per leaf: 1 = write a bloom filter */
+    uint8_t *plain_leaf; /* per leaf: 1 = never a dictionary (plain_table_columns) */
     pq_bloom bloom;
     o2p_buf page;      /* scratch: uncompressed page body */
     o2p_buf packed;    /* scratch: compressed page body */
@@ -312,6 +313,7 @@ void pq_writer_destroy(pq_writer *w)
     pq_row_index_free(&w->rowix);
     pq_index_free(&w->index);
     mem_free(w->bloom_leaf);
+    mem_free(w->plain_leaf);
     pq_bloom_free(&w->bloom);
     buf_free(&w->chunk_recs);
     buf_free(&w->rg_recs);
@@ -358,6 +360,10 @@ static int copy_options(pq_writer *w, const pq_writer_options *opts, o2p_error *
     }
     w->opts.bloom_table_columns = NULL; /* not copied: resolved above */
     w->opts.bloom_columns = NULL;
+    w->plain_leaf = mem_calloc(pq_schema_num_leaves(w->schema) + 1, 1);
+    if (w->plain_leaf == NULL) return nomem(err, "options");
+    mark_leaves(w->schema, opts->plain_table_columns, w->plain_leaf);
+    w->opts.plain_table_columns = NULL;
     w->created_by = mem_strdup(opts->created_by ? opts->created_by : O2P_CREATED_BY);
     if (w->created_by == NULL) return nomem(err, "options");
     w->opts.created_by = w->created_by;
@@ -750,7 +756,7 @@ static int write_chunk(pq_writer *w, size_t col, const pq_column *c, const col_r
     cs.rep_width = pq_bit_width(leaf->max_rep);
     pq_stats_init(&cs.chunk_stats, leaf);
     pq_stats_init(&cs.page_stats, leaf);
-    int rc = try_dictionary(w, &cs, err);
+    int rc = w->plain_leaf[col] ? 0 : try_dictionary(w, &cs, err);
     if (rc < 0) return rc;
     cs.dictionary = rc;
     cs.meta.leaf = leaf;

@@ -76,11 +76,11 @@ typedef struct pq_writer_options {
     int dictionary;        /* 1 (default): try dictionary encoding; 0: always PLAIN */
     size_t row_group_rows; /* max rows per row group, default 1,048,576 */
     /* max rows per row group when the rows are sorted (sort_leaf >= 0),
-     * default 50,000: DuckDB prunes by row group, not by page, so a sorted
+     * default 100,000: DuckDB prunes by row group, not by page, so a sorted
      * file needs several row groups for a time window to skip any; 0 or more
      * than row_group_rows: row_group_rows */
     size_t sorted_row_group_rows;
-    size_t page_rows;       /* max rows per data page (besides page_size), default 20,000 */
+    size_t page_rows;       /* max rows per data page (besides page_size), default 100,000 */
     const char *created_by; /* default O2P_CREATED_BY */
     const pq_kv *metadata;  /* key/value metadata, copied at open */
     size_t num_metadata;
@@ -102,6 +102,10 @@ typedef struct pq_writer_options {
     double bloom_fpp;
     int bloom_filters; /* 1 (default): write the bloom filters above; 0: none */
     int page_index;    /* 1 (default): ColumnIndex + OffsetIndex per chunk; 0: none */
+    /* Leaves written PLAIN, never with a dictionary (comma-separated leaf
+     * paths, the table's choice: tbl_plain_columns); names the schema lacks
+     * are skipped. */
+    const char *plain_table_columns;
 } pq_writer_options;
 
 void pq_writer_options_default(pq_writer_options *opts);

@@ -152,7 +152,21 @@ int tbl_sort_leaf(tbl_id id)
 
 const char *tbl_bloom_columns(tbl_id id)
 {
-    return id == TBL_LOGS || id == TBL_TRACES ? "TraceId,SpanId" : NULL;
+    /* Logs get no SpanId filter: a log record is looked up by its trace, and
+     * SpanId is unique per record, so its filter would be the largest part
+     * of the filter bytes (docs/schema.md) */
+    return id == TBL_TRACES ? "TraceId,SpanId" : id == TBL_LOGS ? "TraceId" : NULL;
+}
+
+const char *tbl_plain_columns(tbl_id id)
+{
+    /* Random ids: a trace's ids repeat a few times close together, which
+     * zstd finds in PLAIN pages for a couple of bytes.  After sorting by
+     * Timestamp the traces interleave, so a dictionary's entry numbers barely
+     * compress and the chunk ends up larger (docs/schema.md). */
+    return id == TBL_TRACES ? "TraceId,SpanId,ParentSpanId"
+           : id == TBL_LOGS ? "TraceId,SpanId"
+                            : NULL;
 }
 
 const char *tbl_dataset(tbl_id id)

@@ -180,9 +180,13 @@ int tbl_schemas_init(tbl_schemas *s, tbl_ts_unit unit, o2p_error *err);
 int tbl_sort_leaf(tbl_id id);
 
 /* The columns that get bloom filters by default (pq_writer_options.
- * bloom_table_columns): "TraceId,SpanId" for logs and traces, NULL for the
- * metrics tables. */
+ * bloom_table_columns): "TraceId,SpanId" for traces, "TraceId" for logs,
+ * NULL for the metrics tables. */
 const char *tbl_bloom_columns(tbl_id id);
+
+/* The columns always written PLAIN, without a dictionary (pq_writer_options.
+ * plain_table_columns): the ids of logs and traces. */
+const char *tbl_plain_columns(tbl_id id);
 void tbl_schemas_free(tbl_schemas *s);
 
 #endif

@@ -108,7 +108,7 @@ describe('query-ready parquet', { skip: skip ?? false, timeout: 120000 }, () => 
     };
     sorted = run({});
     unsorted = run({ OTLP2PARQUET_PARQUET_SORT_ROWS: 'false' });
-    extra = run({ OTLP2PARQUET_PARQUET_BLOOM_FILTER_COLUMNS: 'ServiceName,SpanName' });
+    extra = run({ OTLP2PARQUET_PARQUET_BLOOM_FILTER_COLUMNS: 'ServiceName,SpanName,SpanId' });
     bare = run({ OTLP2PARQUET_PARQUET_BLOOM_FILTERS: 'false', OTLP2PARQUET_PARQUET_PAGE_INDEX: 'false' });
     db = await openDuckDB({ threads: '2' });
   });
@@ -204,6 +204,9 @@ describe('query-ready parquet', { skip: skip ?? false, timeout: 120000 }, () => 
     const meta = await db.query(`SELECT path_in_schema AS p, bloom_filter_offset AS o, bloom_filter_length AS l FROM parquet_metadata(${sqlString(file)})`);
     const withBloom = meta.filter((m) => m.o !== null).map((m) => m.p).sort();
     assert.deepEqual(withBloom, ['SpanId', 'TraceId']);
+    // the ids are PLAIN (tbl_plain_columns), the other strings keep their dictionaries
+    const dicts = await db.query(`SELECT path_in_schema AS p, dictionary_page_offset AS d FROM parquet_metadata(${sqlString(file)}) WHERE path_in_schema IN ('TraceId', 'SpanId', 'ParentSpanId', 'SpanName')`);
+    assert.deepEqual(dicts.filter((m) => m.d !== null).map((m) => m.p), ['SpanName']);
     // bloom_filter_excludes per value, 100 probes per statement
     const probeMany = async (f, column, values) => {
       const out = [];
@@ -229,9 +232,11 @@ describe('query-ready parquet', { skip: skip ?? false, timeout: 120000 }, () => 
       const excluded = x.filter(Boolean).length;
       assert.ok(excluded >= absent * 0.9, `only ${excluded} of ${absent} absent ${column}s excluded`);
     }
+    // logs: TraceId only by default (SpanId, unique per record, would be most of the filter bytes)
     const logFile = one(sorted, 'logs');
+    const logMeta = await db.query(`SELECT path_in_schema AS p FROM parquet_metadata(${sqlString(logFile)}) WHERE bloom_filter_offset IS NOT NULL`);
+    assert.deepEqual([...new Set(logMeta.map((m) => m.p))].sort(), ['TraceId']);
     await present(logFile, 'TraceId', traces.traceIds);
-    await present(logFile, 'SpanId', logs.logRecords.map((l) => l.spanId));
     // hyparquet sees the same offsets
     const cc = hyparquetMetadata(file).row_groups[0].columns.find((c) => c.meta_data.path_in_schema.join('.') === 'TraceId');
     assert.ok(cc.meta_data.bloom_filter_offset > 0n);
@@ -241,6 +246,12 @@ describe('query-ready parquet', { skip: skip ?? false, timeout: 120000 }, () => 
     const file = one(extra, 'traces');
     const meta = await db.query(`SELECT path_in_schema AS p FROM parquet_metadata(${sqlString(file)}) WHERE bloom_filter_offset IS NOT NULL`);
     assert.deepEqual(meta.map((m) => m.p).sort(), ['ServiceName', 'SpanId', 'SpanName', 'TraceId']);
+    // SpanId named in the key gives logs their SpanId filter back (and does not double it on traces)
+    const logFile = one(extra, 'logs');
+    const logMeta = await db.query(`SELECT path_in_schema AS p FROM parquet_metadata(${sqlString(logFile)}) WHERE bloom_filter_offset IS NOT NULL`);
+    assert.deepEqual(logMeta.map((m) => m.p).sort(), ['ServiceName', 'SpanId', 'TraceId']);
+    const lx = await db.query(`SELECT bloom_filter_excludes AS x FROM parquet_bloom_probe(${sqlString(logFile)}, 'SpanId', ${sqlString(logs.logRecords[0].spanId)})`);
+    assert.ok(lx.length > 0 && lx.every((r) => r.x === false));
     const [r] = await db.query(`SELECT bloom_filter_excludes AS x FROM parquet_bloom_probe(${sqlString(file)}, 'ServiceName', 'checkout')`);
     assert.equal(r.x, false);
 

@@ -77,10 +77,10 @@ TEST(cfg_defaults_match_the_spec)
     CHECK_INT(cfg.parquet.compression, CFG_COMPRESSION_ZSTD);
     CHECK_INT(cfg.parquet.compression_level, 3);
     CHECK_UINT(cfg.parquet.row_group_rows, 1048576);
-    CHECK_UINT(cfg.parquet.sorted_row_group_rows, 50000);
+    CHECK_UINT(cfg.parquet.sorted_row_group_rows, 100000);
     CHECK_INT(cfg.parquet.timestamp_unit, CFG_TS_MICROS);
     CHECK_INT(cfg.parquet.sort_rows, 1);
-    CHECK_UINT(cfg.parquet.page_rows, 20000);
+    CHECK_UINT(cfg.parquet.page_rows, 100000);
     CHECK(cfg.parquet.bloom_filter_fpp == 0.01);
     CHECK(cfg.parquet.bloom_filter_columns == NULL);
     CHECK(cfg.parquet.bloom_filters);

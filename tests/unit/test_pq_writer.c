@@ -584,6 +584,14 @@ TEST(pq_writer_dictionary_and_plain_fallback)
     CHECK_OK(write_file(s, &cs, &o, &plain, &err));
     /* The fallback writes exactly what a PLAIN-only writer writes. */
     CHECK_MEM(limited.data, limited.len, plain.data, plain.len);
+    /* so does a leaf named in plain_table_columns (names the schema lacks are skipped) */
+    o2p_buf named;
+    buf_init(&named, 0);
+    o.dictionary = 1;
+    o.plain_table_columns = "TraceId, v";
+    CHECK_OK(write_file(s, &cs, &o, &named, &err));
+    CHECK_MEM(named.data, named.len, plain.data, plain.len);
+    buf_free(&named);
     CHECK(dict.len < plain.len / 2);
     rd m = column_meta(footer(&dict), 0, 0);
     CHECK_INT(field_int(m, 11), 4); /* dictionary page first */
