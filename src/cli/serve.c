@@ -67,8 +67,8 @@ typedef struct serve_ctx {
     const tbl_schemas *schemas;
     pthread_mutex_t pend_lock;
     serve_pending *pend_free;
-    unsigned pend_made; /* allocated (free or in use), at most SERVE_MAX_PENDING */
-    unsigned pend_busy; /* in use */
+    unsigned pend_made;       /* allocated (free or in use), at most SERVE_MAX_PENDING */
+    unsigned pend_busy;       /* in use */
     int grpc_on;              /* the gRPC listener is configured */
     grpc_metrics grpc_counts; /* its counters; here, not in grpc_server, so /metrics never
                                  reads a stopped server */
