@@ -451,20 +451,53 @@ static int gate_intent(void *ctx, const char *key, const uint64_t *lsns, size_t 
     return 0;
 }
 
+static void gate_wait_entered(gate *g)
+{
+    pthread_mutex_lock(&g->mu);
+    while (g->entered == 0) pthread_cond_wait(&g->cv, &g->mu);
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void gate_open(gate *g)
+{
+    pthread_mutex_lock(&g->mu);
+    g->open = 1;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+}
+
+/* A 16 KiB buffer, one flusher held by the gate, no age flushes. */
+static void setup_gated(fixture *f, batch_config *cfg, gate *g, batch_journal *bj)
+{
+    batch_config_default(cfg);
+    cfg->max_buffered_bytes = 16384;
+    cfg->max_age_secs = 3600; /* only pressure and the shutdown flush */
+    cfg->flush_threads = 1;
+    setup(f, cfg, "data");
+    g->entered = 0;
+    g->open = 0;
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->cv, NULL);
+    bj->ctx = g;
+    bj->intent = gate_intent;
+    batch_set_journal(f->b, bj);
+}
+
+static void teardown_gated(fixture *f, gate *g)
+{
+    pthread_cond_destroy(&g->cv);
+    pthread_mutex_destroy(&g->mu);
+    teardown(f);
+}
+
 TEST(batch_pressure_seals_only_when_a_flusher_is_free)
 {
     batch_config cfg;
-    batch_config_default(&cfg);
-    cfg.max_buffered_bytes = 16384;
-    cfg.max_age_secs = 3600; /* only pressure and the shutdown flush */
-    cfg.flush_threads = 1;
     fixture f;
-    setup(&f, &cfg, "data");
-    gate g = {.entered = 0, .open = 0};
-    pthread_mutex_init(&g.mu, NULL);
-    pthread_cond_init(&g.cv, NULL);
-    batch_journal bj = {.ctx = &g, .intent = gate_intent};
-    batch_set_journal(f.b, &bj);
+    gate g;
+    batch_journal bj;
+    memset(&bj, 0, sizeof bj);
+    setup_gated(&f, &cfg, &g, &bj);
     o2p_error err;
     uint64_t lsn = 1, accepted = 0;
     add_logs(&f.rows, "api", T0_NS, 20);
@@ -478,9 +511,7 @@ TEST(batch_pressure_seals_only_when_a_flusher_is_free)
     batch_stats st;
     batch_get_stats(f.b, &st);
     CHECK_UINT(st.pressure_seals, 1); /* "api", taken by the only flusher */
-    pthread_mutex_lock(&g.mu);
-    while (g.entered == 0) pthread_cond_wait(&g.cv, &g.mu); /* the flusher holds "api" */
-    pthread_mutex_unlock(&g.mu);
+    gate_wait_entered(&g);            /* the flusher holds "api" */
     /* The flusher is busy: refused requests must not seal "web" while it grows. */
     tbl_batch_reset(&f.rows);
     add_logs(&f.rows, "web", T0_NS, 5);
@@ -497,10 +528,7 @@ TEST(batch_pressure_seals_only_when_a_flusher_is_free)
     CHECK_UINT(st.files_out[TBL_LOGS], 0);
     /* Let the flusher go: free again, it seals "web" for the refusals it
      * missed, without another request (nothing else would flush it). */
-    pthread_mutex_lock(&g.mu);
-    g.open = 1;
-    pthread_cond_broadcast(&g.cv);
-    pthread_mutex_unlock(&g.mu);
+    gate_open(&g);
     for (int i = 0; i < 3000; i++) {
         batch_get_stats(f.b, &st);
         if (st.files_out[TBL_LOGS] == 2) break;
@@ -512,25 +540,17 @@ TEST(batch_pressure_seals_only_when_a_flusher_is_free)
     batch_get_stats(f.b, &st);
     CHECK_UINT(st.rows_out[TBL_LOGS], accepted);
     CHECK_INT(count_files(f.root), 2);
-    pthread_cond_destroy(&g.cv);
-    pthread_mutex_destroy(&g.mu);
-    teardown(&f);
+    teardown_gated(&f, &g);
 }
 
 TEST(batch_admit_refuses_after_a_decoded_request_did_not_fit_until_a_flush)
 {
     batch_config cfg;
-    batch_config_default(&cfg);
-    cfg.max_buffered_bytes = 16384;
-    cfg.max_age_secs = 3600; /* only pressure and the shutdown flush */
-    cfg.flush_threads = 1;
     fixture f;
-    setup(&f, &cfg, "data");
-    gate g = {.entered = 0, .open = 0};
-    pthread_mutex_init(&g.mu, NULL);
-    pthread_cond_init(&g.cv, NULL);
-    batch_journal bj = {.ctx = &g, .intent = gate_intent};
-    batch_set_journal(f.b, &bj);
+    gate g;
+    batch_journal bj;
+    memset(&bj, 0, sizeof bj);
+    setup_gated(&f, &cfg, &g, &bj);
     o2p_error err;
     uint64_t lsn = 1;
     add_logs(&f.rows, "web", T0_NS, 2);
@@ -548,16 +568,11 @@ TEST(batch_admit_refuses_after_a_decoded_request_did_not_fit_until_a_flush)
      * any cost was measured) ... */
     CHECK(st.buffered_bytes + 4 <= cfg.max_buffered_bytes);
     /* ... but while nothing was flushed since, admit refuses it */
-    pthread_mutex_lock(&g.mu);
-    while (g.entered == 0) pthread_cond_wait(&g.cv, &g.mu); /* the flusher holds "api" */
-    pthread_mutex_unlock(&g.mu);
+    gate_wait_entered(&g); /* the flusher holds "api" */
     CHECK_INT(batch_admit(f.b, 1, &err), O2P_EBUSY);
     batch_get_stats(f.b, &st);
     CHECK_UINT(st.refused_admit, 1);
-    pthread_mutex_lock(&g.mu);
-    g.open = 1;
-    pthread_cond_broadcast(&g.cv);
-    pthread_mutex_unlock(&g.mu);
+    gate_open(&g);
     for (int i = 0; i < 3000; i++) {
         batch_get_stats(f.b, &st);
         if (st.files_out[TBL_LOGS] >= 1) break;
@@ -566,7 +581,5 @@ TEST(batch_admit_refuses_after_a_decoded_request_did_not_fit_until_a_flush)
     CHECK(st.files_out[TBL_LOGS] >= 1);
     CHECK_OK(batch_admit(f.b, 1, &err)); /* memory was freed: admitted again */
     CHECK_OK(batch_shutdown(f.b, 30, &err));
-    pthread_cond_destroy(&g.cv);
-    pthread_mutex_destroy(&g.mu);
-    teardown(&f);
+    teardown_gated(&f, &g);
 }
