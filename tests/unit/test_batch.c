@@ -478,6 +478,7 @@ static void setup_gated(fixture *f, batch_config *cfg, gate *g, batch_journal *b
     g->open = 0;
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->cv, NULL);
+    memset(bj, 0, sizeof *bj);
     bj->ctx = g;
     bj->intent = gate_intent;
     batch_set_journal(f->b, bj);
@@ -496,7 +497,6 @@ TEST(batch_pressure_seals_only_when_a_flusher_is_free)
     fixture f;
     gate g;
     batch_journal bj;
-    memset(&bj, 0, sizeof bj);
     setup_gated(&f, &cfg, &g, &bj);
     o2p_error err;
     uint64_t lsn = 1, accepted = 0;
@@ -549,7 +549,6 @@ TEST(batch_admit_refuses_after_a_decoded_request_did_not_fit_until_a_flush)
     fixture f;
     gate g;
     batch_journal bj;
-    memset(&bj, 0, sizeof bj);
     setup_gated(&f, &cfg, &g, &bj);
     o2p_error err;
     uint64_t lsn = 1;
