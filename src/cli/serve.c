@@ -221,13 +221,7 @@ static int serve_admit(void *ctx, otlp_signal signal, size_t body_bytes, http_in
 {
     (void)signal;
     serve_ctx *sc = ctx;
-    int rc = batch_admit(sc->b, body_bytes, err);
-    if (rc == O2P_EBUSY) reply->retry_after_secs = batch_retry_after_secs(sc->b);
-    if (rc == O2P_ESTATE) {
-        reply->retry_after_secs = 5;
-        return o2p_errorf(err, O2P_EIO, "server is shutting down; retry");
-    }
-    return rc;
+    return serve_result(sc, batch_admit(sc->b, body_bytes, err), 0, NULL, reply, err);
 }
 
 static int serve_ready(void *ctx, char *why, size_t cap)
