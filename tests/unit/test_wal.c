@@ -254,17 +254,23 @@ static int inject(void *ctx, wal_op op)
     return (int)op == f->fail_op ? f->err : 0;
 }
 
+/* Defaults in dir, with the fault hook asking f. */
+static void fault_config(wal_config *c, const char *dir, faults *f)
+{
+    wal_config_default(c);
+    c->dir = dir;
+    c->fault = inject;
+    c->fault_ctx = f;
+}
+
 TEST(wal_injected_failures_answer_eio_and_recover)
 {
     char dir[512];
     wal_dir_path(dir, sizeof dir, "wal");
     faults f = {0, 0};
     wal_config c;
-    wal_config_default(&c);
-    c.dir = dir;
+    fault_config(&c, dir, &f);
     c.segment_bytes = 8192;
-    c.fault = inject;
-    c.fault_ctx = &f;
     wal *w;
     o2p_error err;
     CHECK_OK(wal_open(&w, &c, &err));
@@ -436,10 +442,7 @@ TEST(wal_syncer_one_sync_covers_every_record_written)
     wal_dir_path(dir, sizeof dir, "wal");
     faults f = {0, 0};
     wal_config c;
-    wal_config_default(&c);
-    c.dir = dir;
-    c.fault = inject;
-    c.fault_ctx = &f;
+    fault_config(&c, dir, &f);
     wal *w;
     o2p_error err;
     CHECK_OK(wal_open(&w, &c, &err));
