@@ -195,6 +195,18 @@ static bgroup *largest_buffering(const batch *b)
     return largest;
 }
 
+/* Seals the largest buffering group for memory pressure; the group, or NULL. */
+static bgroup *pressure_seal(batch *b)
+{
+    b->pressure_pending = 0;
+    bgroup *largest = largest_buffering(b);
+    if (largest != NULL) {
+        b->stats.pressure_seals++;
+        seal(b, largest);
+    }
+    return largest;
+}
+
 /* Under memory pressure: seal the largest buffering group so a flusher
  * frees its memory now instead of at max_age -- when a flusher is free to
  * take it.  While sealed groups wait or every flusher is busy, sealing
@@ -216,12 +228,7 @@ static void seal_largest(batch *b)
         b->pressure_pending = 1;
         return;
     }
-    bgroup *largest = largest_buffering(b);
-    b->pressure_pending = 0;
-    if (largest != NULL) {
-        b->stats.pressure_seals++;
-        seal(b, largest);
-    }
+    pressure_seal(b);
 }
 
 static int busy(batch *b, uint64_t *counter, o2p_error *err)
@@ -413,13 +420,7 @@ static bgroup *next_work(batch *b, uint64_t now, uint64_t *wait_ns)
     }
     if (pick == NULL && b->pressure_pending) {
         /* a refusal found every flusher busy: this one is free now */
-        b->pressure_pending = 0;
-        pick = largest_buffering(b);
-        if (pick != NULL) {
-            b->stats.pressure_seals++;
-            pick->state = GROUP_SEALED;
-            pick->next_try_ns = 0;
-        }
+        pick = pressure_seal(b);
     }
     *wait_ns = wait;
     return pick;
