@@ -103,14 +103,21 @@ static void write_cancel(serve_wal *sw, uint64_t lsn)
     atomic_fetch_add(&sw->cancels, 1);
 }
 
-int serve_wal_append(serve_wal *sw, otlp_signal signal, otlp_format format, uint64_t receive_ns,
-                     const uint8_t *body, size_t len, uint64_t *lsn, o2p_error *err)
+/* Writes a request's DATA record (not yet synced). */
+static int append_data(serve_wal *sw, otlp_signal signal, otlp_format format, uint64_t receive_ns,
+                       const uint8_t *body, size_t len, uint64_t *id, o2p_error *err)
 {
     uint8_t head[DATA_HEAD] = {DATA_VERSION, (uint8_t)signal, (uint8_t)format};
     le_put64(head + 8, receive_ns);
+    return wal_append_start(sw->w, WAL_DATA, head, sizeof head, body, len, id, err);
+}
+
+int serve_wal_append(serve_wal *sw, otlp_signal signal, otlp_format format, uint64_t receive_ns,
+                     const uint8_t *body, size_t len, uint64_t *lsn, o2p_error *err)
+{
     *lsn = 0;
     uint64_t id;
-    O2P_TRY(wal_append_start(sw->w, WAL_DATA, head, sizeof head, body, len, &id, err));
+    O2P_TRY(append_data(sw, signal, format, receive_ns, body, len, &id, err));
     int rc = wal_append_finish(sw->w, id, err);
     if (rc < 0) {
         /* maybe on disk after all: never bring it back, the client retries */
@@ -131,9 +138,7 @@ int serve_wal_append_async(serve_wal *sw, otlp_signal signal, otlp_format format
                            uint64_t receive_ns, const uint8_t *body, size_t len, wal_waiter *wt,
                            o2p_error *err)
 {
-    uint8_t head[DATA_HEAD] = {DATA_VERSION, (uint8_t)signal, (uint8_t)format};
-    le_put64(head + 8, receive_ns);
-    O2P_TRY(wal_append_start(sw->w, WAL_DATA, head, sizeof head, body, len, &wt->lsn, err));
+    O2P_TRY(append_data(sw, signal, format, receive_ns, body, len, &wt->lsn, err));
     if (wal_notify_durable(sw->w, wt) == O2P_OK) return O2P_OK;
     /* the log is closing: no syncer any more, wait here */
     int rc = wal_append_finish(sw->w, wt->lsn, err);
