@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -1145,7 +1146,8 @@ typedef struct grpc_bench_call {
     const o2p_buf *msg; /* prefix + body */
     size_t off;
     double t0;
-    int status; /* grpc-status, -1 until the trailers arrive */
+    double retry_at; /* stream_id 0: submit at this time (0 = at once) */
+    int status;      /* grpc-status, -1 until the trailers arrive */
 } grpc_bench_call;
 
 typedef struct grpc_bench_conn {
@@ -1202,8 +1204,10 @@ static int gb_close(nghttp2_session *session, int32_t stream_id, uint32_t error_
         pthread_mutex_lock(&s->mu);
         s->status_busy++;
         pthread_mutex_unlock(&s->mu);
-        usleep(10000);
-        call->stream_id = 0; /* resubmitted by the loop, keeping t0 */
+        /* resubmitted by the loop in 10 ms, keeping t0; the connection's
+         * other streams go on meanwhile (a sleep here would stall them) */
+        call->retry_at = bench_now() + 0.010;
+        call->stream_id = 0;
         call->off = 0;
         return 0;
     }
@@ -1258,6 +1262,7 @@ static void *grpc_worker(void *p)
     http_state *s = c->s;
     uint8_t buf[65536];
     for (;;) {
+        double now = bench_now(), wait = -1; /* seconds until the next retry is due */
         for (int k = 0; k < grpc_streams; k++) {
             grpc_bench_call *call = &c->calls[k];
             if (call->msg == NULL) {
@@ -1265,11 +1270,18 @@ static void *grpc_worker(void *p)
                 if (i >= s->iters) continue;
                 call->msg = &grpc_msgs[i % HTTP_POOL];
                 call->off = 0;
-                call->t0 = bench_now();
+                call->t0 = now;
+                call->retry_at = 0;
                 call->stream_id = 0;
                 c->in_flight++;
             }
-            if (call->stream_id == 0 && gb_submit(c, call) < 0) c->broken = 1;
+            if (call->stream_id != 0) continue;
+            if (call->retry_at > now) {
+                double d = call->retry_at - now;
+                if (wait < 0 || d < wait) wait = d;
+            } else if (gb_submit(c, call) < 0) {
+                c->broken = 1;
+            }
         }
         if (c->in_flight == 0 || c->broken) break;
         const uint8_t *out;
@@ -1280,6 +1292,17 @@ static void *grpc_worker(void *p)
                 break;
             }
         if (n < 0 || c->broken) break;
+        if (wait >= 0) {
+            /* a refused call waits for its retry: read only what is there */
+            struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+            int ms = (int)(wait * 1e3) + 1;
+            int pr = poll(&pfd, 1, ms);
+            if (pr < 0 && errno != EINTR) {
+                c->broken = 1;
+                break;
+            }
+            if (pr <= 0) continue;
+        }
         ssize_t r = recv(c->fd, buf, sizeof buf, 0);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0 || nghttp2_session_mem_recv(c->session, buf, (size_t)r) < 0) {
@@ -1303,7 +1326,11 @@ static int grpc_open(grpc_bench_conn *c, http_state *s, int index)
     memset(c, 0, sizeof *c);
     c->s = s;
     c->index = index;
-    c->fd = connect_port(grpc_port_of_state);
+    /* /health answers before the server opens its gRPC listener: retry
+     * the connect for up to 10 s */
+    double t0 = bench_now();
+    while ((c->fd = connect_port(grpc_port_of_state)) < 0 && bench_now() - t0 < 10)
+        usleep(10000);
     if (c->fd < 0) return -1;
     nghttp2_session_callbacks *cbs;
     if (nghttp2_session_callbacks_new(&cbs) != 0) return -1;
@@ -1385,7 +1412,11 @@ static int grpc_setup(const bench_case *c, void **out, bench_info *info, o2p_err
         if (s->fd[i] >= 0) close(s->fd[i]); /* the HTTP connections are not used */
         s->fd[i] = -1;
     }
-    if (c->param_c > 1) s->conns = s->conns / (int)c->param_c > 0 ? s->conns / (int)c->param_c : 1;
+    /* param_b is the streams per connection here, not the connections
+     * http_setup took it for: --http-conns / param_c connections */
+    s->conns = bench_opts.http_conns / (c->param_c > 1 ? (int)c->param_c : 1);
+    if (s->conns < 1) s->conns = 1;
+    if (s->conns > HTTP_MAX_CONNS) s->conns = HTTP_MAX_CONNS;
     for (int i = 0; i < s->conns; i++) {
         if (grpc_open(&grpc_conns[i], s, i) < 0)
             return o2p_errorf(err, O2P_EIO, "gRPC connect: %s", strerror(errno));
