@@ -1329,8 +1329,7 @@ static int grpc_open(grpc_bench_conn *c, http_state *s, int index)
     /* /health answers before the server opens its gRPC listener: retry
      * the connect for up to 10 s */
     double t0 = bench_now();
-    while ((c->fd = connect_port(grpc_port_of_state)) < 0 && bench_now() - t0 < 10)
-        usleep(10000);
+    while ((c->fd = connect_port(grpc_port_of_state)) < 0 && bench_now() - t0 < 10) usleep(10000);
     if (c->fd < 0) return -1;
     nghttp2_session_callbacks *cbs;
     if (nghttp2_session_callbacks_new(&cbs) != 0) return -1;

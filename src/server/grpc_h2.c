@@ -31,8 +31,9 @@ typedef struct grpc_stream {
     int enc_ok;
     http_encoding encoding;
     char enc_text[64];
-    o2p_buf body; /* collected request body */
-    o2p_buf resp; /* the response message (prefix included) */
+    o2p_buf body;    /* collected request body */
+    size_t reserved; /* bytes of body reserved ahead from the prefix */
+    o2p_buf resp;    /* the response message (prefix included) */
     size_t resp_off;
     char status[8];
     char message[1024]; /* percent-encoded grpc-message */
@@ -44,6 +45,7 @@ struct grpc_h2 {
     nghttp2_session *session;
     grpc_h2_env *env;
     size_t buffered; /* body bytes held across this connection's open streams */
+    size_t reserved; /* body capacity reserved ahead by open streams (<= max_payload) */
     size_t streams;
     size_t pending;    /* jobs handed off, not completed */
     void *owner;       /* the caller's */
@@ -71,8 +73,11 @@ void grpc_h2_env_free(grpc_h2_env *env)
 
 /* ---- answers ------------------------------------------------------------- */
 
+static void grpc_body_unreserve(grpc_h2 *h, grpc_stream *st);
+
 static void grpc_stream_drop_body(grpc_h2 *h, grpc_stream *st)
 {
+    grpc_body_unreserve(h, st);
     h->buffered -= st->body.len;
     buf_free(&st->body);
     buf_init(&st->body, 0);
@@ -301,6 +306,7 @@ static void grpc_finish(grpc_h2 *h, grpc_stream *st)
     job->encoding = st->encoding;
     job->body = st->body; /* moved: still counted in h->buffered until completed */
     buf_init(&st->body, 0);
+    grpc_body_unreserve(h, st);
     h->pending++;
     if (env->dispatch) {
         env->dispatch(env->dispatch_ctx, h, job);
@@ -362,6 +368,33 @@ static int grpc_on_header(nghttp2_session *session, const nghttp2_frame *frame, 
     return 0;
 }
 
+/* When these bytes complete the message prefix, reserves the whole
+ * message at once (growing 16 KiB frame by frame would copy it about once
+ * more and overshoot by up to 2x).  What the open streams reserve ahead
+ * stays within max_payload per connection, so a prefix that lies costs no
+ * more than the connection's budget; otherwise the body grows as it comes. */
+static int grpc_body_reserve(grpc_h2 *h, grpc_stream *st, const uint8_t *data, size_t len)
+{
+    size_t have = st->body.len;
+    if (have >= GRPC_PREFIX_LEN || have + len < GRPC_PREFIX_LEN) return O2P_OK;
+    uint8_t prefix[GRPC_PREFIX_LEN];
+    memcpy(prefix, st->body.data, have);
+    memcpy(prefix + have, data, GRPC_PREFIX_LEN - have);
+    size_t total = GRPC_PREFIX_LEN + ((size_t)prefix[1] << 24 | (size_t)prefix[2] << 16 |
+                                      (size_t)prefix[3] << 8 | (size_t)prefix[4]);
+    if (total > h->env->max_payload || h->reserved + total > h->env->max_payload) return O2P_OK;
+    if (buf_reserve(&st->body, total - have) < 0) return O2P_OK; /* may still fit as it grows */
+    st->reserved = total;
+    h->reserved += total;
+    return O2P_OK;
+}
+
+static void grpc_body_unreserve(grpc_h2 *h, grpc_stream *st)
+{
+    h->reserved -= st->reserved;
+    st->reserved = 0;
+}
+
 static int grpc_on_data(nghttp2_session *session, uint8_t flags, int32_t stream_id,
                         const uint8_t *data, size_t len, void *user_data)
 {
@@ -379,7 +412,8 @@ static int grpc_on_data(nghttp2_session *session, uint8_t flags, int32_t stream_
         grpc_answer_error(h, st, O2P_EBUSY, msg, 1);
         return 0;
     }
-    int rc = buf_append(&st->body, data, len);
+    int rc = grpc_body_reserve(h, st, data, len);
+    if (rc == O2P_OK) rc = buf_append(&st->body, data, len);
     if (rc == O2P_ELIMIT) {
         snprintf(msg, sizeof msg, "grpc: message exceeds the %zu byte limit", h->env->max_payload);
         grpc_answer_error(h, st, O2P_ELIMIT, msg, 0);
@@ -410,6 +444,7 @@ static void grpc_stream_free(grpc_h2 *h, grpc_stream *st)
     else
         h->open = st->next;
     if (st->next) st->next->prev = st->prev;
+    grpc_body_unreserve(h, st);
     h->buffered -= st->body.len;
     buf_free(&st->body);
     buf_free(&st->resp);
@@ -523,6 +558,11 @@ size_t grpc_h2_streams(const grpc_h2 *h)
 size_t grpc_h2_pending(const grpc_h2 *h)
 {
     return h->pending;
+}
+
+size_t grpc_h2_reserved(const grpc_h2 *h)
+{
+    return h->reserved;
 }
 
 void grpc_h2_set_owner(grpc_h2 *h, void *owner)

@@ -8,7 +8,10 @@
  * (:method POST, a known :path, content-type application/grpc, the bearer
  * token, grpc-encoding); the body is buffered up to max_payload + 5 bytes
  * per stream and max_payload bytes per connection across its open streams,
- * so one connection never holds more than that.  When the stream ends the
+ * so one connection never holds more than that; a stream reserves its whole
+ * message when the 5-byte prefix arrives while the connection's
+ * reservations stay within max_payload, else its body grows as it comes.
+ * When the stream ends the
  * call becomes a grpc_h2_job: its message is unframed, decompressed,
  * admitted and handed to the ingest callback — on the calling thread, or,
  * when the environment has a dispatch callback, on whatever thread that
@@ -95,6 +98,10 @@ size_t grpc_h2_streams(const grpc_h2 *h);
 
 /* Jobs handed off and not yet completed. */
 size_t grpc_h2_pending(const grpc_h2 *h);
+
+/* Body bytes the open streams reserved ahead from their message prefixes
+ * (never above max_payload). */
+size_t grpc_h2_reserved(const grpc_h2 *h);
 
 /* A pointer the caller keeps with the session (its connection). */
 void grpc_h2_set_owner(grpc_h2 *h, void *owner);

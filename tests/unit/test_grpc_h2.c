@@ -270,6 +270,79 @@ TEST(grpc_h2_limits_per_stream_and_connection)
     grpc_h2_env_free(&env);
 }
 
+/* The prefix's declared length reserves the body at once, but the open
+ * streams of a connection never reserve more than max_payload together:
+ * the second stream's body grows as it comes, and both calls arrive whole
+ * with whatever framing split their prefixes. */
+TEST(grpc_h2_reserves_bodies_within_the_connection_budget)
+{
+    fake_backend fb = {0};
+    http_handlers hd = {.ctx = &fb, .ingest = fake_ingest};
+    grpc_h2_env env;
+    grpc_h2_env_init(&env, &hd, 0, 100, NULL);
+    grpc_h2 *h = grpc_h2_new(&env);
+    client cl;
+    cl_init(&cl);
+    static uint8_t a[85], b[85]; /* prefixes declare 80 bytes each */
+    a[4] = 80;
+    b[4] = 80;
+    nghttp2_nv nva[] = {NVS(":method", "POST"), NVS(":scheme", "http"), NVS(":authority", "x"),
+                        NVS(":path", LOGS), NVS("content-type", "application/grpc")};
+    int32_t ia = nghttp2_submit_headers(cl.s, NGHTTP2_FLAG_NONE, -1, NULL, nva, 5, &cl.calls[0]);
+    int32_t ib = nghttp2_submit_headers(cl.s, NGHTTP2_FLAG_NONE, -1, NULL, nva, 5, &cl.calls[1]);
+    pump(&cl, h);
+    /* a: the prefix split 3 + 2 over two DATA frames, then 20 bytes */
+    cl.send_data[0] = a;
+    cl.send_len[0] = 3;
+    nghttp2_data_provider pa = {.source = {.ptr = (void *)(intptr_t)0}, .read_callback = cl_read};
+    nghttp2_submit_data(cl.s, NGHTTP2_FLAG_NONE, ia, &pa);
+    pump(&cl, h);
+    CHECK_INT(grpc_h2_reserved(h), 0); /* no length known yet */
+    cl.send_data[0] = a + 3;
+    cl.send_len[0] = 22;
+    cl.send_off[0] = 0;
+    nghttp2_submit_data(cl.s, NGHTTP2_FLAG_NONE, ia, &pa);
+    pump(&cl, h);
+    CHECK_INT(grpc_h2_reserved(h), 85);
+    /* b: 85 more would pass the 100-byte budget, so nothing is reserved */
+    cl.send_data[1] = b;
+    cl.send_len[1] = 10;
+    nghttp2_data_provider pb = {.source = {.ptr = (void *)(intptr_t)1}, .read_callback = cl_read};
+    nghttp2_submit_data(cl.s, NGHTTP2_FLAG_NONE, ib, &pb);
+    pump(&cl, h);
+    CHECK_INT(grpc_h2_reserved(h), 85);
+    /* a ends: its reservation goes */
+    cl.send_data[0] = a + 25;
+    cl.send_len[0] = 60;
+    cl.send_off[0] = 0;
+    nghttp2_submit_data(cl.s, NGHTTP2_FLAG_END_STREAM, ia, &pa);
+    pump(&cl, h);
+    CHECK_STR(cl.calls[0].status, "0");
+    CHECK_INT(fb.last_len, 80);
+    CHECK_INT(grpc_h2_reserved(h), 0);
+    cl.send_data[1] = b + 10;
+    cl.send_len[1] = 75;
+    cl.send_off[1] = 0;
+    nghttp2_submit_data(cl.s, NGHTTP2_FLAG_END_STREAM, ib, &pb);
+    pump(&cl, h);
+    CHECK_STR(cl.calls[1].status, "0");
+    CHECK_INT(fb.calls, 2);
+    CHECK_INT(fb.last_len, 80);
+    CHECK_INT(grpc_h2_reserved(h), 0);
+
+    /* a prefix declaring more than the limit reserves nothing and is refused */
+    static uint8_t big[300];
+    big[3] = 1;
+    cl_call(&cl, 2, LOGS, NULL, NULL, big, sizeof big);
+    pump(&cl, h);
+    CHECK_STR(cl.calls[2].status, "8");
+    CHECK_INT(grpc_h2_reserved(h), 0);
+
+    nghttp2_session_del(cl.s);
+    grpc_h2_free(h);
+    grpc_h2_env_free(&env);
+}
+
 TEST(grpc_h2_counts_calls_in_metrics)
 {
     fake_backend fb = {0};
