@@ -10,7 +10,9 @@
  * per stream and max_payload bytes per connection across its open streams,
  * so one connection never holds more than that; a stream reserves its whole
  * message when the 5-byte prefix arrives while the connection's
- * reservations stay within max_payload, else its body grows as it comes.
+ * reservations stay within max_payload, else its body grows as it comes;
+ * a finished call's body buffer (up to 1 MiB) is kept for the
+ * connection's next stream.
  * When the stream ends the
  * call becomes a grpc_h2_job: its message is unframed, decompressed,
  * admitted and handed to the ingest callback — on the calling thread, or,

@@ -137,11 +137,14 @@ static void grpc_job_done(void *ctx, grpc_h2_job *job)
     grpc_conn *c = job->owner;
     grpc_worker *w = c->worker;
     pthread_mutex_lock(&w->done_mu);
+    /* a non-empty list has a wake-up pending already (the worker reads the
+     * eventfd before it takes the list) */
+    int wake = w->done == NULL;
     job->next = w->done;
     w->done = job;
     pthread_mutex_unlock(&w->done_mu);
     uint64_t one = 1;
-    if (write(w->done_fd, &one, sizeof one) < 0) LOG_WARN("grpc: cannot wake a worker");
+    if (wake && write(w->done_fd, &one, sizeof one) < 0) LOG_WARN("grpc: cannot wake a worker");
 }
 
 static int grpc_conn_io(grpc_worker *w, grpc_conn *c);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/mem.h"
 #include "server/grpc_frame.h"
 #include "server/grpc_h2.h"
 #include "unit.h"
@@ -338,6 +339,38 @@ TEST(grpc_h2_reserves_bodies_within_the_connection_budget)
     CHECK_STR(cl.calls[2].status, "8");
     CHECK_INT(grpc_h2_reserved(h), 0);
 
+    nghttp2_session_del(cl.s);
+    grpc_h2_free(h);
+    grpc_h2_env_free(&env);
+}
+
+/* The next stream of a connection takes the finished call's body buffer:
+ * the second of two 64 KiB calls allocates far less than its body. */
+TEST(grpc_h2_reuses_a_finished_calls_body_buffer)
+{
+    fake_backend fb = {0};
+    http_handlers hd = {.ctx = &fb, .ingest = fake_ingest};
+    grpc_h2_env env;
+    grpc_h2_env_init(&env, &hd, 0, 1u << 17, NULL);
+    grpc_h2 *h = grpc_h2_new(&env);
+    client cl;
+    cl_init(&cl);
+    static uint8_t msg[5 + 65536];
+    msg[2] = 1; /* 65,536 bytes */
+    mem_stats before, after;
+    uint64_t used[2];
+    for (int k = 0; k < 2; k++) {
+        mem_get_stats(&before);
+        cl_call(&cl, k, LOGS, NULL, NULL, msg, sizeof msg);
+        pump(&cl, h);
+        mem_get_stats(&after);
+        used[k] = after.bytes_allocated - before.bytes_allocated;
+        CHECK_STR(cl.calls[k].status, "0");
+    }
+    CHECK_INT(fb.calls, 2);
+    CHECK_INT(fb.last_len, 65536);
+    CHECK(used[0] >= 65536);
+    CHECK(used[1] < 65536 / 2);
     nghttp2_session_del(cl.s);
     grpc_h2_free(h);
     grpc_h2_env_free(&env);
