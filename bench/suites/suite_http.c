@@ -1396,19 +1396,9 @@ static void grpc_teardown(void *p)
     http_teardown(p);
 }
 
-/* Like http_setup, with the gRPC listener on and the bodies framed as gRPC
- * messages instead of HTTP requests. */
-static int grpc_setup(const bench_case *c, void **out, bench_info *info, o2p_error *err)
+/* The gRPC half of grpc_setup, once the server runs. */
+static int grpc_prepare(const bench_case *c, http_state *s, bench_info *info, o2p_error *err)
 {
-    grpc_port_of_state = free_port();
-    if (grpc_port_of_state == 0) return o2p_errorf(err, O2P_EIO, "no free loopback port");
-    char gport[16];
-    snprintf(gport, sizeof gport, "%u", grpc_port_of_state);
-    setenv("O2P_BENCH_GRPC_PORT", gport, 1);
-    int rc = http_setup(c, out, info, err);
-    unsetenv("O2P_BENCH_GRPC_PORT");
-    if (rc < 0) return rc;
-    http_state *s = *out;
     grpc_streams =
         c->param_b > 0 && c->param_b <= GRPC_BENCH_STREAMS ? c->param_b : GRPC_BENCH_STREAMS;
     for (int i = 0; i < HTTP_POOL; i++) {
@@ -1441,6 +1431,26 @@ static int grpc_setup(const bench_case *c, void **out, bench_info *info, o2p_err
              "x %d concurrent streams, server %s",
              s->records, info->bytes_per_iter, s->conns, grpc_streams, bench_opts.server);
     return 0;
+}
+
+/* Like http_setup, with the gRPC listener on and the bodies framed as gRPC
+ * messages instead of HTTP requests.  A failure stops the server it started
+ * (the harness does not tear down a case whose setup failed). */
+static int grpc_setup(const bench_case *c, void **out, bench_info *info, o2p_error *err)
+{
+    grpc_port_of_state = free_port();
+    if (grpc_port_of_state == 0) return o2p_errorf(err, O2P_EIO, "no free loopback port");
+    char gport[16];
+    snprintf(gport, sizeof gport, "%u", grpc_port_of_state);
+    setenv("O2P_BENCH_GRPC_PORT", gport, 1);
+    int rc = http_setup(c, out, info, err);
+    unsetenv("O2P_BENCH_GRPC_PORT");
+    if (rc == 0) rc = grpc_prepare(c, *out, info, err);
+    if (rc < 0 && *out) {
+        grpc_teardown(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 /* A gRPC case beside grpc.ingest.logs.r1000: name, streams per connection,
