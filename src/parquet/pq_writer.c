@@ -503,6 +503,7 @@ typedef struct chunk_state {
     int dictionary;  /* 1: data pages are RLE_DICTIONARY */
     int index_width; /* bit width of entry numbers */
     int def_width, rep_width;
+    pq_content content; /* of the values: what a PLAIN or dictionary page holds */
     pq_chunk_meta meta;
     pq_stats chunk_stats;
     pq_stats page_stats;
@@ -514,7 +515,9 @@ static int emit_page(pq_writer *w, chunk_state *cs, int is_dict, size_t num_valu
 {
     const o2p_buf *body = &w->page;
     if (w->opts.codec != PQ_CODEC_UNCOMPRESSED) {
-        int rc = pq_compress(&w->comp, w->page.data, w->page.len, &w->packed, err);
+        /* a dictionary-encoded data page holds entry numbers, not values */
+        pq_content kind = is_dict || !cs->dictionary ? cs->content : PQ_CONTENT_ANY;
+        int rc = pq_compress_as(&w->comp, kind, w->page.data, w->page.len, &w->packed, err);
         if (rc < 0) return rc;
         body = &w->packed;
     }
@@ -759,6 +762,8 @@ static int write_chunk(pq_writer *w, size_t col, const pq_column *c, const col_r
     int rc = w->plain_leaf[col] ? 0 : try_dictionary(w, &cs, err);
     if (rc < 0) return rc;
     cs.dictionary = rc;
+    if (leaf->physical == PQ_BYTE_ARRAY)
+        cs.content = pq_content_of_byte_arrays(c->values.data + r->b0, r->v1 - r->v0);
     cs.meta.leaf = leaf;
     cs.meta.codec = w->opts.codec;
     cs.meta.has_dictionary = cs.dictionary;
