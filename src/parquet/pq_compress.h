@@ -21,9 +21,10 @@
 typedef struct pq_compressor {
     pq_codec codec;
     int level;
-    void *zstd;     /* ZSTD_CCtx */
-    void *zstd_ids; /* ZSTD_CCtx for PQ_CONTENT_HEX_IDS, created on first use */
-    void *gzip;     /* struct libdeflate_compressor */
+    void *zstd;      /* ZSTD_CCtx */
+    void *zstd_ids;  /* ZSTD_CCtx for PQ_CONTENT_HEX_IDS, created on first use */
+    void *zstd_fast; /* ZSTD_CCtx at level 1 for PQ_CONTENT_DISTINCT, likewise */
+    void *gzip;      /* struct libdeflate_compressor */
 } pq_compressor;
 
 /* What a page holds, as far as the codec's parameters care. */
@@ -33,7 +34,12 @@ typedef enum pq_content {
      * finder to find, only literals at 4 bits per digit.  zstd levels 1 to
      * 15 compress them with fast-strategy parameters instead of the level's
      * (pq_compress.c); other codecs and levels are unaffected. */
-    PQ_CONTENT_HEX_IDS
+    PQ_CONTENT_HEX_IDS,
+    /* a dictionary page of byte arrays: every value differs from every
+     * other, so a match is at most a shared prefix or suffix, which zstd's
+     * level 1 finds nearly as well as levels 2 to 9 do; at those levels
+     * such pages are compressed at level 1. */
+    PQ_CONTENT_DISTINCT
 } pq_content;
 
 /* level 0 picks the codec's default (zstd 3, gzip 6); levels are checked

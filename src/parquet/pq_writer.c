@@ -515,8 +515,13 @@ static int emit_page(pq_writer *w, chunk_state *cs, int is_dict, size_t num_valu
 {
     const o2p_buf *body = &w->page;
     if (w->opts.codec != PQ_CODEC_UNCOMPRESSED) {
-        /* a dictionary-encoded data page holds entry numbers, not values */
-        pq_content kind = is_dict || !cs->dictionary ? cs->content : PQ_CONTENT_ANY;
+        /* a dictionary-encoded data page holds entry numbers, not values;
+         * a dictionary page of byte arrays holds distinct values */
+        pq_content kind = !cs->dictionary ? cs->content
+                          : !is_dict      ? PQ_CONTENT_ANY
+                          : cs->content == PQ_CONTENT_HEX_IDS || cs->width != 0
+                              ? cs->content
+                              : PQ_CONTENT_DISTINCT;
         int rc = pq_compress_as(&w->comp, kind, w->page.data, w->page.len, &w->packed, err);
         if (rc < 0) return rc;
         body = &w->packed;

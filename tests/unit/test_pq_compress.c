@@ -2,9 +2,11 @@
  * Unit tests for pq_compress: zstd's default level compresses random ids in
  * the 128-256 KiB input range as well as in larger inputs (level 3 would use
  * 4-byte minimum matches there; pq_compress asks for 5); pages of hex ids
- * get their own zstd parameters at levels 1 to 15 (PQ_CONTENT_HEX_IDS), and
+ * get their own zstd parameters at levels 1 to 15 (PQ_CONTENT_HEX_IDS),
+ * dictionary pages level 1 at levels 2 to 9 (PQ_CONTENT_DISTINCT), and
  * which columns count as hex ids.
  */
+#include <stdio.h>
 #include <string.h>
 #include <zstd.h>
 
@@ -167,5 +169,27 @@ TEST(pq_content_of_byte_arrays_recognizes_hex_ids)
         CHECK_INT(pq_content_of_byte_arrays(bad.data, 65), PQ_CONTENT_HEX_IDS);
         buf_free(&bad);
     }
+    buf_free(&v);
+}
+
+TEST(pq_compress_distinct_values_at_level_1_for_levels_2_to_9)
+{
+    o2p_buf v;
+    buf_init(&v, 0);
+    char s[32];
+    for (int i = 0; i < 20000; i++) { /* a dictionary page: all values distinct */
+        uint32_t n = (uint32_t)snprintf(s, sizeof s, "u-%08x", (unsigned)(i * 2654435761u));
+        CHECK(buf_append(&v, &n, 4) == 0);
+        CHECK(buf_append(&v, s, n) == 0);
+    }
+    size_t l1 = zstd_bytes_as(&v, v.len, 1, PQ_CONTENT_ANY);
+    CHECK_INT(zstd_bytes_as(&v, v.len, 2, PQ_CONTENT_DISTINCT), l1);
+    CHECK_INT(zstd_bytes_as(&v, v.len, 3, PQ_CONTENT_DISTINCT), l1);
+    CHECK_INT(zstd_bytes_as(&v, v.len, 9, PQ_CONTENT_DISTINCT), l1);
+    /* level 1 is level 1, and from level 10 on the level applies */
+    CHECK_INT(zstd_bytes_as(&v, v.len, 1, PQ_CONTENT_DISTINCT), l1);
+    CHECK_INT(zstd_bytes_as(&v, v.len, 10, PQ_CONTENT_DISTINCT),
+              zstd_bytes_as(&v, v.len, 10, PQ_CONTENT_ANY));
+    CHECK(zstd_bytes_as(&v, v.len, 3, PQ_CONTENT_ANY) != l1);
     buf_free(&v);
 }

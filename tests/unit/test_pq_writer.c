@@ -714,7 +714,7 @@ static int compresses_to(const o2p_buf *src, pq_content kind, const uint8_t *bod
     return same;
 }
 
-TEST(pq_writer_compresses_hex_id_pages_as_hex_ids)
+TEST(pq_writer_compresses_hex_id_and_dictionary_pages_by_content)
 {
     pq_schema *s = flat_schema(PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, PQ_REQUIRED);
     pq_colset cs;
@@ -749,6 +749,20 @@ TEST(pq_writer_compresses_hex_id_pages_as_hex_ids)
     CHECK_OK(write_file(s, &cs, &o, &out, &err));
     body = first_page(&out, &plain, &comp);
     CHECK(compresses_to(&plain, PQ_CONTENT_ANY, body, comp));
+    /* a dictionary page of words: distinct values */
+    pq_colset_reset(&cs);
+    for (unsigned i = 0; i < 20000; i++) {
+        char v[32];
+        int n = snprintf(v, sizeof v, "user-%x", (i % 2000) * 2654435761u);
+        pq_col_put_bytes(&cs.cols[0], v, (size_t)n, 0, 0);
+    }
+    cs.num_rows = 20000;
+    buf_reset(&out);
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    CHECK(has_field(column_meta(footer(&out), 0, 0), 11)); /* dictionary_page_offset */
+    body = first_page(&out, &plain, &comp);
+    CHECK(compresses_to(&plain, PQ_CONTENT_DISTINCT, body, comp));
+    CHECK(!compresses_to(&plain, PQ_CONTENT_ANY, body, comp));
     buf_free(&plain);
     buf_free(&out);
     pq_colset_free(&cs);
