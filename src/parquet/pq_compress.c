@@ -21,10 +21,12 @@
 #define ZSTD_IDS_MAX_LEVEL 15
 #define ZSTD_IDS_HASH_LOG  12 /* a 16 KiB table stays in L1/L2 */
 #define ZSTD_IDS_MIN_MATCH 6  /* a length prefix and a digit or two are no match */
-/* PQ_CONTENT_DISTINCT pages: the levels that use level 1 for them.  On
- * the 599 KB dictionary page of a log-attribute value column (durations,
- * user ids, routes: 50,000 distinct values) level 3 gives 218,112 bytes in
- * 4.1 ms, level 1 219,508 (+0.6 %) in 2.2 ms. */
+/* PQ_CONTENT_DISTINCT and _TIMESTAMPS pages: the levels that use level 1
+ * for them.  On the 599 KB dictionary page of a log-attribute value column
+ * (durations, user ids, routes: 50,000 distinct values) level 3 gives
+ * 218,112 bytes in 4.1 ms, level 1 219,508 (+0.6 %) in 2.2 ms; on a page of
+ * 25,000 sorted nanosecond timestamps level 3 53,755 bytes in 0.93 ms,
+ * level 1 the same bytes in 0.63 ms. */
 #define ZSTD_DISTINCT_MAX_LEVEL 9
 #define GZIP_DEFAULT_LEVEL      6
 #define GZIP_MAX_LEVEL          12
@@ -159,7 +161,8 @@ static int zstd_context(pq_compressor *c, pq_content kind, ZSTD_CCtx **out, o2p_
     void **alt = NULL;
     if (kind == PQ_CONTENT_HEX_IDS && c->level >= 1 && c->level <= ZSTD_IDS_MAX_LEVEL)
         alt = &c->zstd_ids;
-    else if (kind == PQ_CONTENT_DISTINCT && c->level >= 2 && c->level <= ZSTD_DISTINCT_MAX_LEVEL)
+    else if ((kind == PQ_CONTENT_DISTINCT || kind == PQ_CONTENT_TIMESTAMPS) && c->level >= 2 &&
+             c->level <= ZSTD_DISTINCT_MAX_LEVEL)
         alt = &c->zstd_fast;
     if (alt == NULL) return O2P_OK;
     if (*alt == NULL) {

@@ -23,7 +23,7 @@ typedef struct pq_compressor {
     int level;
     void *zstd;      /* ZSTD_CCtx */
     void *zstd_ids;  /* ZSTD_CCtx for PQ_CONTENT_HEX_IDS, created on first use */
-    void *zstd_fast; /* ZSTD_CCtx at level 1 for PQ_CONTENT_DISTINCT, likewise */
+    void *zstd_fast; /* ZSTD_CCtx at level 1 (DISTINCT, TIMESTAMPS), likewise */
     void *gzip;      /* struct libdeflate_compressor */
 } pq_compressor;
 
@@ -39,7 +39,11 @@ typedef enum pq_content {
      * other, so a match is at most a shared prefix or suffix, which zstd's
      * level 1 finds nearly as well as levels 2 to 9 do; at those levels
      * such pages are compressed at level 1. */
-    PQ_CONTENT_DISTINCT
+    PQ_CONTENT_DISTINCT,
+    /* PLAIN 64-bit timestamps: the high bytes repeat from one value to the
+     * next (a match at offset 8 that every level finds), the low ones are
+     * noise; compressed at level 1 at levels 2 to 9 like DISTINCT. */
+    PQ_CONTENT_TIMESTAMPS
 } pq_content;
 
 /* level 0 picks the codec's default (zstd 3, gzip 6); levels are checked

@@ -769,6 +769,10 @@ static int write_chunk(pq_writer *w, size_t col, const pq_column *c, const col_r
     cs.dictionary = rc;
     if (leaf->physical == PQ_BYTE_ARRAY)
         cs.content = pq_content_of_byte_arrays(c->values.data + r->b0, r->v1 - r->v0);
+    else if (leaf->physical == PQ_INT64 && (leaf->logical == PQ_LOGICAL_TIMESTAMP_MILLIS ||
+                                            leaf->logical == PQ_LOGICAL_TIMESTAMP_MICROS ||
+                                            leaf->logical == PQ_LOGICAL_TIMESTAMP_NANOS))
+        cs.content = PQ_CONTENT_TIMESTAMPS;
     cs.meta.leaf = leaf;
     cs.meta.codec = w->opts.codec;
     cs.meta.has_dictionary = cs.dictionary;

@@ -3,7 +3,8 @@
  * the 128-256 KiB input range as well as in larger inputs (level 3 would use
  * 4-byte minimum matches there; pq_compress asks for 5); pages of hex ids
  * get their own zstd parameters at levels 1 to 15 (PQ_CONTENT_HEX_IDS),
- * dictionary pages level 1 at levels 2 to 9 (PQ_CONTENT_DISTINCT), and
+ * dictionary pages and timestamps level 1 at levels 2 to 9
+ * (PQ_CONTENT_DISTINCT, PQ_CONTENT_TIMESTAMPS), and
  * which columns count as hex ids.
  */
 #include <stdio.h>
@@ -172,7 +173,7 @@ TEST(pq_content_of_byte_arrays_recognizes_hex_ids)
     buf_free(&v);
 }
 
-TEST(pq_compress_distinct_values_at_level_1_for_levels_2_to_9)
+TEST(pq_compress_distinct_values_and_timestamps_at_level_1_for_levels_2_to_9)
 {
     o2p_buf v;
     buf_init(&v, 0);
@@ -186,6 +187,9 @@ TEST(pq_compress_distinct_values_at_level_1_for_levels_2_to_9)
     CHECK_INT(zstd_bytes_as(&v, v.len, 2, PQ_CONTENT_DISTINCT), l1);
     CHECK_INT(zstd_bytes_as(&v, v.len, 3, PQ_CONTENT_DISTINCT), l1);
     CHECK_INT(zstd_bytes_as(&v, v.len, 9, PQ_CONTENT_DISTINCT), l1);
+    CHECK_INT(zstd_bytes_as(&v, v.len, 3, PQ_CONTENT_TIMESTAMPS), l1); /* the same rule */
+    CHECK_INT(zstd_bytes_as(&v, v.len, 10, PQ_CONTENT_TIMESTAMPS),
+              zstd_bytes_as(&v, v.len, 10, PQ_CONTENT_ANY));
     /* level 1 is level 1, and from level 10 on the level applies */
     CHECK_INT(zstd_bytes_as(&v, v.len, 1, PQ_CONTENT_DISTINCT), l1);
     CHECK_INT(zstd_bytes_as(&v, v.len, 10, PQ_CONTENT_DISTINCT),

@@ -714,7 +714,7 @@ static int compresses_to(const o2p_buf *src, pq_content kind, const uint8_t *bod
     return same;
 }
 
-TEST(pq_writer_compresses_hex_id_and_dictionary_pages_by_content)
+TEST(pq_writer_compresses_ids_dictionaries_and_timestamps_by_content)
 {
     pq_schema *s = flat_schema(PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, PQ_REQUIRED);
     pq_colset cs;
@@ -763,6 +763,27 @@ TEST(pq_writer_compresses_hex_id_and_dictionary_pages_by_content)
     body = first_page(&out, &plain, &comp);
     CHECK(compresses_to(&plain, PQ_CONTENT_DISTINCT, body, comp));
     CHECK(!compresses_to(&plain, PQ_CONTENT_ANY, body, comp));
+    /* a page of timestamps */
+    pq_schema *ts = flat_schema(PQ_INT64, PQ_LOGICAL_TIMESTAMP_NANOS, PQ_REQUIRED);
+    pq_colset tcs;
+    CHECK_OK(pq_colset_init(&tcs, ts));
+    int64_t t = 1767225600000000000ll;
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        t += 1000000 + (int64_t)(x % 50000000);
+        pq_col_put_i64(&tcs.cols[0], t, 0, 0);
+    }
+    tcs.num_rows = 20000;
+    buf_reset(&out);
+    CHECK_OK(write_file(ts, &tcs, &o, &out, &err));
+    CHECK(!has_field(column_meta(footer(&out), 0, 0), 11)); /* PLAIN: no dictionary page */
+    body = first_page(&out, &plain, &comp);
+    CHECK(compresses_to(&plain, PQ_CONTENT_TIMESTAMPS, body, comp));
+    CHECK(!compresses_to(&plain, PQ_CONTENT_ANY, body, comp));
+    pq_colset_free(&tcs);
+    pq_schema_destroy(ts);
     buf_free(&plain);
     buf_free(&out);
     pq_colset_free(&cs);
