@@ -510,19 +510,25 @@ typedef struct chunk_state {
     uint64_t first_row; /* row of the next data page within the row group */
 } chunk_state;
 
+/* What a page of the chunk holds, for the codec's parameters: the values'
+ * content for PLAIN pages; entry numbers (ANY) for dictionary-encoded data
+ * pages; for a dictionary page the values' content, or DISTINCT for byte
+ * arrays that are not hex ids (every entry differs from the others). */
+static pq_content page_content(const chunk_state *cs, int is_dict)
+{
+    if (!cs->dictionary) return cs->content;
+    if (!is_dict) return PQ_CONTENT_ANY;
+    if (cs->content == PQ_CONTENT_HEX_IDS || cs->width != 0) return cs->content;
+    return PQ_CONTENT_DISTINCT;
+}
+
 /* Compresses w->page and appends header + body to w->out. */
 static int emit_page(pq_writer *w, chunk_state *cs, int is_dict, size_t num_values, o2p_error *err)
 {
     const o2p_buf *body = &w->page;
     if (w->opts.codec != PQ_CODEC_UNCOMPRESSED) {
-        /* a dictionary-encoded data page holds entry numbers, not values;
-         * a dictionary page of byte arrays holds distinct values */
-        pq_content kind = !cs->dictionary ? cs->content
-                          : !is_dict      ? PQ_CONTENT_ANY
-                          : cs->content == PQ_CONTENT_HEX_IDS || cs->width != 0
-                              ? cs->content
-                              : PQ_CONTENT_DISTINCT;
-        int rc = pq_compress_as(&w->comp, kind, w->page.data, w->page.len, &w->packed, err);
+        int rc = pq_compress_as(&w->comp, page_content(cs, is_dict), w->page.data, w->page.len,
+                                &w->packed, err);
         if (rc < 0) return rc;
         body = &w->packed;
     }
