@@ -7,6 +7,8 @@
 #include "core/mem.h"
 
 #define INITIAL_SLOTS 1024u
+/* slots (of 8 bytes) from which pq_dict_encode prefetches */
+#define PREFETCH_MIN_SLOTS 8192u
 
 void pq_dict_init(pq_dict *d, size_t width)
 {
@@ -202,12 +204,12 @@ static inline int ensure_room(pq_dict *d)
     return O2P_OK;
 }
 
-static inline __attribute__((always_inline)) int lookup(pq_dict *d, const uint8_t *v, size_t len,
-                                                        uint32_t *entry)
+/* The entry of v (added when new), whose hash_value is h. */
+static inline __attribute__((always_inline)) int
+lookup_hashed(pq_dict *d, const uint8_t *v, size_t len, uint32_t h, uint32_t *entry)
 {
     int rc = ensure_room(d);
     if (rc < 0) return rc;
-    uint32_t h = hash_value(d, v, len);
     size_t k = h & d->slot_mask;
     for (;;) {
         pq_dict_slot s = d->slots[k];
@@ -226,6 +228,12 @@ static inline __attribute__((always_inline)) int lookup(pq_dict *d, const uint8_
     if (rc < 0) return rc;
     *entry = (uint32_t)(d->count - 1);
     return O2P_OK;
+}
+
+static inline __attribute__((always_inline)) int lookup(pq_dict *d, const uint8_t *v, size_t len,
+                                                        uint32_t *entry)
+{
+    return lookup_hashed(d, v, len, hash_value(d, v, len), entry);
 }
 
 int pq_dict_insert(pq_dict *d, const void *value, size_t len, uint32_t *entry)
@@ -269,6 +277,15 @@ int pq_dict_encode(pq_dict *d, const uint8_t *plain, size_t count, uint32_t *ent
          * value is the one that followed the previous value last time, and
          * hash only when the guess is wrong. */
         uint32_t prev = UINT32_MAX;
+        /* When a value needed the hash table, the next one probably will
+         * too (unique ids, numbers): its hash is computed and its slot
+         * prefetched before this value's probe, whose cache miss then
+         * overlaps with the next one's.  Only for tables too large to
+         * stay in the L1 cache: in a small one the extra hash costs more
+         * than the miss.  (Slot index with the current mask; a later
+         * growth only makes the prefetch useless.) */
+        uint32_t next_hash = 0;
+        size_t hashed = SIZE_MAX; /* the value whose hash next_hash is */
         for (size_t i = 0; i < count; i++) {
             uint32_t n;
             memcpy(&n, p, 4);
@@ -286,7 +303,15 @@ int pq_dict_encode(pq_dict *d, const uint8_t *plain, size_t count, uint32_t *ent
                     }
                 }
             }
-            if ((rc = lookup(d, v, n, &entries[i])) < 0) break;
+            uint32_t h = hashed == i ? next_hash : hash_bytes(v, n);
+            if (i + 1 < count && d->slot_mask >= PREFETCH_MIN_SLOTS - 1) {
+                uint32_t n2;
+                memcpy(&n2, p, 4);
+                next_hash = hash_bytes(p + 4, n2);
+                hashed = i + 1;
+                __builtin_prefetch(&d->slots[next_hash & d->slot_mask]);
+            }
+            if ((rc = lookup_hashed(d, v, n, h, &entries[i])) < 0) break;
             if (prev != UINT32_MAX) d->succ[prev] = entries[i];
             prev = entries[i];
             if (d->values.len > byte_limit) {

@@ -503,18 +503,32 @@ typedef struct chunk_state {
     int dictionary;  /* 1: data pages are RLE_DICTIONARY */
     int index_width; /* bit width of entry numbers */
     int def_width, rep_width;
+    pq_content content; /* of the values: what a PLAIN or dictionary page holds */
     pq_chunk_meta meta;
     pq_stats chunk_stats;
     pq_stats page_stats;
     uint64_t first_row; /* row of the next data page within the row group */
 } chunk_state;
 
+/* What a page of the chunk holds, for the codec's parameters: the values'
+ * content for PLAIN pages; entry numbers (ANY) for dictionary-encoded data
+ * pages; for a dictionary page the values' content, or DISTINCT for byte
+ * arrays that are not hex ids (every entry differs from the others). */
+static pq_content page_content(const chunk_state *cs, int is_dict)
+{
+    if (!cs->dictionary) return cs->content;
+    if (!is_dict) return PQ_CONTENT_ANY;
+    if (cs->content == PQ_CONTENT_HEX_IDS || cs->width != 0) return cs->content;
+    return PQ_CONTENT_DISTINCT;
+}
+
 /* Compresses w->page and appends header + body to w->out. */
 static int emit_page(pq_writer *w, chunk_state *cs, int is_dict, size_t num_values, o2p_error *err)
 {
     const o2p_buf *body = &w->page;
     if (w->opts.codec != PQ_CODEC_UNCOMPRESSED) {
-        int rc = pq_compress(&w->comp, w->page.data, w->page.len, &w->packed, err);
+        int rc = pq_compress_as(&w->comp, page_content(cs, is_dict), w->page.data, w->page.len,
+                                &w->packed, err);
         if (rc < 0) return rc;
         body = &w->packed;
     }
@@ -759,6 +773,12 @@ static int write_chunk(pq_writer *w, size_t col, const pq_column *c, const col_r
     int rc = w->plain_leaf[col] ? 0 : try_dictionary(w, &cs, err);
     if (rc < 0) return rc;
     cs.dictionary = rc;
+    if (leaf->physical == PQ_BYTE_ARRAY)
+        cs.content = pq_content_of_byte_arrays(c->values.data + r->b0, r->v1 - r->v0);
+    else if (leaf->physical == PQ_INT64 && (leaf->logical == PQ_LOGICAL_TIMESTAMP_MILLIS ||
+                                            leaf->logical == PQ_LOGICAL_TIMESTAMP_MICROS ||
+                                            leaf->logical == PQ_LOGICAL_TIMESTAMP_NANOS))
+        cs.content = PQ_CONTENT_TIMESTAMPS;
     cs.meta.leaf = leaf;
     cs.meta.codec = w->opts.codec;
     cs.meta.has_dictionary = cs.dictionary;

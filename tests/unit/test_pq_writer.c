@@ -8,11 +8,13 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <zstd.h>
 
 #include "core/buf.h"
 #include "core/mem.h"
 #include "core/version.h"
 #include "parquet/pq_column.h"
+#include "parquet/pq_compress.h"
 #include "parquet/pq_schema.h"
 #include "parquet/pq_writer.h"
 #include "unit.h"
@@ -676,6 +678,113 @@ TEST(pq_writer_all_codecs)
     pq_writer *w;
     CHECK_INT(pq_writer_open(&w, s, &o, pq_sink_buf(&out), &err), O2P_EINVAL);
     CHECK(strstr(err.msg, "zstd compression level 99") != NULL);
+    buf_free(&out);
+    pq_colset_free(&cs);
+    pq_schema_destroy(s);
+}
+
+/* The first page of a one-column zstd file, decompressed; returns the
+ * compressed body and its length. */
+static const uint8_t *first_page(const o2p_buf *file, o2p_buf *plain, size_t *comp_len)
+{
+    rd page = {file->data + 4, file->data + file->len};
+    int64_t unc = field_int(page, 2), comp = field_int(page, 3);
+    rd_skip_struct(&page);
+    buf_reset(plain);
+    CHECK(buf_reserve(plain, (size_t)unc) == 0);
+    size_t n = ZSTD_decompress(plain->data, (size_t)unc, page.p, (size_t)comp);
+    CHECK_INT(n, unc);
+    plain->len = n;
+    *comp_len = (size_t)comp;
+    return page.p;
+}
+
+/* compresses src as `kind` at the default level: is it `body`? */
+static int compresses_to(const o2p_buf *src, pq_content kind, const uint8_t *body, size_t len)
+{
+    pq_compressor c;
+    o2p_error err;
+    CHECK_OK(pq_compressor_init(&c, PQ_CODEC_ZSTD, 0, &err));
+    o2p_buf dst;
+    buf_init(&dst, 0);
+    CHECK_OK(pq_compress_as(&c, kind, src->data, src->len, &dst, &err));
+    int same = dst.len == len && memcmp(dst.data, body, len) == 0;
+    buf_free(&dst);
+    pq_compressor_free(&c);
+    return same;
+}
+
+TEST(pq_writer_compresses_ids_dictionaries_and_timestamps_by_content)
+{
+    pq_schema *s = flat_schema(PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, PQ_REQUIRED);
+    pq_colset cs;
+    CHECK_OK(pq_colset_init(&cs, s));
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < 5000; i++) {
+        char id[32];
+        for (int k = 0; k < 32; k++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            id[k] = "0123456789abcdef"[x & 15];
+        }
+        pq_col_put_bytes(&cs.cols[0], id, i % 5 == 4 ? 0 : 32, 0, 0); /* a fifth empty */
+    }
+    cs.num_rows = 5000;
+    pq_writer_options o;
+    pq_writer_options_default(&o);
+    o2p_buf out, plain;
+    buf_init(&out, 0);
+    buf_init(&plain, 0);
+    o2p_error err;
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    size_t comp;
+    const uint8_t *body = first_page(&out, &plain, &comp);
+    CHECK(compresses_to(&plain, PQ_CONTENT_HEX_IDS, body, comp));
+    CHECK(!compresses_to(&plain, PQ_CONTENT_ANY, body, comp));
+    /* the same column of words is compressed with the level's parameters */
+    pq_colset_reset(&cs);
+    fill_strings(&cs, 5000, 5000);
+    buf_reset(&out);
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    body = first_page(&out, &plain, &comp);
+    CHECK(compresses_to(&plain, PQ_CONTENT_ANY, body, comp));
+    /* a dictionary page of words: distinct values */
+    pq_colset_reset(&cs);
+    for (unsigned i = 0; i < 20000; i++) {
+        char v[32];
+        int n = snprintf(v, sizeof v, "user-%x", (i % 2000) * 2654435761u);
+        pq_col_put_bytes(&cs.cols[0], v, (size_t)n, 0, 0);
+    }
+    cs.num_rows = 20000;
+    buf_reset(&out);
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    CHECK(has_field(column_meta(footer(&out), 0, 0), 11)); /* dictionary_page_offset */
+    body = first_page(&out, &plain, &comp);
+    CHECK(compresses_to(&plain, PQ_CONTENT_DISTINCT, body, comp));
+    CHECK(!compresses_to(&plain, PQ_CONTENT_ANY, body, comp));
+    /* a page of timestamps */
+    pq_schema *ts = flat_schema(PQ_INT64, PQ_LOGICAL_TIMESTAMP_NANOS, PQ_REQUIRED);
+    pq_colset tcs;
+    CHECK_OK(pq_colset_init(&tcs, ts));
+    int64_t t = 1767225600000000000ll;
+    for (int i = 0; i < 20000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        t += 1000000 + (int64_t)(x % 50000000);
+        pq_col_put_i64(&tcs.cols[0], t, 0, 0);
+    }
+    tcs.num_rows = 20000;
+    buf_reset(&out);
+    CHECK_OK(write_file(ts, &tcs, &o, &out, &err));
+    CHECK(!has_field(column_meta(footer(&out), 0, 0), 11)); /* PLAIN: no dictionary page */
+    body = first_page(&out, &plain, &comp);
+    CHECK(compresses_to(&plain, PQ_CONTENT_TIMESTAMPS, body, comp));
+    CHECK(!compresses_to(&plain, PQ_CONTENT_ANY, body, comp));
+    pq_colset_free(&tcs);
+    pq_schema_destroy(ts);
+    buf_free(&plain);
     buf_free(&out);
     pq_colset_free(&cs);
     pq_schema_destroy(s);
