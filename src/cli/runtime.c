@@ -16,6 +16,7 @@ void runtime_parquet_options(const cfg_config *cfg, pq_writer_options *out)
     out->bloom_fpp = cfg->parquet.bloom_filter_fpp;
     out->bloom_filters = cfg->parquet.bloom_filters;
     out->page_index = cfg->parquet.page_index;
+    out->min_compression_saving = cfg->parquet.min_compression_saving;
     out->bloom_columns = cfg->parquet.bloom_filter_columns;
 }
 

@@ -106,6 +106,10 @@ typedef struct pq_writer_options {
      * paths, the table's choice: tbl_plain_columns); names the schema lacks
      * are skipped. */
     const char *plain_table_columns;
+    /* A column chunk is written UNCOMPRESSED when the codec makes its first
+     * pages (dictionary page + first data page) smaller by less than this
+     * fraction (default 0.05); 0: always the codec. */
+    double min_compression_saving;
 } pq_writer_options;
 
 void pq_writer_options_default(pq_writer_options *opts);

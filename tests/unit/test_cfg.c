@@ -82,6 +82,7 @@ TEST(cfg_defaults_match_the_spec)
     CHECK_INT(cfg.parquet.sort_rows, 1);
     CHECK_UINT(cfg.parquet.page_rows, 100000);
     CHECK(cfg.parquet.bloom_filter_fpp == 0.01);
+    CHECK(cfg.parquet.min_compression_saving == 0.05);
     CHECK(cfg.parquet.bloom_filter_columns == NULL);
     CHECK(cfg.parquet.bloom_filters);
     CHECK(cfg.parquet.page_index);
@@ -140,6 +141,7 @@ TEST(cfg_file_sets_every_section)
                        "bloom_filter_fpp = 0.05\n"
                        "bloom_filters = false\n"
                        "page_index = false\n"
+                       "min_compression_saving = 0\n"
                        "bloom_filter_columns = \"ServiceName, SpanName\"\n";
     CHECK_OK(load(&cfg, text, NULL, no_flags, &err));
     CHECK_STR(cfg.server.listen_addr, "127.0.0.1:9000");
@@ -172,6 +174,7 @@ TEST(cfg_file_sets_every_section)
     CHECK(cfg.parquet.bloom_filter_fpp == 0.05);
     CHECK(!cfg.parquet.bloom_filters);
     CHECK(!cfg.parquet.page_index);
+    CHECK(cfg.parquet.min_compression_saving == 0.0);
     CHECK_STR(cfg.parquet.bloom_filter_columns, "ServiceName, SpanName");
     CHECK_INT(cfg.durability, CFG_DURABILITY_WAL);
     CHECK(cfg.config_file != NULL && strstr(cfg.config_file, "test.toml") != NULL);
@@ -206,6 +209,8 @@ TEST(cfg_env_overrides_file_and_flags_override_env)
                          "777",
                          "OTLP2PARQUET_PARQUET_BLOOM_FILTER_FPP",
                          "0.02",
+                         "OTLP2PARQUET_PARQUET_MIN_COMPRESSION_SAVING",
+                         "0.125",
                          "OTLP2PARQUET_LOG_FORMAT",
                          "", /* empty = unset */
                          NULL};
@@ -222,6 +227,7 @@ TEST(cfg_env_overrides_file_and_flags_override_env)
     CHECK_INT(cfg.parquet.sort_rows, 0);
     CHECK_UINT(cfg.parquet.page_rows, 777);
     CHECK(cfg.parquet.bloom_filter_fpp == 0.02);
+    CHECK(cfg.parquet.min_compression_saving == 0.125);
     cfg_free(&cfg);
 
     cfg_flags flags = {
@@ -274,6 +280,10 @@ TEST(cfg_bad_value_message_names_key_value_origin)
     expect_error("[parquet]\nbloom_filter_fpp = 1.5\n", NULL, no_flags,
                  "parquet.bloom_filter_fpp = 1.5");
     expect_error("[parquet]\nbloom_filter_fpp = 0\n", NULL, no_flags, "false-positive rate");
+    expect_error("[parquet]\nmin_compression_saving = 1\n", NULL, no_flags,
+                 "parquet.min_compression_saving = 1");
+    expect_error("[parquet]\nmin_compression_saving = -0.1\n", NULL, no_flags,
+                 "expected a fraction from 0 to below 1");
     expect_error("[parquet]\nbloom_filter_columns = \"ResourceAttributes['k']\"\n", NULL, no_flags,
                  "parquet.bloom_filter_columns");
     expect_error("durability = \"disk\"\n", NULL, no_flags, "expected memory or wal");
