@@ -89,6 +89,8 @@ static const key_def key_defs[] = {
      F(parquet.row_group_rows)},
     {"parquet.sorted_row_group_rows", "OTLP2PARQUET_PARQUET_SORTED_ROW_GROUP_ROWS", K_COUNT,
      F(parquet.sorted_row_group_rows)},
+    {"parquet.row_group_span_secs", "OTLP2PARQUET_PARQUET_ROW_GROUP_SPAN_SECS", K_COUNT,
+     F(parquet.row_group_span_secs)},
     {"parquet.timestamp_unit", "OTLP2PARQUET_PARQUET_TIMESTAMP_UNIT", K_TS_UNIT, 0},
     {"parquet.sort_rows", "OTLP2PARQUET_PARQUET_SORT_ROWS", K_BOOL, F(parquet.sort_rows)},
     {"parquet.page_rows", "OTLP2PARQUET_PARQUET_PAGE_ROWS", K_COUNT, F(parquet.page_rows)},
@@ -657,6 +659,7 @@ int cfg_defaults(cfg_config *cfg, o2p_error *err)
     cfg->parquet.compression_level = CFG_UNSET;
     cfg->parquet.row_group_rows = 1048576;
     cfg->parquet.sorted_row_group_rows = 100000;
+    cfg->parquet.row_group_span_secs = 600;
     cfg->parquet.timestamp_unit = CFG_TS_MICROS;
     cfg->parquet.sort_rows = 1;
     cfg->parquet.page_rows = 100000;
@@ -1193,6 +1196,8 @@ int cfg_describe(const cfg_config *cfg, o2p_buf *out)
                        (unsigned long long)cfg->parquet.row_group_rows));
     O2P_TRY(buf_printf(out, "parquet.sorted_row_group_rows = %llu\n",
                        (unsigned long long)cfg->parquet.sorted_row_group_rows));
+    O2P_TRY(buf_printf(out, "parquet.row_group_span_secs = %llu\n",
+                       (unsigned long long)cfg->parquet.row_group_span_secs));
     O2P_TRY(describe_str(out, "parquet.timestamp_unit",
                          cfg_timestamp_unit_name(cfg->parquet.timestamp_unit)));
     O2P_TRY(buf_printf(out, "parquet.sort_rows = %s\n", cfg->parquet.sort_rows ? "true" : "false"));

@@ -114,6 +114,7 @@ typedef struct cfg_config {
             compression_level_origin[64]; /* where the level was set ("" = default), for messages */
         uint64_t row_group_rows;
         uint64_t sorted_row_group_rows; /* max rows per row group of a sorted file */
+        uint64_t row_group_span_secs;   /* sorted row groups end at multiples of this */
         cfg_timestamp_unit timestamp_unit;
         bool sort_rows;                /* rows ordered by Timestamp / TimeUnix in every file */
         uint64_t page_rows;            /* max rows per data page */

@@ -47,6 +47,7 @@
 #define DEFAULT_ROW_GROUP_ROWS        1048576u
 #define DEFAULT_SORTED_ROW_GROUP_ROWS 100000u
 #define DEFAULT_PAGE_ROWS             100000u
+#define DEFAULT_ROW_GROUP_SPAN_SECS   600u
 /* a chunk is UNCOMPRESSED when the codec saves less than this of its first pages */
 #define DEFAULT_MIN_COMPRESSION_SAVING 0.05
 /* values dictionary-encoded before deciding whether a dictionary can pay off */
@@ -262,6 +263,7 @@ void pq_writer_options_default(pq_writer_options *opts)
     opts->bloom_filters = 1;
     opts->page_index = 1;
     opts->min_compression_saving = DEFAULT_MIN_COMPRESSION_SAVING;
+    opts->row_group_span_secs = DEFAULT_ROW_GROUP_SPAN_SECS;
 }
 
 /* Marks the leaves named in the comma-separated list (names the schema
@@ -871,6 +873,19 @@ static int write_chunk(pq_writer *w, size_t col, const pq_column *c, const col_r
     return O2P_OK;
 }
 
+/* The sort column's units per row_group_span_secs (0: no time-aligned
+ * row groups: off, or the sort column is not a TIMESTAMP). */
+static int64_t row_group_span(const pq_writer *w, const pq_column *key)
+{
+    uint64_t secs = w->opts.row_group_span_secs;
+    int64_t per_sec = key->leaf->logical == PQ_LOGICAL_TIMESTAMP_MILLIS   ? 1000
+                      : key->leaf->logical == PQ_LOGICAL_TIMESTAMP_MICROS ? 1000000
+                      : key->leaf->logical == PQ_LOGICAL_TIMESTAMP_NANOS  ? 1000000000
+                                                                          : 0;
+    if (secs == 0 || per_sec == 0 || secs > (uint64_t)(INT64_MAX / per_sec)) return 0;
+    return (int64_t)secs * per_sec;
+}
+
 int pq_writer_write(pq_writer *w, const pq_colset *rows, o2p_error *err)
 {
     if (w->state != W_OPEN)
@@ -886,9 +901,11 @@ int pq_writer_write(pq_writer *w, const pq_colset *rows, o2p_error *err)
     size_t ncols = rows->num_cols;
     uint32_t *perm = NULL; /* sorted order, or NULL: arrival order */
     int sort_leaf = w->opts.sort_leaf;
+    int64_t span = 0; /* time-aligned row groups: sort column units per span */
     if (sort_leaf >= 0) {
         rc = pq_sort_perm(&rows->cols[sort_leaf], rows->num_rows, &w->rowix, &perm, err);
         if (rc < 0) return fail(w, rc);
+        span = row_group_span(w, &rows->cols[sort_leaf]);
     }
     if (perm == NULL && (rc = pq_colset_check(rows, err)) < 0) return rc;
     col_range *ranges = mem_calloc(ncols, sizeof *ranges);
@@ -900,6 +917,12 @@ int pq_writer_write(pq_writer *w, const pq_colset *rows, o2p_error *err)
     while (done < rows->num_rows && rc == O2P_OK) {
         size_t left = rows->num_rows - done;
         size_t n = left < w->opts.row_group_rows ? left : w->opts.row_group_rows;
+        if (span > 0) {
+            size_t min_rows = w->opts.row_group_rows / 8 ? w->opts.row_group_rows / 8 : 1;
+            n = pq_sort_time_cut(&rows->cols[sort_leaf], perm, done, done + min_rows, done + n,
+                                 span) -
+                done;
+        }
         uint64_t start = position(w), total_unc = 0, total_comp = 0;
         for (size_t i = 0; i < ncols && rc == O2P_OK; i++) {
             const pq_column *c = &rows->cols[i];

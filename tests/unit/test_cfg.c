@@ -78,6 +78,7 @@ TEST(cfg_defaults_match_the_spec)
     CHECK_INT(cfg.parquet.compression_level, 3);
     CHECK_UINT(cfg.parquet.row_group_rows, 1048576);
     CHECK_UINT(cfg.parquet.sorted_row_group_rows, 100000);
+    CHECK_UINT(cfg.parquet.row_group_span_secs, 600);
     CHECK_INT(cfg.parquet.timestamp_unit, CFG_TS_MICROS);
     CHECK_INT(cfg.parquet.sort_rows, 1);
     CHECK_UINT(cfg.parquet.page_rows, 100000);
@@ -135,6 +136,7 @@ TEST(cfg_file_sets_every_section)
                        "compression_level = 9\n"
                        "row_group_rows = 5000\n"
                        "sorted_row_group_rows = 3000\n"
+                       "row_group_span_secs = 300\n"
                        "timestamp_unit = \"ns\"\n"
                        "sort_rows = false\n"
                        "page_rows = 5000\n"
@@ -168,6 +170,7 @@ TEST(cfg_file_sets_every_section)
     CHECK_INT(cfg.parquet.compression_level, 9);
     CHECK_UINT(cfg.parquet.row_group_rows, 5000);
     CHECK_UINT(cfg.parquet.sorted_row_group_rows, 3000);
+    CHECK_UINT(cfg.parquet.row_group_span_secs, 300);
     CHECK_INT(cfg.parquet.timestamp_unit, CFG_TS_NANOS);
     CHECK_INT(cfg.parquet.sort_rows, 0);
     CHECK_UINT(cfg.parquet.page_rows, 5000);
@@ -280,6 +283,8 @@ TEST(cfg_bad_value_message_names_key_value_origin)
     expect_error("[parquet]\nbloom_filter_fpp = 1.5\n", NULL, no_flags,
                  "parquet.bloom_filter_fpp = 1.5");
     expect_error("[parquet]\nbloom_filter_fpp = 0\n", NULL, no_flags, "false-positive rate");
+    expect_error("[parquet]\nrow_group_span_secs = 0\n", NULL, no_flags,
+                 "parquet.row_group_span_secs = 0");
     expect_error("[parquet]\nmin_compression_saving = 1\n", NULL, no_flags,
                  "parquet.min_compression_saving = 1");
     expect_error("[parquet]\nmin_compression_saving = -0.1\n", NULL, no_flags,

@@ -965,6 +965,91 @@ TEST(pq_writer_sorts_rows_and_declares_sorting_columns)
     pq_schema_destroy(s);
 }
 
+static int64_t stat_i64(rd m, int16_t id)
+{
+    size_t len;
+    const uint8_t *b = field_bin(field_struct(m, 12), id, &len);
+    CHECK_INT(len, 8);
+    int64_t v;
+    memcpy(&v, b, 8);
+    return v;
+}
+
+TEST(pq_writer_time_aligned_row_groups)
+{
+    o2p_error err;
+    pq_schema *s;
+    CHECK_OK(pq_schema_create(&s, "schema", &err));
+    CHECK(pq_schema_add_leaf(s, 0, "ts", PQ_REQUIRED, PQ_INT64, PQ_LOGICAL_TIMESTAMP_MICROS, 0) >
+          0);
+    CHECK_OK(pq_schema_finish(s, &err));
+    /* 3,000 rows over 50 minutes (one per second), scrambled */
+    enum { ROWS = 3000 };
+    const int64_t t0 = 1760738400000000LL; /* an hour's start, in microseconds */
+    pq_colset cs;
+    CHECK_OK(pq_colset_init(&cs, s));
+    for (int i = 0; i < ROWS; i++)
+        pq_col_put_i64(&cs.cols[0], t0 + (int64_t)((i * 7) % ROWS) * 1000000, 0, 0);
+    cs.num_rows = ROWS;
+    pq_writer_options o;
+    pq_writer_options_default(&o);
+    o.sort_leaf = 0;
+    o.row_group_rows = 800; /* ends row groups of more than 800 rows; at least 100 before a cut */
+    o.row_group_span_secs = 600;
+    o2p_buf out;
+    buf_init(&out, 0);
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    rd f = footer(&out);
+    size_t groups;
+    list_elem(f, 4, 0, &groups);
+    /* 10-minute spans of 600 rows each, all below the 800-row limit */
+    CHECK_INT(groups, 5);
+    for (size_t g = 0; g < groups; g++) {
+        rd m = column_meta(f, g, 0);
+        CHECK_INT(field_int(list_elem(f, 4, g, NULL), 3), 600);
+        CHECK_INT(stat_i64(m, 6), t0 + (int64_t)g * 600000000);             /* min */
+        CHECK_INT(stat_i64(m, 5), t0 + (int64_t)g * 600000000 + 599000000); /* max */
+    }
+    buf_free(&out);
+    /* spans of more rows than the limit: cut by count too (800, then the
+     * rest of the span), and the next row group starts at the boundary */
+    buf_init(&out, 0);
+    o.row_group_span_secs = 1200;
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    f = footer(&out);
+    const int64_t want[] = {800, 400, 800, 400, 600};
+    list_elem(f, 4, 0, &groups);
+    CHECK_INT(groups, 5);
+    for (size_t g = 0; g < groups; g++) CHECK_INT(field_int(list_elem(f, 4, g, NULL), 3), want[g]);
+    CHECK_INT(stat_i64(column_meta(f, 2, 0), 6), t0 + 1200000000);
+    buf_free(&out);
+    /* a span shorter than the rows' spacing: no row group below 800 / 8 rows */
+    buf_init(&out, 0);
+    o.row_group_span_secs = 1;
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    f = footer(&out);
+    list_elem(f, 4, 0, &groups);
+    CHECK_INT(groups, 30);
+    for (size_t g = 0; g < groups; g++) CHECK_INT(field_int(list_elem(f, 4, g, NULL), 3), 100);
+    buf_free(&out);
+    /* span 0, or unsorted rows: row counts only */
+    const int sorts[] = {1, 0};
+    const uint64_t spans[] = {0, 600};
+    for (size_t k = 0; k < 2; k++) {
+        buf_init(&out, 0);
+        o.sort_rows = sorts[k];
+        o.row_group_span_secs = spans[k];
+        CHECK_OK(write_file(s, &cs, &o, &out, &err));
+        f = footer(&out);
+        list_elem(f, 4, 0, &groups);
+        CHECK_INT(groups, 4); /* 800, 800, 800, 600 */
+        CHECK_INT(field_int(list_elem(f, 4, 3, NULL), 3), 600);
+        buf_free(&out);
+    }
+    pq_colset_free(&cs);
+    pq_schema_destroy(s);
+}
+
 TEST(pq_writer_page_rows_limit_cuts_pages)
 {
     pq_schema *s = flat_schema(PQ_INT64, PQ_LOGICAL_NONE, PQ_REQUIRED);
