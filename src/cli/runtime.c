@@ -11,11 +11,13 @@ void runtime_parquet_options(const cfg_config *cfg, pq_writer_options *out)
     out->compression_level = cfg->parquet.compression_level;
     out->row_group_rows = (size_t)cfg->parquet.row_group_rows;
     out->sorted_row_group_rows = (size_t)cfg->parquet.sorted_row_group_rows;
+    out->row_group_span_secs = cfg->parquet.row_group_span_secs;
     out->sort_rows = cfg->parquet.sort_rows;
     out->page_rows = (size_t)cfg->parquet.page_rows;
     out->bloom_fpp = cfg->parquet.bloom_filter_fpp;
     out->bloom_filters = cfg->parquet.bloom_filters;
     out->page_index = cfg->parquet.page_index;
+    out->min_compression_saving = cfg->parquet.min_compression_saving;
     out->bloom_columns = cfg->parquet.bloom_filter_columns;
 }
 

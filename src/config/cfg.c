@@ -42,6 +42,7 @@ typedef enum key_kind {
     K_DURABILITY,
     K_FILE,        /* optional path; "" = unset */
     K_FPP,         /* a probability in (0, 0.5] */
+    K_SAVING,      /* a fraction in [0, 1) */
     K_COLUMNS,     /* comma-separated column names (letters, digits, '_', '.') */
     K_GRPC_LISTEN, /* host:port of the gRPC listener */
     K_WAL_SYNC     /* always | interval */
@@ -88,6 +89,8 @@ static const key_def key_defs[] = {
      F(parquet.row_group_rows)},
     {"parquet.sorted_row_group_rows", "OTLP2PARQUET_PARQUET_SORTED_ROW_GROUP_ROWS", K_COUNT,
      F(parquet.sorted_row_group_rows)},
+    {"parquet.row_group_span_secs", "OTLP2PARQUET_PARQUET_ROW_GROUP_SPAN_SECS", K_COUNT,
+     F(parquet.row_group_span_secs)},
     {"parquet.timestamp_unit", "OTLP2PARQUET_PARQUET_TIMESTAMP_UNIT", K_TS_UNIT, 0},
     {"parquet.sort_rows", "OTLP2PARQUET_PARQUET_SORT_ROWS", K_BOOL, F(parquet.sort_rows)},
     {"parquet.page_rows", "OTLP2PARQUET_PARQUET_PAGE_ROWS", K_COUNT, F(parquet.page_rows)},
@@ -96,6 +99,8 @@ static const key_def key_defs[] = {
      F(parquet.bloom_filters)},
     {"parquet.bloom_filter_fpp", "OTLP2PARQUET_PARQUET_BLOOM_FILTER_FPP", K_FPP,
      F(parquet.bloom_filter_fpp)},
+    {"parquet.min_compression_saving", "OTLP2PARQUET_PARQUET_MIN_COMPRESSION_SAVING", K_SAVING,
+     F(parquet.min_compression_saving)},
     {"parquet.bloom_filter_columns", "OTLP2PARQUET_PARQUET_BLOOM_FILTER_COLUMNS", K_COLUMNS,
      F(parquet.bloom_filter_columns)},
     {"durability", "OTLP2PARQUET_DURABILITY", K_DURABILITY, 0},
@@ -167,6 +172,8 @@ static const char *expected_text(key_kind kind)
         return "expected a file path (\"\" = unset)";
     case K_FPP:
         return "expected a false-positive rate above 0 and at most 0.5, e.g. 0.01";
+    case K_SAVING:
+        return "expected a fraction from 0 to below 1, e.g. 0.05";
     case K_COLUMNS:
         return "expected comma-separated column names, e.g. \"ServiceName,SpanName\"";
     }
@@ -603,7 +610,8 @@ static int apply_value(cfg_config *cfg, const key_def *def, const raw_value *v, 
         cfg->durability = (cfg_durability)d;
         return O2P_OK;
     }
-    case K_FPP: {
+    case K_FPP:
+    case K_SAVING: {
         double f;
         if (v->is_text) {
             char *end;
@@ -611,10 +619,13 @@ static int apply_value(cfg_config *cfg, const key_def *def, const raw_value *v, 
             if (end == v->str || *end != 0) return BAD();
         } else if (v->type == TOML_FLOAT) {
             f = v->f;
+        } else if (v->type == TOML_INT && def->kind == K_SAVING) {
+            f = (double)v->i;
         } else {
             return BAD();
         }
-        if (!(f > 0.0 && f <= 0.5)) return BAD();
+        if (def->kind == K_FPP && !(f > 0.0 && f <= 0.5)) return BAD();
+        if (def->kind == K_SAVING && !(f >= 0.0 && f < 1.0)) return BAD();
         *(double *)(void *)(base + def->offset) = f;
         return O2P_OK;
     }
@@ -648,12 +659,14 @@ int cfg_defaults(cfg_config *cfg, o2p_error *err)
     cfg->parquet.compression_level = CFG_UNSET;
     cfg->parquet.row_group_rows = 1048576;
     cfg->parquet.sorted_row_group_rows = 100000;
+    cfg->parquet.row_group_span_secs = 600;
     cfg->parquet.timestamp_unit = CFG_TS_MICROS;
     cfg->parquet.sort_rows = 1;
     cfg->parquet.page_rows = 100000;
     cfg->parquet.bloom_filter_fpp = 0.01;
     cfg->parquet.bloom_filters = true;
     cfg->parquet.page_index = true;
+    cfg->parquet.min_compression_saving = 0.05;
     cfg->durability = CFG_DURABILITY_WAL;
     cfg->wal.sync_interval_ms = 100;
     cfg->wal.max_bytes = 4096 * MIB;
@@ -1183,6 +1196,8 @@ int cfg_describe(const cfg_config *cfg, o2p_buf *out)
                        (unsigned long long)cfg->parquet.row_group_rows));
     O2P_TRY(buf_printf(out, "parquet.sorted_row_group_rows = %llu\n",
                        (unsigned long long)cfg->parquet.sorted_row_group_rows));
+    O2P_TRY(buf_printf(out, "parquet.row_group_span_secs = %llu\n",
+                       (unsigned long long)cfg->parquet.row_group_span_secs));
     O2P_TRY(describe_str(out, "parquet.timestamp_unit",
                          cfg_timestamp_unit_name(cfg->parquet.timestamp_unit)));
     O2P_TRY(buf_printf(out, "parquet.sort_rows = %s\n", cfg->parquet.sort_rows ? "true" : "false"));
@@ -1194,6 +1209,8 @@ int cfg_describe(const cfg_config *cfg, o2p_buf *out)
                        cfg->parquet.bloom_filters ? "true" : "false"));
     O2P_TRY(buf_printf(out, "parquet.bloom_filter_fpp = %g\n", cfg->parquet.bloom_filter_fpp));
     O2P_TRY(describe_str(out, "parquet.bloom_filter_columns", cfg->parquet.bloom_filter_columns));
+    O2P_TRY(buf_printf(out, "parquet.min_compression_saving = %g\n",
+                       cfg->parquet.min_compression_saving));
     O2P_TRY(describe_str(out, "durability.mode", cfg_durability_name(cfg->durability)));
     O2P_TRY(describe_str(out, "durability.dir", cfg->wal.dir));
     O2P_TRY(describe_str(out, "durability.sync", cfg->wal.sync_interval ? "interval" : "always"));

@@ -114,13 +114,15 @@ typedef struct cfg_config {
             compression_level_origin[64]; /* where the level was set ("" = default), for messages */
         uint64_t row_group_rows;
         uint64_t sorted_row_group_rows; /* max rows per row group of a sorted file */
+        uint64_t row_group_span_secs;   /* sorted row groups end at multiples of this */
         cfg_timestamp_unit timestamp_unit;
-        bool sort_rows;             /* rows ordered by Timestamp / TimeUnix in every file */
-        uint64_t page_rows;         /* max rows per data page */
-        double bloom_filter_fpp;    /* bloom filter false-positive rate */
-        bool bloom_filters;         /* write bloom filters at all */
-        bool page_index;            /* write ColumnIndex + OffsetIndex */
-        char *bloom_filter_columns; /* extra bloom filter columns, comma-separated; NULL: none */
+        bool sort_rows;                /* rows ordered by Timestamp / TimeUnix in every file */
+        uint64_t page_rows;            /* max rows per data page */
+        double bloom_filter_fpp;       /* bloom filter false-positive rate */
+        bool bloom_filters;            /* write bloom filters at all */
+        bool page_index;               /* write ColumnIndex + OffsetIndex */
+        double min_compression_saving; /* below it a column chunk is UNCOMPRESSED */
+        char *bloom_filter_columns;    /* extra bloom filter columns, comma-separated; NULL: none */
     } parquet;
     cfg_durability durability;
     struct {

@@ -287,3 +287,38 @@ int pq_col_gather(pq_column *dst, const pq_column *src, size_t num_rows, const u
     dst->num_values += nv;
     return O2P_OK;
 }
+
+static int64_t key_at(const pq_column *key, const uint32_t *perm, size_t pos)
+{
+    int64_t v;
+    memcpy(&v, key->values.data + 8 * (size_t)(perm ? perm[pos] : pos), 8);
+    return v;
+}
+
+/* floor(v / span) for span > 0, also for negative v */
+static int64_t span_of(int64_t v, int64_t span)
+{
+    int64_t q = v / span;
+    return (v % span != 0 && v < 0) ? q - 1 : q;
+}
+
+size_t pq_sort_time_cut(const pq_column *key, const uint32_t *perm, size_t from, size_t min_end,
+                        size_t max_end, int64_t span)
+{
+    if (span <= 0 || min_end <= from || min_end >= max_end || !pq_sort_key_ok(key) ||
+        key->leaf->max_def != 0 || pq_col_is_run(key) || key->values.len < 8 * max_end)
+        return max_end;
+    int64_t s = span_of(key_at(key, perm, min_end - 1), span);
+    if (s >= INT64_MAX / span) return max_end; /* the next span's start would overflow */
+    int64_t next = (s + 1) * span;             /* the first key of the next span */
+    /* sorted: binary search for the first key >= next in [min_end, max_end) */
+    size_t lo = min_end, hi = max_end;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (key_at(key, perm, mid) < next)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}

@@ -10,6 +10,8 @@
  *                    so nested columns (MAPs, LISTs of STRUCTs) keep their
  *                    Dremel shape; run-mode columns are expanded as they
  *                    are gathered
+ *   pq_sort_time_cut where a row group of sorted rows ends so that it stays
+ *                    inside one time span (time-aligned row groups)
  *
  * The writer gathers one column chunk at a time, so sorting costs one
  * column's data plus a row index (two offsets per stored row) of scratch,
@@ -53,5 +55,18 @@ int pq_sort_perm(const pq_column *key, size_t num_rows, pq_row_index *ix, uint32
  * Builds the row index of src in ix first. */
 int pq_col_gather(pq_column *dst, const pq_column *src, size_t num_rows, const uint32_t *perm,
                   size_t n, pq_row_index *ix);
+
+/*
+ * Where a row group of sorted rows that starts at sorted position `from`
+ * should end so that it does not cross a multiple of `span` key units
+ * (time-aligned row groups: a window of up to one aligned span then touches
+ * one row group): the first position p in [min_end, max_end) whose key
+ * lies in a later span than the key at p - 1, or max_end when there is
+ * none.  perm is the sorted order (NULL: the rows are in order already).
+ * Returns max_end when the key column is not flat, required and plain (the
+ * rows cannot be looked up by position), span <= 0 or min_end <= from.
+ */
+size_t pq_sort_time_cut(const pq_column *key, const uint32_t *perm, size_t from, size_t min_end,
+                        size_t max_end, int64_t span);
 
 #endif

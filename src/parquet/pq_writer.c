@@ -14,6 +14,9 @@
  * estimated encoded bytes, always at a row boundary (rep == 0), and writes
  * each page: repetition and definition levels (4-byte length + RLE hybrid),
  * then the values, then compression, then the header with page statistics.
+ * The chunk's codec is chosen at its first data page: UNCOMPRESSED when the
+ * codec would save less than options.min_compression_saving of the first
+ * pages (choose_codec; the dictionary page waits for that choice).
  *
  * Pages go into an output buffer that is handed to the sink whenever it
  * holds more than FLUSH_BYTES and at the end of every call, so the writer's
@@ -44,6 +47,9 @@
 #define DEFAULT_ROW_GROUP_ROWS        1048576u
 #define DEFAULT_SORTED_ROW_GROUP_ROWS 100000u
 #define DEFAULT_PAGE_ROWS             100000u
+#define DEFAULT_ROW_GROUP_SPAN_SECS   600u
+/* a chunk is UNCOMPRESSED when the codec saves less than this of its first pages */
+#define DEFAULT_MIN_COMPRESSION_SAVING 0.05
 /* values dictionary-encoded before deciding whether a dictionary can pay off */
 #define DICT_SAMPLE_VALUES 4096u
 
@@ -70,9 +76,10 @@ struct pq_writer {
     uint8_t *bloom_leaf; /* per leaf: 1 = write a bloom filter */
     uint8_t *plain_leaf; /* per leaf: 1 = never a dictionary (plain_table_columns) */
     pq_bloom bloom;
-    o2p_buf page;      /* scratch: uncompressed page body */
-    o2p_buf packed;    /* scratch: compressed page body */
-    uint32_t *entries; /* scratch: dictionary entry number per value */
+    o2p_buf page;        /* scratch: uncompressed page body */
+    o2p_buf packed;      /* scratch: compressed page body */
+    o2p_buf dict_packed; /* scratch: compressed dictionary page body (dictionary_pending) */
+    uint32_t *entries;   /* scratch: dictionary entry number per value */
     size_t entries_cap;
     uint32_t *seen; /* scratch: per dictionary entry, the last page that used it */
     size_t seen_cap;
@@ -101,7 +108,7 @@ typedef struct rg_rec {
 struct pq_workspace {
     int in_use;
     int has_comp;
-    o2p_buf out, row_groups, chunks, page, packed;
+    o2p_buf out, row_groups, chunks, page, packed, dict_packed;
     uint32_t *entries;
     size_t entries_cap;
     uint32_t *seen;
@@ -121,6 +128,7 @@ int pq_workspace_create(pq_workspace **out, o2p_error *err)
     buf_init(&ws->chunks, 0);
     buf_init(&ws->page, 0);
     buf_init(&ws->packed, 0);
+    buf_init(&ws->dict_packed, 0);
     pq_dict_init(&ws->dict, 0);
     pq_col_init(&ws->expand, NULL);
     *out = ws;
@@ -135,6 +143,7 @@ void pq_workspace_destroy(pq_workspace *ws)
     buf_free(&ws->chunks);
     buf_free(&ws->page);
     buf_free(&ws->packed);
+    buf_free(&ws->dict_packed);
     mem_free(ws->entries);
     mem_free(ws->seen);
     pq_dict_free(&ws->dict);
@@ -153,11 +162,13 @@ static void borrow_scratch(pq_writer *w, pq_workspace *ws)
     w->chunks = ws->chunks;
     w->page = ws->page;
     w->packed = ws->packed;
+    w->dict_packed = ws->dict_packed;
     buf_reset(&w->out);
     buf_reset(&w->row_groups);
     buf_reset(&w->chunks);
     buf_reset(&w->page);
     buf_reset(&w->packed);
+    buf_reset(&w->dict_packed);
     w->entries = ws->entries;
     w->entries_cap = ws->entries_cap;
     w->seen = ws->seen;
@@ -176,6 +187,7 @@ static void return_scratch(pq_writer *w)
     ws->chunks = w->chunks;
     ws->page = w->page;
     ws->packed = w->packed;
+    ws->dict_packed = w->dict_packed;
     ws->entries = w->entries;
     ws->entries_cap = w->entries_cap;
     ws->seen = w->seen;
@@ -250,6 +262,8 @@ void pq_writer_options_default(pq_writer_options *opts)
     opts->bloom_fpp = 0.01;
     opts->bloom_filters = 1;
     opts->page_index = 1;
+    opts->min_compression_saving = DEFAULT_MIN_COMPRESSION_SAVING;
+    opts->row_group_span_secs = DEFAULT_ROW_GROUP_SPAN_SECS;
 }
 
 /* Marks the leaves named in the comma-separated list (names the schema
@@ -325,6 +339,7 @@ void pq_writer_destroy(pq_writer *w)
         buf_free(&w->chunks);
         buf_free(&w->page);
         buf_free(&w->packed);
+        buf_free(&w->dict_packed);
         mem_free(w->entries);
         mem_free(w->seen);
         pq_dict_free(&w->dict);
@@ -420,6 +435,7 @@ int pq_writer_open(pq_writer **out, const pq_schema *schema, const pq_writer_opt
         buf_init(&w->chunks, 0);
         buf_init(&w->page, 0);
         buf_init(&w->packed, 0);
+        buf_init(&w->dict_packed, 0);
         pq_dict_init(&w->dict, 0);
         pq_col_init(&w->expand, NULL);
     }
@@ -507,7 +523,10 @@ typedef struct chunk_state {
     pq_chunk_meta meta;
     pq_stats chunk_stats;
     pq_stats page_stats;
-    uint64_t first_row; /* row of the next data page within the row group */
+    uint64_t first_row;     /* row of the next data page within the row group */
+    pq_codec codec;         /* the chunk's codec (ColumnMetaData.codec) once decided */
+    int codec_decided;      /* 0: decided by the first data page (choose_codec) */
+    int dictionary_pending; /* 1: the dictionary page waits for the codec choice */
 } chunk_state;
 
 /* What a page of the chunk holds, for the codec's parameters: the values'
@@ -522,32 +541,79 @@ static pq_content page_content(const chunk_state *cs, int is_dict)
     return PQ_CONTENT_DISTINCT;
 }
 
-/* Compresses w->page and appends header + body to w->out. */
-static int emit_page(pq_writer *w, chunk_state *cs, int is_dict, size_t num_values, o2p_error *err)
+/* The chunk's codec, chosen once from its first bytes: the dictionary page
+ * (if any) and the first data page, both already compressed into
+ * w->dict_packed and w->packed.  When the codec saves less than
+ * options.min_compression_saving of those bytes the whole chunk is written
+ * UNCOMPRESSED (the codec is per column chunk in Parquet): readers then skip
+ * decompressing its pages, a fixed cost per page (~20 us in DuckDB) that
+ * buys nothing for bit-packed entry numbers or random values. */
+static void choose_codec(pq_writer *w, chunk_state *cs)
 {
-    const o2p_buf *body = &w->page;
-    if (w->opts.codec != PQ_CODEC_UNCOMPRESSED) {
-        int rc = pq_compress_as(&w->comp, page_content(cs, is_dict), w->page.data, w->page.len,
-                                &w->packed, err);
-        if (rc < 0) return rc;
-        body = &w->packed;
+    uint64_t raw = w->page.len, packed = w->packed.len;
+    if (cs->dictionary_pending) {
+        raw += w->dict.values.len;
+        packed += w->dict_packed.len;
     }
+    double keep = 1.0 - w->opts.min_compression_saving;
+    cs->codec = (double)packed > (double)raw * keep ? PQ_CODEC_UNCOMPRESSED : w->opts.codec;
+    cs->codec_decided = 1;
+}
+
+/* Appends a page header and body to w->out and counts them in the chunk. */
+static int append_page(pq_writer *w, chunk_state *cs, int is_dict, size_t num_values,
+                       const o2p_buf *raw, const o2p_buf *body, o2p_error *err)
+{
     size_t header_start = w->out.len;
-    int rc = is_dict ? pq_page_dict_header(&w->out, w->page.len, body->len, num_values)
-                     : pq_page_data_header(&w->out, w->page.len, body->len, num_values,
+    int rc = is_dict ? pq_page_dict_header(&w->out, raw->len, body->len, num_values)
+                     : pq_page_data_header(&w->out, raw->len, body->len, num_values,
                                            cs->dictionary ? PQ_ENC_RLE_DICTIONARY : PQ_ENC_PLAIN,
                                            &cs->page_stats);
     if (rc == O2P_ELIMIT)
         return o2p_errorf(err, rc, "column %s: a page of %zu bytes is too large",
-                          cs->col->leaf->path, w->page.len);
+                          cs->col->leaf->path, raw->len);
     if (rc < 0) return nomem(err, "a page header");
     size_t header_len = w->out.len - header_start;
     if (!is_dict && pq_index_page(&w->index, &cs->page_stats, w->flushed + header_start,
                                   header_len + body->len, cs->first_row) < 0)
         return nomem(err, "the page index");
     if (buf_append(&w->out, body->data, body->len) < 0) return nomem(err, "output");
-    cs->meta.uncompressed_size += header_len + w->page.len;
+    cs->meta.uncompressed_size += header_len + raw->len;
     cs->meta.compressed_size += header_len + body->len;
+    return O2P_OK;
+}
+
+/* Writes the dictionary page that waited for the chunk's codec. */
+static int emit_pending_dictionary(pq_writer *w, chunk_state *cs, o2p_error *err)
+{
+    cs->dictionary_pending = 0;
+    cs->meta.dictionary_page_offset = position(w);
+    const o2p_buf *raw = &w->dict.values;
+    const o2p_buf *body = cs->codec == PQ_CODEC_UNCOMPRESSED ? raw : &w->dict_packed;
+    return append_page(w, cs, 1, w->dict.count, raw, body, err);
+}
+
+/* Compresses w->page (with the chunk's codec, choosing it at the first data
+ * page) and appends header + body to w->out, after a pending dictionary
+ * page. */
+static int emit_page(pq_writer *w, chunk_state *cs, int is_dict, size_t num_values, o2p_error *err)
+{
+    int rc;
+    const o2p_buf *body = &w->page;
+    if (cs->codec != PQ_CODEC_UNCOMPRESSED || !cs->codec_decided) {
+        rc = pq_compress_as(&w->comp, page_content(cs, is_dict), w->page.data, w->page.len,
+                            &w->packed, err);
+        if (rc < 0) return rc;
+        if (!cs->codec_decided) choose_codec(w, cs);
+        if (cs->codec != PQ_CODEC_UNCOMPRESSED) body = &w->packed;
+    }
+    if (cs->dictionary_pending && (rc = emit_pending_dictionary(w, cs, err)) < 0) return rc;
+    if (is_dict)
+        cs->meta.dictionary_page_offset = position(w);
+    else if (cs->meta.num_data_pages++ == 0)
+        cs->meta.data_page_offset = position(w);
+    rc = append_page(w, cs, is_dict, num_values, &w->page, body, err);
+    if (rc < 0) return rc;
     if (w->out.len >= FLUSH_BYTES) return flush(w, err);
     return O2P_OK;
 }
@@ -603,12 +669,19 @@ static int try_dictionary(pq_writer *w, chunk_state *cs, o2p_error *err)
     return 1;
 }
 
+/* Writes the dictionary page, or, while the chunk's codec is undecided,
+ * compresses it and holds it back (emit_page writes it before the first data
+ * page). */
 static int write_dictionary_page(pq_writer *w, chunk_state *cs, o2p_error *err)
 {
+    if (!cs->codec_decided) {
+        cs->dictionary_pending = 1;
+        return pq_compress_as(&w->comp, page_content(cs, 1), w->dict.values.data,
+                              w->dict.values.len, &w->dict_packed, err);
+    }
     buf_reset(&w->page);
     if (buf_append(&w->page, w->dict.values.data, w->dict.values.len) < 0)
         return nomem(err, "a page");
-    cs->meta.dictionary_page_offset = position(w);
     return emit_page(w, cs, 1, w->dict.count, err);
 }
 
@@ -746,8 +819,6 @@ static int write_data_page(pq_writer *w, chunk_state *cs, size_t e, size_t pe, s
         pq_stats_add_plain(&cs->page_stats, c->values.data + b, nvalues);
     }
     pq_stats_merge(&cs->chunk_stats, &cs->page_stats);
-    if (cs->meta.num_data_pages == 0) cs->meta.data_page_offset = position(w);
-    cs->meta.num_data_pages++;
     rc = emit_page(w, cs, 0, entries, err);
     if (leaf->max_rep == 0) {
         cs->first_row += entries;
@@ -780,7 +851,9 @@ static int write_chunk(pq_writer *w, size_t col, const pq_column *c, const col_r
                                             leaf->logical == PQ_LOGICAL_TIMESTAMP_NANOS))
         cs.content = PQ_CONTENT_TIMESTAMPS;
     cs.meta.leaf = leaf;
-    cs.meta.codec = w->opts.codec;
+    cs.codec = w->opts.codec;
+    cs.codec_decided =
+        w->opts.codec == PQ_CODEC_UNCOMPRESSED || w->opts.min_compression_saving <= 0;
     cs.meta.has_dictionary = cs.dictionary;
     cs.meta.data_encoding = cs.dictionary ? PQ_ENC_RLE_DICTIONARY : PQ_ENC_PLAIN;
     cs.meta.num_values = r->e1 - r->e0;
@@ -797,6 +870,7 @@ static int write_chunk(pq_writer *w, size_t col, const pq_column *c, const col_r
         b = pb;
     } while (e < r->e1);
     cs.meta.stats = &cs.chunk_stats;
+    cs.meta.codec = cs.codec;
     if (w->bloom_leaf[col] && r->v1 > r->v0) {
         /* the chunk's bloom filter, right after its pages */
         pq_bloom_reset(&w->bloom);
@@ -820,6 +894,19 @@ static int write_chunk(pq_writer *w, size_t col, const pq_column *c, const col_r
     return O2P_OK;
 }
 
+/* The sort column's units per row_group_span_secs (0: no time-aligned
+ * row groups: off, or the sort column is not a TIMESTAMP). */
+static int64_t row_group_span(const pq_writer *w, const pq_column *key)
+{
+    uint64_t secs = w->opts.row_group_span_secs;
+    int64_t per_sec = key->leaf->logical == PQ_LOGICAL_TIMESTAMP_MILLIS   ? 1000
+                      : key->leaf->logical == PQ_LOGICAL_TIMESTAMP_MICROS ? 1000000
+                      : key->leaf->logical == PQ_LOGICAL_TIMESTAMP_NANOS  ? 1000000000
+                                                                          : 0;
+    if (secs == 0 || per_sec == 0 || secs > (uint64_t)(INT64_MAX / per_sec)) return 0;
+    return (int64_t)secs * per_sec;
+}
+
 int pq_writer_write(pq_writer *w, const pq_colset *rows, o2p_error *err)
 {
     if (w->state != W_OPEN)
@@ -835,9 +922,11 @@ int pq_writer_write(pq_writer *w, const pq_colset *rows, o2p_error *err)
     size_t ncols = rows->num_cols;
     uint32_t *perm = NULL; /* sorted order, or NULL: arrival order */
     int sort_leaf = w->opts.sort_leaf;
+    int64_t span = 0; /* time-aligned row groups: sort column units per span */
     if (sort_leaf >= 0) {
         rc = pq_sort_perm(&rows->cols[sort_leaf], rows->num_rows, &w->rowix, &perm, err);
         if (rc < 0) return fail(w, rc);
+        span = row_group_span(w, &rows->cols[sort_leaf]);
     }
     if (perm == NULL && (rc = pq_colset_check(rows, err)) < 0) return rc;
     col_range *ranges = mem_calloc(ncols, sizeof *ranges);
@@ -849,6 +938,12 @@ int pq_writer_write(pq_writer *w, const pq_colset *rows, o2p_error *err)
     while (done < rows->num_rows && rc == O2P_OK) {
         size_t left = rows->num_rows - done;
         size_t n = left < w->opts.row_group_rows ? left : w->opts.row_group_rows;
+        if (span > 0) {
+            size_t min_rows = w->opts.row_group_rows / 8 ? w->opts.row_group_rows / 8 : 1;
+            n = pq_sort_time_cut(&rows->cols[sort_leaf], perm, done, done + min_rows, done + n,
+                                 span) -
+                done;
+        }
         uint64_t start = position(w), total_unc = 0, total_comp = 0;
         for (size_t i = 0; i < ncols && rc == O2P_OK; i++) {
             const pq_column *c = &rows->cols[i];

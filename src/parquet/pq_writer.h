@@ -80,6 +80,12 @@ typedef struct pq_writer_options {
      * file needs several row groups for a time window to skip any; 0 or more
      * than row_group_rows: row_group_rows */
     size_t sorted_row_group_rows;
+    /* Time-aligned row groups of sorted files: a row group also ends where
+     * the sort column (a TIMESTAMP) enters the next multiple of this many
+     * seconds since the epoch, once it holds row_group_rows / 8 rows (so
+     * sparse data does not make tiny row groups).  A window inside one
+     * aligned span then touches one row group.  0: row counts only. */
+    uint64_t row_group_span_secs;
     size_t page_rows;       /* max rows per data page (besides page_size), default 100,000 */
     const char *created_by; /* default O2P_CREATED_BY */
     const pq_kv *metadata;  /* key/value metadata, copied at open */
@@ -106,6 +112,10 @@ typedef struct pq_writer_options {
      * paths, the table's choice: tbl_plain_columns); names the schema lacks
      * are skipped. */
     const char *plain_table_columns;
+    /* A column chunk is written UNCOMPRESSED when the codec makes its first
+     * pages (dictionary page + first data page) smaller by less than this
+     * fraction (default 0.05); 0: always the codec. */
+    double min_compression_saving;
 } pq_writer_options;
 
 void pq_writer_options_default(pq_writer_options *opts);

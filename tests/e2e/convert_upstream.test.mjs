@@ -9,6 +9,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 
@@ -262,11 +263,25 @@ utest('--compression selects the Parquet codec (default ZSTD)', async () => {
     return rows.map((x) => x.compression).sort();
   };
   converted('logs.pb');
-  assert.deepEqual(await codecs(runs['logs.pb'].dir), ['ZSTD'], 'default codec');
+  // Chunks the codec shrinks by less than parquet.min_compression_saving
+  // (5 %) are UNCOMPRESSED; these small files have both kinds.
+  assert.deepEqual(await codecs(runs['logs.pb'].dir), ['UNCOMPRESSED', 'ZSTD'], 'default codec');
+  const cfgDir = fs.mkdtempSync(path.join(os.tmpdir(), 'o2p-codec-cfg-'));
+  try {
+    const cfgFile = path.join(cfgDir, 'config.toml');
+    fs.writeFileSync(cfgFile, '[parquet]\nmin_compression_saving = 0\n');
+    const all = convert([path.join(UP, 'logs.pb')], ['-c', cfgFile]);
+    assert.equal(all.status, 0, all.describe());
+    assert.deepEqual(await codecs(all.dir), ['ZSTD'], 'min_compression_saving = 0: zstd on every chunk');
+    assert.deepEqual(rowSet(await readRows(db, all.dir, 'logs')), rowSet(converted('logs.pb').logs), 'min_compression_saving = 0: rows');
+  } finally {
+    fs.rmSync(cfgDir, { recursive: true, force: true });
+  }
   for (const [flag, name] of [['snappy', 'SNAPPY'], ['gzip', 'GZIP'], ['lz4_raw', 'LZ4_RAW'], ['uncompressed', 'UNCOMPRESSED']]) {
     const r = convert([path.join(UP, 'logs.pb')], ['--compression', flag]);
     assert.equal(r.status, 0, r.describe());
-    assert.deepEqual(await codecs(r.dir), [name], `--compression ${flag}`);
+    const got = await codecs(r.dir);
+    assert.ok(got.includes(name) && got.every((c) => c === name || c === 'UNCOMPRESSED'), `--compression ${flag}: ${got}`);
     assert.deepEqual(rowSet(await readRows(db, r.dir, 'logs')), rowSet(converted('logs.pb').logs), `--compression ${flag}: rows`);
   }
   const bad = convert([path.join(UP, 'logs.pb')], ['--compression', 'brotli9000']);

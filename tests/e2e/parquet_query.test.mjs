@@ -87,7 +87,7 @@ function makeLogs(rand, traceIds) {
 const skip = binaryMissing();
 
 describe('query-ready parquet', { skip: skip ?? false, timeout: 120000 }, () => {
-  let db, traces, logs, sorted, unsorted, extra, bare;
+  let db, traces, logs, sorted, unsorted, extra, bare, aligned;
   const env = { OTLP2PARQUET_PARQUET_PAGE_ROWS: String(PAGE_ROWS) };
 
   before(async () => {
@@ -110,6 +110,8 @@ describe('query-ready parquet', { skip: skip ?? false, timeout: 120000 }, () => 
     unsorted = run({ OTLP2PARQUET_PARQUET_SORT_ROWS: 'false' });
     extra = run({ OTLP2PARQUET_PARQUET_BLOOM_FILTER_COLUMNS: 'ServiceName,SpanName,SpanId' });
     bare = run({ OTLP2PARQUET_PARQUET_BLOOM_FILTERS: 'false', OTLP2PARQUET_PARQUET_PAGE_INDEX: 'false' });
+    // 2,000-row row groups: from 250 rows on, a row group ends at a 10-minute boundary
+    aligned = run({ OTLP2PARQUET_PARQUET_SORTED_ROW_GROUP_ROWS: '2000', OTLP2PARQUET_PARQUET_ROW_GROUP_SPAN_SECS: '600' });
     db = await openDuckDB({ threads: '2' });
   });
   after(() => {
@@ -197,6 +199,32 @@ describe('query-ready parquet', { skip: skip ?? false, timeout: 120000 }, () => 
     const [r] = await db.query(`SELECT count(*) AS n FROM read_parquet(${sqlString(file)}) WHERE "Timestamp" >= make_timestamp(${lo}) AND "Timestamp" < make_timestamp(${hi})`);
     assert.equal(Number(r.n), want);
     assert.ok(want > 0);
+  });
+
+  test('time-aligned row groups: each holds one 10-minute slot, a window inside one reads one', async () => {
+    const file = one(aligned, 'traces');
+    const SLOT = 600000000n; // µs
+    const groups = await db.query(`SELECT row_group_id AS g, row_group_num_rows AS n, epoch_us(stats_min::TIMESTAMPTZ) AS lo, epoch_us(stats_max::TIMESTAMPTZ) AS hi FROM parquet_metadata(${sqlString(file)}) WHERE path_in_schema = 'Timestamp' ORDER BY g`);
+    // 6,000 spans over the hour: six slots of about 1,000 spans, under the 2,000-row limit
+    assert.equal(groups.length, 6);
+    groups.forEach((g, k) => {
+      const slot = (BigInt(g.lo) - HOUR_NS / 1000n) / SLOT;
+      assert.equal(slot, BigInt(k), `row group ${k} starts in slot ${slot}`);
+      assert.equal((BigInt(g.hi) - HOUR_NS / 1000n) / SLOT, slot, `row group ${k} ends in its slot`);
+    });
+    const perSlot = Array(6).fill(0);
+    for (const sp of traces.spans) perSlot[Number((BigInt(sp.startTimeUnixNano) / 1000n - HOUR_NS / 1000n) / SLOT)]++;
+    assert.deepEqual(groups.map((g) => Number(g.n)), perSlot);
+    // 22:10-22:11 lies in slot 1: the statistics of every other row group exclude it
+    const lo = HOUR_NS / 1000n + 600000000n, hi = lo + 60000000n;
+    const overlapping = groups.filter((g) => BigInt(g.hi) >= lo && BigInt(g.lo) < hi);
+    assert.deepEqual(overlapping.map((g) => Number(g.g)), [1]);
+    const want = traces.spans.filter((sp) => { const us = BigInt(sp.startTimeUnixNano) / 1000n; return us >= lo && us < hi; }).length;
+    const [r] = await db.query(`SELECT count(*) AS n FROM read_parquet(${sqlString(file)}) WHERE "Timestamp" >= make_timestamp(${lo}) AND "Timestamp" < make_timestamp(${hi})`);
+    assert.equal(Number(r.n), want);
+    // the other readers read the file whole
+    assert.equal((await readHyparquet(file)).length, traces.spans.length);
+    assert.equal(readArrowRs(file).rows.length, traces.spans.length);
   });
 
   test('bloom filters find every present id and exclude absent ones', async () => {

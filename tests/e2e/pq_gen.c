@@ -921,27 +921,32 @@ typedef struct gen_case {
     /* Columns whose every chunk must be dictionary-encoded / plain only. */
     const char *dict_columns;
     const char *plain_columns;
+    /* NULL: every chunk gets the file's codec (min_compression_saving = 0);
+     * else the writer's default choice, and these columns (random values)
+     * must be UNCOMPRESSED in every file, other chunks may be. */
+    const char *raw_columns;
 } gen_case;
 
 static const gen_case CASES[] = {
     /* Many row groups (1000 + 1000 + 500), many 4 KiB pages, a 16 KiB
      * dictionary limit: s_dict (8 values) and i8 stay dictionary-encoded;
      * s_hc (unique values, 36 KB per chunk) must be PLAIN. */
-    {"alltypes", MODE_NORMAL, 2500, 0, 1000, 4096, 16384, 1, 0, 3, "s_dict,i8", "s_hc"},
+    {"alltypes", MODE_NORMAL, 2500, 0, 1000, 4096, 16384, 1, 0, 3, "s_dict,i8", "s_hc", NULL},
     /* Three writes of 100 rows with default options: one row group per
-     * write; a non-default compression level for ZSTD and GZIP. */
-    {"batches", MODE_NORMAL, 300, 100, 0, 0, 0, 1, 1, 3, "s_dict", "s_hc"},
+     * write; a non-default compression level for ZSTD and GZIP; chunks the
+     * codec cannot shrink (i32: random 32-bit values) UNCOMPRESSED. */
+    {"batches", MODE_NORMAL, 300, 100, 0, 0, 0, 1, 1, 3, "s_dict", "s_hc", "i32"},
     /* A 16-byte dictionary limit: even the 8-word column outgrows it and
      * falls back to PLAIN, although its dictionary would pay off. */
-    {"dictlimit", MODE_NORMAL, 300, 0, 0, 0, 16, 1, 0, 1, "", "s_dict,i8,s"},
+    {"dictlimit", MODE_NORMAL, 300, 0, 0, 0, 16, 1, 0, 1, "", "s_dict,i8,s", NULL},
     /* Dictionary encoding switched off: every chunk is PLAIN. */
-    {"nodict", MODE_NORMAL, 200, 0, 0, 0, 0, 0, 0, 1, "", "s_dict,s_hc,i8,i64,f64,s,ts_us"},
-    {"empty", MODE_EMPTY, 0, 0, 0, 0, 0, 1, 0, 0, "", ""},
+    {"nodict", MODE_NORMAL, 200, 0, 0, 0, 0, 0, 0, 1, "", "s_dict,s_hc,i8,i64,f64,s,ts_us", NULL},
+    {"empty", MODE_EMPTY, 0, 0, 0, 0, 0, 1, 0, 0, "", "", NULL},
     /* One row where every optional is null and every list/map/string empty. */
-    {"onerow", MODE_EMPTY, 1, 0, 0, 0, 0, 1, 0, 1, "", ""},
+    {"onerow", MODE_EMPTY, 1, 0, 0, 0, 0, 1, 0, 1, "", "", NULL},
     /* 1 MiB strings: pages and dictionaries larger than the defaults' sizes
      * (and string statistics that must be truncated). */
-    {"bigstrings", MODE_BIG, 3, 0, 0, 0, 0, 1, 0, 1, "", "s"},
+    {"bigstrings", MODE_BIG, 3, 0, 0, 0, 0, 1, 0, 1, "", "s", NULL},
 };
 #define NUM_CASES (sizeof CASES / sizeof CASES[0])
 
@@ -998,6 +1003,7 @@ static void gen_one(const char *outdir, const gen_case *gc, size_t codec_index,
     if (gc->page_size) opts.page_size = gc->page_size;
     if (gc->dictionary_limit) opts.dictionary_limit = gc->dictionary_limit;
     opts.dictionary = gc->dictionary;
+    if (gc->raw_columns == NULL) opts.min_compression_saving = 0;
     if (gc->high_level && opts.codec == PQ_CODEC_ZSTD) opts.compression_level = 19;
     if (gc->high_level && opts.codec == PQ_CODEC_GZIP) opts.compression_level = 9;
     char table_name[64];
@@ -1073,6 +1079,8 @@ static void gen_one(const char *outdir, const gen_case *gc, size_t codec_index,
     json_name_list(&js, gc->dict_columns);
     buf_append_str(&js, ",\"plain_columns\":");
     json_name_list(&js, gc->plain_columns);
+    buf_printf(&js, ",\"mixed_codecs\":%s,\"raw_columns\":", gc->raw_columns ? "true" : "false");
+    json_name_list(&js, gc->raw_columns ? gc->raw_columns : "");
     buf_append_str(&js, ",\"created_by_prefix\":\"otlp2parquet version \",\"kv\":{");
     for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++) {
         if (i) buf_push_byte(&js, ',');

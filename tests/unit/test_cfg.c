@@ -78,10 +78,12 @@ TEST(cfg_defaults_match_the_spec)
     CHECK_INT(cfg.parquet.compression_level, 3);
     CHECK_UINT(cfg.parquet.row_group_rows, 1048576);
     CHECK_UINT(cfg.parquet.sorted_row_group_rows, 100000);
+    CHECK_UINT(cfg.parquet.row_group_span_secs, 600);
     CHECK_INT(cfg.parquet.timestamp_unit, CFG_TS_MICROS);
     CHECK_INT(cfg.parquet.sort_rows, 1);
     CHECK_UINT(cfg.parquet.page_rows, 100000);
     CHECK(cfg.parquet.bloom_filter_fpp == 0.01);
+    CHECK(cfg.parquet.min_compression_saving == 0.05);
     CHECK(cfg.parquet.bloom_filter_columns == NULL);
     CHECK(cfg.parquet.bloom_filters);
     CHECK(cfg.parquet.page_index);
@@ -134,12 +136,14 @@ TEST(cfg_file_sets_every_section)
                        "compression_level = 9\n"
                        "row_group_rows = 5000\n"
                        "sorted_row_group_rows = 3000\n"
+                       "row_group_span_secs = 300\n"
                        "timestamp_unit = \"ns\"\n"
                        "sort_rows = false\n"
                        "page_rows = 5000\n"
                        "bloom_filter_fpp = 0.05\n"
                        "bloom_filters = false\n"
                        "page_index = false\n"
+                       "min_compression_saving = 0\n"
                        "bloom_filter_columns = \"ServiceName, SpanName\"\n";
     CHECK_OK(load(&cfg, text, NULL, no_flags, &err));
     CHECK_STR(cfg.server.listen_addr, "127.0.0.1:9000");
@@ -166,12 +170,14 @@ TEST(cfg_file_sets_every_section)
     CHECK_INT(cfg.parquet.compression_level, 9);
     CHECK_UINT(cfg.parquet.row_group_rows, 5000);
     CHECK_UINT(cfg.parquet.sorted_row_group_rows, 3000);
+    CHECK_UINT(cfg.parquet.row_group_span_secs, 300);
     CHECK_INT(cfg.parquet.timestamp_unit, CFG_TS_NANOS);
     CHECK_INT(cfg.parquet.sort_rows, 0);
     CHECK_UINT(cfg.parquet.page_rows, 5000);
     CHECK(cfg.parquet.bloom_filter_fpp == 0.05);
     CHECK(!cfg.parquet.bloom_filters);
     CHECK(!cfg.parquet.page_index);
+    CHECK(cfg.parquet.min_compression_saving == 0.0);
     CHECK_STR(cfg.parquet.bloom_filter_columns, "ServiceName, SpanName");
     CHECK_INT(cfg.durability, CFG_DURABILITY_WAL);
     CHECK(cfg.config_file != NULL && strstr(cfg.config_file, "test.toml") != NULL);
@@ -206,6 +212,8 @@ TEST(cfg_env_overrides_file_and_flags_override_env)
                          "777",
                          "OTLP2PARQUET_PARQUET_BLOOM_FILTER_FPP",
                          "0.02",
+                         "OTLP2PARQUET_PARQUET_MIN_COMPRESSION_SAVING",
+                         "0.125",
                          "OTLP2PARQUET_LOG_FORMAT",
                          "", /* empty = unset */
                          NULL};
@@ -222,6 +230,7 @@ TEST(cfg_env_overrides_file_and_flags_override_env)
     CHECK_INT(cfg.parquet.sort_rows, 0);
     CHECK_UINT(cfg.parquet.page_rows, 777);
     CHECK(cfg.parquet.bloom_filter_fpp == 0.02);
+    CHECK(cfg.parquet.min_compression_saving == 0.125);
     cfg_free(&cfg);
 
     cfg_flags flags = {
@@ -274,6 +283,12 @@ TEST(cfg_bad_value_message_names_key_value_origin)
     expect_error("[parquet]\nbloom_filter_fpp = 1.5\n", NULL, no_flags,
                  "parquet.bloom_filter_fpp = 1.5");
     expect_error("[parquet]\nbloom_filter_fpp = 0\n", NULL, no_flags, "false-positive rate");
+    expect_error("[parquet]\nrow_group_span_secs = 0\n", NULL, no_flags,
+                 "parquet.row_group_span_secs = 0");
+    expect_error("[parquet]\nmin_compression_saving = 1\n", NULL, no_flags,
+                 "parquet.min_compression_saving = 1");
+    expect_error("[parquet]\nmin_compression_saving = -0.1\n", NULL, no_flags,
+                 "expected a fraction from 0 to below 1");
     expect_error("[parquet]\nbloom_filter_columns = \"ResourceAttributes['k']\"\n", NULL, no_flags,
                  "parquet.bloom_filter_columns");
     expect_error("durability = \"disk\"\n", NULL, no_flags, "expected memory or wal");

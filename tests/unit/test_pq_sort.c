@@ -154,3 +154,51 @@ TEST(pq_sort_gathers_nested_and_run_columns)
     pq_colset_free(&cs);
     pq_schema_destroy(s);
 }
+
+TEST(pq_sort_time_cut_ends_row_groups_at_span_boundaries)
+{
+    pq_schema *s = sort_schema();
+    pq_colset cs;
+    CHECK_OK(pq_colset_init(&cs, s));
+    /* sorted keys, span 10: spans [-10,0) [0,10) [10,20) [30,40) */
+    const int64_t keys[] = {-5, -1, 0, 3, 9, 10, 10, 19, 30, 31};
+    const size_t n = sizeof keys / sizeof keys[0];
+    for (size_t i = 0; i < n; i++) pq_col_put_i64(&cs.cols[0], keys[i], 0, 0);
+    const pq_column *ts = &cs.cols[0];
+    /* first row group: ends where the key leaves [-10, 0) (negative keys round down) */
+    CHECK_INT(pq_sort_time_cut(ts, NULL, 0, 1, n, 10), 2);
+    /* from row 2: [0, 10) holds rows 2..4 */
+    CHECK_INT(pq_sort_time_cut(ts, NULL, 2, 3, n, 10), 5);
+    /* at least 4 rows: the boundary after row 4 is too early, the next one is taken */
+    CHECK_INT(pq_sort_time_cut(ts, NULL, 2, 6, n, 10), 8);
+    /* no boundary before max_end: max_end */
+    CHECK_INT(pq_sort_time_cut(ts, NULL, 5, 6, 8, 10), 8);
+    CHECK_INT(pq_sort_time_cut(ts, NULL, 8, 9, n, 10), n);
+    /* off, or nothing to choose: max_end */
+    CHECK_INT(pq_sort_time_cut(ts, NULL, 0, 1, n, 0), n);
+    CHECK_INT(pq_sort_time_cut(ts, NULL, 0, 0, n, 10), n);
+    CHECK_INT(pq_sort_time_cut(ts, NULL, 0, n, n, 10), n);
+    /* through a permutation: rows stored in reverse */
+    pq_colset rev;
+    CHECK_OK(pq_colset_init(&rev, s));
+    uint32_t perm[sizeof keys / sizeof keys[0]];
+    for (size_t i = 0; i < n; i++) {
+        pq_col_put_i64(&rev.cols[0], keys[n - 1 - i], 0, 0);
+        perm[i] = (uint32_t)(n - 1 - i);
+    }
+    CHECK_INT(pq_sort_time_cut(&rev.cols[0], perm, 2, 3, n, 10), 5);
+    CHECK_INT(pq_sort_time_cut(&rev.cols[0], perm, 5, 6, n, 10), 8);
+    /* a nullable key cannot be looked up by position: max_end */
+    for (size_t i = 0; i < n; i++) pq_col_put_i64(&cs.cols[1], keys[i], 1, 0);
+    CHECK_INT(pq_sort_time_cut(&cs.cols[1], NULL, 0, 1, n, 10), n);
+    /* keys near the end of the range do not overflow the next span's start */
+    pq_colset big;
+    CHECK_OK(pq_colset_init(&big, s));
+    pq_col_put_i64(&big.cols[0], INT64_MAX - 5, 0, 0);
+    pq_col_put_i64(&big.cols[0], INT64_MAX, 0, 0);
+    CHECK_INT(pq_sort_time_cut(&big.cols[0], NULL, 0, 1, 2, 1000), 2);
+    pq_colset_free(&big);
+    pq_colset_free(&rev);
+    pq_colset_free(&cs);
+    pq_schema_destroy(s);
+}

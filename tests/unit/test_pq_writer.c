@@ -427,6 +427,7 @@ TEST(pq_writer_small_file_footer)
     cs.num_rows = 3;
     pq_writer_options o;
     pq_writer_options_default(&o);
+    o.min_compression_saving = 0; /* three values do not shrink: keep zstd anyway */
     pq_kv kv[] = {{"otlp2parquet.table", "otel_logs"}};
     o.metadata = kv;
     o.num_metadata = 1;
@@ -1073,6 +1074,91 @@ TEST(pq_writer_sorts_rows_and_declares_sorting_columns)
     pq_schema_destroy(s);
 }
 
+static int64_t stat_i64(rd m, int16_t id)
+{
+    size_t len;
+    const uint8_t *b = field_bin(field_struct(m, 12), id, &len);
+    CHECK_INT(len, 8);
+    int64_t v;
+    memcpy(&v, b, 8);
+    return v;
+}
+
+TEST(pq_writer_time_aligned_row_groups)
+{
+    o2p_error err;
+    pq_schema *s;
+    CHECK_OK(pq_schema_create(&s, "schema", &err));
+    CHECK(pq_schema_add_leaf(s, 0, "ts", PQ_REQUIRED, PQ_INT64, PQ_LOGICAL_TIMESTAMP_MICROS, 0) >
+          0);
+    CHECK_OK(pq_schema_finish(s, &err));
+    /* 3,000 rows over 50 minutes (one per second), scrambled */
+    enum { ROWS = 3000 };
+    const int64_t t0 = 1760738400000000LL; /* an hour's start, in microseconds */
+    pq_colset cs;
+    CHECK_OK(pq_colset_init(&cs, s));
+    for (int i = 0; i < ROWS; i++)
+        pq_col_put_i64(&cs.cols[0], t0 + (int64_t)((i * 7) % ROWS) * 1000000, 0, 0);
+    cs.num_rows = ROWS;
+    pq_writer_options o;
+    pq_writer_options_default(&o);
+    o.sort_leaf = 0;
+    o.row_group_rows = 800; /* ends row groups of more than 800 rows; at least 100 before a cut */
+    o.row_group_span_secs = 600;
+    o2p_buf out;
+    buf_init(&out, 0);
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    rd f = footer(&out);
+    size_t groups;
+    list_elem(f, 4, 0, &groups);
+    /* 10-minute spans of 600 rows each, all below the 800-row limit */
+    CHECK_INT(groups, 5);
+    for (size_t g = 0; g < groups; g++) {
+        rd m = column_meta(f, g, 0);
+        CHECK_INT(field_int(list_elem(f, 4, g, NULL), 3), 600);
+        CHECK_INT(stat_i64(m, 6), t0 + (int64_t)g * 600000000);             /* min */
+        CHECK_INT(stat_i64(m, 5), t0 + (int64_t)g * 600000000 + 599000000); /* max */
+    }
+    buf_free(&out);
+    /* spans of more rows than the limit: cut by count too (800, then the
+     * rest of the span), and the next row group starts at the boundary */
+    buf_init(&out, 0);
+    o.row_group_span_secs = 1200;
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    f = footer(&out);
+    const int64_t want[] = {800, 400, 800, 400, 600};
+    list_elem(f, 4, 0, &groups);
+    CHECK_INT(groups, 5);
+    for (size_t g = 0; g < groups; g++) CHECK_INT(field_int(list_elem(f, 4, g, NULL), 3), want[g]);
+    CHECK_INT(stat_i64(column_meta(f, 2, 0), 6), t0 + 1200000000);
+    buf_free(&out);
+    /* a span shorter than the rows' spacing: no row group below 800 / 8 rows */
+    buf_init(&out, 0);
+    o.row_group_span_secs = 1;
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    f = footer(&out);
+    list_elem(f, 4, 0, &groups);
+    CHECK_INT(groups, 30);
+    for (size_t g = 0; g < groups; g++) CHECK_INT(field_int(list_elem(f, 4, g, NULL), 3), 100);
+    buf_free(&out);
+    /* span 0, or unsorted rows: row counts only */
+    const int sorts[] = {1, 0};
+    const uint64_t spans[] = {0, 600};
+    for (size_t k = 0; k < 2; k++) {
+        buf_init(&out, 0);
+        o.sort_rows = sorts[k];
+        o.row_group_span_secs = spans[k];
+        CHECK_OK(write_file(s, &cs, &o, &out, &err));
+        f = footer(&out);
+        list_elem(f, 4, 0, &groups);
+        CHECK_INT(groups, 4); /* 800, 800, 800, 600 */
+        CHECK_INT(field_int(list_elem(f, 4, 3, NULL), 3), 600);
+        buf_free(&out);
+    }
+    pq_colset_free(&cs);
+    pq_schema_destroy(s);
+}
+
 TEST(pq_writer_page_rows_limit_cuts_pages)
 {
     pq_schema *s = flat_schema(PQ_INT64, PQ_LOGICAL_NONE, PQ_REQUIRED);
@@ -1090,6 +1176,133 @@ TEST(pq_writer_page_rows_limit_cuts_pages)
     rd m = column_meta(footer(&out), 0, 0);
     rd es = list_elem(m, 13, 0, NULL);
     CHECK_INT(field_int(es, 3), 4);
+    buf_free(&out);
+    pq_colset_free(&cs);
+    pq_schema_destroy(s);
+}
+
+/* ---- per-chunk codec ----------------------------------------------------- */
+
+static uint64_t xorshift(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+/* Walks the pages of column chunk m of file: checks that they fill the chunk
+ * exactly, that a raw chunk's pages are stored as they are (compressed size
+ * = uncompressed size) and a zstd one's are zstd frames; returns the pages. */
+static size_t walk_chunk_pages(const o2p_buf *file, rd m, int raw)
+{
+    int64_t start = has_field(m, 11) ? field_int(m, 11) : field_int(m, 9);
+    int64_t total = field_int(m, 7);
+    CHECK(start >= 4 && start + total <= (int64_t)file->len);
+    rd r = {file->data + start, file->data + start + total};
+    size_t pages = 0;
+    while (r.p < r.end) {
+        rd h = r;
+        int64_t unc = field_int(h, 2), comp = field_int(h, 3);
+        rd_skip_struct(&r);
+        CHECK(comp > 0 && r.p + comp <= r.end);
+        if (raw)
+            CHECK_INT(comp, unc);
+        else
+            CHECK_BYTES(r.p, 4, 0x28, 0xB5, 0x2F, 0xFD);
+        r.p += comp;
+        pages++;
+    }
+    CHECK(r.p == r.end);
+    return pages;
+}
+
+TEST(pq_writer_incompressible_chunks_are_uncompressed)
+{
+    o2p_error err;
+    pq_schema *s;
+    CHECK_OK(pq_schema_create(&s, "schema", &err));
+    /* random values (PLAIN), random picks of 1,000 random values (dictionary
+     * page + random entry numbers), a counter (zstd shrinks it) */
+    CHECK(pq_schema_add_leaf(s, 0, "rnd", PQ_REQUIRED, PQ_INT64, PQ_LOGICAL_NONE, 0) > 0);
+    CHECK(pq_schema_add_leaf(s, 0, "pick", PQ_REQUIRED, PQ_INT64, PQ_LOGICAL_NONE, 0) > 0);
+    CHECK(pq_schema_add_leaf(s, 0, "seq", PQ_REQUIRED, PQ_INT64, PQ_LOGICAL_NONE, 0) > 0);
+    CHECK_OK(pq_schema_finish(s, &err));
+    enum { ROWS = 20000, DISTINCT = 1000 };
+    static int64_t rnd[ROWS], pool[DISTINCT];
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < DISTINCT; i++) pool[i] = (int64_t)xorshift(&x);
+    pq_colset cs;
+    CHECK_OK(pq_colset_init(&cs, s));
+    for (int i = 0; i < ROWS; i++) {
+        rnd[i] = (int64_t)xorshift(&x);
+        pq_col_put_i64(&cs.cols[0], rnd[i], 0, 0);
+        pq_col_put_i64(&cs.cols[1], pool[xorshift(&x) % DISTINCT], 0, 0);
+        pq_col_put_i64(&cs.cols[2], 1000000 + i, 0, 0);
+    }
+    cs.num_rows = ROWS;
+    pq_writer_options o;
+    pq_writer_options_default(&o);
+    o.page_rows = 6000; /* four pages per chunk: the choice holds for all of them */
+    o2p_buf out;
+    buf_init(&out, 0);
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    rd f = footer(&out);
+    rd m0 = column_meta(f, 0, 0), m1 = column_meta(f, 0, 1), m2 = column_meta(f, 0, 2);
+    CHECK_INT(field_int(m0, 4), PQ_CODEC_UNCOMPRESSED);
+    CHECK_INT(field_int(m1, 4), PQ_CODEC_UNCOMPRESSED);
+    CHECK_INT(field_int(m2, 4), PQ_CODEC_ZSTD);
+    CHECK_INT(field_int(m0, 6), field_int(m0, 7));
+    CHECK(field_int(m2, 7) < field_int(m2, 6));
+    CHECK_INT(walk_chunk_pages(&out, m0, 1), 4);
+    CHECK_INT(walk_chunk_pages(&out, m1, 1), 5); /* dictionary page + 4 */
+    CHECK_INT(walk_chunk_pages(&out, m2, 0), 4);
+    /* the dictionary page leads its chunk, the data pages follow it */
+    CHECK(has_field(m1, 11));
+    CHECK(field_int(m1, 11) < field_int(m1, 9));
+    CHECK_INT(field_int(m1, 11), field_int(m0, 9) + field_int(m0, 7));
+    /* read back: the raw PLAIN pages hold the values as written */
+    rd r = {out.data + field_int(m0, 9), out.data + field_int(m0, 9) + field_int(m0, 7)};
+    size_t row = 0;
+    while (r.p < r.end) {
+        rd h = r;
+        int64_t len = field_int(h, 3);
+        int64_t nv = field_int(field_struct(h, 5), 1);
+        rd_skip_struct(&r);
+        CHECK_INT(len, nv * 8);
+        CHECK_MEM(r.p, (size_t)len, rnd + row, (size_t)len);
+        row += (size_t)nv;
+        r.p += len;
+    }
+    CHECK_INT(row, ROWS);
+    /* the dictionary page: the 1,000 values, raw */
+    rd dh = {out.data + field_int(m1, 11), out.data + field_int(m1, 9)};
+    CHECK_INT(field_int(dh, 1), 2); /* DICTIONARY_PAGE */
+    CHECK_INT(field_int(field_struct(dh, 7), 1), DISTINCT);
+    CHECK_INT(field_int(dh, 3), DISTINCT * 8);
+    /* min_compression_saving = 0: zstd everywhere, as before */
+    o2p_buf zstd;
+    buf_init(&zstd, 0);
+    o.min_compression_saving = 0;
+    CHECK_OK(write_file(s, &cs, &o, &zstd, &err));
+    rd z = footer(&zstd);
+    for (size_t c = 0; c < 3; c++) {
+        rd m = column_meta(z, 0, c);
+        CHECK_INT(field_int(m, 4), PQ_CODEC_ZSTD);
+        CHECK_INT(walk_chunk_pages(&zstd, m, 0), c == 1 ? 5 : 4);
+    }
+    /* uncompressed files are what a no-codec writer writes */
+    o2p_buf none, none2;
+    buf_init(&none, 0);
+    buf_init(&none2, 0);
+    o.codec = PQ_CODEC_UNCOMPRESSED;
+    CHECK_OK(write_file(s, &cs, &o, &none, &err));
+    o.min_compression_saving = 0.05;
+    CHECK_OK(write_file(s, &cs, &o, &none2, &err));
+    CHECK_MEM(none.data, none.len, none2.data, none2.len);
+    buf_free(&none);
+    buf_free(&none2);
+    buf_free(&zstd);
     buf_free(&out);
     pq_colset_free(&cs);
     pq_schema_destroy(s);
