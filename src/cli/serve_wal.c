@@ -384,6 +384,7 @@ int serve_wal_open(serve_wal **out, const cfg_config *cfg, const tbl_schemas *sc
     wc.sync_interval_ms = (uint32_t)cfg->wal.sync_interval_ms;
     wc.max_bytes = cfg->wal.max_bytes;
     wc.segment_bytes = cfg->wal.segment_bytes;
+    wc.spare = cfg->wal.spare_segment;
     if (rc == 0) rc = wal_open(&sw->w, &wc, err);
     buf_free(&dir);
     otlp_options oo;
