@@ -42,6 +42,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -635,10 +636,17 @@ static void spare_prepare(wal *w, const uint8_t *zeros)
     if (fd >= 0) close(fd);
 }
 
-/* The spare thread: keeps one spare ready while there is budget for it. */
+/* The spare thread: keeps one spare ready while there is budget for it.
+ * Its I/O gets the idle priority (Linux ioprio_set; schedulers that ignore
+ * priorities ignore it): the zeros yield to the syncs of the active segment,
+ * and a spare that is late is taken as it is. */
 static void *spare_main(void *arg)
 {
     wal *w = arg;
+#ifdef SYS_ioprio_set
+    enum { IOPRIO_WHO_THREAD = 1, IOPRIO_IDLE = 3 << 13 }; /* class 3 (idle) << shift 13 */
+    (void)syscall(SYS_ioprio_set, IOPRIO_WHO_THREAD, 0, IOPRIO_IDLE);
+#endif
     uint8_t *zeros = mem_calloc(1, SPARE_CHUNK);
     pthread_mutex_lock(&w->mu);
     while (!w->stopping && zeros != NULL) {
