@@ -252,9 +252,9 @@ def main():
                 'http.wal.r1000.interval': 'http.wal.r1000.memory',
                 'http.wal.r1000.c2.always': 'http.wal.r1000.c2.memory',
                 'http.wal.rate300k.always': 'http.wal.rate300k.memory',
-                'http.wal.r1000.nospare': 'http.wal.r1000.memory',
-                'http.wal.r1000.c2.nospare': 'http.wal.r1000.c2.memory',
-                'http.wal.rate300k.nospare': 'http.wal.rate300k.memory',
+                'http.wal.r1000.spare': 'http.wal.r1000.memory',
+                'http.wal.r1000.c2.spare': 'http.wal.r1000.c2.memory',
+                'http.wal.rate300k.spare': 'http.wal.rate300k.memory',
                 'http.mixed10.c2.wal': 'http.mixed10.c2',
                 'http.mixed10.c2.wal_interval': 'http.mixed10.c2',
                 'http.mixed10.c16.wal': 'http.mixed10.c16'}

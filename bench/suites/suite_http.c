@@ -1485,10 +1485,9 @@ static int grpc_setup(const bench_case *c, void **out, bench_info *info, o2p_err
 #define ENV_MEMORY       "OTLP2PARQUET_DURABILITY=memory"
 #define ENV_WAL_ALWAYS   "OTLP2PARQUET_DURABILITY=wal OTLP2PARQUET_WAL_SYNC=always"
 #define ENV_WAL_INTERVAL "OTLP2PARQUET_DURABILITY=wal OTLP2PARQUET_WAL_SYNC=interval"
-/* sync always without the zero-filled spare segment (the A/B of the spare) */
-#define ENV_WAL_NOSPARE                                                                            \
-    "OTLP2PARQUET_DURABILITY=wal OTLP2PARQUET_WAL_SYNC=always "                                    \
-    "OTLP2PARQUET_WAL_SPARE_SEGMENT=false"
+/* sync always with the zero-filled spare segment (the A/B of the spare) */
+#define ENV_WAL_SPARE                                                                              \
+    "OTLP2PARQUET_DURABILITY=wal OTLP2PARQUET_WAL_SYNC=always OTLP2PARQUET_WAL_SPARE_SEGMENT=true"
 
 static const bench_case http_cases[] = {
     {.name = "grpc.ingest.logs.r1000",
@@ -1518,9 +1517,8 @@ static const bench_case http_cases[] = {
               ENV_WAL_ALWAYS),
     HTTP_CASE("http.wal.r1000.interval", 1000, "1,000", "WAL, fdatasync every 100 ms",
               ENV_WAL_INTERVAL),
-    HTTP_CASE("http.wal.r1000.nospare", 1000, "1,000",
-              "WAL, fdatasync before each answer, no spare segment (fallocate at roll)",
-              ENV_WAL_NOSPARE),
+    HTTP_CASE("http.wal.r1000.spare", 1000, "1,000",
+              "WAL, fdatasync before each answer, zero-filled spare segment", ENV_WAL_SPARE),
     /* 16 connections: enough requests in flight for group commit to merge */
     HTTP_CASE_C("http.wal.r1000.c16.memory", 1000, 16, "1,000",
                 "16 connections, memory mode (reference)", ENV_MEMORY),
@@ -1535,15 +1533,15 @@ static const bench_case http_cases[] = {
     HTTP_CASE_RATE("http.wal.rate300k.always", 1000, 4, 300000, "1,000",
                    "4 connections, fixed rate 300 k rows/s, WAL, fdatasync before each answer",
                    ENV_WAL_ALWAYS),
-    HTTP_CASE_RATE("http.wal.rate300k.nospare", 1000, 4, 300000, "1,000",
-                   "4 connections, fixed rate 300 k rows/s, WAL sync always, no spare segment",
-                   ENV_WAL_NOSPARE),
+    HTTP_CASE_RATE("http.wal.rate300k.spare", 1000, 4, 300000, "1,000",
+                   "4 connections, fixed rate 300 k rows/s, WAL sync always, spare segment",
+                   ENV_WAL_SPARE),
     HTTP_CASE_C("http.wal.r1000.c2.memory", 1000, 2, "1,000",
                 "2 connections, memory mode (reference)", ENV_MEMORY),
     HTTP_CASE_C("http.wal.r1000.c2.always", 1000, 2, "1,000",
                 "2 connections, WAL, fdatasync before each answer", ENV_WAL_ALWAYS),
-    HTTP_CASE_C("http.wal.r1000.c2.nospare", 1000, 2, "1,000",
-                "2 connections, WAL sync always, no spare segment", ENV_WAL_NOSPARE),
+    HTTP_CASE_C("http.wal.r1000.c2.spare", 1000, 2, "1,000",
+                "2 connections, WAL sync always, spare segment", ENV_WAL_SPARE),
     MIXED_CASE("http.mixed10.c2", 1000, 2, ENV_MEMORY),
     MIXED_CASE("http.mixed10.c2.wal", 1000, 2, ENV_WAL_ALWAYS),
     MIXED_CASE("http.mixed10.c2.wal_interval", 1000, 2, ENV_WAL_INTERVAL),

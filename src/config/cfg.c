@@ -659,7 +659,6 @@ int cfg_defaults(cfg_config *cfg, o2p_error *err)
     cfg->wal.sync_interval_ms = 100;
     cfg->wal.max_bytes = 4096 * MIB;
     cfg->wal.segment_bytes = 64 * MIB;
-    cfg->wal.spare_segment = true;
     int rc = set_listen(cfg, "0.0.0.0", 4318, err);
     if (rc == 0) rc = set_grpc_listen(cfg, "0.0.0.0", 4317, err);
     if (rc == 0) rc = set_str(&cfg->storage.fs.path, "./data", err);

@@ -69,7 +69,7 @@ typedef struct wal_config {
     uint32_t sync_interval_ms; /* sync_always == 0: timer period (default 100) */
     uint64_t max_bytes;        /* disk the segments may take (default 4 GiB) */
     uint64_t segment_bytes;    /* roll size (default 64 MiB) */
-    int spare;                 /* 1 (default): a thread zero-fills the next segment ahead */
+    int spare;                 /* 1: a thread zero-fills the next segment ahead (default 0) */
     /* Test hook: return an errno to make that operation fail, 0 to go on. */
     int (*fault)(void *ctx, wal_op op);
     void *fault_ctx;

@@ -91,7 +91,7 @@ TEST(cfg_defaults_match_the_spec)
     CHECK_UINT(cfg.wal.sync_interval_ms, 100);
     CHECK_UINT(cfg.wal.max_bytes, 4ull << 30);
     CHECK_UINT(cfg.wal.segment_bytes, 64ull << 20);
-    CHECK(cfg.wal.spare_segment);
+    CHECK(!cfg.wal.spare_segment);
     o2p_buf dir;
     buf_init(&dir, 0);
     CHECK_OK(cfg_wal_dir(&cfg, &dir));
@@ -744,12 +744,12 @@ TEST(cfg_durability_spare_segment)
 {
     cfg_config cfg;
     o2p_error err;
-    CHECK_OK(load(&cfg, "[durability]\nspare_segment = false\n", NULL, no_flags, &err));
-    CHECK(!cfg.wal.spare_segment);
-    cfg_free(&cfg);
-    const char *env[] = {"OTLP2PARQUET_WAL_SPARE_SEGMENT", "true", NULL};
-    CHECK_OK(load(&cfg, "[durability]\nspare_segment = false\n", env, no_flags, &err));
+    CHECK_OK(load(&cfg, "[durability]\nspare_segment = true\n", NULL, no_flags, &err));
     CHECK(cfg.wal.spare_segment);
+    cfg_free(&cfg);
+    const char *env[] = {"OTLP2PARQUET_WAL_SPARE_SEGMENT", "false", NULL};
+    CHECK_OK(load(&cfg, "[durability]\nspare_segment = true\n", env, no_flags, &err));
+    CHECK(!cfg.wal.spare_segment);
     cfg_free(&cfg);
     const char *bad[] = {"OTLP2PARQUET_WAL_SPARE_SEGMENT", "sometimes", NULL};
     CHECK(load(&cfg, NULL, bad, no_flags, &err) < 0);

@@ -205,6 +205,7 @@ TEST(wal_spare_failure_falls_back_and_retries_after_a_deletion)
     wal_config_default(&c);
     c.dir = dir;
     c.segment_bytes = 16 * 1024;
+    c.spare = 1;
     c.fault = fail_spare;
     wal *w;
     o2p_error err;
