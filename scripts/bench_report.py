@@ -250,6 +250,11 @@ def main():
     # the same run (>= 80 % of the rows/s, p99 <= 10 ms at 1,000 records).
     wal_refs = {'http.wal.r1000.always': 'http.wal.r1000.memory',
                 'http.wal.r1000.interval': 'http.wal.r1000.memory',
+                'http.wal.r1000.c2.always': 'http.wal.r1000.c2.memory',
+                'http.wal.rate300k.always': 'http.wal.rate300k.memory',
+                'http.wal.r1000.spare': 'http.wal.r1000.memory',
+                'http.wal.r1000.c2.spare': 'http.wal.r1000.c2.memory',
+                'http.wal.rate300k.spare': 'http.wal.rate300k.memory',
                 'http.mixed10.c2.wal': 'http.mixed10.c2',
                 'http.mixed10.c2.wal_interval': 'http.mixed10.c2',
                 'http.mixed10.c16.wal': 'http.mixed10.c16'}

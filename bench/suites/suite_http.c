@@ -15,6 +15,13 @@
  * server start-up time (exec → first /health 200), server peak RSS (VmHWM)
  * and server CPU time per request.  The case is skipped with a message when
  * the binary does not exist.
+ *
+ * Fixed-rate cases (param_c = offered rows/s, HTTP_CASE_RATE): request i of
+ * a sample is due at sample start + i / (rate / records); a connection that
+ * is free waits until the next request's due time, and its latency counts
+ * from the due time, not from the send, so a server that falls behind shows
+ * its backlog (no coordinated omission).  At a rate the server sustains the
+ * latency is the request's own cost, not queueing behind the closed loop.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,6 +44,7 @@
 #include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../harness/gen.h"
@@ -52,6 +60,7 @@
 typedef struct wal_counters {
     int present;
     double syncs, appends, bytes, sync_sum, sync_le_10ms;
+    double rolls_spare, rolls_partial, rolls_alloc; /* 0 when the server has no spare */
 } wal_counters;
 
 typedef struct wal_probe {
@@ -81,8 +90,10 @@ typedef struct http_state {
     long server_cpu_ticks_start;
     uint64_t requests_measured;
     int records;
+    double rate_rps; /* fixed-rate cases: offered requests/s (0: closed loop) */
     wal_probe wal;
     /* per measure() call */
+    double sched_t0; /* fixed rate: when request 0 of this call is due */
     _Atomic uint64_t next;
     uint64_t iters;
     int failed;
@@ -208,7 +219,9 @@ static int get_health(uint16_t port)
  * _appended_bytes_total (record headers and padding included) give syncs per
  * second of sampling, appends per accepted request and WAL bytes per
  * accepted row; _sync_duration_seconds gives the mean sync time and the
- * share of syncs over 10 ms.  In memory mode those families are absent and
+ * share of syncs over 10 ms; _rolls_total{from=...} says how many new
+ * segments came from the zero-filled spare, from a spare still being
+ * filled, or from posix_fallocate.  In memory mode those families are absent and
  * only the mode is reported.  The mode is the server's own banner line
  * ("durability: ..."), so what is reported is what ran. */
 
@@ -251,6 +264,9 @@ static void wal_scrape(uint16_t port, wal_counters *c)
                      prom_value(t, "otlp2parquet_wal_sync_duration_seconds_sum", &c->sync_sum) &&
                      prom_value(t, "otlp2parquet_wal_sync_duration_seconds_bucket{le=\"0.01\"}",
                                 &c->sync_le_10ms);
+        prom_value(t, "otlp2parquet_wal_rolls_total{from=\"spare\"}", &c->rolls_spare);
+        prom_value(t, "otlp2parquet_wal_rolls_total{from=\"partial_spare\"}", &c->rolls_partial);
+        prom_value(t, "otlp2parquet_wal_rolls_total{from=\"allocate\"}", &c->rolls_alloc);
     }
     buf_free(&b);
 }
@@ -346,6 +362,10 @@ static void wal_probe_json(const wal_probe *w, o2p_buf *json, double rows, doubl
     json_num(json, syncs > 0 ? sum / syncs * 1e3 : -1);
     buf_append_str(json, ",\"syncs_over_10ms\":");
     json_num(json, slow);
+    buf_printf(json, ",\"rolls_spare\":%.0f,\"rolls_partial_spare\":%.0f,\"rolls_allocate\":%.0f",
+               w->end.rolls_spare - w->begin.rolls_spare,
+               w->end.rolls_partial - w->begin.rolls_partial,
+               w->end.rolls_alloc - w->begin.rolls_alloc);
     buf_append_str(json, "}");
 }
 
@@ -355,10 +375,14 @@ static void wal_probe_text(const wal_probe *w, char *out, size_t cap, double row
     out[0] = '\0';
     if (!w->begin.present || !w->end.present) return;
     double syncs = w->end.syncs - w->begin.syncs;
-    snprintf(out, cap, "; WAL %.0f syncs/s, %.0f B/row, sync mean %.2f ms (%s)",
-             w->secs > 0 ? syncs / w->secs : 0,
-             rows > 0 ? (w->end.bytes - w->begin.bytes) / rows : 0,
-             syncs > 0 ? (w->end.sync_sum - w->begin.sync_sum) / syncs * 1e3 : 0, w->fs);
+    snprintf(
+        out, cap,
+        "; WAL %.0f syncs/s, %.0f B/row, sync mean %.2f ms (%s), rolls from spare/partial/"
+        "fallocate %.0f/%.0f/%.0f",
+        w->secs > 0 ? syncs / w->secs : 0, rows > 0 ? (w->end.bytes - w->begin.bytes) / rows : 0,
+        syncs > 0 ? (w->end.sync_sum - w->begin.sync_sum) / syncs * 1e3 : 0, w->fs,
+        w->end.rolls_spare - w->begin.rolls_spare, w->end.rolls_partial - w->begin.rolls_partial,
+        w->end.rolls_alloc - w->begin.rolls_alloc);
 }
 
 static long proc_status_kb(pid_t pid, const char *key)
@@ -529,6 +553,7 @@ static int http_setup(const bench_case *c, void **out, bench_info *info, o2p_err
     *out = s;
     pthread_mutex_init(&s->mu, NULL);
     s->records = c->param_a;
+    s->rate_rps = c->param_c > 0 ? (double)c->param_c / c->param_a : 0;
     s->conns = c->param_b > 0 ? c->param_b : bench_opts.http_conns; /* 0: --http-conns */
     if (s->conns > HTTP_MAX_CONNS) s->conns = HTTP_MAX_CONNS;
     for (int i = 0; i < HTTP_MAX_CONNS; i++) s->fd[i] = -1;
@@ -569,9 +594,19 @@ static int http_setup(const bench_case *c, void **out, bench_info *info, o2p_err
     info->bytes_per_iter = (double)s->body_bytes / HTTP_POOL;
     snprintf(info->params, sizeof info->params,
              "POST /v1/logs protobuf, %d records/request (%.0f bytes), %d keep-alive connections, "
-             "%s, WAL dir on %s",
-             s->records, info->bytes_per_iter, s->conns, wal_mode(&s->wal), s->wal.fs);
+             "%s, WAL dir on %s%s",
+             s->records, info->bytes_per_iter, s->conns, wal_mode(&s->wal), s->wal.fs,
+             s->rate_rps > 0 ? ", fixed rate (open loop)" : ", closed loop");
     return 0;
+}
+
+/* Sleeps until the monotonic time t (bench_now's clock). */
+static void sleep_until(double t)
+{
+    struct timespec ts = {(time_t)t, (long)((t - (double)(time_t)t) * 1e9)};
+    if (ts.tv_nsec >= 1000000000L) ts.tv_nsec = 999999999L;
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+    }
 }
 
 typedef struct worker_arg {
@@ -589,7 +624,13 @@ static void *worker(void *p)
         if (i >= s->iters) break;
         const o2p_buf *w = &s->wire[i % HTTP_POOL];
         int status = -1, attempts = 0;
-        double t0 = bench_now();
+        double t0;
+        if (s->rate_rps > 0) {
+            t0 = s->sched_t0 + (double)i / s->rate_rps; /* due time, maybe past */
+            if (t0 > bench_now()) sleep_until(t0);
+        } else {
+            t0 = bench_now();
+        }
         /* A refused request (429/503) is retried after 10 ms until accepted,
          * as an exporter would (sooner than the advertised Retry-After, so the
          * benchmark keeps pressure on): rows/s then counts accepted rows only,
@@ -654,6 +695,7 @@ static int http_measure(void *p, uint64_t iters, double *secs, o2p_error *err)
     pthread_t th[HTTP_MAX_CONNS];
     worker_arg args[HTTP_MAX_CONNS];
     double t0 = bench_now();
+    s->sched_t0 = t0;
     int started = 0;
     for (int i = 0; i < s->conns; i++) {
         args[i].s = s;
@@ -730,9 +772,10 @@ static void http_extra(void *p, o2p_buf *json)
                        ? (double)(ticks - s->server_cpu_ticks_start) / (double)sysconf(_SC_CLK_TCK)
                        : -1;
     buf_printf(json,
-               ",\"records_per_request\":%d,\"connections\":%d,\"status_200\":%llu,"
+               ",\"records_per_request\":%d,\"connections\":%d,\"offered_rows_per_sec\":%.0f,"
+               "\"status_200\":%llu,"
                "\"status_429_503\":%llu,\"status_other\":%llu,\"reconnects\":%llu",
-               s->records, s->conns, (unsigned long long)s->status_ok,
+               s->records, s->conns, s->rate_rps * s->records, (unsigned long long)s->status_ok,
                (unsigned long long)s->status_busy, (unsigned long long)s->status_other,
                (unsigned long long)s->reconnects);
     buf_append_str(json, ",\"server_startup_ms\":");
@@ -754,14 +797,15 @@ static void http_text(void *p, char *line, size_t cap)
     size_t n;
     if (http_latencies(s, &all, &n) < 0) return;
     http_wal_end(s);
-    char wal[160];
+    char wal[256];
     wal_probe_text(&s->wal, wal, sizeof wal, (double)s->status_ok * s->records);
     snprintf(line, cap,
-             "latency p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  (%zu requests, %llu 429/503; "
+             "%slatency p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  (%zu requests, %llu 429/503; "
              "server start-up %.1f ms, peak RSS %.1f MiB%s)",
-             stats_percentile(all, n, 50) * 1e3, stats_percentile(all, n, 95) * 1e3,
-             stats_percentile(all, n, 99) * 1e3, n, (unsigned long long)s->status_busy,
-             s->startup_ms, (double)proc_status_kb(s->pid, "VmHWM") / 1024.0, wal);
+             s->rate_rps > 0 ? "offered rate, " : "", stats_percentile(all, n, 50) * 1e3,
+             stats_percentile(all, n, 95) * 1e3, stats_percentile(all, n, 99) * 1e3, n,
+             (unsigned long long)s->status_busy, s->startup_ms,
+             (double)proc_status_kb(s->pid, "VmHWM") / 1024.0, wal);
     mem_free(all);
 }
 
@@ -1082,7 +1126,7 @@ static void mixed_text(void *p, char *line, size_t cap)
 {
     mixed_state *s = p;
     if (!s->wal.end.present) wal_scrape(s->port, &s->wal.end);
-    char wal[160];
+    char wal[256];
     wal_probe_text(&s->wal, wal, sizeof wal, (double)s->ok * s->records);
     snprintf(line, cap,
              "accepted p50 %.2f ms  p99 %.2f ms  (%zu accepted, %llu refused 429/503, %llu "
@@ -1478,6 +1522,16 @@ static int grpc_setup(const bench_case *c, void **out, bench_info *info, o2p_err
     }
 #define HTTP_CASE(case_name, records, what, mode, env)                                             \
     HTTP_CASE_C(case_name, records, 0, what, mode, env)
+/* Open loop at a fixed offered rate (rows/s), conns connections. */
+#define HTTP_CASE_RATE(case_name, records, conns, rate, what, mode, env)                           \
+    {                                                                                              \
+        .name = case_name, .suite = "http",                                                        \
+        .description = "HTTP ingest: POST /v1/logs protobuf, " what " records/request, " mode,     \
+        .setup = http_setup, .measure = http_measure, .begin_samples = http_begin,                 \
+        .extra_json = http_extra, .extra_text = http_text, .teardown = http_teardown,              \
+        .min_sample_secs = 0.5, .param_a = records, .param_b = conns, .param_c = rate,             \
+        .server_env = env                                                                          \
+    }
 
 /* The cases measured before the WAL existed keep their names and measure
  * what they measured: memory mode, set explicitly now that the server's
@@ -1487,6 +1541,9 @@ static int grpc_setup(const bench_case *c, void **out, bench_info *info, o2p_err
 #define ENV_MEMORY       "OTLP2PARQUET_DURABILITY=memory"
 #define ENV_WAL_ALWAYS   "OTLP2PARQUET_DURABILITY=wal OTLP2PARQUET_WAL_SYNC=always"
 #define ENV_WAL_INTERVAL "OTLP2PARQUET_DURABILITY=wal OTLP2PARQUET_WAL_SYNC=interval"
+/* sync always with the zero-filled spare segment (the A/B of the spare) */
+#define ENV_WAL_SPARE                                                                              \
+    "OTLP2PARQUET_DURABILITY=wal OTLP2PARQUET_WAL_SYNC=always OTLP2PARQUET_WAL_SPARE_SEGMENT=true"
 
 static const bench_case http_cases[] = {
     {.name = "grpc.ingest.logs.r1000",
@@ -1516,6 +1573,8 @@ static const bench_case http_cases[] = {
               ENV_WAL_ALWAYS),
     HTTP_CASE("http.wal.r1000.interval", 1000, "1,000", "WAL, fdatasync every 100 ms",
               ENV_WAL_INTERVAL),
+    HTTP_CASE("http.wal.r1000.spare", 1000, "1,000",
+              "WAL, fdatasync before each answer, zero-filled spare segment", ENV_WAL_SPARE),
     /* 16 connections: enough requests in flight for group commit to merge */
     HTTP_CASE_C("http.wal.r1000.c16.memory", 1000, 16, "1,000",
                 "16 connections, memory mode (reference)", ENV_MEMORY),
@@ -1523,6 +1582,22 @@ static const bench_case http_cases[] = {
                 "16 connections, WAL, fdatasync before each answer", ENV_WAL_ALWAYS),
     HTTP_CASE_C("http.wal.r1000.c16.interval", 1000, 16, "1,000",
                 "16 connections, WAL, fdatasync every 100 ms", ENV_WAL_INTERVAL),
+    /* the latency at a sustainable load: open loop at ~half the capacity, and
+     * a closed loop of 2 connections (less queueing than 4) */
+    HTTP_CASE_RATE("http.wal.rate300k.memory", 1000, 4, 300000, "1,000",
+                   "4 connections, fixed rate 300 k rows/s, memory mode (reference)", ENV_MEMORY),
+    HTTP_CASE_RATE("http.wal.rate300k.always", 1000, 4, 300000, "1,000",
+                   "4 connections, fixed rate 300 k rows/s, WAL, fdatasync before each answer",
+                   ENV_WAL_ALWAYS),
+    HTTP_CASE_RATE("http.wal.rate300k.spare", 1000, 4, 300000, "1,000",
+                   "4 connections, fixed rate 300 k rows/s, WAL sync always, spare segment",
+                   ENV_WAL_SPARE),
+    HTTP_CASE_C("http.wal.r1000.c2.memory", 1000, 2, "1,000",
+                "2 connections, memory mode (reference)", ENV_MEMORY),
+    HTTP_CASE_C("http.wal.r1000.c2.always", 1000, 2, "1,000",
+                "2 connections, WAL, fdatasync before each answer", ENV_WAL_ALWAYS),
+    HTTP_CASE_C("http.wal.r1000.c2.spare", 1000, 2, "1,000",
+                "2 connections, WAL sync always, spare segment", ENV_WAL_SPARE),
     MIXED_CASE("http.mixed10.c2", 1000, 2, ENV_MEMORY),
     MIXED_CASE("http.mixed10.c2.wal", 1000, 2, ENV_WAL_ALWAYS),
     MIXED_CASE("http.mixed10.c2.wal_interval", 1000, 2, ENV_WAL_INTERVAL),

@@ -384,6 +384,7 @@ int serve_wal_open(serve_wal **out, const cfg_config *cfg, const tbl_schemas *sc
     wc.sync_interval_ms = (uint32_t)cfg->wal.sync_interval_ms;
     wc.max_bytes = cfg->wal.max_bytes;
     wc.segment_bytes = cfg->wal.segment_bytes;
+    wc.spare = cfg->wal.spare_segment;
     if (rc == 0) rc = wal_open(&sw->w, &wc, err);
     buf_free(&dir);
     otlp_options oo;
@@ -424,8 +425,21 @@ void serve_wal_metrics(serve_wal *sw, o2p_buf *out)
 {
     wal_stats st;
     wal_get_stats(sw->w, &st);
-    http_prom_metric(out, "otlp2parquet_wal_bytes", "gauge", "Disk the write-ahead log takes.",
-                     st.bytes);
+    http_prom_metric(out, "otlp2parquet_wal_bytes", "gauge",
+                     "Disk the write-ahead log takes (segments and the spare).",
+                     st.bytes + st.spare_bytes);
+    http_prom_metric(out, "otlp2parquet_wal_spare_bytes", "gauge",
+                     "Size of the spare segment being zero-filled or ready (0: none).",
+                     st.spare_bytes);
+    http_prom_family(out, "otlp2parquet_wal_rolls_total", "counter",
+                     "New segments, by where they came from (spare: zero-filled ahead; "
+                     "partial_spare: taken while being filled; allocate: posix_fallocate).");
+    http_prom_u64(out, "otlp2parquet_wal_rolls_total", "from=\"spare\"", st.spare_rolls);
+    http_prom_u64(out, "otlp2parquet_wal_rolls_total", "from=\"partial_spare\"", st.partial_rolls);
+    http_prom_u64(out, "otlp2parquet_wal_rolls_total", "from=\"allocate\"", st.alloc_rolls);
+    http_prom_metric(out, "otlp2parquet_wal_spare_failures_total", "counter",
+                     "Spare segment preparations that failed (disk full, ...; logged once).",
+                     st.spare_failures);
     http_prom_metric(out, "otlp2parquet_wal_segments", "gauge", "Write-ahead log segment files.",
                      st.segments);
     http_prom_metric(out, "otlp2parquet_wal_appends_total", "counter",

@@ -111,6 +111,7 @@ static const key_def key_defs[] = {
      F(wal.sync_interval_ms)},
     {"durability.max_bytes", "OTLP2PARQUET_WAL_MAX_BYTES", K_SIZE, F(wal.max_bytes)},
     {"durability.segment_bytes", "OTLP2PARQUET_WAL_SEGMENT_BYTES", K_SIZE, F(wal.segment_bytes)},
+    {"durability.spare_segment", "OTLP2PARQUET_WAL_SPARE_SEGMENT", K_BOOL, F(wal.spare_segment)},
     /* TLS for the listeners (HTTP and gRPC share these) */
     {"server.tls.cert_file", "OTLP2PARQUET_TLS_CERT_FILE", K_FILE, F(server.tls.cert_file)},
     {"server.tls.key_file", "OTLP2PARQUET_TLS_KEY_FILE", K_FILE, F(server.tls.key_file)},
@@ -1218,8 +1219,10 @@ int cfg_describe(const cfg_config *cfg, o2p_buf *out)
                        (unsigned long long)cfg->wal.sync_interval_ms));
     O2P_TRY(
         buf_printf(out, "durability.max_bytes = %llu\n", (unsigned long long)cfg->wal.max_bytes));
-    return buf_printf(out, "durability.segment_bytes = %llu\n",
-                      (unsigned long long)cfg->wal.segment_bytes);
+    O2P_TRY(buf_printf(out, "durability.segment_bytes = %llu\n",
+                       (unsigned long long)cfg->wal.segment_bytes));
+    return buf_printf(out, "durability.spare_segment = %s\n",
+                      cfg->wal.spare_segment ? "true" : "false");
 }
 
 int cfg_wal_dir(const cfg_config *cfg, o2p_buf *out)

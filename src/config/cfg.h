@@ -131,6 +131,7 @@ typedef struct cfg_config {
         uint64_t sync_interval_ms; /* sync_interval: the loss window */
         uint64_t max_bytes;        /* disk the log may take */
         uint64_t segment_bytes;    /* segment roll size */
+        bool spare_segment;        /* zero-fill the next segment ahead (default false) */
     } wal;
     char *config_file; /* the file that was loaded, NULL when none */
 } cfg_config;

@@ -18,6 +18,15 @@
  * back, so the next sync starts at once instead of after the callbacks;
  * while it syncs, new waiters queue for the next sync, so the merge grows
  * with the load.
+ *
+ * Spare (cfg.spare): a third thread keeps one spare segment file, reserved
+ * with posix_fallocate and then overwritten with zeros in SPARE_CHUNK
+ * writes (an fdatasync every SPARE_SYNC_EVERY bytes and at the end), never
+ * holding the lock during its I/O.  spare_busy is set while it is inside
+ * one of those writes: a roll waits for that (one chunk at most, never the
+ * whole fill) and then renames the file, taking it as it is.  A failed
+ * preparation (disk full) is logged once and retried after the next
+ * segment deletion.
  */
 #include "wal/wal.h"
 
@@ -33,6 +42,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,14 +53,19 @@
 #include "core/log.h"
 #include "core/mem.h"
 
-#define SEG_MAGIC    "O2PWALSG"
-#define SEG_VERSION  1u
-#define SEG_HEADER   32u
-#define REC_MAGIC    0x4F32574Cu
-#define REC_HEADER   24u
-#define SEG_NAME_MAX 32
-#define FAILURE_MAX  320
-#define BAD_RANGES   8 /* failed LSN ranges remembered (older ones long answered) */
+#define SEG_MAGIC        "O2PWALSG"
+#define SEG_VERSION      1u
+#define SEG_HEADER       32u
+#define REC_MAGIC        0x4F32574Cu
+#define REC_HEADER       24u
+#define SEG_NAME_MAX     32
+#define FAILURE_MAX      320
+#define BAD_RANGES       8 /* failed LSN ranges remembered (older ones long answered) */
+#define SPARE_NAME       "spare.tmp"
+#define SPARE_CHUNK      (1u << 20) /* zeros per write */
+#define SPARE_SYNC_EVERY (8u << 20) /* fdatasync while filling, so writeback is spread */
+
+enum { SPARE_NONE = 0, SPARE_FILLING = 1, SPARE_READY = 2 };
 
 const double WAL_SYNC_BUCKETS_S[WAL_SYNC_BUCKET_COUNT] = {0.0005, 0.001, 0.0025, 0.005, 0.01,
                                                           0.025,  0.05,  0.1,    0.25,  1.0};
@@ -109,6 +124,18 @@ struct wal {
     pthread_t timer;
     int timer_started;
     int stopping;
+    /* spare segment: state, size, its thread and wake-up */
+    int spare_state;       /* SPARE_NONE, _FILLING (the thread owns it), _READY */
+    int spare_busy;        /* the spare thread is in a write/allocation */
+    int roll_waiting;      /* rolls waiting on w->cv for spare_busy to clear */
+    int spare_taken;       /* a roll took or dropped the file while it was filling */
+    int spare_blocked;     /* the last preparation failed: wait for a deletion */
+    int spare_warned;      /* its failure was logged */
+    uint64_t spare_size;   /* size of the spare being prepared or ready */
+    uint64_t spare_filled; /* bytes zero-written so far */
+    pthread_cond_t spare_cv;
+    pthread_t spare_thread;
+    int spare_started;
 };
 
 /* ---- record layout ---- */
@@ -125,6 +152,7 @@ void wal_config_default(wal_config *c)
     c->sync_interval_ms = 100;
     c->max_bytes = 4ULL << 30;
     c->segment_bytes = 64ULL << 20;
+    c->spare = 0; /* measured: no win on the shared test VM (docs/performance.md) */
 }
 
 /* ---- scanner ---- */
@@ -297,6 +325,8 @@ static void delete_released(wal *w, int closing)
         memmove(&w->segs[0], &w->segs[1], (w->nsegs - 1) * sizeof *w->segs);
         w->nsegs--;
         fsync(w->dirfd);
+        w->spare_blocked = 0; /* room again: a failed spare may be retried */
+        pthread_cond_signal(&w->spare_cv);
     }
 }
 
@@ -381,15 +411,74 @@ static uint64_t seg_reserve(const wal *w)
     return r > (1u << 20) ? (1u << 20) : r;
 }
 
+/* Drops the spare file (lock held, spare thread not busy): a roll that
+ * cannot use it, or the budget needs its bytes.  A spare still filling is
+ * closed and forgotten by its thread (spare_taken). */
+static void drop_spare(wal *w)
+{
+    if (w->spare_state == SPARE_NONE) return;
+    if (unlinkat(w->dirfd, SPARE_NAME, 0) != 0 && errno != ENOENT)
+        LOG_WARN("wal: cannot delete %s/%s: %s", w->dir, SPARE_NAME, strerror(errno));
+    if (w->spare_state == SPARE_FILLING) w->spare_taken = 1;
+    w->spare_state = SPARE_NONE;
+    w->stats.spare_bytes = 0;
+    w->stats.spare_ready = 0;
+}
+
+/* Renames the spare to `name` and opens it, or returns -1 (lock held, the
+ * spare thread not busy).  The spare thread then prepares the next one. */
+static int take_spare(wal *w, uint64_t size, const char *name)
+{
+    if (w->spare_state == SPARE_NONE || w->spare_size != size) return -1;
+    int full = w->spare_state == SPARE_READY;
+    int fd = -1;
+    if (renameat(w->dirfd, SPARE_NAME, w->dirfd, name) != 0) {
+        LOG_WARN("wal: cannot rename %s/%s to %s: %s; allocating instead", w->dir, SPARE_NAME, name,
+                 strerror(errno));
+    } else {
+        fd = openat(w->dirfd, name, O_RDWR | O_CLOEXEC);
+        if (fd < 0) {
+            LOG_WARN("wal: cannot open %s/%s: %s; allocating instead", w->dir, name,
+                     strerror(errno));
+            unlinkat(w->dirfd, name, 0);
+        }
+    }
+    if (w->spare_state == SPARE_FILLING) w->spare_taken = 1;
+    w->spare_state = SPARE_NONE;
+    w->stats.spare_bytes = 0;
+    w->stats.spare_ready = 0;
+    if (fd >= 0) {
+        if (full)
+            w->stats.spare_rolls++;
+        else
+            w->stats.partial_rolls++;
+    }
+    pthread_cond_signal(&w->spare_cv);
+    return fd;
+}
+
 /* Creates a new active segment with room for `need` bytes (plus the
- * reserve) and seals the old one.  When the new one cannot be made the old
+ * reserve) and seals the old one: from the spare when one of the right size
+ * exists, else posix_fallocate.  When the new one cannot be made the old
  * one stays active, so its reserve still takes intents.  max_bytes bounds
- * DATA only (data = 1): an intent may take one segment more.  Lock held. */
+ * DATA only (data = 1): an intent may take one segment more.  Returns
+ * ROLL_AGAIN after waiting for a running sync or spare write (the lock was
+ * released: the caller checks again whether a roll is needed).  Lock held. */
+#define ROLL_AGAIN 1
 static int roll(wal *w, uint64_t need, int data, o2p_error *err)
 {
-    wait_sync_idle(w);
+    if (w->syncing || w->spare_busy) {
+        w->roll_waiting++;
+        pthread_cond_wait(&w->cv, &w->mu);
+        w->roll_waiting--;
+        return ROLL_AGAIN;
+    }
     uint64_t size = w->cfg.segment_bytes;
     if (size < SEG_HEADER + need + seg_reserve(w)) size = SEG_HEADER + need + seg_reserve(w);
+    int usable = w->spare_state != SPARE_NONE && w->spare_size == size;
+    /* a record larger than a segment: the spare does not fit it; drop it
+     * rather than keep its disk and budget (the thread makes a new one) */
+    if (!usable) drop_spare(w);
     if (data && w->stats.bytes + size > w->cfg.max_bytes)
         return o2p_errorf(err, O2P_EBUSY,
                           "WAL full: %" PRIu64 " bytes in %" PRIu64
@@ -401,16 +490,19 @@ static int roll(wal *w, uint64_t need, int data, o2p_error *err)
     s.first_lsn = w->next_lsn;
     s.size = size;
     snprintf(s.name, sizeof s.name, "wal-%016" PRIx64 ".log", s.seq);
-    int fd = openat(w->dirfd, s.name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        int e = errno;
-        set_failure(w, "cannot create %s/%s: %s", w->dir, s.name, strerror(e));
-        return o2p_errorf(err, O2P_EIO, "%s", w->failure);
-    }
     int e = fault(w, WAL_OP_ALLOC);
-    if (e == 0) {
+    int fd = -1;
+    if (e == 0) fd = take_spare(w, size, s.name);
+    if (e == 0 && fd < 0) {
+        fd = openat(w->dirfd, s.name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            e = errno;
+            set_failure(w, "cannot create %s/%s: %s", w->dir, s.name, strerror(e));
+            return o2p_errorf(err, O2P_EIO, "%s", w->failure);
+        }
         e = posix_fallocate(fd, 0, (off_t)size);
         if (e == EOPNOTSUPP || e == EINVAL) e = ftruncate(fd, (off_t)size) == 0 ? 0 : errno;
+        if (e == 0) w->stats.alloc_rolls++;
     }
     uint8_t hdr[SEG_HEADER];
     memset(hdr, 0, sizeof hdr);
@@ -424,8 +516,10 @@ static int roll(wal *w, uint64_t need, int data, o2p_error *err)
     if (e == 0) e = fault(w, WAL_OP_SYNC);
     if (e == 0 && (fdatasync(fd) != 0 || fsync(w->dirfd) != 0)) e = errno;
     if (e != 0) {
-        close(fd);
-        unlinkat(w->dirfd, s.name, 0);
+        if (fd >= 0) {
+            close(fd);
+            unlinkat(w->dirfd, s.name, 0);
+        }
         set_failure(w, "cannot prepare WAL segment %s/%s (%" PRIu64 " bytes): %s", w->dir, s.name,
                     size, strerror(e));
         return o2p_errorf(err, O2P_EIO, "%s", w->failure);
@@ -445,6 +539,123 @@ static int roll(wal *w, uint64_t need, int data, o2p_error *err)
     w->stats.segments++;
     clear_failure(w);
     return O2P_OK;
+}
+
+/* ---- the spare segment ---- */
+
+/* Whether the spare thread should prepare one now (lock held). */
+static int spare_wanted(const wal *w)
+{
+    return w->spare_state == SPARE_NONE && !w->spare_blocked && !w->stopping &&
+           w->stats.bytes + w->cfg.segment_bytes <= w->cfg.max_bytes;
+}
+
+/* A preparation failed with errno e (lock held): forget it, log once. */
+static void spare_failed(wal *w, int e)
+{
+    unlinkat(w->dirfd, SPARE_NAME, 0);
+    w->spare_state = SPARE_NONE;
+    w->stats.spare_bytes = 0;
+    w->stats.spare_ready = 0;
+    w->stats.spare_failures++;
+    w->spare_blocked = 1;
+    if (!w->spare_warned)
+        LOG_WARN("wal: cannot prepare the spare segment %s/%s (%" PRIu64 " bytes): %s; new "
+                 "segments are allocated when needed, retried after a segment is deleted",
+                 w->dir, SPARE_NAME, w->spare_size, strerror(e));
+    w->spare_warned = 1;
+}
+
+/* Sets spare_busy (lock held) or clears it and wakes a waiting roll. */
+static void spare_set_busy(wal *w, int busy)
+{
+    w->spare_busy = busy;
+    if (!busy && w->roll_waiting) pthread_cond_broadcast(&w->cv);
+}
+
+/* Fills one spare; lock held on entry and exit, released for the I/O. */
+static void spare_prepare(wal *w, const uint8_t *zeros)
+{
+    uint64_t size = w->cfg.segment_bytes;
+    w->spare_state = SPARE_FILLING;
+    w->spare_taken = 0;
+    w->spare_size = size;
+    w->spare_filled = 0;
+    w->stats.spare_bytes = size;
+    spare_set_busy(w, 1);
+    pthread_mutex_unlock(&w->mu);
+    int e = fault(w, WAL_OP_SPARE);
+    int fd = -1;
+    if (e == 0) {
+        fd = openat(w->dirfd, SPARE_NAME, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0) e = errno;
+    }
+    if (e == 0) {
+        /* reserve the space first: a full disk fails here, not halfway */
+        e = posix_fallocate(fd, 0, (off_t)size);
+        if (e == EOPNOTSUPP || e == EINVAL) e = ftruncate(fd, (off_t)size) == 0 ? 0 : errno;
+    }
+    pthread_mutex_lock(&w->mu);
+    spare_set_busy(w, 0);
+    uint64_t unsynced = 0;
+    while (e == 0 && !w->spare_taken && !w->stopping && w->spare_filled < size) {
+        uint64_t off = w->spare_filled;
+        size_t n = size - off < SPARE_CHUNK ? (size_t)(size - off) : SPARE_CHUNK;
+        spare_set_busy(w, 1);
+        pthread_mutex_unlock(&w->mu);
+        ssize_t k = pwrite(fd, zeros, n, (off_t)off);
+        if (k != (ssize_t)n) e = k < 0 ? errno : ENOSPC;
+        pthread_mutex_lock(&w->mu);
+        spare_set_busy(w, 0);
+        if (e != 0) break;
+        w->spare_filled += n;
+        unsynced += n;
+        int last = w->spare_filled == size;
+        if (unsynced >= SPARE_SYNC_EVERY || last) {
+            /* not busy: a roll may take the file meanwhile (a sync writes nothing) */
+            unsynced = 0;
+            pthread_mutex_unlock(&w->mu);
+            if (fdatasync(fd) != 0) e = errno;
+            pthread_mutex_lock(&w->mu);
+        }
+        if (e == 0 && last && !w->spare_taken && !w->stopping) {
+            w->spare_state = SPARE_READY;
+            w->stats.spare_ready = 1;
+        }
+    }
+    if (!w->spare_taken && w->spare_state == SPARE_FILLING) {
+        /* failed, or closing: nobody took it */
+        if (e != 0)
+            spare_failed(w, e);
+        else
+            drop_spare(w);
+    }
+    w->spare_taken = 0;
+    if (fd >= 0) close(fd);
+}
+
+/* The spare thread: keeps one spare ready while there is budget for it.
+ * Its I/O gets the idle priority (Linux ioprio_set; schedulers that ignore
+ * priorities ignore it): the zeros yield to the syncs of the active segment,
+ * and a spare that is late is taken as it is. */
+static void *spare_main(void *arg)
+{
+    wal *w = arg;
+#ifdef SYS_ioprio_set
+    enum { IOPRIO_WHO_THREAD = 1, IOPRIO_IDLE = 3 << 13 }; /* class 3 (idle) << shift 13 */
+    (void)syscall(SYS_ioprio_set, IOPRIO_WHO_THREAD, 0, IOPRIO_IDLE);
+#endif
+    uint8_t *zeros = mem_calloc(1, SPARE_CHUNK);
+    pthread_mutex_lock(&w->mu);
+    while (!w->stopping && zeros != NULL) {
+        if (spare_wanted(w))
+            spare_prepare(w, zeros);
+        else
+            pthread_cond_wait(&w->spare_cv, &w->mu);
+    }
+    pthread_mutex_unlock(&w->mu);
+    mem_free(zeros);
+    return NULL;
 }
 
 /* ---- appends ---- */
@@ -470,10 +681,12 @@ int wal_append_start(wal *w, wal_record_type type, const void *head, size_t head
         pthread_mutex_unlock(&w->mu);
         return o2p_errorf(err, O2P_ESTATE, "WAL is closed");
     }
-    uint64_t limit = w->active_fd >= 0 ? w->segs[w->nsegs - 1].size : 0;
-    if (type == WAL_DATA) limit = limit > seg_reserve(w) ? limit - seg_reserve(w) : 0;
-    if (w->active_fd < 0 || w->active_off + total > limit) {
-        int rc = roll(w, total, type == WAL_DATA, err);
+    for (;;) {
+        uint64_t limit = w->active_fd >= 0 ? w->segs[w->nsegs - 1].size : 0;
+        if (type == WAL_DATA) limit = limit > seg_reserve(w) ? limit - seg_reserve(w) : 0;
+        if (w->active_fd >= 0 && w->active_off + total <= limit) break;
+        int rc = w->stopping ? o2p_errorf(err, O2P_ESTATE, "WAL is closed")
+                             : roll(w, total, type == WAL_DATA, err);
         if (rc < 0) {
             pthread_mutex_unlock(&w->mu);
             return rc;
@@ -880,6 +1093,7 @@ int wal_open(wal **out, const wal_config *cfg, o2p_error *err)
     pthread_cond_init(&w->cv, &ca);
     pthread_cond_init(&w->syncer_cv, &ca);
     pthread_cond_init(&w->done_cv, &ca);
+    pthread_cond_init(&w->spare_cv, &ca);
     pthread_condattr_destroy(&ca);
     w->dir = mem_strndup(cfg->dir, strlen(cfg->dir));
     int rc = O2P_OK;
@@ -898,6 +1112,9 @@ int wal_open(wal **out, const wal_config *cfg, o2p_error *err)
         goto fail;
     }
     if ((rc = lock_dir(w, err)) < 0) goto fail;
+    /* a spare left by a crash holds nothing: prepare a fresh one */
+    if (unlinkat(w->dirfd, SPARE_NAME, 0) == 0)
+        LOG_INFO("wal: deleted the stale spare segment %s/%s", w->dir, SPARE_NAME);
     if ((rc = scan_dir(w, err)) < 0) goto fail;
     /* the first new segment follows every old record */
     w->written_lsn = w->synced_lsn = w->next_lsn - 1;
@@ -918,6 +1135,13 @@ int wal_open(wal **out, const wal_config *cfg, o2p_error *err)
             goto fail;
         }
         w->syncer_started = 1;
+    }
+    if (w->cfg.spare) {
+        if (pthread_create(&w->spare_thread, NULL, spare_main, w) != 0) {
+            rc = o2p_errorf(err, O2P_ENOMEM, "cannot start the WAL spare segment thread");
+            goto fail;
+        }
+        w->spare_started = 1;
     }
     *out = w;
     return O2P_OK;
@@ -994,8 +1218,10 @@ void wal_close(wal *w)
     w->stopping = 1;
     pthread_cond_broadcast(&w->cv);
     pthread_cond_signal(&w->syncer_cv);
+    pthread_cond_signal(&w->spare_cv);
     pthread_mutex_unlock(&w->mu);
     if (w->timer_started) pthread_join(w->timer, NULL);
+    if (w->spare_started) pthread_join(w->spare_thread, NULL);
     if (w->syncer_started) {
         pthread_join(w->syncer, NULL);
     } else {
@@ -1007,6 +1233,7 @@ void wal_close(wal *w)
     if (w->completer_started) pthread_join(w->completer, NULL);
     pthread_mutex_lock(&w->mu);
     wait_sync_idle(w);
+    if (w->dirfd >= 0) drop_spare(w);
     o2p_error err;
     seal_active(w, &err);
     w->replaying = 0;
@@ -1022,5 +1249,6 @@ void wal_close(wal *w)
     pthread_cond_destroy(&w->cv);
     pthread_cond_destroy(&w->syncer_cv);
     pthread_cond_destroy(&w->done_cv);
+    pthread_cond_destroy(&w->spare_cv);
     mem_free(w);
 }

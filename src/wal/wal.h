@@ -27,6 +27,15 @@
  * active one, holds no referenced DATA record and every older segment is
  * gone — in order, so INTENT records outlive the data they name.
  *
+ * Spare segment (cfg.spare): a background thread prepares the next segment
+ * as `<dir>/spare.tmp`, posix_fallocate'd and then overwritten with zeros
+ * and fdatasync'ed, so that appends into it write blocks that are already
+ * written (an fdatasync then needs no extent conversion).  A roll renames it
+ * to the next segment name, writes the header and fsyncs the directory; a
+ * spare still being zero-filled is taken as it is (its unwritten rest reads
+ * as zeros too); with no spare the roll allocates as before.  Its size
+ * counts against max_bytes (stats.spare_bytes); open deletes a stale one.
+ *
  * Opening takes an exclusive flock on `<dir>/LOCK`: two servers cannot
  * share a WAL.  Segments found at open are read-only; new records go to a
  * fresh segment.  wal_replay walks the old segments' records.
@@ -46,7 +55,13 @@ typedef struct wal wal;
 typedef enum wal_record_type { WAL_DATA = 1, WAL_INTENT = 2, WAL_CANCEL = 3 } wal_record_type;
 
 /* Operations a fault hook can fail (tests inject disk errors with it). */
-typedef enum wal_op { WAL_OP_ALLOC = 1, WAL_OP_WRITE = 2, WAL_OP_SYNC = 3 } wal_op;
+/* WAL_OP_SPARE: preparing the spare segment (on the spare thread). */
+typedef enum wal_op {
+    WAL_OP_ALLOC = 1,
+    WAL_OP_WRITE = 2,
+    WAL_OP_SYNC = 3,
+    WAL_OP_SPARE = 4
+} wal_op;
 
 typedef struct wal_config {
     const char *dir;           /* created if missing */
@@ -54,6 +69,7 @@ typedef struct wal_config {
     uint32_t sync_interval_ms; /* sync_always == 0: timer period (default 100) */
     uint64_t max_bytes;        /* disk the segments may take (default 4 GiB) */
     uint64_t segment_bytes;    /* roll size (default 64 MiB) */
+    int spare;                 /* 1: a thread zero-fills the next segment ahead (default 0) */
     /* Test hook: return an errno to make that operation fail, 0 to go on. */
     int (*fault)(void *ctx, wal_op op);
     void *fault_ctx;
@@ -72,6 +88,12 @@ typedef struct wal_stats {
     uint64_t corrupt_records;  /* skipped while scanning at open */
     uint64_t torn_tails;       /* partial last records cut off at open */
     uint64_t replay_records;   /* DATA records found at open */
+    uint64_t spare_bytes;      /* the spare segment's size while it exists (0: none) */
+    int spare_ready;           /* the spare is zero-filled and synced */
+    uint64_t spare_rolls;      /* rolls that took a fully prepared spare */
+    uint64_t partial_rolls;    /* rolls that took a spare still being zero-filled */
+    uint64_t alloc_rolls;      /* rolls that fell back to posix_fallocate */
+    uint64_t spare_failures;   /* spare preparations that failed (disk full, ...) */
     int failing;               /* the last write or sync failed */
 } wal_stats;
 

@@ -93,6 +93,7 @@ TEST(cfg_defaults_match_the_spec)
     CHECK_UINT(cfg.wal.sync_interval_ms, 100);
     CHECK_UINT(cfg.wal.max_bytes, 4ull << 30);
     CHECK_UINT(cfg.wal.segment_bytes, 64ull << 20);
+    CHECK(!cfg.wal.spare_segment);
     o2p_buf dir;
     buf_init(&dir, 0);
     CHECK_OK(cfg_wal_dir(&cfg, &dir));
@@ -752,4 +753,22 @@ TEST(cfg_grpc_listener_and_tls)
                  "config: grpc-port = \"x\" (flag --grpc-port): expected a port number");
     expect_error("[server]\ngrpc_listen_addr = \"nope\"\n", NULL, no_flags,
                  "config: server.grpc_listen_addr = \"nope\"");
+}
+
+TEST(cfg_durability_spare_segment)
+{
+    cfg_config cfg;
+    o2p_error err;
+    CHECK_OK(load(&cfg, "[durability]\nspare_segment = true\n", NULL, no_flags, &err));
+    CHECK(cfg.wal.spare_segment);
+    cfg_free(&cfg);
+    const char *env[] = {"OTLP2PARQUET_WAL_SPARE_SEGMENT", "false", NULL};
+    CHECK_OK(load(&cfg, "[durability]\nspare_segment = true\n", env, no_flags, &err));
+    CHECK(!cfg.wal.spare_segment);
+    cfg_free(&cfg);
+    const char *bad[] = {"OTLP2PARQUET_WAL_SPARE_SEGMENT", "sometimes", NULL};
+    CHECK(load(&cfg, NULL, bad, no_flags, &err) < 0);
+    CHECK_MSG(strstr(err.msg, "OTLP2PARQUET_WAL_SPARE_SEGMENT") != NULL &&
+                  strstr(err.msg, "true or false") != NULL,
+              "error: %s", err.msg);
 }

@@ -254,13 +254,14 @@ static int inject(void *ctx, wal_op op)
     return (int)op == f->fail_op ? f->err : 0;
 }
 
-/* Defaults in dir, with the fault hook asking f. */
+/* Defaults in dir, with the fault hook asking f, no spare segment. */
 static void fault_config(wal_config *c, const char *dir, faults *f)
 {
     wal_config_default(c);
     c->dir = dir;
     c->fault = inject;
     c->fault_ctx = f;
+    c->spare = 0; /* the spare thread would read f while the test changes it */
 }
 
 TEST(wal_injected_failures_answer_eio_and_recover)
