@@ -80,7 +80,7 @@ struct batch {
     uint64_t busy_since_ns; /* when `flushing` last went from 0 to 1 */
     uint64_t busy_ns;       /* total time with flushing > 0, up to busy_since_ns */
     batch_pace pace;        /* admission pacing (batch_admit_paced) */
-    batch_journal journal; /* all NULL: no journal */
+    batch_journal journal;  /* all NULL: no journal */
 };
 
 /* Before any request was measured, a body byte is assumed to cost this
@@ -292,9 +292,8 @@ static int admit(batch *b, size_t body_bytes, uint64_t *wait_ns, o2p_error *err)
     if (wait_ns == NULL) return O2P_OK;
     if (b->stats.buffered_bytes > batch_pace_soft_bytes(&b->pace, budget))
         seal_largest_or_note(b, &b->pace_pending); /* the flushers must not idle */
-    batch_pace_verdict v =
-        batch_pace_decide(&b->pace, clock_mono_ns(), b->stats.buffered_bytes, budget, need,
-                          b->stats.flush_rate_bytes, wait_ns);
+    batch_pace_verdict v = batch_pace_decide(&b->pace, clock_mono_ns(), b->stats.buffered_bytes,
+                                             budget, need, b->stats.flush_rate_bytes, wait_ns);
     if (v == BATCH_PACE_REFUSE) {
         b->stats.refused_pace++;
         b->stats.rejected_busy++;
@@ -367,8 +366,8 @@ static void flush_ended(batch *b, uint64_t bytes)
     if (span < BATCH_RATE_WINDOW_NS) return;
     uint64_t rate = b->rate_window_bytes * 1000000000ULL / span;
     /* smoothed: one window of lumpy group sizes does not swing pacing */
-    b->stats.flush_rate_bytes = b->stats.flush_rate_bytes ? (b->stats.flush_rate_bytes + rate) / 2
-                                                          : rate;
+    b->stats.flush_rate_bytes =
+        b->stats.flush_rate_bytes ? (b->stats.flush_rate_bytes + rate) / 2 : rate;
     b->rate_window_busy_ns = busy;
     b->rate_window_bytes = 0;
 }
@@ -468,8 +467,8 @@ int batch_submit_lsn(batch *b, const tbl_batch *rows, size_t body_bytes, uint64_
 static int memory_short(const batch *b)
 {
     return b->pressure_pending ||
-           (b->pace_pending && b->stats.buffered_bytes >
-                                   batch_pace_soft_bytes(&b->pace, b->cfg.max_buffered_bytes));
+           (b->pace_pending &&
+            b->stats.buffered_bytes > batch_pace_soft_bytes(&b->pace, b->cfg.max_buffered_bytes));
 }
 
 /* Picks work for a flusher: a sealed group whose backoff has passed, after

@@ -66,9 +66,9 @@ typedef struct batch_stats {
     uint64_t paced;             /* requests admitted with a wait (batch_admit_paced) */
     uint64_t pace_wait_us_sum;  /* their waits, total µs */
     uint64_t pace_wait_buckets[BATCH_PACE_BUCKETS]; /* waits <= batch_pace_bucket_ms[i] */
-    uint64_t pressure_seals;    /* groups sealed early because the budget was reached */
-    uint64_t flush_rate_bytes;  /* buffer bytes freed per second of flushing (recent:
-                                   seconds in which at least one flusher worked) */
+    uint64_t pressure_seals;   /* groups sealed early because the budget was reached */
+    uint64_t flush_rate_bytes; /* buffer bytes freed per second of flushing (recent:
+                                  seconds in which at least one flusher worked) */
     int flush_threads;
     uint64_t buffered_rows;
     uint64_t buffered_bytes;

@@ -1178,7 +1178,8 @@ int cfg_describe(const cfg_config *cfg, o2p_buf *out)
         O2P_TRY(buf_append_str(out, "batch.flush_threads = 0 (one per online CPU)\n"));
     O2P_TRY(buf_printf(out, "batch.pace_above_percent = %llu\n",
                        (unsigned long long)cfg->batch.pace_above_percent));
-    O2P_TRY(buf_printf(out, "batch.max_pace_ms = %llu\n", (unsigned long long)cfg->batch.max_pace_ms));
+    O2P_TRY(
+        buf_printf(out, "batch.max_pace_ms = %llu\n", (unsigned long long)cfg->batch.max_pace_ms));
     O2P_TRY(describe_str(out, "storage.backend", cfg_backend_name(cfg->storage.backend)));
     O2P_TRY(describe_str(out, "storage.fs.path", cfg->storage.fs.path));
     O2P_TRY(describe_str(out, "storage.s3.bucket", s3->bucket));

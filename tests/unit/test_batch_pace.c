@@ -40,13 +40,13 @@ TEST(batch_pace_above_the_soft_level_spreads_requests_at_the_rate)
         CHECK_UINT(wait, (uint64_t)i * 10 * MS);
     }
     /* once the clock has passed the reservations, admitted at once again */
-    CHECK_INT(batch_pace_decide(&p, T0 + 1000 * MS, 384 * MIB, 512 * MIB, 1 * MIB, 100 * MIB,
-                                &wait),
-              BATCH_PACE_NOW);
+    CHECK_INT(
+        batch_pace_decide(&p, T0 + 1000 * MS, 384 * MIB, 512 * MIB, 1 * MIB, 100 * MIB, &wait),
+        BATCH_PACE_NOW);
     /* the clock in between: a request waits only for the rest of the queue */
-    CHECK_INT(batch_pace_decide(&p, T0 + 1005 * MS, 384 * MIB, 512 * MIB, 1 * MIB, 100 * MIB,
-                                &wait),
-              BATCH_PACE_WAIT);
+    CHECK_INT(
+        batch_pace_decide(&p, T0 + 1005 * MS, 384 * MIB, 512 * MIB, 1 * MIB, 100 * MIB, &wait),
+        BATCH_PACE_WAIT);
     CHECK_UINT(wait, 5 * MS);
 }
 

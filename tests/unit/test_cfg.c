@@ -747,8 +747,8 @@ TEST(cfg_batch_pacing_keys)
     CHECK_UINT(cfg.batch.pace_above_percent, 50);
     CHECK_UINT(cfg.batch.max_pace_ms, 1000);
     cfg_free(&cfg);
-    CHECK_OK(load(&cfg, "[batch]\npace_above_percent = 100\nmax_pace_ms = 250\n", NULL, no_flags,
-                  &err));
+    CHECK_OK(
+        load(&cfg, "[batch]\npace_above_percent = 100\nmax_pace_ms = 250\n", NULL, no_flags, &err));
     CHECK_UINT(cfg.batch.pace_above_percent, 100);
     CHECK_UINT(cfg.batch.max_pace_ms, 250);
     cfg_free(&cfg);

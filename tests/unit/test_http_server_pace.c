@@ -77,7 +77,9 @@ typedef struct poster {
 static void *poster_main(void *arg)
 {
     poster *p = arg;
-    http_req req = {.path = "/v1/logs", .headers = p->headers ? p->headers : PB, .body = p->body,
+    http_req req = {.path = "/v1/logs",
+                    .headers = p->headers ? p->headers : PB,
+                    .body = p->body,
                     .len = p->len};
     http_resp r;
     http_do(p->port, &req, &r, NULL);
@@ -188,8 +190,11 @@ TEST(http_pace_many_waiting_on_one_thread_over_keep_alive)
     keeper k[N];
     pthread_t t[N];
     for (int i = 0; i < N; i++) {
-        k[i] = (keeper){.port = http_server_port(srv), .requests = REQS, .body = "paced",
-                        .len = 5, .headers = PB};
+        k[i] = (keeper){.port = http_server_port(srv),
+                        .requests = REQS,
+                        .body = "paced",
+                        .len = 5,
+                        .headers = PB};
         CHECK_OK(pthread_create(&t[i], NULL, keeper_main, &k[i]));
     }
     for (int i = 0; i < N; i++) {
