@@ -13,6 +13,9 @@
  * batch_submit refuses with O2P_EBUSY (HTTP 429 + Retry-After), appends
  * nothing, and seals the largest group so it is flushed early; a request
  * that could never fit is refused with O2P_ELIMIT (HTTP 413).
+ * Before that, batch_admit_paced (HTTP) paces instead of refusing: above
+ * pace_above_percent of the budget a request is told how long to wait for
+ * its turn, at the measured flush rate (batch_pace.h).
  * Storage failures keep the group buffered and retry with
  * exponential backoff and jitter; batch_ready() is false meanwhile.
  * batch_shutdown flushes everything (retrying storage until it succeeds or
