@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "batch/batch_pace.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -57,6 +58,8 @@ struct batch {
     int saturated;          /* a submit was refused since the last successful flush */
     int pressure_pending;   /* refused while every flusher was busy: the next free
                                flusher seals the largest group (seal_largest) */
+    int pace_pending;       /* as pressure_pending, for a paced admission: wanted
+                               only while the buffer is still above the soft level */
     int admit_blocked;      /* a decoded request did not fit: admit refuses every
                                request until a flush frees memory */
     uint64_t next_probe_ns; /* when an idle flusher next checks failing storage */
@@ -68,10 +71,16 @@ struct batch {
      * (an exponential moving average), for batch_admit's estimate. */
     uint64_t cost_per_body_byte_q10;
     int cost_learned;
-    /* Flush rate: bytes freed since rate_window_ns, and the last rate. */
-    uint64_t rate_window_ns;
+    /* Flush rate: bytes freed since the window began, over the time some
+     * flusher was working in it (idle time would understate what the
+     * flushers can do, and pacing admits by it). */
+    uint64_t rate_window_busy_ns; /* busy_ns when the window began */
     uint64_t rate_window_bytes;
-    batch_journal journal; /* all NULL: no journal */
+    int flushing;           /* flushers working now */
+    uint64_t busy_since_ns; /* when `flushing` last went from 0 to 1 */
+    uint64_t busy_ns;       /* total time with flushing > 0, up to busy_since_ns */
+    batch_pace pace;        /* admission pacing (batch_admit_paced) */
+    batch_journal journal;  /* all NULL: no journal */
 };
 
 /* Before any request was measured, a body byte is assumed to cost this
@@ -79,6 +88,8 @@ struct batch {
 #define BATCH_INITIAL_COST_Q10 (4u * 1024u)
 /* The flush rate is re-measured over windows of at least this long. */
 #define BATCH_RATE_WINDOW_NS 1000000000ULL
+
+const uint32_t batch_pace_bucket_ms[BATCH_PACE_BUCKETS] = {1, 2, 5, 10, 25, 100, 250, 1000};
 
 void batch_config_default(batch_config *c)
 {
@@ -89,6 +100,8 @@ void batch_config_default(batch_config *c)
     c->max_age_secs = 10;
     c->max_buffered_bytes = 512ULL << 20;
     c->flush_threads = 0;
+    c->pace_above_percent = 50;
+    c->max_pace_ms = 1000;
     pq_writer_options_default(&c->parquet);
 }
 
@@ -199,6 +212,7 @@ static bgroup *largest_buffering(const batch *b)
 static bgroup *pressure_seal(batch *b)
 {
     b->pressure_pending = 0;
+    b->pace_pending = 0;
     bgroup *largest = largest_buffering(b);
     if (largest != NULL) {
         b->stats.pressure_seals++;
@@ -214,21 +228,26 @@ static bgroup *pressure_seal(batch *b)
  * into small files (under a closed-loop overload every refused request
  * sealed the newest group); the refusal is remembered instead, and the
  * next flusher to run out of work seals the largest group then. */
-static void seal_largest(batch *b)
+static void seal_largest_or_note(batch *b, int *pending)
 {
     int flushing = 0;
     for (size_t i = 0; i < b->num_groups; i++) {
         if (b->groups[i]->state == GROUP_SEALED) {
-            b->pressure_pending = 1;
+            *pending = 1;
             return;
         }
         if (b->groups[i]->state == GROUP_FLUSHING) flushing++;
     }
     if (flushing >= b->num_threads) {
-        b->pressure_pending = 1;
+        *pending = 1;
         return;
     }
     pressure_seal(b);
+}
+
+static void seal_largest(batch *b)
+{
+    seal_largest_or_note(b, &b->pressure_pending);
 }
 
 static int busy(batch *b, uint64_t *counter, o2p_error *err)
@@ -244,21 +263,63 @@ static int busy(batch *b, uint64_t *counter, o2p_error *err)
                       (unsigned long long)b->cfg.max_buffered_bytes);
 }
 
+/* A paced admission: counted in the wait histogram (lock held). */
+static void note_paced(batch *b, uint64_t wait_ns)
+{
+    b->stats.paced++;
+    b->stats.pace_wait_us_sum += wait_ns / 1000;
+    for (int i = 0; i < BATCH_PACE_BUCKETS; i++)
+        if (wait_ns <= (uint64_t)batch_pace_bucket_ms[i] * 1000000ULL) {
+            b->stats.pace_wait_buckets[i]++;
+            break;
+        }
+}
+
+static int admit(batch *b, size_t body_bytes, uint64_t *wait_ns, o2p_error *err)
+{
+    int rc = O2P_OK;
+    if (wait_ns) *wait_ns = 0;
+    if (b->closing) return o2p_errorf(err, O2P_ESTATE, "server is shutting down");
+    if (b->stats.buffered_bytes == 0) return O2P_OK;
+    /* After a request was refused once decoded, the next ones would
+     * most likely need the same buffer growth (a column buffer's next
+     * step, larger than the per-byte estimate): refuse them here,
+     * before they are decoded, until a flush has freed memory. */
+    uint64_t need = (uint64_t)body_bytes * b->cost_per_body_byte_q10 / 1024;
+    uint64_t budget = b->cfg.max_buffered_bytes;
+    if (b->admit_blocked || b->stats.buffered_bytes + need > budget)
+        return busy(b, &b->stats.refused_admit, err);
+    if (wait_ns == NULL) return O2P_OK;
+    if (b->stats.buffered_bytes > batch_pace_soft_bytes(&b->pace, budget))
+        seal_largest_or_note(b, &b->pace_pending); /* the flushers must not idle */
+    batch_pace_verdict v = batch_pace_decide(&b->pace, clock_mono_ns(), b->stats.buffered_bytes,
+                                             budget, need, b->stats.flush_rate_bytes, wait_ns);
+    if (v == BATCH_PACE_REFUSE) {
+        b->stats.refused_pace++;
+        b->stats.rejected_busy++;
+        return o2p_errorf(err, O2P_EBUSY,
+                          "buffer nearly full: %llu bytes buffered, budget %llu bytes "
+                          "(batch.max_buffered_bytes); admission would wait more than "
+                          "batch.max_pace_ms (%u ms); retry later",
+                          (unsigned long long)b->stats.buffered_bytes, (unsigned long long)budget,
+                          b->cfg.max_pace_ms);
+    }
+    if (v == BATCH_PACE_WAIT) note_paced(b, *wait_ns);
+    return rc;
+}
+
 int batch_admit(batch *b, size_t body_bytes, o2p_error *err)
 {
     pthread_mutex_lock(&b->mu);
-    int rc = O2P_OK;
-    if (b->closing) {
-        rc = o2p_errorf(err, O2P_ESTATE, "server is shutting down");
-    } else if (b->stats.buffered_bytes > 0) {
-        /* After a request was refused once decoded, the next ones would
-         * most likely need the same buffer growth (a column buffer's next
-         * step, larger than the per-byte estimate): refuse them here,
-         * before they are decoded, until a flush has freed memory. */
-        uint64_t need = (uint64_t)body_bytes * b->cost_per_body_byte_q10 / 1024;
-        if (b->admit_blocked || b->stats.buffered_bytes + need > b->cfg.max_buffered_bytes)
-            rc = busy(b, &b->stats.refused_admit, err);
-    }
+    int rc = admit(b, body_bytes, NULL, err);
+    pthread_mutex_unlock(&b->mu);
+    return rc;
+}
+
+int batch_admit_paced(batch *b, size_t body_bytes, uint64_t *wait_ns, o2p_error *err)
+{
+    pthread_mutex_lock(&b->mu);
+    int rc = admit(b, body_bytes, wait_ns, err);
     pthread_mutex_unlock(&b->mu);
     return rc;
 }
@@ -287,19 +348,27 @@ static void learn_cost(batch *b, size_t body_bytes, uint64_t alone)
     b->cost_learned = 1;
 }
 
-/* Called with the lock held when a flush freed `bytes`. */
-static void note_flushed(batch *b, uint64_t bytes)
+/* A flusher starts (lock held): the busy clock runs while any works. */
+static void flush_started(batch *b)
+{
+    if (b->flushing++ == 0) b->busy_since_ns = clock_mono_ns();
+}
+
+/* Called with the lock held when a flush ended, having freed `bytes`. */
+static void flush_ended(batch *b, uint64_t bytes)
 {
     uint64_t now = clock_mono_ns();
+    uint64_t busy = b->busy_ns + (now - b->busy_since_ns); /* flushing > 0 until now */
+    if (--b->flushing == 0) b->busy_ns = busy;
+    if (bytes == 0) return;
     b->rate_window_bytes += bytes;
-    if (b->rate_window_ns == 0) {
-        b->rate_window_ns = now;
-        return;
-    }
-    uint64_t span = now - b->rate_window_ns;
+    uint64_t span = busy - b->rate_window_busy_ns;
     if (span < BATCH_RATE_WINDOW_NS) return;
-    b->stats.flush_rate_bytes = b->rate_window_bytes * 1000000000ULL / span;
-    b->rate_window_ns = now;
+    uint64_t rate = b->rate_window_bytes * 1000000000ULL / span;
+    /* smoothed: one window of lumpy group sizes does not swing pacing */
+    b->stats.flush_rate_bytes =
+        b->stats.flush_rate_bytes ? (b->stats.flush_rate_bytes + rate) / 2 : rate;
+    b->rate_window_busy_ns = busy;
     b->rate_window_bytes = 0;
 }
 
@@ -392,6 +461,16 @@ int batch_submit_lsn(batch *b, const tbl_batch *rows, size_t body_bytes, uint64_
     return rc;
 }
 
+/* Whether a pending pressure seal is still wanted: always after a refusal;
+ * after a paced admission only while the buffer is above the soft level
+ * (it may have drained since). */
+static int memory_short(const batch *b)
+{
+    return b->pressure_pending ||
+           (b->pace_pending &&
+            b->stats.buffered_bytes > batch_pace_soft_bytes(&b->pace, b->cfg.max_buffered_bytes));
+}
+
 /* Picks work for a flusher: a sealed group whose backoff has passed, after
  * sealing groups that have aged out.  Returns NULL and sets *wait_ns to how
  * long to sleep when there is nothing to do. */
@@ -418,8 +497,9 @@ static bgroup *next_work(batch *b, uint64_t now, uint64_t *wait_ns)
             wait = bg->next_try_ns - now;
         }
     }
-    if (pick == NULL && b->pressure_pending) {
-        /* a refusal found every flusher busy: this one is free now */
+    if (pick == NULL && memory_short(b)) {
+        /* a refusal (or a paced admission) found every flusher busy: this
+         * one is free now, and memory is still short */
         pick = pressure_seal(b);
     }
     *wait_ns = wait;
@@ -451,7 +531,7 @@ static void flush_one(batch *b, bgroup *bg, o2p_buf *file, const pq_writer_optio
         b->stats.flush_seconds_sum_us += elapsed_us;
         b->stats.buffered_rows -= bg->g.rows.num_rows;
         b->stats.buffered_bytes -= bg->bytes;
-        note_flushed(b, bg->bytes);
+        flush_ended(b, bg->bytes);
         b->stats.storage_failing = 0;
         b->saturated = 0;
         b->admit_blocked = 0;
@@ -465,6 +545,7 @@ static void flush_one(batch *b, bgroup *bg, o2p_buf *file, const pq_writer_optio
         uint32_t delay = store_retry_delay_ms(&b->retry, bg->attempts);
         bg->next_try_ns = clock_mono_ns() + (uint64_t)delay * 1000000ULL;
         bg->state = GROUP_SEALED;
+        flush_ended(b, 0);
         LOG_WARN("flush of %zu %s rows failed (attempt %u, retrying in %u ms): %s",
                  bg->g.rows.num_rows, tbl_name(bg->g.table), bg->attempts, delay, err.msg);
     }
@@ -527,6 +608,7 @@ static void *flusher_main(void *arg)
             continue;
         }
         bg->state = GROUP_FLUSHING;
+        flush_started(b);
         pthread_mutex_unlock(&b->mu);
         flush_one(b, bg, &file, &popts);
         pthread_mutex_lock(&b->mu);
@@ -549,6 +631,7 @@ int batch_create(batch **out, const batch_config *cfg, const tbl_schemas *schema
     }
     b->stats.flush_threads = b->cfg.flush_threads;
     b->cost_per_body_byte_q10 = BATCH_INITIAL_COST_Q10;
+    batch_pace_init(&b->pace, b->cfg.pace_above_percent, b->cfg.max_pace_ms);
     b->schemas = schemas;
     b->st = st;
     b->retry = (store_retry_policy){.max_attempts = UINT32_MAX, .base_ms = 500, .max_ms = 30000};

@@ -13,6 +13,9 @@
  * batch_submit refuses with O2P_EBUSY (HTTP 429 + Retry-After), appends
  * nothing, and seals the largest group so it is flushed early; a request
  * that could never fit is refused with O2P_ELIMIT (HTTP 413).
+ * Before that, batch_admit_paced (HTTP) paces instead of refusing: above
+ * pace_above_percent of the budget a request is told how long to wait for
+ * its turn, at the measured flush rate (batch_pace.h).
  * Storage failures keep the group buffered and retry with
  * exponential backoff and jitter; batch_ready() is false meanwhile.
  * batch_shutdown flushes everything (retrying storage until it succeeds or
@@ -37,10 +40,17 @@ typedef struct batch_config {
     uint32_t max_age_secs;       /* default 10 */
     uint64_t max_buffered_bytes; /* memory budget over all groups, default 512 MiB */
     int flush_threads;           /* flusher threads; 0 (default): one per online CPU */
+    uint32_t pace_above_percent; /* pace admission above this share of the budget
+                                    (batch_admit_paced); >= 100: never; default 50 */
+    uint32_t max_pace_ms;        /* a longer admission wait is refused; default 1000 */
     pq_writer_options parquet;   /* codec, level, row_group_rows, page size */
 } batch_config;
 
 void batch_config_default(batch_config *c);
+
+/* Upper bounds (ms) of the admission-wait histogram's buckets. */
+#define BATCH_PACE_BUCKETS 8
+extern const uint32_t batch_pace_bucket_ms[BATCH_PACE_BUCKETS];
 
 /* Counters for /metrics; all monotonic except the buffered_* gauges. */
 typedef struct batch_stats {
@@ -55,8 +65,13 @@ typedef struct batch_stats {
     uint64_t refused_admit;     /* refused by batch_admit, before the body was decoded */
     uint64_t refused_full;      /* refused by batch_submit: the decoded rows did not fit */
     uint64_t refused_too_large; /* a request that could never fit (O2P_ELIMIT) */
-    uint64_t pressure_seals;    /* groups sealed early because the budget was reached */
-    uint64_t flush_rate_bytes;  /* buffer bytes freed per second by flushes (recent) */
+    uint64_t refused_pace;      /* its admission wait would exceed max_pace_ms */
+    uint64_t paced;             /* requests admitted with a wait (batch_admit_paced) */
+    uint64_t pace_wait_us_sum;  /* their waits, total µs */
+    uint64_t pace_wait_buckets[BATCH_PACE_BUCKETS]; /* waits <= batch_pace_bucket_ms[i] */
+    uint64_t pressure_seals;   /* groups sealed early because the budget was reached */
+    uint64_t flush_rate_bytes; /* buffer bytes freed per second of flushing (recent:
+                                  seconds in which at least one flusher worked) */
     int flush_threads;
     uint64_t buffered_rows;
     uint64_t buffered_bytes;
@@ -106,6 +121,17 @@ int batch_submit_lsn(batch *b, const tbl_batch *rows, size_t body_bytes, uint64_
  * buffer since the last flush.  O2P_OK means
  * "go ahead", not a reservation: batch_submit decides exactly. */
 int batch_admit(batch *b, size_t body_bytes, o2p_error *err);
+
+/* batch_admit with pacing (batch_pace.h) for front ends that can make a
+ * request wait without holding a thread (HTTP): below pace_above_percent
+ * of the budget O2P_OK and *wait_ns = 0; above it O2P_OK with *wait_ns, the
+ * time the request should wait before its body is read (0 when its turn is
+ * now), so that ingest follows the measured flush rate.  O2P_EBUSY as
+ * batch_admit when it would not fit in the budget, or (counted as
+ * refused_pace) when the wait would exceed max_pace_ms.  Above the soft
+ * level the largest group is sealed whenever a flusher is free, so the
+ * flushers never idle while requests wait. */
+int batch_admit_paced(batch *b, size_t body_bytes, uint64_t *wait_ns, o2p_error *err);
 
 /* Seconds a refused client should wait: the time the flushers need, at
  * their measured rate, to free a quarter of the budget (1..30). */

@@ -224,6 +224,17 @@ static int serve_admit(void *ctx, otlp_signal signal, size_t body_bytes, http_in
     return serve_result(sc, batch_admit(sc->b, body_bytes, err), 0, NULL, reply, err);
 }
 
+/* HTTP's admission: paced above batch.pace_above_percent of the budget
+ * (gRPC keeps serve_admit: its exporters back off on RESOURCE_EXHAUSTED). */
+static int serve_admit_paced(void *ctx, otlp_signal signal, size_t body_bytes, uint64_t *wait_ns,
+                             http_ingest_reply *reply, o2p_error *err)
+{
+    (void)signal;
+    serve_ctx *sc = ctx;
+    return serve_result(sc, batch_admit_paced(sc->b, body_bytes, wait_ns, err), 0, NULL, reply,
+                        err);
+}
+
 static int serve_ready(void *ctx, char *why, size_t cap)
 {
     serve_ctx *sc = ctx;
@@ -276,10 +287,26 @@ static void serve_metrics(void *ctx, o2p_buf *out)
     http_prom_family(
         out, "otlp2parquet_refused_total", "counter",
         "Requests refused for lack of buffer, by cause: admit (before decoding, from "
-        "the size), full (the decoded rows did not fit), too_large (could never fit).");
+        "the size), full (the decoded rows did not fit), too_large (could never fit), pace "
+        "(its admission wait would exceed batch.max_pace_ms).");
     http_prom_u64(out, "otlp2parquet_refused_total", "cause=\"admit\"", st.refused_admit);
     http_prom_u64(out, "otlp2parquet_refused_total", "cause=\"full\"", st.refused_full);
     http_prom_u64(out, "otlp2parquet_refused_total", "cause=\"too_large\"", st.refused_too_large);
+    http_prom_u64(out, "otlp2parquet_refused_total", "cause=\"pace\"", st.refused_pace);
+    http_prom_family(out, "otlp2parquet_pace_wait_seconds", "histogram",
+                     "How long HTTP requests admitted with a wait (above "
+                     "batch.pace_above_percent of the budget) waited before their body was read.");
+    uint64_t cum = 0;
+    for (int i = 0; i < BATCH_PACE_BUCKETS; i++) {
+        char le[32];
+        cum += st.pace_wait_buckets[i];
+        snprintf(le, sizeof le, "le=\"%g\"", batch_pace_bucket_ms[i] / 1000.0);
+        http_prom_u64(out, "otlp2parquet_pace_wait_seconds_bucket", le, cum);
+    }
+    http_prom_u64(out, "otlp2parquet_pace_wait_seconds_bucket", "le=\"+Inf\"", st.paced);
+    http_prom_double(out, "otlp2parquet_pace_wait_seconds_sum", NULL,
+                     (double)st.pace_wait_us_sum / 1e6);
+    http_prom_u64(out, "otlp2parquet_pace_wait_seconds_count", NULL, st.paced);
     http_prom_metric(out, "otlp2parquet_pressure_flushes_total", "counter",
                      "Groups sealed for an early flush because the memory budget was reached.",
                      st.pressure_seals);
@@ -388,6 +415,8 @@ int cli_serve(const cfg_config *cfg)
     bc.max_age_secs = (uint32_t)cfg->batch.max_age_secs;
     bc.max_buffered_bytes = cfg->batch.max_buffered_bytes;
     bc.flush_threads = (int)cfg->batch.flush_threads;
+    bc.pace_above_percent = (uint32_t)cfg->batch.pace_above_percent;
+    bc.max_pace_ms = (uint32_t)cfg->batch.max_pace_ms;
     runtime_parquet_options(cfg, &bc.parquet);
     if (batch_create(&b, &bc, &schemas, st, &err) < 0) {
         LOG_ERROR("%s", err.msg);
@@ -427,6 +456,7 @@ int cli_serve(const cfg_config *cfg)
                               .ingest_async =
                                   swal && serve_wal_async(swal) ? serve_ingest_async : NULL,
                               .admit = serve_admit,
+                              .admit_paced = serve_admit_paced,
                               .ready = serve_ready,
                               .metrics = serve_metrics};
     http_config hc = {.listen_addr = cfg->server.listen_addr,

@@ -45,7 +45,8 @@ typedef enum key_kind {
     K_SAVING,      /* a fraction in [0, 1) */
     K_COLUMNS,     /* comma-separated column names (letters, digits, '_', '.') */
     K_GRPC_LISTEN, /* host:port of the gRPC listener */
-    K_WAL_SYNC     /* always | interval */
+    K_WAL_SYNC,    /* always | interval */
+    K_PERCENT      /* an integer in 1..100 */
 } key_kind;
 
 typedef struct key_def {
@@ -73,6 +74,9 @@ static const key_def key_defs[] = {
     {"batch.max_buffered_bytes", "OTLP2PARQUET_BATCH_MAX_BUFFERED_BYTES", K_SIZE,
      F(batch.max_buffered_bytes)},
     {"batch.flush_threads", "OTLP2PARQUET_BATCH_FLUSH_THREADS", K_COUNT, F(batch.flush_threads)},
+    {"batch.pace_above_percent", "OTLP2PARQUET_BATCH_PACE_ABOVE_PERCENT", K_PERCENT,
+     F(batch.pace_above_percent)},
+    {"batch.max_pace_ms", "OTLP2PARQUET_BATCH_MAX_PACE_MS", K_COUNT, F(batch.max_pace_ms)},
     {"storage.backend", "OTLP2PARQUET_STORAGE_BACKEND", K_BACKEND, 0},
     {"storage.fs.path", "OTLP2PARQUET_STORAGE_PATH", K_PATH, F(storage.fs.path)},
     {"storage.s3.bucket", "OTLP2PARQUET_S3_BUCKET", K_BUCKET, F(storage.s3.bucket)},
@@ -144,6 +148,8 @@ static const char *expected_text(key_kind kind)
                "(\"8MiB\"; units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)";
     case K_COUNT:
         return "expected a positive integer";
+    case K_PERCENT:
+        return "expected a percentage, an integer from 1 to 100";
     case K_BOOL:
     case K_TRISTATE:
         return "expected true or false";
@@ -525,6 +531,12 @@ static int apply_value(cfg_config *cfg, const key_def *def, const raw_value *v, 
         *(uint64_t *)(void *)(base + def->offset) = (uint64_t)i;
         return O2P_OK;
     }
+    case K_PERCENT: {
+        int64_t i;
+        if (value_int(v, &i) < 0 || i < 1 || i > 100) return BAD();
+        *(uint64_t *)(void *)(base + def->offset) = (uint64_t)i;
+        return O2P_OK;
+    }
     case K_BOOL: {
         int b;
         if (value_bool(v, &b) < 0) return BAD();
@@ -654,6 +666,8 @@ int cfg_defaults(cfg_config *cfg, o2p_error *err)
     cfg->batch.max_bytes = 128 * MIB;
     cfg->batch.max_age_secs = 10;
     cfg->batch.max_buffered_bytes = 512 * MIB;
+    cfg->batch.pace_above_percent = 50;
+    cfg->batch.max_pace_ms = 1000;
     cfg->storage.backend = CFG_BACKEND_FS;
     cfg->storage.s3.path_style = CFG_UNSET;
     cfg->parquet.compression = CFG_COMPRESSION_ZSTD;
@@ -1176,6 +1190,10 @@ int cfg_describe(const cfg_config *cfg, o2p_buf *out)
                            (unsigned long long)cfg->batch.flush_threads));
     else
         O2P_TRY(buf_append_str(out, "batch.flush_threads = 0 (one per online CPU)\n"));
+    O2P_TRY(buf_printf(out, "batch.pace_above_percent = %llu\n",
+                       (unsigned long long)cfg->batch.pace_above_percent));
+    O2P_TRY(
+        buf_printf(out, "batch.max_pace_ms = %llu\n", (unsigned long long)cfg->batch.max_pace_ms));
     O2P_TRY(describe_str(out, "storage.backend", cfg_backend_name(cfg->storage.backend)));
     O2P_TRY(describe_str(out, "storage.fs.path", cfg->storage.fs.path));
     O2P_TRY(describe_str(out, "storage.s3.bucket", s3->bucket));

@@ -98,7 +98,9 @@ typedef struct cfg_config {
         uint64_t max_bytes;
         uint64_t max_age_secs;
         uint64_t max_buffered_bytes;
-        uint64_t flush_threads; /* 0: one per online CPU */
+        uint64_t flush_threads;      /* 0: one per online CPU */
+        uint64_t pace_above_percent; /* 1..100; 100: never pace */
+        uint64_t max_pace_ms;
     } batch;
     struct {
         cfg_backend backend;

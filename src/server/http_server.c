@@ -17,6 +17,12 @@
  *                                suspended, and http_server_complete
  *                                resumes it.
  *   call after resume            the stored result becomes the response.
+ * Paced admission (admit_paced gave a wait): the connection is suspended
+ * and http_pacer resumes it at its time — at the headers (identity body
+ * with a Content-Length: the body is not read meanwhile; libmicrohttpd
+ * then repeats the headers call, which is skipped) or once the body is
+ * complete (compressed or chunked: after the resume it is decompressed
+ * again and ingested).
  * Pending requests: a small state machine (pending.state) makes sure the
  * connection is suspended before it is resumed, whichever of the handler
  * thread and the completing thread gets there first.
@@ -47,6 +53,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "server/http_decompress.h"
+#include "server/http_pacer.h"
 #include "server/http_response.h"
 #include "server/http_tls.h"
 #include "server/net_listen.h"
@@ -77,6 +84,13 @@ enum {
     HTTP_PENDING_RUNNING,  /* ingest_async runs, or returned and is suspending */
     HTTP_PENDING_SUSPENDED,
     HTTP_PENDING_DONE /* completed: the result below is the answer */
+};
+
+/* http_conn.pace */
+enum {
+    HTTP_PACE_NONE = 0,
+    HTTP_PACE_HEADERS, /* suspended (or resumed) at the headers, body unread */
+    HTTP_PACE_BODY     /* suspended (or resumed) with the body complete */
 };
 
 struct http_server;
@@ -112,6 +126,10 @@ typedef struct http_conn {
     int refused_rc;
     int refused_retry_after;
     char refused_msg[256];
+    uint64_t declared; /* Content-Length (0 when absent) */
+    int pace;          /* HTTP_PACE_* */
+    struct http_server *srv;
+    struct MHD_Connection *mc; /* while paced */
     http_pending pending;
 } http_conn;
 
@@ -138,6 +156,8 @@ struct http_server {
     pthread_mutex_t idle_lock;
     pthread_cond_t idle_cond;
     atomic_long pending; /* requests left pending and not completed yet */
+    http_pacer *pacer;   /* with admit_paced only */
+    atomic_uint paced;   /* connections suspended until their admission time */
     http_metrics metrics;
 };
 
@@ -312,22 +332,60 @@ static enum MHD_Result http_serve_metrics(http_server *srv, http_worker *w, http
 
 /* First call: everything that can be decided from the headers. */
 /* Asks the admit handler about a body of `len` bytes; a refusal is kept
- * in the connection (HTTP_BODY_REFUSED) and answered by http_finish. */
-static int http_admit(http_server *srv, http_conn *c, size_t len)
+ * in the connection (HTTP_BODY_REFUSED) and answered by http_finish.
+ * *wait_ns > 0: admitted, after that long (admit_paced). */
+static int http_admit(http_server *srv, http_conn *c, size_t len, uint64_t *wait_ns)
 {
-    if (srv->handlers.admit == NULL) return O2P_OK;
+    *wait_ns = 0;
     http_ingest_reply reply;
     memset(&reply, 0, sizeof reply);
     o2p_error err;
     o2p_error_clear(&err);
-    int rc = srv->handlers.admit(srv->handlers.ctx, (otlp_signal)c->route, len, &reply, &err);
+    int rc = O2P_OK;
+    otlp_signal signal = (otlp_signal)c->route;
+    if (srv->handlers.admit_paced)
+        rc = srv->handlers.admit_paced(srv->handlers.ctx, signal, len, wait_ns, &reply, &err);
+    else if (srv->handlers.admit)
+        rc = srv->handlers.admit(srv->handlers.ctx, signal, len, &reply, &err);
     if (rc == O2P_OK) return O2P_OK;
+    *wait_ns = 0;
     c->body_state = HTTP_BODY_REFUSED;
     c->refused_rc = rc;
     c->refused_retry_after = reply.retry_after_secs > 0 ? reply.retry_after_secs : 1;
     snprintf(c->refused_msg, sizeof c->refused_msg, "%.250s",
              err.msg[0] ? err.msg : o2p_strerror(rc));
     return rc;
+}
+
+/* The pacer's callback: the connection's admission time has come. */
+static void http_pace_resume(void *arg)
+{
+    http_conn *c = arg;
+    struct MHD_Connection *mc = c->mc;
+    http_server *srv = c->srv;
+    atomic_fetch_sub(&srv->paced, 1);
+    /* c may be reused or freed once resumed: nothing touches it after */
+    MHD_resume_connection(mc);
+}
+
+/* Suspends the connection for wait_ns (phase: HTTP_PACE_HEADERS or _BODY).
+ * Zero when it waits; non-zero when it goes on now (no pacer, or the
+ * server is stopping). */
+static int http_pace(http_server *srv, http_conn *c, struct MHD_Connection *mc, uint64_t wait_ns,
+                     int phase)
+{
+    if (srv->pacer == NULL || wait_ns == 0) return -1;
+    c->pace = phase;
+    c->srv = srv;
+    c->mc = mc;
+    atomic_fetch_add(&srv->paced, 1);
+    MHD_suspend_connection(mc);
+    if (http_pacer_add(srv->pacer, clock_mono_ns() + wait_ns, http_pace_resume, c) < 0) {
+        /* draining for a stop (or out of memory): no waiting */
+        atomic_fetch_sub(&srv->paced, 1);
+        MHD_resume_connection(mc);
+    }
+    return 0;
 }
 
 static enum MHD_Result http_begin(http_server *srv, http_worker *w, http_conn *c,
@@ -338,6 +396,8 @@ static enum MHD_Result http_begin(http_server *srv, http_worker *w, http_conn *c
     c->wire_bytes = 0;
     c->body_state = HTTP_BODY_OK;
     c->admitted = 0;
+    c->declared = 0;
+    c->pace = HTTP_PACE_NONE;
     c->format_known = 0;
     c->encoding = HTTP_ENC_IDENTITY;
     buf_reset(&c->body);
@@ -407,20 +467,25 @@ static enum MHD_Result http_begin(http_server *srv, http_worker *w, http_conn *c
                      declared, srv->max_payload);
             return http_fail(srv, w, c, mc, 413, msg, NULL);
         }
+        c->declared = declared;
+        uint64_t wait_ns = 0;
         if (c->encoding == HTTP_ENC_IDENTITY) {
-            if (http_admit(srv, c, (size_t)declared) < 0)
+            if (http_admit(srv, c, (size_t)declared, &wait_ns) < 0)
                 return MHD_YES; /* the body is read and dropped, then refused */
             c->admitted = 1;
         }
         /* One allocation up front instead of doubling while the body
          * arrives; after the first requests the buffer is simply reused. */
         if (buf_reserve(&c->body, (size_t)declared) < 0) c->body_state = HTTP_BODY_NOMEM;
+        /* admitted later: the body waits in the socket until then */
+        if (declared > 0 && wait_ns > 0) http_pace(srv, c, mc, wait_ns, HTTP_PACE_HEADERS);
     }
     return MHD_YES;
 }
 
 static enum MHD_Result http_collect(http_server *srv, http_conn *c, const char *data, size_t len)
 {
+    c->pace = HTTP_PACE_NONE;
     c->wire_bytes += len;
     if (c->body_state == HTTP_BODY_OK) {
         int rc = buf_append(&c->body, data, len);
@@ -494,13 +559,20 @@ static enum MHD_Result http_finish(http_server *srv, http_worker *w, unsigned th
         body = w->dec.out.data;
         len = w->dec.out.len;
     }
-    http_metrics_add_bytes(&srv->metrics, c->route, c->wire_bytes, len);
+    if (c->pace != HTTP_PACE_BODY) /* not counted twice after a paced wait */
+        http_metrics_add_bytes(&srv->metrics, c->route, c->wire_bytes, len);
+    c->pace = HTTP_PACE_NONE;
     if (!c->admitted) {
         /* not admitted at the headers (compressed or chunked): now the size is known */
-        if (http_admit(srv, c, len) < 0) {
+        uint64_t wait_ns;
+        if (http_admit(srv, c, len, &wait_ns) < 0) {
             http_extra extra = {.retry_after = c->refused_retry_after};
             return http_fail(srv, w, c, mc, http_status_of(c->refused_rc), c->refused_msg, &extra);
         }
+        c->admitted = 1;
+        /* the body is kept (compressed) in the connection; decompressed
+         * again when the wait is over */
+        if (wait_ns > 0 && http_pace(srv, c, mc, wait_ns, HTTP_PACE_BODY) == 0) return MHD_YES;
     }
 
     http_ingest_reply reply;
@@ -610,6 +682,11 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *mc, const c
         http_worker *w = http_thread_worker(srv, &index);
         if (w == NULL) return MHD_NO;
         return http_begin(srv, w, c, mc, url, method);
+    }
+    if (c->pace == HTTP_PACE_HEADERS && *upload_data_size == 0) {
+        c->pace = HTTP_PACE_NONE;
+        /* resumed at the headers: libmicrohttpd calls again before the body */
+        if (c->wire_bytes == 0 && c->declared > 0) return MHD_YES;
     }
     if (*upload_data_size > 0) {
         size_t len = *upload_data_size;
@@ -724,6 +801,7 @@ static void http_free(http_server *srv)
         mem_free(srv->workers);
     }
     if (srv->listen_fd >= 0) close(srv->listen_fd);
+    http_pacer_stop(srv->pacer);
     pthread_cond_destroy(&srv->idle_cond);
     pthread_mutex_destroy(&srv->idle_lock);
     mem_free(srv->auth_token);
@@ -773,6 +851,10 @@ int http_server_start(http_server **out, const http_config *config, const http_h
     if (rc < 0) {
         http_free(srv);
         return o2p_errorf(err, rc, "http server: out of memory");
+    }
+    if (handlers->admit_paced && (rc = http_pacer_start(&srv->pacer, err)) < 0) {
+        http_free(srv);
+        return rc;
     }
     if (config->tls_cert_file || config->tls_key_file) {
         if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
@@ -854,6 +936,11 @@ unsigned http_server_threads(const http_server *srv)
     return srv->threads;
 }
 
+unsigned http_server_paced(const http_server *srv)
+{
+    return atomic_load(&((http_server *)srv)->paced);
+}
+
 const http_metrics *http_server_metrics(const http_server *srv)
 {
     return &srv->metrics;
@@ -869,6 +956,9 @@ void http_server_stop(http_server *srv)
      * their poll sets until then). */
     MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
     if (fd != MHD_INVALID_SOCKET) shutdown(fd, SHUT_RDWR);
+    /* paced connections go on now (a stop never waits for a pacing
+     * deadline), and none is suspended by the pacer from here on */
+    if (srv->pacer) http_pacer_drain(srv->pacer);
     struct timespec deadline =
         clock_mono_deadline((uint64_t)srv->shutdown_timeout_secs * CLOCK_NS_PER_SEC);
     pthread_mutex_lock(&srv->idle_lock);

@@ -78,6 +78,16 @@ typedef struct http_handlers {
      * answered like an ingest failure (O2P_EBUSY: 429 + Retry-After). */
     int (*admit)(void *ctx, otlp_signal signal, size_t body_bytes, http_ingest_reply *reply,
                  o2p_error *err);
+    /* Optional; when set the HTTP server calls it instead of admit (gRPC
+     * keeps calling admit).  The same contract, plus: O2P_OK with *wait_ns
+     * > 0 (it is 0 on entry) means "admitted, at now + wait_ns".  The
+     * connection is then suspended — no thread is held, and at the headers
+     * its body stays unread in the socket, so TCP slows the client — and
+     * the server's pacer thread resumes it at that time; then the body is
+     * read and ingested as usual.  A graceful stop resumes every waiting
+     * connection at once. */
+    int (*admit_paced)(void *ctx, otlp_signal signal, size_t body_bytes, uint64_t *wait_ns,
+                       http_ingest_reply *reply, o2p_error *err);
     /* GET /ready: non-zero when ready; else 0 and `why` (cap bytes) says
      * why, for the 503 body.  NULL means always ready. */
     int (*ready)(void *ctx, char *why, size_t cap);
@@ -126,6 +136,8 @@ void http_server_tls_describe(http_server *srv, char *out, size_t size);
 uint16_t http_server_port(const http_server *srv);
 /* The number of server threads (the range of ingest's thread_index). */
 unsigned http_server_threads(const http_server *srv);
+/* Connections waiting for their paced admission now (admit_paced). */
+unsigned http_server_paced(const http_server *srv);
 /* The request counters, for the caller's own rendering or checks. */
 const http_metrics *http_server_metrics(const http_server *srv);
 

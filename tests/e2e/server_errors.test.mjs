@@ -425,6 +425,12 @@ test('/metrics: Prometheus text with request and row counters that track what wa
   assert.equal(delta('otlp2parquet_http_requests_total', { route: '/v1/traces', status: '400' }), 1, 'traces 400 count');
   assert.equal(delta('otlp2parquet_rows_received_total', { table: 'otel_logs' }), n + 3, 'rows received (otel_logs)');
   assert.equal(delta('otlp2parquet_rows_received_total', { table: 'otel_traces' }), 0, 'rows received (otel_traces)');
+  // Pacing (batch.pace_above_percent): far below half the budget nothing waits or is refused.
+  assert.match(r.text, /^# TYPE otlp2parquet_pace_wait_seconds histogram$/m);
+  assert.equal(after.value('otlp2parquet_pace_wait_seconds_bucket', { le: '+Inf' }), after.value('otlp2parquet_pace_wait_seconds_count'));
+  assert.ok(after.has('otlp2parquet_pace_wait_seconds_count') && after.has('otlp2parquet_refused_total', { cause: 'pace' }));
+  assert.equal(after.value('otlp2parquet_pace_wait_seconds_count'), 0, 'no request was paced');
+  assert.equal(after.value('otlp2parquet_refused_total', { cause: 'pace' }), 0, 'none refused for pacing');
   // Every sample line is well formed: name{labels} number.
   for (const line of r.text.split('\n')) {
     if (!line || line.startsWith('#')) continue;

@@ -582,3 +582,91 @@ TEST(batch_admit_refuses_after_a_decoded_request_did_not_fit_until_a_flush)
     CHECK_OK(batch_shutdown(f.b, 30, &err));
     teardown_gated(&f, &g);
 }
+
+TEST(batch_admit_paced_waits_above_the_soft_level_and_refuses_past_the_max_wait)
+{
+    batch_config cfg;
+    batch_config_default(&cfg);
+    cfg.max_buffered_bytes = 65536;
+    cfg.max_age_secs = 3600;
+    cfg.flush_threads = 1;
+    cfg.pace_above_percent = 50;
+    cfg.max_pace_ms = 5000;
+    fixture f;
+    setup(&f, &cfg, "data");
+    gate g = {.entered = 0, .open = 0};
+    pthread_mutex_init(&g.mu, NULL);
+    pthread_cond_init(&g.cv, NULL);
+    batch_journal bj = {.ctx = &g, .intent = gate_intent};
+    batch_set_journal(f.b, &bj);
+    o2p_error err;
+    uint64_t wait = 1, lsn = 1;
+    /* nothing buffered, then little: admitted at once, however many */
+    CHECK_OK(batch_admit_paced(f.b, 1000, &wait, &err));
+    CHECK_UINT(wait, 0);
+    add_logs(&f.rows, "api", T0_NS, 5);
+    CHECK_OK(batch_submit_lsn(f.b, &f.rows, 1000, lsn++, &err)); /* learns the cost */
+    batch_stats st;
+    batch_get_stats(f.b, &st);
+    CHECK(st.buffered_bytes < cfg.max_buffered_bytes / 2);
+    for (int i = 0; i < 100; i++) {
+        CHECK_OK(batch_admit_paced(f.b, 1, &wait, &err));
+        CHECK_UINT(wait, 0);
+    }
+    /* above the soft level (60 % here, below the budget) */
+    for (int i = 0; i < 1000 && st.buffered_bytes <= cfg.max_buffered_bytes * 6 / 10; i++) {
+        CHECK_OK(batch_submit_lsn(f.b, &f.rows, 1000, lsn++, &err));
+        batch_get_stats(f.b, &st);
+    }
+    CHECK(st.buffered_bytes > cfg.max_buffered_bytes * 6 / 10);
+    /* each admission reserves its turn: at the start rate (an eighth of the
+     * budget per second, scaled by the level) a turn is a large fraction
+     * of a second, so back-to-back calls wait ever longer until the wait
+     * would pass max_pace_ms */
+    int paced = 0, refused = 0;
+    uint64_t last = 0;
+    for (int i = 0; i < 10000 && !refused; i++) {
+        int rc = batch_admit_paced(f.b, 1000, &wait, &err);
+        if (rc == O2P_EBUSY) {
+            refused = 1;
+            CHECK(strstr(err.msg, "batch.max_pace_ms (5000 ms)") != NULL);
+            break;
+        }
+        CHECK_OK(rc);
+        CHECK(wait <= 5000ULL * 1000000ULL);
+        if (wait > 0) {
+            paced++;
+            last = wait;
+        }
+    }
+    CHECK(refused);
+    CHECK(paced >= 1);
+    batch_get_stats(f.b, &st);
+    CHECK_UINT(st.refused_pace, 1);
+    CHECK_UINT(st.refused_admit, 0);
+    CHECK_UINT(st.paced, (uint64_t)paced);
+    uint64_t in_buckets = 0;
+    for (int i = 0; i < BATCH_PACE_BUCKETS; i++) in_buckets += st.pace_wait_buckets[i];
+    CHECK(in_buckets <= st.paced); /* the rest waited longer than the last bound */
+    CHECK(st.pace_wait_us_sum >= last / 1000);
+    /* the flusher was free: the first paced admission sealed the group */
+    CHECK_UINT(st.pressure_seals, 1);
+    gate_wait_entered(&g);
+    /* over the budget: refused as by batch_admit */
+    CHECK_INT(batch_admit_paced(f.b, 1u << 30, &wait, &err), O2P_EBUSY);
+    CHECK(strstr(err.msg, "buffer full") != NULL);
+    batch_get_stats(f.b, &st);
+    CHECK_UINT(st.refused_admit, 1);
+    /* once the group is flushed, nothing is buffered: at once again */
+    gate_open(&g);
+    for (int i = 0; i < 3000; i++) {
+        batch_get_stats(f.b, &st);
+        if (st.buffered_bytes == 0) break;
+        usleep(10000);
+    }
+    CHECK_UINT(st.buffered_bytes, 0);
+    CHECK_OK(batch_admit_paced(f.b, 1000, &wait, &err));
+    CHECK_UINT(wait, 0);
+    CHECK_OK(batch_shutdown(f.b, 30, &err));
+    teardown_gated(&f, &g);
+}

@@ -772,3 +772,31 @@ TEST(cfg_durability_spare_segment)
                   strstr(err.msg, "true or false") != NULL,
               "error: %s", err.msg);
 }
+
+TEST(cfg_batch_pacing_keys)
+{
+    cfg_config cfg;
+    o2p_error err;
+    CHECK_OK(load(&cfg, NULL, NULL, no_flags, &err));
+    CHECK_UINT(cfg.batch.pace_above_percent, 50);
+    CHECK_UINT(cfg.batch.max_pace_ms, 1000);
+    cfg_free(&cfg);
+    CHECK_OK(
+        load(&cfg, "[batch]\npace_above_percent = 100\nmax_pace_ms = 250\n", NULL, no_flags, &err));
+    CHECK_UINT(cfg.batch.pace_above_percent, 100);
+    CHECK_UINT(cfg.batch.max_pace_ms, 250);
+    cfg_free(&cfg);
+    const char *env[] = {"OTLP2PARQUET_BATCH_PACE_ABOVE_PERCENT", "70",
+                         "OTLP2PARQUET_BATCH_MAX_PACE_MS", "40", NULL};
+    CHECK_OK(load(&cfg, "[batch]\npace_above_percent = 20\n", env, no_flags, &err));
+    CHECK_UINT(cfg.batch.pace_above_percent, 70);
+    CHECK_UINT(cfg.batch.max_pace_ms, 40);
+    cfg_free(&cfg);
+    expect_error("[batch]\npace_above_percent = 101\n", NULL, no_flags,
+                 "batch.pace_above_percent = 101 (");
+    expect_error("[batch]\npace_above_percent = 0\n", NULL, no_flags,
+                 "expected a percentage, an integer from 1 to 100");
+    expect_error("[batch]\npace_above_percent = \"half\"\n", NULL, no_flags,
+                 "batch.pace_above_percent = \"half\"");
+    expect_error("[batch]\nmax_pace_ms = 0\n", NULL, no_flags, "batch.max_pace_ms = 0 (");
+}
