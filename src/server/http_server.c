@@ -21,8 +21,8 @@
  * and http_pacer resumes it at its time — at the headers (identity body
  * with a Content-Length: the body is not read meanwhile; libmicrohttpd
  * then repeats the headers call, which is skipped) or once the body is
- * complete (compressed or chunked: after the resume it is decompressed
- * again and ingested).
+ * complete (compressed or chunked: the connection keeps the decompressed
+ * body meanwhile, and ingests it after the resume).
  * Pending requests: a small state machine (pending.state) makes sure the
  * connection is suspended before it is resumed, whichever of the handler
  * thread and the completing thread gets there first.
@@ -388,6 +388,22 @@ static int http_pace(http_server *srv, http_conn *c, struct MHD_Connection *mc, 
     return 0;
 }
 
+/* Swaps the worker's decompressed body into the connection (each buffer
+ * keeps its own limit); the connection's body is then identity. */
+static void keep_decompressed(http_conn *c, http_worker *w)
+{
+    o2p_buf *a = &c->body, *b = &w->dec.out;
+    uint8_t *data = a->data;
+    size_t len = a->len, cap = a->cap;
+    a->data = b->data;
+    a->len = b->len;
+    a->cap = b->cap;
+    b->data = data;
+    b->len = len;
+    b->cap = cap;
+    c->encoding = HTTP_ENC_IDENTITY;
+}
+
 static enum MHD_Result http_begin(http_server *srv, http_worker *w, http_conn *c,
                                   struct MHD_Connection *mc, const char *url, const char *method)
 {
@@ -570,9 +586,15 @@ static enum MHD_Result http_finish(http_server *srv, http_worker *w, unsigned th
             return http_fail(srv, w, c, mc, http_status_of(c->refused_rc), c->refused_msg, &extra);
         }
         c->admitted = 1;
-        /* the body is kept (compressed) in the connection; decompressed
-         * again when the wait is over */
-        if (wait_ns > 0 && http_pace(srv, c, mc, wait_ns, HTTP_PACE_BODY) == 0) return MHD_YES;
+        if (wait_ns > 0) {
+            /* the worker's buffer serves other connections meanwhile: the
+             * connection keeps the decompressed body, so the wait does not
+             * decompress it twice */
+            if (c->encoding != HTTP_ENC_IDENTITY) keep_decompressed(c, w);
+            if (http_pace(srv, c, mc, wait_ns, HTTP_PACE_BODY) == 0) return MHD_YES;
+            body = c->body.data;
+            len = c->body.len;
+        }
     }
 
     http_ingest_reply reply;
