@@ -247,19 +247,6 @@ TEST(http_async_answers_from_another_thread)
     async_sink_stop(&s);
 }
 
-typedef struct stopper {
-    http_server *srv;
-    atomic_int returned;
-} stopper;
-
-static void *stopper_main(void *arg)
-{
-    stopper *st = arg;
-    http_server_stop(st->srv);
-    atomic_store(&st->returned, 1);
-    return NULL;
-}
-
 TEST(http_async_stop_waits_for_pending)
 {
     /* three requests pending (never completed until the test says so);
@@ -284,9 +271,9 @@ TEST(http_async_stop_waits_for_pending)
     pthread_mutex_lock(&s.lock);
     CHECK_INT(s.nheld, 3);
     pthread_mutex_unlock(&s.lock);
-    stopper st = {.srv = srv};
+    http_stopper st = {.srv = srv};
     pthread_t ts_;
-    CHECK_OK(pthread_create(&ts_, NULL, stopper_main, &st));
+    CHECK_OK(pthread_create(&ts_, NULL, http_stopper_main, &st));
     /* nothing completed yet, so stop cannot have returned (it may not
      * even have started: either way it must not be done) */
     CHECK_INT(atomic_load(&st.returned), 0);

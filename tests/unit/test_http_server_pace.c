@@ -99,19 +99,6 @@ static void wait_paced(http_server *srv, unsigned n)
     CHECK_UINT(http_server_paced(srv), n);
 }
 
-typedef struct stopper {
-    http_server *srv;
-    atomic_int returned;
-} stopper;
-
-static void *stopper_main(void *arg)
-{
-    stopper *st = arg;
-    http_server_stop(st->srv);
-    atomic_store(&st->returned, 1);
-    return NULL;
-}
-
 TEST(http_pace_suspends_without_holding_a_thread_until_resumed)
 {
     pace_sink s;
@@ -143,9 +130,9 @@ TEST(http_pace_suspends_without_holding_a_thread_until_resumed)
     CHECK_UINT(http_server_paced(srv), 1);
     /* a graceful stop resumes the waiting request: it is read, ingested and
      * answered, and stop returns (it does not wait out the 600 s) */
-    stopper st = {.srv = srv};
+    http_stopper st = {.srv = srv};
     pthread_t tst;
-    CHECK_OK(pthread_create(&tst, NULL, stopper_main, &st));
+    CHECK_OK(pthread_create(&tst, NULL, http_stopper_main, &st));
     pthread_join(ts, NULL);
     CHECK_INT(slow.status, 200);
     pthread_join(tst, NULL);
@@ -244,9 +231,9 @@ TEST(http_pace_compressed_body_waits_after_it_is_read)
     CHECK_INT(k.ok, 3);
     CHECK_INT(atomic_load(&s.ingests), 3);
     CHECK_INT(atomic_load(&slow.done), 0);
-    stopper st = {.srv = srv};
+    http_stopper st = {.srv = srv};
     pthread_t tst;
-    CHECK_OK(pthread_create(&tst, NULL, stopper_main, &st));
+    CHECK_OK(pthread_create(&tst, NULL, http_stopper_main, &st));
     pthread_join(ts, NULL);
     CHECK_INT(slow.status, 200);
     pthread_join(tst, NULL);

@@ -186,3 +186,11 @@ void http_resp_free(http_resp *r)
     buf_free(&r->body);
     buf_free(&r->headers);
 }
+
+void *http_stopper_main(void *arg)
+{
+    http_stopper *st = arg;
+    http_server_stop(st->srv);
+    atomic_store(&st->returned, 1);
+    return NULL;
+}

@@ -61,4 +61,12 @@ void http_do(uint16_t port, const http_req *req, http_resp *out, void *reuse);
 const char *http_resp_header(const http_resp *r, const char *name);
 void http_resp_free(http_resp *r);
 
+/* Runs http_server_stop on its own thread (pthread_create with
+ * http_stopper_main): `returned` tells whether stop has come back. */
+typedef struct http_stopper {
+    http_server *srv;
+    atomic_int returned;
+} http_stopper;
+void *http_stopper_main(void *arg);
+
 #endif
