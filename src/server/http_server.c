@@ -28,6 +28,12 @@
  * thread and the completing thread gets there first.
  * The completion callback records metrics and ends the "in flight" count
  * that a graceful stop waits on.
+ * Once a request is answered, later calls for it do nothing: libmicrohttpd
+ * skips the body of a request answered at its headers, except while
+ * MHD_stop_daemon runs — then MHD_queue_response queues nothing (and says
+ * MHD_YES), and the body and the last call still come.  Ingesting it there
+ * would store a request that was refused, and suspending it aborts the
+ * daemon ("called while we have suspended connections").
  */
 #include "server/http_server.h"
 
@@ -128,6 +134,7 @@ typedef struct http_conn {
     char refused_msg[256];
     uint64_t declared; /* Content-Length (0 when absent) */
     int pace;          /* HTTP_PACE_* */
+    int answered;      /* a response was queued: later calls do nothing */
     struct http_server *srv;
     struct MHD_Connection *mc; /* while paced */
     http_pending pending;
@@ -146,6 +153,7 @@ struct http_server {
     http_worker *workers;
     atomic_uint next_worker;
     atomic_int stopping;
+    atomic_int closing; /* stop waits no more for in-flight requests */
     /* Responses that never vary are built once and shared by all threads
      * (libmicrohttpd reference-counts them). */
     struct MHD_Response *ok_protobuf;
@@ -208,8 +216,9 @@ typedef struct http_extra {
 /* Records the answer.  Counted when the response is queued, not when the
  * connection finishes sending it: a client that has its response (and then
  * scrapes /metrics) must find its request counted. */
-static void http_answered(http_server *srv, const http_conn *c, unsigned status)
+static void http_answered(http_server *srv, http_conn *c, unsigned status)
 {
+    c->answered = 1;
     http_metrics_observe(&srv->metrics, c->route, status, clock_mono_ns() - c->start_ns);
 }
 
@@ -414,6 +423,7 @@ static enum MHD_Result http_begin(http_server *srv, http_worker *w, http_conn *c
     c->admitted = 0;
     c->declared = 0;
     c->pace = HTTP_PACE_NONE;
+    c->answered = 0;
     c->format_known = 0;
     c->encoding = HTTP_ENC_IDENTITY;
     buf_reset(&c->body);
@@ -443,8 +453,10 @@ static enum MHD_Result http_begin(http_server *srv, http_worker *w, http_conn *c
     /* A request that begins after stop was called (e.g. on an idle
      * keep-alive connection) is not taken: its connection may be closed
      * before a response could be sent, and a client retrying a request
-     * that was in fact stored would store it twice. */
-    if (atomic_load_explicit(&srv->stopping, memory_order_acquire)) {
+     * that was in fact stored would store it twice.  (Sequentially
+     * consistent, like the in-flight count before it and the stop's store
+     * and load: a request is either refused here or waited for.) */
+    if (atomic_load(&srv->stopping)) {
         http_extra extra = {.retry_after = 1};
         return http_fail(srv, w, c, mc, 503, "server is shutting down; retry", &extra);
     }
@@ -544,6 +556,17 @@ static enum MHD_Result http_answer(http_server *srv, http_worker *w, http_conn *
 static enum MHD_Result http_answer_pending(http_server *srv, http_worker *w, http_conn *c,
                                            struct MHD_Connection *mc);
 
+/* One pending request fewer.  Under the lock that http_server_stop reads
+ * the count with: once the count is 0 it may free srv, so srv is not
+ * touched after the unlock. */
+static void http_pending_end(http_server *srv)
+{
+    pthread_mutex_lock(&srv->idle_lock);
+    if (atomic_fetch_sub(&srv->pending, 1) == 1 && atomic_load(&srv->stopping))
+        pthread_cond_broadcast(&srv->idle_cond);
+    pthread_mutex_unlock(&srv->idle_lock);
+}
+
 /* Last call: the body is complete. */
 static enum MHD_Result http_finish(http_server *srv, http_worker *w, unsigned thread_index,
                                    http_conn *c, struct MHD_Connection *mc)
@@ -608,13 +631,20 @@ static enum MHD_Result http_finish(http_server *srv, http_worker *w, unsigned th
     http_pending *p = &c->pending;
     p->srv = srv;
     p->mc = mc;
-    atomic_store(&p->state, HTTP_PENDING_RUNNING);
     atomic_fetch_add(&srv->pending, 1); /* before it can be completed */
+    if (atomic_load(&srv->closing)) {
+        /* stop has given up on requests in flight (its timeout) and waits
+         * only for pending ones it counted: this one is not suspended */
+        http_pending_end(srv);
+        http_extra extra = {.retry_after = 1};
+        return http_fail(srv, w, c, mc, 503, "server is shutting down; retry", &extra);
+    }
+    atomic_store(&p->state, HTTP_PENDING_RUNNING);
     int rc = srv->handlers.ingest_async(srv->handlers.ctx, thread_index, signal, c->format, body,
                                         len, p, &reply, &err);
     if (rc != HTTP_INGEST_PENDING) {
         atomic_store(&p->state, HTTP_PENDING_NONE);
-        atomic_fetch_sub(&srv->pending, 1);
+        http_pending_end(srv);
         return http_answer(srv, w, c, mc, rc, &reply, &err);
     }
     if (atomic_load(&p->state) == HTTP_PENDING_DONE) return http_answer_pending(srv, w, c, mc);
@@ -639,12 +669,7 @@ void http_server_complete(http_pending *p, int rc, const http_ingest_reply *repl
     /* after this exchange p belongs to the connection's thread again */
     int prev = atomic_exchange(&p->state, HTTP_PENDING_DONE);
     if (prev == HTTP_PENDING_SUSPENDED) MHD_resume_connection(mc);
-    /* under the lock that http_server_stop reads the count with: once the
-     * count is 0 it may free srv, so srv is not touched after the unlock */
-    pthread_mutex_lock(&srv->idle_lock);
-    if (atomic_fetch_sub(&srv->pending, 1) == 1 && atomic_load(&srv->stopping))
-        pthread_cond_broadcast(&srv->idle_cond);
-    pthread_mutex_unlock(&srv->idle_lock);
+    http_pending_end(srv);
 }
 
 /* The response for an ingest result. */
@@ -699,11 +724,18 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *mc, const c
         c = info ? info->socket_context : NULL;
         if (c == NULL) return MHD_NO; /* its allocation failed: drop the connection */
         *req_cls = c;
-        atomic_fetch_add_explicit(&srv->metrics.in_flight, 1, memory_order_relaxed);
+        atomic_fetch_add(&srv->metrics.in_flight, 1); /* before http_begin reads stopping */
         unsigned index;
         http_worker *w = http_thread_worker(srv, &index);
         if (w == NULL) return MHD_NO;
         return http_begin(srv, w, c, mc, url, method);
+    }
+    if (c->answered) {
+        /* only while the daemon stops (see the header comment): the body
+         * is dropped, and as nothing was sent the connection is closed */
+        if (*upload_data_size == 0) return MHD_NO;
+        *upload_data_size = 0;
+        return MHD_YES;
     }
     if (c->pace == HTTP_PACE_HEADERS && *upload_data_size == 0) {
         c->pace = HTTP_PACE_NONE;
@@ -992,7 +1024,11 @@ void http_server_stop(http_server *srv)
         }
     }
     /* libmicrohttpd cannot stop with suspended connections: a pending
-     * request is always completed by its owner, so wait for it */
+     * request is always completed by its owner, so wait for it.  After the
+     * timeout, requests still in flight may reach their ingest: `closing`
+     * (set before the count is read, which they raise before they read
+     * `closing`) makes them answer 503 instead of becoming pending. */
+    atomic_store(&srv->closing, 1);
     while (atomic_load(&srv->pending) > 0) {
         deadline = clock_mono_deadline(5 * CLOCK_NS_PER_SEC);
         if (pthread_cond_timedwait(&srv->idle_cond, &srv->idle_lock, &deadline) == ETIMEDOUT)

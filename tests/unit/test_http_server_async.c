@@ -287,3 +287,57 @@ TEST(http_async_stop_waits_for_pending)
     }
     async_sink_stop(&s);
 }
+
+/* POST /v1/logs with this body on a kept connection; returns the status. */
+static long post_on(uint16_t port, void *conn, const char *body)
+{
+    http_req req = {.path = "/v1/logs", .headers = PB, .body = body, .len = strlen(body)};
+    http_resp r;
+    http_do(port, &req, &r, conn);
+    long status = r.status;
+    http_resp_free(&r);
+    return status;
+}
+
+TEST(http_async_request_after_stop_is_refused_not_ingested)
+{
+    /* Keep-alive connections send requests once stop has begun (stop waits
+     * for a held request meanwhile): they are answered 503 at their
+     * headers, and their bodies (which libmicrohttpd still hands over)
+     * must be neither ingested nor left pending — stop no longer waits
+     * for them, and libmicrohttpd aborts when stopped with a suspended
+     * connection. */
+    async_sink s;
+    async_sink_start(&s, MAX_HELD); /* holds everything until released */
+    http_server *srv = async_server(&s, 2);
+    uint16_t port = http_server_port(srv);
+    /* both connections are open before stop closes the listening socket */
+    void *probe = curl_easy_init(), *late = curl_easy_init();
+    CHECK_INT(post_on(port, probe, "sync"), 200);
+    CHECK_INT(post_on(port, late, "sync"), 200);
+    client held = {.port = port, .body = "ok", .requests = 1};
+    pthread_t tc;
+    CHECK_OK(pthread_create(&tc, NULL, client_main, &held));
+    pthread_mutex_lock(&s.lock);
+    while (s.nheld < 1) pthread_cond_wait(&s.cond, &s.lock);
+    pthread_mutex_unlock(&s.lock);
+    http_stopper st = {.srv = srv};
+    pthread_t ts_;
+    CHECK_OK(pthread_create(&ts_, NULL, http_stopper_main, &st));
+    /* answered (and ingested) normally until stop has begun */
+    int ingested = 3;
+    long status;
+    while ((status = post_on(port, probe, "sync")) == 200) ingested++;
+    CHECK_INT(status, 503);
+    /* a request that would be left pending */
+    CHECK_INT(post_on(port, late, "ok"), 503);
+    CHECK_INT(atomic_load(&s.calls), ingested);
+    CHECK_INT(atomic_load(&st.returned), 0); /* still waiting for the held one */
+    async_sink_release(&s);
+    pthread_join(ts_, NULL);
+    pthread_join(tc, NULL);
+    CHECK_INT(held.ok, 1);
+    curl_easy_cleanup(probe);
+    curl_easy_cleanup(late);
+    async_sink_stop(&s);
+}
