@@ -541,7 +541,7 @@ static int bench_server_start(const char *tmpl, const char *env, const char *grp
     return O2P_OK;
 }
 
-static int http_setup(const bench_case *c, void **out, bench_info *info, o2p_error *err)
+static int http_setup_state(const bench_case *c, void **out, bench_info *info, o2p_error *err)
 {
     if (access(bench_opts.server, X_OK) != 0)
         return o2p_errorf(err, O2P_EUNSUPPORTED,
@@ -598,6 +598,18 @@ static int http_setup(const bench_case *c, void **out, bench_info *info, o2p_err
              s->records, info->bytes_per_iter, s->conns, wal_mode(&s->wal), s->wal.fs,
              s->rate_rps > 0 ? ", fixed rate (open loop)" : ", closed loop");
     return 0;
+}
+
+/* A failure stops the server it started and frees the state: the harness
+ * does not tear down a case whose setup failed (grpc_setup relies on it). */
+static int http_setup(const bench_case *c, void **out, bench_info *info, o2p_error *err)
+{
+    int rc = http_setup_state(c, out, info, err);
+    if (rc < 0 && *out) {
+        http_teardown(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 /* Sleeps until the monotonic time t (bench_now's clock). */
@@ -894,7 +906,7 @@ static int mixed_connect(mixed_state *s, mixed_conn *c)
     return epoll_ctl(s->ep, EPOLL_CTL_ADD, c->fd, &ev);
 }
 
-static int mixed_setup(const bench_case *cs, void **out, bench_info *info, o2p_error *err)
+static int mixed_setup_state(const bench_case *cs, void **out, bench_info *info, o2p_error *err)
 {
     if (access(bench_opts.server, X_OK) != 0)
         return o2p_errorf(err, O2P_EUNSUPPORTED,
@@ -941,8 +953,8 @@ static int mixed_setup(const bench_case *cs, void **out, bench_info *info, o2p_e
     wal_probe_setup(&s->wal, s->dir);
     s->ep = epoll_create1(EPOLL_CLOEXEC);
     s->c = mem_calloc((size_t)s->conns, sizeof *s->c);
+    for (int i = 0; s->c && i < s->conns; i++) s->c[i].fd = -1; /* for mixed_teardown */
     if (s->ep < 0 || s->c == NULL) return o2p_errorf(err, O2P_EIO, "epoll/alloc failed");
-    for (int i = 0; i < s->conns; i++) s->c[i].fd = -1;
     for (int i = 0; i < s->conns; i++) {
         if (mixed_connect(s, &s->c[i]) != 0)
             return o2p_errorf(err, O2P_EIO, "connect %d: %s", i, strerror(errno));
@@ -958,6 +970,17 @@ static int mixed_setup(const bench_case *cs, void **out, bench_info *info, o2p_e
         s->records, MIXED_SERVICES, info->bytes_per_iter, info->bytes_per_iter / s->records,
         s->conns, wal_mode(&s->wal), s->wal.fs);
     return 0;
+}
+
+/* Like http_setup: a failure leaves no server running. */
+static int mixed_setup(const bench_case *cs, void **out, bench_info *info, o2p_error *err)
+{
+    int rc = mixed_setup_state(cs, out, info, err);
+    if (rc < 0 && *out) {
+        mixed_teardown(*out);
+        *out = NULL;
+    }
+    return rc;
 }
 
 /* The connection's next request: a fresh body from the pool, sending. */
@@ -1479,7 +1502,7 @@ static int grpc_prepare(const bench_case *c, http_state *s, bench_info *info, o2
 
 /* Like http_setup, with the gRPC listener on and the bodies framed as gRPC
  * messages instead of HTTP requests.  A failure stops the server it started
- * (the harness does not tear down a case whose setup failed). */
+ * (http_setup does so for its own failures). */
 static int grpc_setup(const bench_case *c, void **out, bench_info *info, o2p_error *err)
 {
     grpc_port_of_state = free_port();
