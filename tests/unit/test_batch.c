@@ -124,7 +124,7 @@ TEST(batch_max_rows_seals_group)
     CHECK_OK(batch_submit(f.b, &f.rows, 0, &err));
     /* the flusher writes the sealed group without waiting for age */
     batch_stats st;
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < UNIT_POLLS_10MS; i++) {
         batch_get_stats(f.b, &st);
         if (st.files_out[TBL_LOGS] == 1) break;
         usleep(10000);
@@ -145,7 +145,7 @@ TEST(batch_max_age_flushes)
     add_logs(&f.rows, "api", T0_NS, 5);
     CHECK_OK(batch_submit(f.b, &f.rows, 0, &err));
     batch_stats st;
-    for (int i = 0; i < 300; i++) {
+    for (int i = 0; i < UNIT_POLLS_10MS; i++) {
         batch_get_stats(f.b, &st);
         if (st.files_out[TBL_LOGS] == 1) break;
         usleep(10000);
@@ -225,7 +225,7 @@ TEST(batch_storage_failure_keeps_data_and_recovers)
     add_logs(&f.rows, "api", T0_NS, 4);
     CHECK_OK(batch_submit(f.b, &f.rows, 0, &err));
     batch_stats st;
-    for (int i = 0; i < 300; i++) {
+    for (int i = 0; i < UNIT_POLLS_10MS; i++) {
         batch_get_stats(f.b, &st);
         if (st.storage_errors >= 1) break;
         usleep(10000);
@@ -275,7 +275,7 @@ TEST(batch_pressure_flushes_the_largest_group_early)
     for (int i = 0; i < 50 && !busy; i++) busy = batch_submit(f.b, &f.rows, 0, &err) == O2P_EBUSY;
     CHECK(busy);
     batch_stats st;
-    for (int i = 0; i < 300; i++) {
+    for (int i = 0; i < UNIT_POLLS_10MS; i++) {
         batch_get_stats(f.b, &st);
         if (st.files_out[TBL_LOGS] >= 1) break;
         usleep(10000);
@@ -303,7 +303,7 @@ TEST(batch_failed_startup_check_is_not_ready_until_storage_answers)
     CHECK(!batch_ready(f.b, NULL, 0)); /* probes fail while the root is a file */
     CHECK_INT(unlink(blocker), 0);
     int ready = 0;
-    for (int i = 0; i < 600 && !ready; i++) {
+    for (int i = 0; i < UNIT_POLLS_10MS && !ready; i++) {
         ready = batch_ready(f.b, NULL, 0);
         usleep(10000);
     }
@@ -529,7 +529,7 @@ TEST(batch_pressure_seals_only_when_a_flusher_is_free)
     /* Let the flusher go: free again, it seals "web" for the refusals it
      * missed, without another request (nothing else would flush it). */
     gate_open(&g);
-    for (int i = 0; i < 3000; i++) {
+    for (int i = 0; i < UNIT_POLLS_10MS; i++) {
         batch_get_stats(f.b, &st);
         if (st.files_out[TBL_LOGS] == 2) break;
         usleep(10000);
@@ -572,7 +572,7 @@ TEST(batch_admit_refuses_after_a_decoded_request_did_not_fit_until_a_flush)
     batch_get_stats(f.b, &st);
     CHECK_UINT(st.refused_admit, 1);
     gate_open(&g);
-    for (int i = 0; i < 3000; i++) {
+    for (int i = 0; i < UNIT_POLLS_10MS; i++) {
         batch_get_stats(f.b, &st);
         if (st.files_out[TBL_LOGS] >= 1) break;
         usleep(10000);
@@ -659,7 +659,7 @@ TEST(batch_admit_paced_waits_above_the_soft_level_and_refuses_past_the_max_wait)
     CHECK_UINT(st.refused_admit, 1);
     /* once the group is flushed, nothing is buffered: at once again */
     gate_open(&g);
-    for (int i = 0; i < 3000; i++) {
+    for (int i = 0; i < UNIT_POLLS_10MS; i++) {
         batch_get_stats(f.b, &st);
         if (st.buffered_bytes == 0) break;
         usleep(10000);

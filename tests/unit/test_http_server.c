@@ -552,8 +552,8 @@ TEST(http_graceful_stop)
     slow_client sc = {http_server_port(srv), 0};
     pthread_t t;
     CHECK_OK(pthread_create(&t, NULL, slow_client_run, &sc));
-    for (int i = 0; i < 2000 && !atomic_load(&sink.entered); i++) {
-        struct timespec ts = {0, 1000000};
+    for (int i = 0; i < UNIT_POLLS_10MS && !atomic_load(&sink.entered); i++) {
+        struct timespec ts = {0, 10000000};
         nanosleep(&ts, NULL);
     }
     CHECK(atomic_load(&sink.entered));

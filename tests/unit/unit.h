@@ -25,6 +25,12 @@ void unit_fail_mem(const char *file, int line, const char *what, const void *got
 /* Path of a scratch directory private to the running test (created on demand). */
 const char *unit_tmpdir(void);
 
+/* A test that polls every 10 ms for another thread's work (a flusher, a
+ * server thread) gives up after this many polls: 30 s, far beyond what a
+ * loaded machine needs and well inside the 120 s test timeout.  The poll
+ * ends as soon as its condition holds, so passing runs are not slower. */
+#define UNIT_POLLS_10MS 3000
+
 #define TEST(name)                                                                                 \
     static void name(void);                                                                        \
     __attribute__((constructor)) static void unit_reg_##name(void)                                 \
