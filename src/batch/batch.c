@@ -11,9 +11,12 @@
  */
 #include "batch/batch.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,6 +69,7 @@ struct batch {
     uint32_t probes;        /* failed probes since storage started failing */
     pthread_t *threads;
     int num_threads;
+    int threads_started; /* flushers at their priority (batch_create waits) */
     store_retry_policy retry;
     /* Buffer bytes one request body byte cost on recent submits, x1024
      * (an exponential moving average), for batch_admit's estimate. */
@@ -102,6 +106,7 @@ void batch_config_default(batch_config *c)
     c->flush_threads = 0;
     c->pace_above_percent = 50;
     c->max_pace_ms = 1000;
+    c->flush_nice = BATCH_FLUSH_NICE;
     pq_writer_options_default(&c->parquet);
 }
 
@@ -583,9 +588,29 @@ static void probe_storage(batch *b)
     }
 }
 
+/* Lowers the calling flusher thread's priority by `nice` below the
+ * process's: on 2 cores a request thread that wakes preempts an encode
+ * instead of sharing the core with it for a time slice (the tail of request
+ * latency), and the flushers take the CPU that requests leave -- pacing
+ * (batch_admit_paced) makes requests leave enough.  Linux scopes nice to
+ * the thread; a failure only costs latency. */
+static void flusher_set_priority(int nice)
+{
+    pthread_setname_np(pthread_self(), "o2p-flush");
+    if (nice <= 0) return;
+    id_t tid = (id_t)syscall(SYS_gettid);
+    errno = 0;
+    int base = getpriority(PRIO_PROCESS, tid);
+    if (base == -1 && errno != 0) return;
+    int target = base + nice > BATCH_FLUSH_NICE_MAX ? BATCH_FLUSH_NICE_MAX : base + nice;
+    if (target > base && setpriority(PRIO_PROCESS, tid, target) != 0)
+        LOG_WARN("flusher thread: cannot set nice %d: %s", target, strerror(errno));
+}
+
 static void *flusher_main(void *arg)
 {
     batch *b = arg;
+    flusher_set_priority(b->cfg.flush_nice);
     o2p_buf file;
     buf_init(&file, 0);
     /* each flusher keeps its writer scratch and codec context across files */
@@ -594,6 +619,8 @@ static void *flusher_main(void *arg)
     o2p_error err;
     if (pq_workspace_create(&ws, &err) == 0) popts.workspace = ws;
     pthread_mutex_lock(&b->mu);
+    b->threads_started++;
+    pthread_cond_broadcast(&b->progress);
     while (!b->stopping) {
         uint64_t wait_ns;
         bgroup *bg = next_work(b, clock_mono_ns(), &wait_ns);
@@ -654,6 +681,9 @@ int batch_create(batch **out, const batch_config *cfg, const tbl_schemas *schema
         }
         b->num_threads++;
     }
+    pthread_mutex_lock(&b->mu);
+    while (b->threads_started < b->num_threads) pthread_cond_wait(&b->progress, &b->mu);
+    pthread_mutex_unlock(&b->mu);
     *out = b;
     return O2P_OK;
 }

@@ -43,8 +43,16 @@ typedef struct batch_config {
     uint32_t pace_above_percent; /* pace admission above this share of the budget
                                     (batch_admit_paced); >= 100: never; default 50 */
     uint32_t max_pace_ms;        /* a longer admission wait is refused; default 1000 */
+    int flush_nice;              /* flusher threads run this much nicer than the
+                                    process (0..19); default BATCH_FLUSH_NICE */
     pq_writer_options parquet;   /* codec, level, row_group_rows, page size */
 } batch_config;
+
+/* The flushers' default nice increment: request threads preempt an encode,
+ * so a request's decoding is not queued behind a flusher's time slice; the
+ * flushers still get the CPU the paced requests leave (batch_admit_paced). */
+#define BATCH_FLUSH_NICE     10
+#define BATCH_FLUSH_NICE_MAX 19
 
 void batch_config_default(batch_config *c);
 
@@ -80,7 +88,8 @@ typedef struct batch_stats {
 
 typedef struct batch batch;
 
-/* `schemas` and `st` must outlive the batch. */
+/* `schemas` and `st` must outlive the batch.  Returns once every flusher
+ * thread ("o2p-flush") runs at its priority (flush_nice). */
 int batch_create(batch **out, const batch_config *cfg, const tbl_schemas *schemas, store *st,
                  o2p_error *err);
 

@@ -417,6 +417,7 @@ int cli_serve(const cfg_config *cfg)
     bc.flush_threads = (int)cfg->batch.flush_threads;
     bc.pace_above_percent = (uint32_t)cfg->batch.pace_above_percent;
     bc.max_pace_ms = (uint32_t)cfg->batch.max_pace_ms;
+    bc.flush_nice = (int)cfg->batch.flush_nice;
     runtime_parquet_options(cfg, &bc.parquet);
     if (batch_create(&b, &bc, &schemas, st, &err) < 0) {
         LOG_ERROR("%s", err.msg);

@@ -46,7 +46,8 @@ typedef enum key_kind {
     K_COLUMNS,     /* comma-separated column names (letters, digits, '_', '.') */
     K_GRPC_LISTEN, /* host:port of the gRPC listener */
     K_WAL_SYNC,    /* always | interval */
-    K_PERCENT      /* an integer in 1..100 */
+    K_PERCENT,     /* an integer in 1..100 */
+    K_NICE         /* an integer in 0..19 */
 } key_kind;
 
 typedef struct key_def {
@@ -77,6 +78,7 @@ static const key_def key_defs[] = {
     {"batch.pace_above_percent", "OTLP2PARQUET_BATCH_PACE_ABOVE_PERCENT", K_PERCENT,
      F(batch.pace_above_percent)},
     {"batch.max_pace_ms", "OTLP2PARQUET_BATCH_MAX_PACE_MS", K_COUNT, F(batch.max_pace_ms)},
+    {"batch.flush_nice", "OTLP2PARQUET_BATCH_FLUSH_NICE", K_NICE, F(batch.flush_nice)},
     {"storage.backend", "OTLP2PARQUET_STORAGE_BACKEND", K_BACKEND, 0},
     {"storage.fs.path", "OTLP2PARQUET_STORAGE_PATH", K_PATH, F(storage.fs.path)},
     {"storage.s3.bucket", "OTLP2PARQUET_S3_BUCKET", K_BUCKET, F(storage.s3.bucket)},
@@ -150,6 +152,8 @@ static const char *expected_text(key_kind kind)
         return "expected a positive integer";
     case K_PERCENT:
         return "expected a percentage, an integer from 1 to 100";
+    case K_NICE:
+        return "expected a nice increment, an integer from 0 to 19";
     case K_BOOL:
     case K_TRISTATE:
         return "expected true or false";
@@ -537,6 +541,12 @@ static int apply_value(cfg_config *cfg, const key_def *def, const raw_value *v, 
         *(uint64_t *)(void *)(base + def->offset) = (uint64_t)i;
         return O2P_OK;
     }
+    case K_NICE: {
+        int64_t i;
+        if (value_int(v, &i) < 0 || i < 0 || i > 19) return BAD();
+        *(uint64_t *)(void *)(base + def->offset) = (uint64_t)i;
+        return O2P_OK;
+    }
     case K_BOOL: {
         int b;
         if (value_bool(v, &b) < 0) return BAD();
@@ -668,6 +678,7 @@ int cfg_defaults(cfg_config *cfg, o2p_error *err)
     cfg->batch.max_buffered_bytes = 512 * MIB;
     cfg->batch.pace_above_percent = 50;
     cfg->batch.max_pace_ms = 1000;
+    cfg->batch.flush_nice = 10;
     cfg->storage.backend = CFG_BACKEND_FS;
     cfg->storage.s3.path_style = CFG_UNSET;
     cfg->parquet.compression = CFG_COMPRESSION_ZSTD;
@@ -1194,6 +1205,8 @@ int cfg_describe(const cfg_config *cfg, o2p_buf *out)
                        (unsigned long long)cfg->batch.pace_above_percent));
     O2P_TRY(
         buf_printf(out, "batch.max_pace_ms = %llu\n", (unsigned long long)cfg->batch.max_pace_ms));
+    O2P_TRY(
+        buf_printf(out, "batch.flush_nice = %llu\n", (unsigned long long)cfg->batch.flush_nice));
     O2P_TRY(describe_str(out, "storage.backend", cfg_backend_name(cfg->storage.backend)));
     O2P_TRY(describe_str(out, "storage.fs.path", cfg->storage.fs.path));
     O2P_TRY(describe_str(out, "storage.s3.bucket", s3->bucket));

@@ -101,6 +101,7 @@ typedef struct cfg_config {
         uint64_t flush_threads;      /* 0: one per online CPU */
         uint64_t pace_above_percent; /* 1..100; 100: never pace */
         uint64_t max_pace_ms;
+        uint64_t flush_nice; /* 0..19; 0: flushers at the process's priority */
     } batch;
     struct {
         cfg_backend backend;

@@ -4,6 +4,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -669,4 +672,58 @@ TEST(batch_admit_paced_waits_above_the_soft_level_and_refuses_past_the_max_wait)
     CHECK_UINT(wait, 0);
     CHECK_OK(batch_shutdown(f.b, 30, &err));
     teardown_gated(&f, &g);
+}
+
+/* The nice values of this process's threads named name, into out (up to
+ * cap); returns how many there are. */
+static int thread_nices(const char *name, int *out, int cap)
+{
+    DIR *d = opendir("/proc/self/task");
+    CHECK(d != NULL);
+    if (d == NULL) return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        char path[300], comm[64] = "";
+        snprintf(path, sizeof path, "/proc/self/task/%s/comm", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL) continue;
+        if (fgets(comm, sizeof comm, f) == NULL) comm[0] = '\0';
+        fclose(f);
+        comm[strcspn(comm, "\n")] = '\0';
+        if (strcmp(comm, name) != 0) continue;
+        errno = 0;
+        int nice = getpriority(PRIO_PROCESS, (id_t)atoi(e->d_name));
+        CHECK_INT(errno, 0);
+        if (n < cap) out[n] = nice;
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
+TEST(batch_flushers_run_nicer_than_the_process_by_flush_nice)
+{
+    errno = 0;
+    int base = getpriority(PRIO_PROCESS, 0);
+    CHECK_INT(errno, 0);
+    int want[] = {base + 7 > 19 ? 19 : base + 7, base};
+    int flush_nice[] = {7, 0};
+    for (int k = 0; k < 2; k++) {
+        batch_config cfg;
+        batch_config_default(&cfg);
+        cfg.flush_threads = 3;
+        cfg.flush_nice = flush_nice[k];
+        fixture f;
+        setup(&f, &cfg, k ? "nice0" : "nice7");
+        /* batch_create returned: every flusher is named and at its priority */
+        int nices[8];
+        CHECK_INT(thread_nices("o2p-flush", nices, 8), 3);
+        for (int i = 0; i < 3; i++) CHECK_INT(nices[i], want[k]);
+        /* the creating thread keeps its own */
+        CHECK_INT(getpriority(PRIO_PROCESS, 0), base);
+        teardown(&f);
+    }
+    CHECK_UINT(thread_nices("o2p-flush", NULL, 0), 0);
 }

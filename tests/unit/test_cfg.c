@@ -800,3 +800,22 @@ TEST(cfg_batch_pacing_keys)
                  "batch.pace_above_percent = \"half\"");
     expect_error("[batch]\nmax_pace_ms = 0\n", NULL, no_flags, "batch.max_pace_ms = 0 (");
 }
+
+TEST(cfg_batch_flush_nice)
+{
+    cfg_config cfg;
+    o2p_error err;
+    CHECK_OK(load(&cfg, NULL, NULL, no_flags, &err));
+    CHECK_UINT(cfg.batch.flush_nice, 10);
+    cfg_free(&cfg);
+    CHECK_OK(load(&cfg, "[batch]\nflush_nice = 0\n", NULL, no_flags, &err));
+    CHECK_UINT(cfg.batch.flush_nice, 0);
+    cfg_free(&cfg);
+    const char *env[] = {"OTLP2PARQUET_BATCH_FLUSH_NICE", "19", NULL};
+    CHECK_OK(load(&cfg, "[batch]\nflush_nice = 3\n", env, no_flags, &err));
+    CHECK_UINT(cfg.batch.flush_nice, 19);
+    cfg_free(&cfg);
+    expect_error("[batch]\nflush_nice = 20\n", NULL, no_flags,
+                 "expected a nice increment, an integer from 0 to 19");
+    expect_error("[batch]\nflush_nice = -1\n", NULL, no_flags, "batch.flush_nice = -1 (");
+}
