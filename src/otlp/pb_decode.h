@@ -88,6 +88,18 @@ int pb_attrs_finish(otlp_pb_state *st, tbl_attrs *a, const char *what, const uin
 int pb_anyvalue_string(otlp_pb_state *st, const uint8_t *data, size_t len, const uint8_t *at,
                        const char *frame_name, o2p_buf *out);
 
+/* An AnyValue message that is exactly one stringValue (the common case of
+ * attribute values and log bodies): 1 with the string as a slice of the
+ * request when it is valid UTF-8 within max_string; 0 for anything else,
+ * which pb_anyvalue_string then decodes (and words its errors). */
+static inline int pb_anyvalue_plain(const otlp_pb_state *st, const uint8_t *data, size_t len,
+                                    const uint8_t **out, size_t *out_len)
+{
+    const uint8_t *p = data, *end = data + len;
+    return pb_take_len(&p, end, 0x0a, out, out_len) && p == end && *out_len <= st->ctx.max_string &&
+           utf8_valid(*out, *out_len);
+}
+
 /* Element i of the pool, reset and ready (NULL when out of memory). */
 tbl_attrs *pb_pool_get(pb_attrs_pool *p, size_t i);
 void pb_pool_free(pb_attrs_pool *p);
