@@ -148,9 +148,6 @@ static inline int is_continuation(uint8_t byte)
     return (byte & 0xc0) == 0x80;
 }
 
-/* Follows the Unicode Standard's Table 3-7 (well-formed byte sequences):
- * the second byte's range depends on the lead byte, which is what rules
- * out overlongs (E0, F0), surrogates (ED) and values above U+10FFFF (F4). */
 /* Lenient: every character is checked, but padding is optional and both
  * alphabets are accepted (what protobuf JSON readers take for bytes). */
 int base64_decode_lenient(const uint8_t *in, size_t n, o2p_buf *dst)
@@ -190,9 +187,11 @@ int base64_decode_lenient(const uint8_t *in, size_t n, o2p_buf *dst)
     return 0;
 }
 
-int utf8_valid(const uint8_t *data, size_t len)
+/* Follows the Unicode Standard's Table 3-7 (well-formed byte sequences):
+ * the second byte's range depends on the lead byte, which is what rules
+ * out overlongs (E0, F0), surrogates (ED) and values above U+10FFFF (F4). */
+static int utf8_valid_from(const uint8_t *data, size_t len, size_t i)
 {
-    size_t i = 0;
     while (i < len) {
         if (i + 8 <= len && all_ascii8(data + i)) {
             i += 8;
@@ -226,6 +225,23 @@ int utf8_valid(const uint8_t *data, size_t len)
         i += need + 1;
     }
     return 1;
+}
+
+/* Attribute keys and values are short and nearly always ASCII: whole words
+ * are tested for a high bit (the last one overlapping the one before, short
+ * strings OR-ed byte by byte) and only a string with one takes the
+ * character walk, from the word where it starts. */
+int utf8_valid(const uint8_t *data, size_t len)
+{
+    if (len < 8) {
+        uint8_t any = 0;
+        for (size_t i = 0; i < len; i++) any |= data[i];
+        return any < 0x80 ? 1 : utf8_valid_from(data, len, 0);
+    }
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8)
+        if (!all_ascii8(data + i)) return utf8_valid_from(data, len, i);
+    return i == len || all_ascii8(data + len - 8) ? 1 : utf8_valid_from(data, len, i);
 }
 
 /* Expects valid UTF-8: backs up over at most three continuation bytes to

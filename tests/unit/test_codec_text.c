@@ -312,6 +312,27 @@ TEST(codec_text_utf8_valid_every_position)
     }
 }
 
+/* Short strings (OR-ed bytewise), the overlapping last word, and a
+ * character that straddles a word boundary, at every length up to 40. */
+TEST(codec_text_utf8_valid_every_length)
+{
+    uint8_t s[40];
+    for (size_t len = 1; len <= sizeof s; len++)
+        for (size_t pos = 0; pos < len; pos++) {
+            memset(s, 'a', sizeof s);
+            s[pos] = 0x80; /* a stray continuation */
+            CHECK_MSG(utf8_valid(s, len) == 0, "len %zu pos %zu", len, pos);
+            s[pos] = 0xc3; /* a lead: valid with a continuation after it */
+            CHECK_INT(utf8_valid(s, len), 0);
+            if (pos + 1 < len) {
+                s[pos + 1] = 0xa9;
+                CHECK_MSG(utf8_valid(s, len) == 1, "len %zu pos %zu", len, pos);
+                s[pos + 1] = 0xc0; /* not a continuation */
+                CHECK_INT(utf8_valid(s, len), 0);
+            }
+        }
+}
+
 TEST(codec_text_utf8_truncate)
 {
     /* 'a' (1 byte), U+00E9 (2), U+20AC (3), U+1F600 (4): boundaries 0 1 3 6 10 */
