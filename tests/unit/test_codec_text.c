@@ -1,5 +1,6 @@
 /* Unit tests for codec_text: hex, base64 (RFC 4648 vectors), UTF-8
  * validation (Unicode Table 3-7) and JSON escaping (JSON.stringify output). */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/buf.h"
@@ -14,6 +15,15 @@ TEST(codec_text_hex_encode)
     hex_encode(bytes, sizeof bytes, out);
     CHECK_MEM(out, sizeof out, "00017f80abcdefff", 16);
     hex_encode(bytes, 0, out); /* nothing written, nothing read */
+    /* every byte value, against snprintf */
+    uint8_t all[256];
+    char hex[512], want[3];
+    for (int i = 0; i < 256; i++) all[i] = (uint8_t)i;
+    hex_encode(all, sizeof all, hex);
+    for (int i = 0; i < 256; i++) {
+        snprintf(want, sizeof want, "%02x", i);
+        CHECK_MEM(hex + 2 * i, 2, want, 2);
+    }
 }
 
 TEST(codec_text_hex_decode)
