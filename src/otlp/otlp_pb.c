@@ -140,9 +140,9 @@ int pb_attrs_finish(otlp_pb_state *st, tbl_attrs *a, const char *what, const uin
 static const char *const keyvalue_names[] = {[1] = "key", [2] = "value"};
 
 /* The common KeyValue — key first, then a value that is only a
- * stringValue — appended without the general walk: 1 when it was, 0 when
- * the general path must read it (other value kinds or layouts, malformed
- * input, a failed append, which the general path repeats to word it). */
+ * stringValue — added without the general walk, key and value referenced
+ * in the request: 1 when it was, 0 when the general path must read it
+ * (other value kinds or layouts, malformed input). */
 static int keyvalue_plain(const otlp_pb_state *st, const pb_field *f, tbl_attrs *a)
 {
     const uint8_t *p = f->data, *end = f->data + f->len, *key, *any, *s;
@@ -151,12 +151,7 @@ static int keyvalue_plain(const otlp_pb_state *st, const pb_field *f, tbl_attrs 
         !pb_take_len(&p, end, 0x12, &any, &any_len) || p != end || key_len > st->ctx.max_string ||
         !utf8_valid(key, key_len) || !pb_anyvalue_plain(st, any, any_len, &s, &s_len))
         return 0;
-    tbl_attrs_key(a, key, key_len);
-    if (!a->failed && buf_append(&a->text, s, s_len) < 0) {
-        a->text.len = a->items[--a->count].key_off; /* undo the key */
-        return 0;
-    }
-    tbl_attrs_value_end(a);
+    tbl_attrs_add_ref(a, key, key_len, s, s_len);
     return 1;
 }
 
@@ -186,7 +181,7 @@ int pb_keyvalue(otlp_pb_state *st, const pb_field *f, const char *list_name, lon
         }
     }
     if (rc < 0) return rc;
-    tbl_attrs_key(a, key, key_len);
+    tbl_attrs_key_ref(a, key, key_len);
     if (value && !a->failed)
         O2P_TRY(pb_anyvalue_string(st, value->data, value->len, value->at, "value", &a->text));
     tbl_attrs_value_end(a);

@@ -77,7 +77,8 @@ int pb_decode_traces(otlp_pb_state *st, const uint8_t *body, size_t len);
 int pb_decode_metrics(otlp_pb_state *st, const uint8_t *body, size_t len);
 
 /* Appends one KeyValue (field f of reader r, element `index` of the list
- * `list_name`) to a: key, then the stringified value. */
+ * `list_name`) to a: the key (referenced in the request), then the value —
+ * a string referenced, anything else stringified into a's text. */
 int pb_keyvalue(otlp_pb_state *st, const pb_field *f, const char *list_name, long index,
                 tbl_attrs *a);
 /* Finishes an attribute list, turning a scratch failure into an error. */

@@ -18,7 +18,10 @@
 #include "core/buf.h"
 #include "parquet/pq_column.h"
 
+/* A key or value lies at an offset in the scratch's text, or (ref != NULL)
+ * outside it, in memory that outlives the scratch's use (a request body). */
 typedef struct tbl_kv {
+    const uint8_t *key_ref, *val_ref;
     uint32_t key_off, key_len;
     uint32_t val_off, val_len;
     uint32_t dropped; /* 1 when a later item has the same key */
@@ -52,6 +55,13 @@ void tbl_attrs_key(tbl_attrs *a, const void *key, size_t key_len);
 void tbl_attrs_value_end(tbl_attrs *a);
 /* Convenience: key and a ready value. */
 void tbl_attrs_add(tbl_attrs *a, const void *key, size_t key_len, const void *val, size_t val_len);
+
+/* As tbl_attrs_key / tbl_attrs_add, but the item references the bytes
+ * given instead of copying them: they must stay unchanged until the
+ * scratch is reset (decoders pass slices of the request body). */
+void tbl_attrs_key_ref(tbl_attrs *a, const void *key, size_t key_len);
+void tbl_attrs_add_ref(tbl_attrs *a, const void *key, size_t key_len, const void *val,
+                       size_t val_len);
 
 /* Marks duplicates (last wins).  Must be called before emit/find. */
 void tbl_attrs_finish(tbl_attrs *a);
