@@ -46,20 +46,24 @@ static inline const uint8_t *kv_val(const tbl_attrs *a, const tbl_kv *kv)
     return kv->val_ref ? kv->val_ref : a->text.data + kv->val_off;
 }
 
-/* A new item (NULL, with a->failed set, when there is no room). */
-static tbl_kv *new_item(tbl_attrs *a)
+static int grow_items(tbl_attrs *a)
 {
-    if (a->failed) return NULL;
-    if (a->count == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 16;
-        tbl_kv *items = mem_realloc(a->items, cap * sizeof *items);
-        if (items == NULL) {
-            a->failed = O2P_ENOMEM;
-            return NULL;
-        }
-        a->items = items;
-        a->cap = cap;
+    size_t cap = a->cap ? a->cap * 2 : 16;
+    tbl_kv *items = mem_realloc(a->items, cap * sizeof *items);
+    if (items == NULL) {
+        a->failed = O2P_ENOMEM;
+        return -1;
     }
+    a->items = items;
+    a->cap = cap;
+    return 0;
+}
+
+/* A new item (NULL, with a->failed set, when there is no room).  Inline,
+ * growth apart: it runs for every attribute of every record. */
+static inline tbl_kv *new_item(tbl_attrs *a)
+{
+    if (a->failed || (a->count == a->cap && grow_items(a) < 0)) return NULL;
     tbl_kv *kv = &a->items[a->count++];
     kv->key_ref = NULL;
     kv->val_ref = NULL;

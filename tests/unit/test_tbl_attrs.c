@@ -29,7 +29,7 @@ TEST(tbl_attrs_copied_and_referenced_items)
     char big[4096];
     memset(big, 'x', sizeof big);
     tbl_attrs_add(&a, "big", 3, big, sizeof big);
-    tbl_attrs_add_ref(&a, "copied", 6, "last", 4); /* a duplicate of a copied key */
+    tbl_attrs_add_ref(&a, "copied", 6, "last", 4);   /* a duplicate of a copied key */
     tbl_attrs_add(&a, "ref.key", 7, "copy wins", 9); /* a duplicate of a referenced key */
     tbl_attrs_finish(&a);
     CHECK_INT(a.failed, 0);
