@@ -3,7 +3,8 @@
  * MAP<STRING,STRING> value.
  *
  * Decoders collect a map here (keys and stringified values in received
- * order), call tbl_attrs_finish once (duplicate keys: the last one wins and
+ * order, copied into the scratch's text or referenced where they lie in the
+ * request), call tbl_attrs_finish once (duplicate keys: the last one wins and
  * keeps its position), then emit it into the map's key/value columns — once,
  * or once per row for resource and scope attributes, which repeat on every
  * row of their resource/scope.  The scratch is reused: reset keeps its
