@@ -22,12 +22,20 @@ static const uint8_t HEX_VALUE[256] = {
     ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
 };
 
+/* The two hex digits of every byte value: one lookup per byte. */
+static const char HEX_PAIRS[513] =
+    "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+    "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+    "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+    "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+    "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+    "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+    "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
 void hex_encode(const uint8_t *data, size_t len, char *out)
 {
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = HEX_DIGITS[data[i] >> 4];
-        out[2 * i + 1] = HEX_DIGITS[data[i] & 0x0f];
-    }
+    for (size_t i = 0; i < len; i++) memcpy(out + 2 * i, HEX_PAIRS + 2 * data[i], 2);
 }
 
 /* Fails on any length other than exactly 2*out_len so that a trace id of
@@ -148,9 +156,6 @@ static inline int is_continuation(uint8_t byte)
     return (byte & 0xc0) == 0x80;
 }
 
-/* Follows the Unicode Standard's Table 3-7 (well-formed byte sequences):
- * the second byte's range depends on the lead byte, which is what rules
- * out overlongs (E0, F0), surrogates (ED) and values above U+10FFFF (F4). */
 /* Lenient: every character is checked, but padding is optional and both
  * alphabets are accepted (what protobuf JSON readers take for bytes). */
 int base64_decode_lenient(const uint8_t *in, size_t n, o2p_buf *dst)
@@ -190,9 +195,11 @@ int base64_decode_lenient(const uint8_t *in, size_t n, o2p_buf *dst)
     return 0;
 }
 
-int utf8_valid(const uint8_t *data, size_t len)
+/* Follows the Unicode Standard's Table 3-7 (well-formed byte sequences):
+ * the second byte's range depends on the lead byte, which is what rules
+ * out overlongs (E0, F0), surrogates (ED) and values above U+10FFFF (F4). */
+static int utf8_valid_from(const uint8_t *data, size_t len, size_t i)
 {
-    size_t i = 0;
     while (i < len) {
         if (i + 8 <= len && all_ascii8(data + i)) {
             i += 8;
@@ -226,6 +233,23 @@ int utf8_valid(const uint8_t *data, size_t len)
         i += need + 1;
     }
     return 1;
+}
+
+/* Attribute keys and values are short and nearly always ASCII: whole words
+ * are tested for a high bit (the last one overlapping the one before, short
+ * strings OR-ed byte by byte) and only a string with one takes the
+ * character walk, from the word where it starts. */
+int utf8_valid(const uint8_t *data, size_t len)
+{
+    if (len < 8) {
+        uint8_t any = 0;
+        for (size_t i = 0; i < len; i++) any |= data[i];
+        return any < 0x80 ? 1 : utf8_valid_from(data, len, 0);
+    }
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8)
+        if (!all_ascii8(data + i)) return utf8_valid_from(data, len, i);
+    return i == len || all_ascii8(data + len - 8) ? 1 : utf8_valid_from(data, len, i);
 }
 
 /* Expects valid UTF-8: backs up over at most three continuation bytes to

@@ -77,7 +77,8 @@ int pb_decode_traces(otlp_pb_state *st, const uint8_t *body, size_t len);
 int pb_decode_metrics(otlp_pb_state *st, const uint8_t *body, size_t len);
 
 /* Appends one KeyValue (field f of reader r, element `index` of the list
- * `list_name`) to a: key, then the stringified value. */
+ * `list_name`) to a: the key (referenced in the request), then the value —
+ * a string referenced, anything else stringified into a's text. */
 int pb_keyvalue(otlp_pb_state *st, const pb_field *f, const char *list_name, long index,
                 tbl_attrs *a);
 /* Finishes an attribute list, turning a scratch failure into an error. */
@@ -87,6 +88,18 @@ int pb_attrs_finish(otlp_pb_state *st, tbl_attrs *a, const char *what, const uin
  * out; frame_name names it in error paths ("body", "value"). */
 int pb_anyvalue_string(otlp_pb_state *st, const uint8_t *data, size_t len, const uint8_t *at,
                        const char *frame_name, o2p_buf *out);
+
+/* An AnyValue message that is exactly one stringValue (the common case of
+ * attribute values and log bodies): 1 with the string as a slice of the
+ * request when it is valid UTF-8 within max_string; 0 for anything else,
+ * which pb_anyvalue_string then decodes (and words its errors). */
+static inline int pb_anyvalue_plain(const otlp_pb_state *st, const uint8_t *data, size_t len,
+                                    const uint8_t **out, size_t *out_len)
+{
+    const uint8_t *p = data, *end = data + len;
+    return pb_take_len(&p, end, 0x0a, out, out_len) && p == end && *out_len <= st->ctx.max_string &&
+           utf8_valid(*out, *out_len);
+}
 
 /* Element i of the pool, reset and ready (NULL when out of memory). */
 tbl_attrs *pb_pool_get(pb_attrs_pool *p, size_t i);

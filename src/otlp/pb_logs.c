@@ -1,7 +1,8 @@
 /*
  * pb_logs: ExportLogsServiceRequest → otel_logs rows.  A LogRecord is read
- * completely (its fields may come in any order) before it is emitted; the
- * body is stringified into the state's reusable body buffer.
+ * completely (its fields may come in any order) before it is emitted; a
+ * string body is referenced in the request, any other body is stringified
+ * into the state's reusable body buffer.
  */
 #include "otlp/pb_decode.h"
 
@@ -19,9 +20,9 @@ static int decode_log_record(otlp_pb_state *st, const otlp_resource *res, const 
 {
     pb_ctx *ctx = &st->ctx;
     static const uint8_t empty[1];
-    otlp_log log = {.severity_text = {empty, 0}, .event_name = {empty, 0}};
+    otlp_log log = {.severity_text = {empty, 0}, .body = {empty, 0}, .event_name = {empty, 0}};
+    int body_in_buf = 0; /* the body was stringified into st->body, not referenced */
     tbl_attrs_reset(&st->record_attrs);
-    buf_reset(&st->body);
     log.attrs = &st->record_attrs;
     long attr_index = 0;
     pb_reader r;
@@ -41,9 +42,11 @@ static int decode_log_record(otlp_pb_state *st, const otlp_resource *res, const 
         case 3:
             O2P_TRY(pb_string(ctx, &r, &f, &log.severity_text.ptr, &log.severity_text.len));
             break;
-        case 5:
+        case 5: /* a repeated body: the last one wins */
             O2P_TRY(pb_want(ctx, &r, &f, PB_LEN));
-            buf_reset(&st->body); /* a repeated body: the last one wins */
+            body_in_buf = !pb_anyvalue_plain(st, f.data, f.len, &log.body.ptr, &log.body.len);
+            if (!body_in_buf) break;
+            buf_reset(&st->body);
             O2P_TRY(pb_anyvalue_string(st, f.data, f.len, f.at, "body", &st->body));
             break;
         case 6:
@@ -71,8 +74,10 @@ static int decode_log_record(otlp_pb_state *st, const otlp_resource *res, const 
     }
     if (rc < 0) return rc;
     O2P_TRY(pb_attrs_finish(st, &st->record_attrs, "attributes", item->at));
-    log.body.ptr = st->body.data;
-    log.body.len = st->body.len;
+    if (body_in_buf) {
+        log.body.ptr = st->body.data;
+        log.body.len = st->body.len;
+    }
     rc = otlp_emit_log(st->out, res, scope, &log, st->receive_ns);
     if (rc < 0) return pb_emit_failed(st, rc, item->at);
     st->stats->rows[TBL_LOGS]++;

@@ -107,6 +107,25 @@ static inline uint32_t pb_le32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+/* Takes one length-delimited field with the one-byte tag `tag` at *p
+ * (advancing it): 1 when the next field is exactly that and its payload
+ * fits before end, else 0 with *p unchanged.  For fast paths that expect
+ * a fixed message layout and leave everything else, malformed input
+ * included, to the general reader (which words the errors). */
+static inline int pb_take_len(const uint8_t **p, const uint8_t *end, uint8_t tag,
+                              const uint8_t **out, size_t *out_len)
+{
+    const uint8_t *q = *p;
+    uint64_t len;
+    if (q == end || q[0] != tag) return 0;
+    q++;
+    if (pb_varint(&q, end, &len) < 0 || len > (uint64_t)(end - q)) return 0;
+    *out = q;
+    *out_len = (size_t)len;
+    *p = q + len;
+    return 1;
+}
+
 /* The general (and error-reporting) path of pb_next. */
 int pb_next_slow(pb_ctx *ctx, pb_reader *r, pb_field *f);
 

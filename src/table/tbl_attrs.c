@@ -36,37 +36,93 @@ void tbl_attrs_reset(tbl_attrs *a)
     a->emits = 0;
 }
 
+static inline const uint8_t *kv_key(const tbl_attrs *a, const tbl_kv *kv)
+{
+    return kv->key_ref ? kv->key_ref : a->text.data + kv->key_off;
+}
+
+static inline const uint8_t *kv_val(const tbl_attrs *a, const tbl_kv *kv)
+{
+    return kv->val_ref ? kv->val_ref : a->text.data + kv->val_off;
+}
+
+static int grow_items(tbl_attrs *a)
+{
+    size_t cap = a->cap ? a->cap * 2 : 16;
+    tbl_kv *items = mem_realloc(a->items, cap * sizeof *items);
+    if (items == NULL) {
+        a->failed = O2P_ENOMEM;
+        return -1;
+    }
+    a->items = items;
+    a->cap = cap;
+    return 0;
+}
+
+/* A new item (NULL, with a->failed set, when there is no room).  Inline,
+ * growth apart: it runs for every attribute of every record. */
+static inline tbl_kv *new_item(tbl_attrs *a)
+{
+    if (a->failed || (a->count == a->cap && grow_items(a) < 0)) return NULL;
+    tbl_kv *kv = &a->items[a->count++];
+    kv->key_ref = NULL;
+    kv->val_ref = NULL;
+    kv->dropped = 0;
+    kv->val_len = 0;
+    return kv;
+}
+
 void tbl_attrs_key(tbl_attrs *a, const void *key, size_t key_len)
 {
     if (a->failed) return;
-    if (a->count == a->cap) {
-        size_t cap = a->cap ? a->cap * 2 : 16;
-        tbl_kv *items = mem_realloc(a->items, cap * sizeof *items);
-        if (items == NULL) {
-            a->failed = O2P_ENOMEM;
-            return;
-        }
-        a->items = items;
-        a->cap = cap;
-    }
     if (a->text.len > UINT32_MAX - key_len) {
         a->failed = O2P_ELIMIT;
         return;
     }
-    tbl_kv *kv = &a->items[a->count++];
+    tbl_kv *kv = new_item(a);
+    if (kv == NULL) return;
     kv->key_off = (uint32_t)a->text.len;
     kv->key_len = (uint32_t)key_len;
-    kv->dropped = 0;
     int rc = buf_append(&a->text, key, key_len);
     if (rc < 0) a->failed = rc;
     kv->val_off = (uint32_t)a->text.len;
-    kv->val_len = 0;
+}
+
+void tbl_attrs_key_ref(tbl_attrs *a, const void *key, size_t key_len)
+{
+    if (a->failed) return;
+    if (key_len > UINT32_MAX) {
+        a->failed = O2P_ELIMIT;
+        return;
+    }
+    tbl_kv *kv = new_item(a);
+    if (kv == NULL) return;
+    kv->key_ref = key;
+    kv->key_off = 0;
+    kv->key_len = (uint32_t)key_len;
+    kv->val_off = (uint32_t)a->text.len;
+}
+
+void tbl_attrs_add_ref(tbl_attrs *a, const void *key, size_t key_len, const void *val,
+                       size_t val_len)
+{
+    if (a->failed) return;
+    if (val_len > UINT32_MAX) {
+        a->failed = O2P_ELIMIT;
+        return;
+    }
+    tbl_attrs_key_ref(a, key, key_len);
+    if (a->failed) return;
+    tbl_kv *kv = &a->items[a->count - 1];
+    kv->val_ref = val;
+    kv->val_len = (uint32_t)val_len;
 }
 
 void tbl_attrs_value_end(tbl_attrs *a)
 {
     if (a->failed || a->count == 0) return;
     tbl_kv *kv = &a->items[a->count - 1];
+    if (kv->val_ref) return; /* tbl_attrs_add_ref: the value is set */
     if (a->text.len - kv->val_off > UINT32_MAX) {
         a->failed = O2P_ELIMIT;
         return;
@@ -88,8 +144,7 @@ void tbl_attrs_add(tbl_attrs *a, const void *key, size_t key_len, const void *va
 
 static int kv_same_key(const tbl_attrs *a, const tbl_kv *x, const tbl_kv *y)
 {
-    return x->key_len == y->key_len &&
-           memcmp(a->text.data + x->key_off, a->text.data + y->key_off, x->key_len) == 0;
+    return x->key_len == y->key_len && memcmp(kv_key(a, x), kv_key(a, y), x->key_len) == 0;
 }
 
 static uint32_t key_hash(const uint8_t *p, size_t n)
@@ -117,7 +172,7 @@ static void finish_hashed(tbl_attrs *a)
     memset(a->hash_slots, 0xff, need * sizeof *a->hash_slots);
     for (size_t i = a->count; i-- > 0;) {
         tbl_kv *kv = &a->items[i];
-        size_t slot = key_hash(a->text.data + kv->key_off, kv->key_len) & (need - 1);
+        size_t slot = key_hash(kv_key(a, kv), kv->key_len) & (need - 1);
         for (;;) {
             uint32_t other = a->hash_slots[slot];
             if (other == UINT32_MAX) {
@@ -156,14 +211,13 @@ static int encode_run(tbl_attrs *a)
 {
     buf_reset(&a->enc_keys);
     buf_reset(&a->enc_vals);
-    const uint8_t *text = a->text.data;
     for (size_t i = 0; i < a->count; i++) {
         const tbl_kv *kv = &a->items[i];
         if (kv->dropped) continue;
         if (buf_append(&a->enc_keys, &kv->key_len, 4) < 0 ||
-            buf_append(&a->enc_keys, text + kv->key_off, kv->key_len) < 0 ||
+            buf_append(&a->enc_keys, kv_key(a, kv), kv->key_len) < 0 ||
             buf_append(&a->enc_vals, &kv->val_len, 4) < 0 ||
-            buf_append(&a->enc_vals, text + kv->val_off, kv->val_len) < 0)
+            buf_append(&a->enc_vals, kv_val(a, kv), kv->val_len) < 0)
             return O2P_ENOMEM;
     }
     return O2P_OK;
@@ -190,8 +244,8 @@ int tbl_attrs_find(const tbl_attrs *a, const char *key, size_t key_len, const ui
 {
     for (size_t i = a->count; i-- > 0;) {
         const tbl_kv *kv = &a->items[i];
-        if (kv->key_len == key_len && memcmp(a->text.data + kv->key_off, key, key_len) == 0) {
-            *val = a->text.data + kv->val_off;
+        if (kv->key_len == key_len && memcmp(kv_key(a, kv), key, key_len) == 0) {
+            *val = kv_val(a, kv);
             *val_len = kv->val_len;
             return 1;
         }
@@ -212,8 +266,8 @@ void tbl_attrs_emit(const tbl_attrs *a, pq_column *key_col, uint8_t def_present,
     for (size_t i = 0; i < a->count; i++) {
         const tbl_kv *kv = &a->items[i];
         if (kv->dropped) continue;
-        pq_col_put_bytes(key_col, a->text.data + kv->key_off, kv->key_len, def_present, rep);
-        pq_col_put_bytes(val_col, a->text.data + kv->val_off, kv->val_len, def_present, rep);
+        pq_col_put_bytes(key_col, kv_key(a, kv), kv->key_len, def_present, rep);
+        pq_col_put_bytes(val_col, kv_val(a, kv), kv->val_len, def_present, rep);
         rep = rep_next;
     }
 }

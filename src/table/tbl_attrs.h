@@ -3,7 +3,8 @@
  * MAP<STRING,STRING> value.
  *
  * Decoders collect a map here (keys and stringified values in received
- * order), call tbl_attrs_finish once (duplicate keys: the last one wins and
+ * order, copied into the scratch's text or referenced where they lie in the
+ * request), call tbl_attrs_finish once (duplicate keys: the last one wins and
  * keeps its position), then emit it into the map's key/value columns — once,
  * or once per row for resource and scope attributes, which repeat on every
  * row of their resource/scope.  The scratch is reused: reset keeps its
@@ -18,7 +19,10 @@
 #include "core/buf.h"
 #include "parquet/pq_column.h"
 
+/* A key or value lies at an offset in the scratch's text, or (ref != NULL)
+ * outside it, in memory that outlives the scratch's use (a request body). */
 typedef struct tbl_kv {
+    const uint8_t *key_ref, *val_ref;
     uint32_t key_off, key_len;
     uint32_t val_off, val_len;
     uint32_t dropped; /* 1 when a later item has the same key */
@@ -52,6 +56,13 @@ void tbl_attrs_key(tbl_attrs *a, const void *key, size_t key_len);
 void tbl_attrs_value_end(tbl_attrs *a);
 /* Convenience: key and a ready value. */
 void tbl_attrs_add(tbl_attrs *a, const void *key, size_t key_len, const void *val, size_t val_len);
+
+/* As tbl_attrs_key / tbl_attrs_add, but the item references the bytes
+ * given instead of copying them: they must stay unchanged until the
+ * scratch is reset (decoders pass slices of the request body). */
+void tbl_attrs_key_ref(tbl_attrs *a, const void *key, size_t key_len);
+void tbl_attrs_add_ref(tbl_attrs *a, const void *key, size_t key_len, const void *val,
+                       size_t val_len);
 
 /* Marks duplicates (last wins).  Must be called before emit/find. */
 void tbl_attrs_finish(tbl_attrs *a);

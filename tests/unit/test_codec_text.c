@@ -1,5 +1,6 @@
 /* Unit tests for codec_text: hex, base64 (RFC 4648 vectors), UTF-8
  * validation (Unicode Table 3-7) and JSON escaping (JSON.stringify output). */
+#include <stdio.h>
 #include <string.h>
 
 #include "core/buf.h"
@@ -14,6 +15,15 @@ TEST(codec_text_hex_encode)
     hex_encode(bytes, sizeof bytes, out);
     CHECK_MEM(out, sizeof out, "00017f80abcdefff", 16);
     hex_encode(bytes, 0, out); /* nothing written, nothing read */
+    /* every byte value, against snprintf */
+    uint8_t all[256];
+    char hex[512], want[3];
+    for (int i = 0; i < 256; i++) all[i] = (uint8_t)i;
+    hex_encode(all, sizeof all, hex);
+    for (int i = 0; i < 256; i++) {
+        snprintf(want, sizeof want, "%02x", i);
+        CHECK_MEM(hex + 2 * i, 2, want, 2);
+    }
 }
 
 TEST(codec_text_hex_decode)
@@ -310,6 +320,27 @@ TEST(codec_text_utf8_valid_every_position)
             CHECK_INT(utf8_valid(s, pos + 3), 0); /* cut inside the emoji */
         }
     }
+}
+
+/* Short strings (OR-ed bytewise), the overlapping last word, and a
+ * character that straddles a word boundary, at every length up to 40. */
+TEST(codec_text_utf8_valid_every_length)
+{
+    uint8_t s[40];
+    for (size_t len = 1; len <= sizeof s; len++)
+        for (size_t pos = 0; pos < len; pos++) {
+            memset(s, 'a', sizeof s);
+            s[pos] = 0x80; /* a stray continuation */
+            CHECK_MSG(utf8_valid(s, len) == 0, "len %zu pos %zu", len, pos);
+            s[pos] = 0xc3; /* a lead: valid with a continuation after it */
+            CHECK_INT(utf8_valid(s, len), 0);
+            if (pos + 1 < len) {
+                s[pos + 1] = 0xa9;
+                CHECK_MSG(utf8_valid(s, len) == 1, "len %zu pos %zu", len, pos);
+                s[pos + 1] = 0xc0; /* not a continuation */
+                CHECK_INT(utf8_valid(s, len), 0);
+            }
+        }
 }
 
 TEST(codec_text_utf8_truncate)

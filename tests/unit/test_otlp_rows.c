@@ -141,6 +141,35 @@ TEST(otlp_rows_log_values)
     fixture_free(&f);
 }
 
+/* Referenced attributes (as the protobuf decoder adds them) are written
+ * like copied ones, also as the pre-encoded run of a repeated map. */
+TEST(otlp_rows_log_referenced_attrs)
+{
+    fixture f;
+    fixture_init(&f, TBL_TS_MICROS);
+    tbl_attrs_reset(&f.res_attrs);
+    tbl_attrs_add_ref(&f.res_attrs, "service.name", 12, "refsvc", 6);
+    tbl_attrs_add(&f.res_attrs, "host", 4, "h", 1);
+    tbl_attrs_finish(&f.res_attrs);
+    otlp_resource_finish(&f.res);
+    tbl_attrs_reset(&f.attrs);
+    tbl_attrs_add_ref(&f.attrs, "k", 1, "v", 1);
+    tbl_attrs_finish(&f.attrs);
+    otlp_log log = {.time_ns = T0, .attrs = &f.attrs};
+    for (int i = 0; i < 3; i++) CHECK_OK(otlp_emit_log(&f.batch, &f.res, &f.scope, &log, 42));
+    tbl_group *g = only_group(&f.batch, TBL_LOGS);
+    CHECK_STR(g->service, "refsvc");
+    pq_column *c = g->rows.cols;
+    char s[64];
+    CHECK_STR(peek_str(&c[LOG_RESOURCE_ATTRS], 0, s, sizeof s), "service.name");
+    CHECK_STR(peek_str(&c[LOG_RESOURCE_ATTRS + 1], 0, s, sizeof s), "refsvc");
+    CHECK_UINT(c[LOG_ATTRS].num_values, 3);
+    CHECK_STR(peek_str(&c[LOG_ATTRS], 2, s, sizeof s), "k");
+    CHECK_STR(peek_str(&c[LOG_ATTRS + 1], 2, s, sizeof s), "v");
+    check_groups(&f.batch);
+    fixture_free(&f);
+}
+
 TEST(otlp_rows_log_timestamp_fallbacks)
 {
     fixture f;

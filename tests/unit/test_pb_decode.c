@@ -317,6 +317,132 @@ TEST(pb_decode_logs_errors_name_the_field)
     }
 }
 
+/* Bodies and attribute values that are one stringValue are read by a fast
+ * path; every other layout takes the general one.  Both give the same rows
+ * and the same limits and errors. */
+static void fill_string_layouts(o2p_buf *b)
+{
+    size_t kv, av;
+    pbw_fixed64(b, 1, T0); /* the same hour group as the first record */
+    pbw_kv_str(b, 6, "plain", "v1");
+    /* value before key; an unknown field in the KeyValue and in the AnyValue */
+    kv = pbw_begin(b, 6);
+    av = pbw_begin(b, 2);
+    pbw_str(b, 1, "v2");
+    pbw_end(b, av);
+    pbw_str(b, 1, "swapped");
+    pbw_end(b, kv);
+    kv = pbw_begin(b, 6);
+    pbw_str(b, 1, "extra");
+    av = pbw_begin(b, 2);
+    pbw_str(b, 1, "v3");
+    pbw_uint(b, 9, 1);
+    pbw_end(b, av);
+    pbw_end(b, kv);
+    kv = pbw_begin(b, 6); /* a key without a value */
+    pbw_str(b, 1, "novalue");
+    pbw_end(b, kv);
+    pbw_kv_str(b, 6, "exact", "12345678"); /* max_string bytes */
+    /* a string body, then a repeated int body: the int wins */
+    av = pbw_begin(b, 5);
+    pbw_str(b, 1, "body1");
+    pbw_end(b, av);
+    av = pbw_begin(b, 5);
+    pbw_uint(b, 3, 7);
+    pbw_end(b, av);
+}
+
+static void fill_int_then_string_body(o2p_buf *b)
+{
+    pbw_fixed64(b, 1, T0);
+    size_t av = pbw_begin(b, 5);
+    pbw_uint(b, 3, 7);
+    pbw_end(b, av);
+    av = pbw_begin(b, 5);
+    pbw_str(b, 1, "last");
+    pbw_end(b, av);
+}
+
+static void fill_long_attr(o2p_buf *b)
+{
+    pbw_kv_str(b, 6, "k", "123456789");
+}
+static void fill_long_key(o2p_buf *b)
+{
+    pbw_kv_str(b, 6, "123456789", "v");
+}
+static void fill_long_body(o2p_buf *b)
+{
+    size_t av = pbw_begin(b, 5);
+    pbw_str(b, 1, "123456789");
+    pbw_end(b, av);
+}
+static void fill_bad_utf8_body(o2p_buf *b)
+{
+    size_t av = pbw_begin(b, 5);
+    pbw_str(b, 1, "\xed\xa0\x80"); /* a surrogate */
+    pbw_end(b, av);
+}
+
+static void small_strings_init(dec *t)
+{
+    dec_init(t);
+    otlp_decoder_destroy(t->d);
+    otlp_options o;
+    otlp_options_default(&o);
+    o.max_string_bytes = 8;
+    CHECK_OK(otlp_decoder_create(&t->d, &o, &t->err));
+}
+
+TEST(pb_decode_string_fast_paths)
+{
+    dec t;
+    small_strings_init(&t);
+    wrap_log_record(&t.req, fill_string_layouts);
+    int rc = dec_run(&t, OTLP_LOGS, t.req.data, t.req.len);
+    CHECK_MSG(rc == 0, "decode: %s", t.err.msg);
+    pq_column *c = group_of(&t.batch, TBL_LOGS)->rows.cols;
+    char s[64];
+    CHECK_STR(peek_str(&c[LOG_BODY], 0, s, sizeof s), "");
+    CHECK_STR(peek_str(&c[LOG_BODY], 1, s, sizeof s), "7");
+    const pq_column *la = &c[LOG_ATTRS];
+    CHECK_UINT(la->num_values, 5); /* the first record's map is empty */
+    CHECK_STR(attr_value(la, 0, 5, "plain", s, sizeof s), "v1");
+    CHECK_STR(attr_value(la, 0, 5, "swapped", s, sizeof s), "v2");
+    CHECK_STR(attr_value(la, 0, 5, "extra", s, sizeof s), "v3");
+    CHECK_STR(attr_value(la, 0, 5, "novalue", s, sizeof s), "");
+    CHECK_STR(attr_value(la, 0, 5, "exact", s, sizeof s), "12345678");
+    dec_free(&t);
+
+    small_strings_init(&t);
+    wrap_log_record(&t.req, fill_int_then_string_body);
+    CHECK_OK(dec_run(&t, OTLP_LOGS, t.req.data, t.req.len));
+    c = group_of(&t.batch, TBL_LOGS)->rows.cols;
+    CHECK_STR(peek_str(&c[LOG_BODY], 1, s, sizeof s), "last");
+    dec_free(&t);
+
+    static const struct {
+        void (*fill)(o2p_buf *);
+        const char *want;
+    } cases[] = {
+        {fill_long_attr, "resourceLogs[0].scopeLogs[0].logRecords[1].attributes[0].value."
+                         "stringValue: 9 bytes exceed the limit of 8 at byte 24"},
+        {fill_long_key, "resourceLogs[0].scopeLogs[0].logRecords[1].attributes[0].key: 9 bytes "
+                        "exceed the limit of 8 at byte 19"},
+        {fill_long_body, "resourceLogs[0].scopeLogs[0].logRecords[1].body.stringValue: 9 bytes "
+                         "exceed the limit of 8 at byte 19"},
+        {fill_bad_utf8_body, "resourceLogs[0].scopeLogs[0].logRecords[1].body.stringValue: "
+                             "invalid UTF-8 at byte 19"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        small_strings_init(&t);
+        wrap_log_record(&t.req, cases[i].fill);
+        CHECK(dec_run(&t, OTLP_LOGS, t.req.data, t.req.len) < 0);
+        CHECK_STR(t.err.msg, cases[i].want);
+        dec_free(&t);
+    }
+}
+
 TEST(pb_decode_depth_limit)
 {
     dec t;

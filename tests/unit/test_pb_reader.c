@@ -175,3 +175,44 @@ TEST(pb_reader_zigzag_and_fixed)
     CHECK_UINT(pb_le64(b), 0x0123456789abcdefULL);
     CHECK_UINT(pb_le32(b), 0x89abcdefu);
 }
+
+TEST(pb_reader_take_len)
+{
+    /* tag 0x0a, a two-byte length (130) and its payload */
+    uint8_t two[2 + 1 + 130];
+    two[0] = 0x0a;
+    two[1] = 0x82;
+    two[2] = 0x01;
+    memset(two + 3, 'x', 130);
+    const uint8_t *p = two, *out;
+    size_t n;
+    CHECK_INT(pb_take_len(&p, two + sizeof two, 0x0a, &out, &n), 1);
+    CHECK_UINT(n, 130);
+    CHECK(out == two + 3 && p == two + sizeof two);
+    /* the payload one byte short, another tag, nothing left: untouched */
+    p = two;
+    CHECK_INT(pb_take_len(&p, two + sizeof two - 1, 0x0a, &out, &n), 0);
+    CHECK(p == two);
+    CHECK_INT(pb_take_len(&p, two + sizeof two, 0x12, &out, &n), 0);
+    CHECK_INT(pb_take_len(&p, two, 0x0a, &out, &n), 0);
+    CHECK(p == two);
+    /* a truncated length varint, an 11-byte one, an overlong (but valid) one */
+    static const uint8_t truncated[] = {0x0a, 0x80};
+    static const uint8_t eleven[] = {0x0a, 0x80, 0x80, 0x80, 0x80, 0x80,
+                                     0x80, 0x80, 0x80, 0x80, 0x80, 0x00};
+    static const uint8_t overlong[] = {0x0a, 0x81, 0x80, 0x80, 0x00, 'y'};
+    p = truncated;
+    CHECK_INT(pb_take_len(&p, truncated + sizeof truncated, 0x0a, &out, &n), 0);
+    p = eleven;
+    CHECK_INT(pb_take_len(&p, eleven + sizeof eleven, 0x0a, &out, &n), 0);
+    CHECK(p == eleven);
+    p = overlong;
+    CHECK_INT(pb_take_len(&p, overlong + sizeof overlong, 0x0a, &out, &n), 1);
+    CHECK_UINT(n, 1);
+    CHECK(out[0] == 'y' && p == overlong + sizeof overlong);
+    /* a length near 2^64 does not wrap the bounds check */
+    static const uint8_t huge[] = {0x0a, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                   0xff, 0xff, 0xff, 0xff, 0x01};
+    p = huge;
+    CHECK_INT(pb_take_len(&p, huge + sizeof huge, 0x0a, &out, &n), 0);
+}
