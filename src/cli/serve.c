@@ -224,8 +224,8 @@ static int serve_admit(void *ctx, otlp_signal signal, size_t body_bytes, http_in
     return serve_result(sc, batch_admit(sc->b, body_bytes, err), 0, NULL, reply, err);
 }
 
-/* HTTP's admission: paced above batch.pace_above_percent of the budget
- * (gRPC keeps serve_admit: its exporters back off on RESOURCE_EXHAUSTED). */
+/* HTTP's and gRPC's admission: paced above batch.pace_above_percent of
+ * the budget (serve_admit is the fallback of a front end without pacing). */
 static int serve_admit_paced(void *ctx, otlp_signal signal, size_t body_bytes, uint64_t *wait_ns,
                              http_ingest_reply *reply, o2p_error *err)
 {

@@ -13,6 +13,12 @@
  * back through its worker's `done` list and eventfd, and the connection
  * thread answers it.  A connection closed while calls of it are out stays
  * allocated (unlinked, `dead`) until the last one comes back.
+ *
+ * Paced calls (see grpc_h2.h) wait in their sessions, not in a thread:
+ * each worker sleeps in epoll_wait no longer than its connections' next
+ * admission time, then ticks the sessions that are due.  A graceful stop
+ * ends every wait at once, so waiting calls are admitted and answered
+ * within the drain.
  */
 #include "server/grpc_server.h"
 
@@ -341,6 +347,33 @@ static void grpc_accept(grpc_worker *w)
     }
 }
 
+/* The earliest admission time of a paced call on this worker (UINT64_MAX:
+ * none). */
+static uint64_t grpc_next_due(grpc_worker *w)
+{
+    uint64_t due = UINT64_MAX;
+    for (grpc_conn *c = w->conns; c; c = c->next) {
+        if (c->h2 == NULL || grpc_h2_waiting(c->h2) == 0) continue;
+        uint64_t d = grpc_h2_next_due(c->h2);
+        if (d < due) due = d;
+    }
+    return due;
+}
+
+/* Starts the paced calls due by now (UINT64_MAX: all) and sends what the
+ * sessions then have to say. */
+static void grpc_tick(grpc_worker *w, uint64_t now)
+{
+    grpc_conn *c = w->conns;
+    while (c) {
+        grpc_conn *next = c->next;
+        if (c->h2 && grpc_h2_waiting(c->h2) && grpc_h2_tick(c->h2, now) > 0 &&
+            grpc_conn_io(w, c) < 0)
+            grpc_conn_close(w, c);
+        c = next;
+    }
+}
+
 /* Idle connections (nothing received for idle_ns; a TLS handshake gets
  * GRPC_HANDSHAKE_SECS) are closed. */
 static void grpc_sweep(grpc_worker *w, uint64_t now)
@@ -363,7 +396,14 @@ static void *grpc_worker_main(void *arg)
     uint64_t drain_deadline = 0;
     int drain_now = 0;
     for (;;) {
-        int n = epoll_wait(w->epfd, evs, 64, 1000);
+        int timeout_ms = 1000;
+        uint64_t due = grpc_next_due(w);
+        if (due != UINT64_MAX) {
+            uint64_t now = clock_mono_ns();
+            uint64_t ms = due > now ? (due - now + 999999) / 1000000 : 0;
+            if (ms < (uint64_t)timeout_ms) timeout_ms = (int)ms;
+        }
+        int n = epoll_wait(w->epfd, evs, 64, timeout_ms);
         for (int i = 0; i < n; i++) {
             void *p = evs[i].data.ptr;
             if (p == &srv->listen_fd) {
@@ -397,6 +437,7 @@ static void *grpc_worker_main(void *arg)
                 grpc_conn *next = c->next;
                 if (c->h2) {
                     grpc_h2_goaway(c->h2);
+                    grpc_h2_tick(c->h2, UINT64_MAX); /* no call waits for its turn now */
                     if (grpc_conn_io(w, c) < 0) grpc_conn_close(w, c);
                 } else {
                     grpc_conn_close(w, c);
@@ -405,6 +446,7 @@ static void *grpc_worker_main(void *arg)
             }
         }
         uint64_t now = clock_mono_ns();
+        if (due <= now) grpc_tick(w, now);
         grpc_sweep(w, now);
         if (w->env.stopping && (w->nconns == 0 || now > drain_deadline)) break;
     }
