@@ -383,7 +383,7 @@ static void grpc_sweep(grpc_worker *w, uint64_t now)
         grpc_conn *next = c->next;
         uint64_t limit =
             c->handshaking ? (uint64_t)GRPC_HANDSHAKE_SECS * 1000000000ull : w->srv->idle_ns;
-        if (now - c->last_ns > limit) grpc_conn_close(w, c);
+        if (now > c->last_ns + limit) grpc_conn_close(w, c);
         c = next;
     }
 }
@@ -446,7 +446,10 @@ static void *grpc_worker_main(void *arg)
             }
         }
         uint64_t now = clock_mono_ns();
-        if (due <= now) grpc_tick(w, now);
+        if (due <= now) {
+            grpc_tick(w, now);
+            now = clock_mono_ns(); /* the tick's reads moved connections' last_ns past it */
+        }
         grpc_sweep(w, now);
         if (w->env.stopping && (w->nconns == 0 || now > drain_deadline)) break;
     }

@@ -468,6 +468,34 @@ test('paced: SIGTERM admits the waiting calls at once; they are answered and sto
   }
 });
 
+test('paced: a connection whose calls keep waiting their turn while it keeps sending stays open; every call is answered', { skip: MISSING ?? false }, async () => {
+  const pb = Buffer.from(serialize('logs', tel.logs, 'pb'));
+  const one = await bufferOfOneRequest(pb);
+  // 4 closed-loop streams on one connection, paced from the first buffered
+  // request on: admission times come due while the connection is reading
+  const srv = await startServer({ env: PACED_ENV(one, 40) });
+  const s = h2connect(srv);
+  try {
+    const counts = { ok: 0, busy: 0 };
+    const loop = async () => {
+      for (let i = 0; i < 100; i++) {
+        const r = await rawCall(s, 'logs', pb);
+        assert.ok(r.status === 0 || r.status === 8, `status ${r.status}: ${r.message}`);
+        counts[r.status === 0 ? 'ok' : 'busy']++;
+      }
+    };
+    await Promise.all([loop(), loop(), loop(), loop()]);
+    const m = parseProm(await srv.metrics());
+    assert.ok(m.value('otlp2parquet_pace_wait_seconds_count') >= 1, 'calls were paced');
+    await closeSession(s);
+    assert.deepEqual(await srv.stop(), { code: 0, signal: null }, srv.describe());
+    assert.equal((await readRows(db, srv.outDir, 'logs')).length, counts.ok * tel.logs.length, 'each accepted call stored once');
+  } finally {
+    s.destroy();
+    await srv.stop('SIGKILL', 5000);
+  }
+});
+
 // ------------------------------------------------- snappy ---
 
 function crc32c(buf) {
