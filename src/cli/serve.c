@@ -294,8 +294,8 @@ static void serve_metrics(void *ctx, o2p_buf *out)
     http_prom_u64(out, "otlp2parquet_refused_total", "cause=\"too_large\"", st.refused_too_large);
     http_prom_u64(out, "otlp2parquet_refused_total", "cause=\"pace\"", st.refused_pace);
     http_prom_family(out, "otlp2parquet_pace_wait_seconds", "histogram",
-                     "How long HTTP requests admitted with a wait (above "
-                     "batch.pace_above_percent of the budget) waited before their body was read.");
+                     "How long HTTP requests and gRPC calls admitted with a wait (above "
+                     "batch.pace_above_percent of the budget) waited before being decoded.");
     uint64_t cum = 0;
     for (int i = 0; i < BATCH_PACE_BUCKETS; i++) {
         char le[32];
