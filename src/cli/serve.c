@@ -224,8 +224,8 @@ static int serve_admit(void *ctx, otlp_signal signal, size_t body_bytes, http_in
     return serve_result(sc, batch_admit(sc->b, body_bytes, err), 0, NULL, reply, err);
 }
 
-/* HTTP's admission: paced above batch.pace_above_percent of the budget
- * (gRPC keeps serve_admit: its exporters back off on RESOURCE_EXHAUSTED). */
+/* HTTP's and gRPC's admission: paced above batch.pace_above_percent of
+ * the budget (serve_admit is the fallback of a front end without pacing). */
 static int serve_admit_paced(void *ctx, otlp_signal signal, size_t body_bytes, uint64_t *wait_ns,
                              http_ingest_reply *reply, o2p_error *err)
 {
@@ -294,8 +294,8 @@ static void serve_metrics(void *ctx, o2p_buf *out)
     http_prom_u64(out, "otlp2parquet_refused_total", "cause=\"too_large\"", st.refused_too_large);
     http_prom_u64(out, "otlp2parquet_refused_total", "cause=\"pace\"", st.refused_pace);
     http_prom_family(out, "otlp2parquet_pace_wait_seconds", "histogram",
-                     "How long HTTP requests admitted with a wait (above "
-                     "batch.pace_above_percent of the budget) waited before their body was read.");
+                     "How long HTTP requests and gRPC calls admitted with a wait (above "
+                     "batch.pace_above_percent of the budget) waited before being decoded.");
     uint64_t cum = 0;
     for (int i = 0; i < BATCH_PACE_BUCKETS; i++) {
         char le[32];

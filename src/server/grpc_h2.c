@@ -14,9 +14,16 @@
 #include "server/grpc_frame.h"
 
 #define GRPC_H2_MAX_STREAMS   100
-#define GRPC_H2_STREAM_WINDOW (1u << 20)  /* per-stream receive window */
-#define GRPC_H2_CONN_WINDOW   (16u << 20) /* connection receive window */
-#define GRPC_H2_HDR_VALUE_MAX 256
+#define GRPC_H2_STREAM_WINDOW (1u << 20) /* per-stream receive window */
+/* The connection receive window is half of max_payload within these
+ * bounds: bytes of waiting calls stay in it (see grpc_h2.h), so a paced
+ * connection holds at most that much before the client must stop. */
+#define GRPC_H2_CONN_WINDOW_MIN 65535u
+#define GRPC_H2_CONN_WINDOW_MAX (16u << 20)
+/* Before a compressed message was measured, it is taken to expand this
+ * many times (x1024) when its admission is estimated from its prefix. */
+#define GRPC_H2_RATIO_GUESS_Q10 (4u * 1024)
+#define GRPC_H2_HDR_VALUE_MAX   256
 /* A finished call's body buffer up to this size is kept for the next
  * stream of the connection (fresh 270 KB buffers cost ~70 page faults a
  * call); bigger ones are freed so idle connections do not pin megabytes. */
@@ -37,7 +44,12 @@ typedef struct grpc_stream {
     char enc_text[64];
     o2p_buf body;    /* collected request body */
     size_t reserved; /* bytes of body reserved ahead from the prefix */
-    o2p_buf resp;    /* the response message (prefix included) */
+    int admitted;    /* admit_paced said yes at the prefix */
+    int waiting;     /* admitted at due_ns, which has not come yet */
+    uint64_t due_ns;
+    size_t withheld;   /* body bytes received while waiting, not yet consumed */
+    grpc_h2_job *held; /* the finished call, waiting for due_ns */
+    o2p_buf resp;      /* the response message (prefix included) */
     size_t resp_off;
     char status[8];
     char message[1024]; /* percent-encoded grpc-message */
@@ -52,6 +64,7 @@ struct grpc_h2 {
     size_t reserved; /* body capacity reserved ahead by open streams (<= max_payload) */
     size_t streams;
     size_t pending;    /* jobs handed off, not completed */
+    size_t waiting;    /* streams waiting for their admission time */
     void *owner;       /* the caller's */
     grpc_stream *open; /* freed by grpc_h2_free if nghttp2 never closed them */
     o2p_buf spare;     /* a finished call's body buffer, for the next stream */
@@ -80,8 +93,19 @@ void grpc_h2_env_free(grpc_h2_env *env)
 
 static void grpc_body_unreserve(grpc_h2 *h, grpc_stream *st);
 
+/* Gives back the stream-level window withheld while the stream waited. */
+static void grpc_unwait(grpc_h2 *h, grpc_stream *st)
+{
+    if (!st->waiting) return;
+    st->waiting = 0;
+    h->waiting--;
+    if (st->withheld && h->session) nghttp2_session_consume(h->session, st->id, st->withheld);
+    st->withheld = 0;
+}
+
 static void grpc_stream_drop_body(grpc_h2 *h, grpc_stream *st)
 {
+    grpc_unwait(h, st);
     grpc_body_unreserve(h, st);
     h->buffered -= st->body.len;
     buf_free(&st->body);
@@ -263,7 +287,12 @@ void grpc_h2_job_run(grpc_h2_job *job, const http_handlers *hd, unsigned thread_
         len = dec->out.len;
     }
     grpc_metrics_add_bytes(metrics, grpc_method_of(1, job->signal), m.len, len);
-    rc = hd->admit ? hd->admit(hd->ctx, job->signal, len, &job->reply, err) : O2P_OK;
+    if (m.compressed) {
+        job->wire_len = m.len;
+        job->plain_len = len;
+    }
+    rc = !job->admitted && hd->admit ? hd->admit(hd->ctx, job->signal, len, &job->reply, err)
+                                     : O2P_OK;
     if (rc == O2P_OK) {
         memset(&job->reply, 0, sizeof job->reply);
         rc = hd->ingest(hd->ctx, thread_index, job->signal, OTLP_FMT_PROTOBUF, data, len,
@@ -286,6 +315,12 @@ void grpc_h2_complete(grpc_h2 *h, grpc_h2_job *job)
 {
     h->buffered -= job->body.len;
     h->pending--;
+    if (job->wire_len > 0) {
+        /* what a compressed byte became, for the next prefixes' estimates */
+        uint64_t q10 = (uint64_t)job->plain_len * 1024 / job->wire_len;
+        grpc_h2_env *env = h->env;
+        env->ratio_q10 = env->ratio_q10 ? (env->ratio_q10 * 7 + q10) / 8 : q10;
+    }
     grpc_stream *st = nghttp2_session_get_stream_user_data(h->session, job->stream_id);
     if (st != NULL && !st->answered) {
         if (job->rc == O2P_OK)
@@ -300,22 +335,10 @@ void grpc_h2_complete(grpc_h2 *h, grpc_h2_job *job)
     grpc_h2_job_free(job);
 }
 
-/* The stream ended: its call becomes a job, run here or handed off. */
-static void grpc_finish(grpc_h2 *h, grpc_stream *st)
+/* Runs a finished call here or hands it off. */
+static void grpc_start(grpc_h2 *h, grpc_h2_job *job)
 {
-    if (st->answered) return;
     grpc_h2_env *env = h->env;
-    grpc_h2_job *job = mem_calloc(1, sizeof *job);
-    if (job == NULL) {
-        grpc_answer_error(h, st, O2P_ENOMEM, "out of memory starting the call", 1);
-        return;
-    }
-    job->stream_id = st->id;
-    job->signal = st->signal;
-    job->encoding = st->encoding;
-    job->body = st->body; /* moved: still counted in h->buffered until completed */
-    buf_init(&st->body, 0);
-    grpc_body_unreserve(h, st);
     h->pending++;
     if (env->dispatch) {
         env->dispatch(env->dispatch_ctx, h, job);
@@ -324,6 +347,29 @@ static void grpc_finish(grpc_h2 *h, grpc_stream *st)
     grpc_h2_job_run(job, env->handlers, env->thread_index, &env->dec, env->max_payload,
                     env->metrics);
     grpc_h2_complete(h, job);
+}
+
+/* The stream ended: its call becomes a job, started now or, while the
+ * stream waits for its admission time, held until grpc_h2_tick. */
+static void grpc_finish(grpc_h2 *h, grpc_stream *st)
+{
+    if (st->answered) return;
+    grpc_h2_job *job = mem_calloc(1, sizeof *job);
+    if (job == NULL) {
+        grpc_answer_error(h, st, O2P_ENOMEM, "out of memory starting the call", 1);
+        return;
+    }
+    job->stream_id = st->id;
+    job->signal = st->signal;
+    job->encoding = st->encoding;
+    job->admitted = st->admitted;
+    job->body = st->body; /* moved: still counted in h->buffered until completed */
+    buf_init(&st->body, 0);
+    grpc_body_unreserve(h, st);
+    if (st->waiting)
+        st->held = job;
+    else
+        grpc_start(h, job);
 }
 
 /* ---- nghttp2 callbacks ---------------------------------------------------- */
@@ -384,11 +430,49 @@ static int grpc_on_header(nghttp2_session *session, const nghttp2_frame *frame, 
     return 0;
 }
 
-/* When these bytes complete the message prefix, reserves the whole
- * message at once (growing 16 KiB frame by frame would copy it about once
- * more and overshoot by up to 2x).  What the open streams reserve ahead
- * stays within max_payload per connection, so a prefix that lies costs no
- * more than the connection's budget; otherwise the body grows as it comes. */
+/* Paced admission at the message prefix (handlers->admit_paced): the
+ * message's size is known, its body mostly not yet.  A compressed message
+ * is estimated at the expansion measured on this thread's earlier calls.
+ * A refusal is answered at once (RESOURCE_EXHAUSTED with RetryInfo for a
+ * wait over the limit); a wait makes the stream wait for its time: the
+ * bytes it receives are not consumed for flow control (grpc_consume) and
+ * its finished call is held until grpc_h2_tick.  While the server stops,
+ * a wait is not taken. */
+static void grpc_admit(grpc_h2 *h, grpc_stream *st, const uint8_t prefix[GRPC_PREFIX_LEN],
+                       size_t declared)
+{
+    const http_handlers *hd = h->env->handlers;
+    if (hd->admit_paced == NULL || declared > h->env->max_payload) return;
+    uint64_t need = declared;
+    if (prefix[0] & 1) {
+        uint64_t q10 = h->env->ratio_q10 ? h->env->ratio_q10 : GRPC_H2_RATIO_GUESS_Q10;
+        need = declared * q10 / 1024;
+        if (need > h->env->max_payload) need = h->env->max_payload;
+    }
+    uint64_t wait_ns = 0;
+    http_ingest_reply reply;
+    memset(&reply, 0, sizeof reply);
+    o2p_error err;
+    o2p_error_clear(&err);
+    int rc = hd->admit_paced(hd->ctx, st->signal, (size_t)need, &wait_ns, &reply, &err);
+    if (rc < 0) {
+        grpc_answer_error(h, st, rc, err.msg[0] ? err.msg : o2p_strerror(rc),
+                          reply.retry_after_secs);
+        return;
+    }
+    st->admitted = 1;
+    if (wait_ns == 0 || h->env->stopping) return;
+    st->waiting = 1;
+    st->due_ns = clock_mono_ns() + wait_ns;
+    h->waiting++;
+}
+
+/* When these bytes complete the message prefix, admits the call (paced)
+ * and reserves the whole message at once (growing 16 KiB frame by frame
+ * would copy it about once more and overshoot by up to 2x).  What the open
+ * streams reserve ahead stays within max_payload per connection, so a
+ * prefix that lies costs no more than the connection's budget; otherwise
+ * the body grows as it comes. */
 static int grpc_body_reserve(grpc_h2 *h, grpc_stream *st, const uint8_t *data, size_t len)
 {
     size_t have = st->body.len;
@@ -396,8 +480,11 @@ static int grpc_body_reserve(grpc_h2 *h, grpc_stream *st, const uint8_t *data, s
     uint8_t prefix[GRPC_PREFIX_LEN];
     memcpy(prefix, st->body.data, have);
     memcpy(prefix + have, data, GRPC_PREFIX_LEN - have);
-    size_t total = GRPC_PREFIX_LEN + ((size_t)prefix[1] << 24 | (size_t)prefix[2] << 16 |
-                                      (size_t)prefix[3] << 8 | (size_t)prefix[4]);
+    size_t declared = (size_t)prefix[1] << 24 | (size_t)prefix[2] << 16 | (size_t)prefix[3] << 8 |
+                      (size_t)prefix[4];
+    grpc_admit(h, st, prefix, declared);
+    if (st->answered) return O2P_OK;
+    size_t total = GRPC_PREFIX_LEN + declared;
     if (total > h->env->max_payload || h->reserved + total > h->env->max_payload) return O2P_OK;
     if (buf_reserve(&st->body, total - have) < 0) return O2P_OK; /* may still fit as it grows */
     st->reserved = total;
@@ -411,13 +498,21 @@ static void grpc_body_unreserve(grpc_h2 *h, grpc_stream *st)
     st->reserved = 0;
 }
 
-static int grpc_on_data(nghttp2_session *session, uint8_t flags, int32_t stream_id,
-                        const uint8_t *data, size_t len, void *user_data)
+/* Flow control (no automatic window updates): connection-level, bytes
+ * are consumed as they arrive unless their stream waits, then when its
+ * wait ends; stream-level, likewise.  So waiting calls keep their bytes in
+ * the connection's window, and a waiting stream gets no more than its own. */
+static void grpc_consume(grpc_h2 *h, grpc_stream *st, size_t len)
 {
-    (void)flags;
-    grpc_h2 *h = user_data;
-    grpc_stream *st = nghttp2_session_get_stream_user_data(session, stream_id);
-    if (st == NULL || st->answered) return 0;
+    if (st->waiting && !st->answered)
+        st->withheld += len;
+    else
+        nghttp2_session_consume(h->session, st->id, len);
+}
+
+/* Takes body bytes of an unanswered stream (or answers it). */
+static void grpc_take_data(grpc_h2 *h, grpc_stream *st, const uint8_t *data, size_t len)
+{
     char msg[160];
     if (h->buffered + len > h->env->max_payload) {
         snprintf(msg, sizeof msg,
@@ -426,9 +521,10 @@ static int grpc_on_data(nghttp2_session *session, uint8_t flags, int32_t stream_
                  h->buffered, h->env->max_payload);
         /* retryable: the other calls will have finished */
         grpc_answer_error(h, st, O2P_EBUSY, msg, 1);
-        return 0;
+        return;
     }
     int rc = grpc_body_reserve(h, st, data, len);
+    if (st->answered) return; /* refused at its prefix */
     if (rc == O2P_OK) rc = buf_append(&st->body, data, len);
     if (rc == O2P_ELIMIT) {
         snprintf(msg, sizeof msg, "grpc: message exceeds the %zu byte limit", h->env->max_payload);
@@ -438,6 +534,20 @@ static int grpc_on_data(nghttp2_session *session, uint8_t flags, int32_t stream_
     } else {
         h->buffered += len;
     }
+}
+
+static int grpc_on_data(nghttp2_session *session, uint8_t flags, int32_t stream_id,
+                        const uint8_t *data, size_t len, void *user_data)
+{
+    (void)flags;
+    grpc_h2 *h = user_data;
+    grpc_stream *st = nghttp2_session_get_stream_user_data(session, stream_id);
+    if (st == NULL || st->answered) {
+        nghttp2_session_consume(session, stream_id, len);
+        return 0;
+    }
+    grpc_take_data(h, st, data, len);
+    grpc_consume(h, st, len);
     return 0;
 }
 
@@ -460,6 +570,11 @@ static void grpc_stream_free(grpc_h2 *h, grpc_stream *st)
     else
         h->open = st->next;
     if (st->next) st->next->prev = st->prev;
+    grpc_unwait(h, st);
+    if (st->held) { /* reset while its call waited */
+        h->buffered -= st->held->body.len;
+        grpc_h2_job_free(st->held);
+    }
     grpc_body_unreserve(h, st);
     h->buffered -= st->body.len;
     buf_free(&st->body);
@@ -498,20 +613,29 @@ grpc_h2 *grpc_h2_new(grpc_h2_env *env)
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, grpc_on_data);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, grpc_on_frame);
     nghttp2_session_callbacks_set_on_stream_close_callback(cbs, grpc_on_close);
-    int rc = nghttp2_session_server_new(&h->session, cbs, h);
+    nghttp2_option *opt;
+    int rc = nghttp2_option_new(&opt);
+    if (rc == 0) {
+        nghttp2_option_set_no_auto_window_update(opt, 1);
+        rc = nghttp2_session_server_new2(&h->session, cbs, h, opt);
+        nghttp2_option_del(opt);
+    }
     nghttp2_session_callbacks_del(cbs);
     if (rc != 0) {
         mem_free(h);
         return NULL;
     }
+    size_t window = env->max_payload / 2;
+    if (window < GRPC_H2_CONN_WINDOW_MIN) window = GRPC_H2_CONN_WINDOW_MIN;
+    if (window > GRPC_H2_CONN_WINDOW_MAX) window = GRPC_H2_CONN_WINDOW_MAX;
     nghttp2_settings_entry iv[] = {
         {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, GRPC_H2_MAX_STREAMS},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, GRPC_H2_STREAM_WINDOW},
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, 16384},
     };
     if (nghttp2_submit_settings(h->session, NGHTTP2_FLAG_NONE, iv, sizeof iv / sizeof iv[0]) != 0 ||
-        nghttp2_session_set_local_window_size(h->session, NGHTTP2_FLAG_NONE, 0,
-                                              GRPC_H2_CONN_WINDOW) != 0) {
+        nghttp2_session_set_local_window_size(h->session, NGHTTP2_FLAG_NONE, 0, (int32_t)window) !=
+            0) {
         grpc_h2_free(h);
         return NULL;
     }
@@ -522,6 +646,7 @@ void grpc_h2_free(grpc_h2 *h)
 {
     if (h == NULL) return;
     nghttp2_session_del(h->session);
+    h->session = NULL;
     while (h->open) grpc_stream_free(h, h->open);
     buf_free(&h->spare);
     mem_free(h);
@@ -580,6 +705,38 @@ size_t grpc_h2_pending(const grpc_h2 *h)
 size_t grpc_h2_reserved(const grpc_h2 *h)
 {
     return h->reserved;
+}
+
+size_t grpc_h2_waiting(const grpc_h2 *h)
+{
+    return h->waiting;
+}
+
+uint64_t grpc_h2_next_due(const grpc_h2 *h)
+{
+    uint64_t due = UINT64_MAX;
+    for (const grpc_stream *st = h->waiting ? h->open : NULL; st; st = st->next)
+        if (st->waiting && st->due_ns < due) due = st->due_ns;
+    return due;
+}
+
+size_t grpc_h2_tick(grpc_h2 *h, uint64_t now_ns)
+{
+    size_t n = 0;
+    grpc_stream *st = h->waiting ? h->open : NULL;
+    while (st) {
+        /* starting a call may answer it inline, never closes a stream */
+        grpc_stream *next = st->next;
+        if (st->waiting && st->due_ns <= now_ns) {
+            grpc_unwait(h, st);
+            grpc_h2_job *job = st->held;
+            st->held = NULL;
+            if (job) grpc_start(h, job);
+            n++;
+        }
+        st = next;
+    }
+    return n;
 }
 
 void grpc_h2_set_owner(grpc_h2 *h, void *owner)

@@ -24,6 +24,20 @@
  * session's thread.  A job's body stays counted against the connection's
  * limit until then.  A call refused early is answered at once
  * ("Trailers-Only") and the rest of its body is discarded.
+ *
+ * Pacing: with handlers->admit_paced, a call is admitted when its 5-byte
+ * message prefix arrives (the size of a compressed message estimated at
+ * the expansion measured on earlier calls): refused (RESOURCE_EXHAUSTED +
+ * RetryInfo), admitted, or admitted after a wait.  A waiting stream keeps
+ * the body bytes it receives meanwhile, but they are not consumed for
+ * flow control (no automatic WINDOW_UPDATE: the session consumes what it
+ * takes), so the stream gets no more than its window and the connection's
+ * window (half of max_payload) shrinks by what waiting calls hold: the
+ * client stops sending, as TCP stops an HTTP client whose body stays
+ * unread.  The session keeps reading and answering PING, SETTINGS and the
+ * other streams meanwhile.  When the stream ends its call is held; the
+ * caller runs grpc_h2_tick when grpc_h2_next_due has come, which gives the
+ * window back and starts the held calls.  While stopping, no call waits.
  */
 #ifndef O2P_SERVER_GRPC_H2_H
 #define O2P_SERVER_GRPC_H2_H
@@ -45,7 +59,9 @@ typedef struct grpc_h2_job {
     int32_t stream_id;
     otlp_signal signal;
     http_encoding encoding;
-    o2p_buf body; /* the request body, 5-byte prefix included */
+    int admitted;               /* by admit_paced at the prefix: the runner does not admit again */
+    o2p_buf body;               /* the request body, 5-byte prefix included */
+    size_t wire_len, plain_len; /* a compressed message's size before and after */
     /* results, set by grpc_h2_job_run */
     int rc;
     http_ingest_reply reply;
@@ -69,6 +85,7 @@ typedef struct grpc_h2_env {
     grpc_metrics *metrics;        /* NULL: not counted; set after grpc_h2_env_init */
     grpc_h2_dispatch_fn dispatch; /* NULL: calls run inline; set after grpc_h2_env_init */
     void *dispatch_ctx;
+    uint64_t ratio_q10; /* decompressed / compressed message bytes x1024, 0 until measured */
 } grpc_h2_env;
 
 void grpc_h2_env_init(grpc_h2_env *env, const http_handlers *handlers, unsigned thread_index,
@@ -104,6 +121,19 @@ size_t grpc_h2_pending(const grpc_h2 *h);
 /* Body bytes the open streams reserved ahead from their message prefixes
  * (never above max_payload). */
 size_t grpc_h2_reserved(const grpc_h2 *h);
+
+/* Streams waiting for their admission time (paced). */
+size_t grpc_h2_waiting(const grpc_h2 *h);
+
+/* The earliest admission time (CLOCK_MONOTONIC ns) of a waiting stream;
+ * UINT64_MAX when none waits. */
+uint64_t grpc_h2_next_due(const grpc_h2 *h);
+
+/* Ends the wait of every stream due by now_ns (UINT64_MAX: all, for a
+ * stop): their window is given back and their finished calls start (run
+ * inline or dispatched).  Returns how many stopped waiting; the caller
+ * then sends what grpc_h2_send yields. */
+size_t grpc_h2_tick(grpc_h2 *h, uint64_t now_ns);
 
 /* A pointer the caller keeps with the session (its connection). */
 void grpc_h2_set_owner(grpc_h2 *h, void *owner);

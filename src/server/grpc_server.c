@@ -13,6 +13,13 @@
  * back through its worker's `done` list and eventfd, and the connection
  * thread answers it.  A connection closed while calls of it are out stays
  * allocated (unlinked, `dead`) until the last one comes back.
+ *
+ * Paced calls (see grpc_h2.h) wait in their sessions, not in a thread:
+ * each worker arms a timerfd at its connections' next admission time (ns
+ * precision: an epoll_wait timeout would round every wait up to a whole
+ * millisecond), then ticks the sessions that are due.  A graceful stop
+ * ends every wait at once, so waiting calls are admitted and answered
+ * within the drain.
  */
 #include "server/grpc_server.h"
 
@@ -28,6 +35,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -71,7 +79,9 @@ struct grpc_worker {
     int started;
     int epfd;
     int wake_fd;
-    int done_fd; /* eventfd: jobs are waiting in done */
+    int done_fd;       /* eventfd: jobs are waiting in done */
+    int timer_fd;      /* timerfd: a paced call's admission time has come */
+    uint64_t armed_ns; /* timer_fd's deadline, 0 when disarmed */
     pthread_mutex_t done_mu;
     grpc_h2_job *done;
     grpc_h2_env env;
@@ -341,6 +351,43 @@ static void grpc_accept(grpc_worker *w)
     }
 }
 
+/* The earliest admission time of a paced call on this worker (UINT64_MAX:
+ * none). */
+static uint64_t grpc_next_due(grpc_worker *w)
+{
+    uint64_t due = UINT64_MAX;
+    for (grpc_conn *c = w->conns; c; c = c->next) {
+        if (c->h2 == NULL || grpc_h2_waiting(c->h2) == 0) continue;
+        uint64_t d = grpc_h2_next_due(c->h2);
+        if (d < due) due = d;
+    }
+    return due;
+}
+
+/* Sets the timer to the next admission time (UINT64_MAX: disarms it). */
+static void grpc_arm(grpc_worker *w, uint64_t due)
+{
+    uint64_t at = due == UINT64_MAX ? 0 : due;
+    if (at == w->armed_ns) return;
+    struct itimerspec its = {
+        .it_value = {.tv_sec = (time_t)(at / 1000000000u), .tv_nsec = (long)(at % 1000000000u)}};
+    if (timerfd_settime(w->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) == 0) w->armed_ns = at;
+}
+
+/* Starts the paced calls due by now (UINT64_MAX: all) and sends what the
+ * sessions then have to say. */
+static void grpc_tick(grpc_worker *w, uint64_t now)
+{
+    grpc_conn *c = w->conns;
+    while (c) {
+        grpc_conn *next = c->next;
+        if (c->h2 && grpc_h2_waiting(c->h2) && grpc_h2_tick(c->h2, now) > 0 &&
+            grpc_conn_io(w, c) < 0)
+            grpc_conn_close(w, c);
+        c = next;
+    }
+}
+
 /* Idle connections (nothing received for idle_ns; a TLS handshake gets
  * GRPC_HANDSHAKE_SECS) are closed. */
 static void grpc_sweep(grpc_worker *w, uint64_t now)
@@ -350,7 +397,7 @@ static void grpc_sweep(grpc_worker *w, uint64_t now)
         grpc_conn *next = c->next;
         uint64_t limit =
             c->handshaking ? (uint64_t)GRPC_HANDSHAKE_SECS * 1000000000ull : w->srv->idle_ns;
-        if (now - c->last_ns > limit) grpc_conn_close(w, c);
+        if (now > c->last_ns + limit) grpc_conn_close(w, c);
         c = next;
     }
 }
@@ -363,6 +410,8 @@ static void *grpc_worker_main(void *arg)
     uint64_t drain_deadline = 0;
     int drain_now = 0;
     for (;;) {
+        uint64_t due = grpc_next_due(w);
+        grpc_arm(w, due);
         int n = epoll_wait(w->epfd, evs, 64, 1000);
         for (int i = 0; i < n; i++) {
             void *p = evs[i].data.ptr;
@@ -372,6 +421,10 @@ static void *grpc_worker_main(void *arg)
                 uint64_t v;
                 if (read(w->done_fd, &v, sizeof v) < 0) v = 0;
                 grpc_take_done(w, 1);
+            } else if (p == &w->timer_fd) {
+                uint64_t v;
+                if (read(w->timer_fd, &v, sizeof v) < 0) v = 0;
+                w->armed_ns = 0; /* fired: a one-shot timer is disarmed */
             } else if (p == &w->wake_fd) {
                 uint64_t v;
                 if (read(w->wake_fd, &v, sizeof v) < 0) v = 0;
@@ -397,6 +450,7 @@ static void *grpc_worker_main(void *arg)
                 grpc_conn *next = c->next;
                 if (c->h2) {
                     grpc_h2_goaway(c->h2);
+                    grpc_h2_tick(c->h2, UINT64_MAX); /* no call waits for its turn now */
                     if (grpc_conn_io(w, c) < 0) grpc_conn_close(w, c);
                 } else {
                     grpc_conn_close(w, c);
@@ -405,6 +459,10 @@ static void *grpc_worker_main(void *arg)
             }
         }
         uint64_t now = clock_mono_ns();
+        if (due <= now) {
+            grpc_tick(w, now);
+            now = clock_mono_ns(); /* the tick's reads moved connections' last_ns past it */
+        }
         grpc_sweep(w, now);
         if (w->env.stopping && (w->nconns == 0 || now > drain_deadline)) break;
     }
@@ -421,6 +479,7 @@ static void grpc_free(grpc_server *srv)
         if (w->epfd >= 0) close(w->epfd);
         if (w->wake_fd >= 0) close(w->wake_fd);
         if (w->done_fd >= 0) close(w->done_fd);
+        if (w->timer_fd >= 0) close(w->timer_fd);
         pthread_mutex_destroy(&w->done_mu);
         grpc_h2_env_free(&w->env);
         mem_free(w->rbuf);
@@ -493,6 +552,7 @@ int grpc_server_start(grpc_server **out, const grpc_config *config, const http_h
         rc = o2p_errorf(err, O2P_ENOMEM, "out of memory");
     for (unsigned i = 0; rc == 0 && i < srv->nworkers; i++) {
         srv->workers[i].epfd = srv->workers[i].wake_fd = srv->workers[i].done_fd = -1;
+        srv->workers[i].timer_fd = -1;
         pthread_mutex_init(&srv->workers[i].done_mu, NULL);
     }
     if (rc == 0) {
@@ -513,6 +573,7 @@ int grpc_server_start(grpc_server **out, const grpc_config *config, const http_h
         w->epfd = epoll_create1(EPOLL_CLOEXEC);
         w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         w->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        w->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
         w->rbuf = mem_alloc(GRPC_READ_CHUNK);
         grpc_h2_env_init(&w->env, &srv->handlers, config->thread_base + i, srv->max_payload,
                          srv->auth_token);
@@ -522,12 +583,14 @@ int grpc_server_start(grpc_server **out, const grpc_config *config, const http_h
         struct epoll_event le = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.ptr = &srv->listen_fd};
         struct epoll_event we = {.events = EPOLLIN, .data.ptr = &w->wake_fd};
         struct epoll_event de = {.events = EPOLLIN, .data.ptr = &w->done_fd};
+        struct epoll_event te = {.events = EPOLLIN, .data.ptr = &w->timer_fd};
         if (w->rbuf == NULL)
             rc = o2p_errorf(err, O2P_ENOMEM, "out of memory");
-        else if (w->epfd < 0 || w->wake_fd < 0 || w->done_fd < 0 ||
+        else if (w->epfd < 0 || w->wake_fd < 0 || w->done_fd < 0 || w->timer_fd < 0 ||
                  epoll_ctl(w->epfd, EPOLL_CTL_ADD, srv->listen_fd, &le) < 0 ||
                  epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->wake_fd, &we) < 0 ||
-                 epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->done_fd, &de) < 0)
+                 epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->done_fd, &de) < 0 ||
+                 epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->timer_fd, &te) < 0)
             rc = o2p_errorf(err, O2P_EIO, "grpc: epoll: %s", strerror(errno));
     }
     for (unsigned i = 0; rc == 0 && i < srv->nworkers; i++) {

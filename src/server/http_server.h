@@ -78,8 +78,9 @@ typedef struct http_handlers {
      * answered like an ingest failure (O2P_EBUSY: 429 + Retry-After). */
     int (*admit)(void *ctx, otlp_signal signal, size_t body_bytes, http_ingest_reply *reply,
                  o2p_error *err);
-    /* Optional; when set the HTTP server calls it instead of admit (gRPC
-     * keeps calling admit).  The same contract, plus: O2P_OK with *wait_ns
+    /* Optional; when set the HTTP server calls it instead of admit (so
+     * does gRPC, at a call's message prefix: see grpc_h2.h).  The same
+     * contract, plus: O2P_OK with *wait_ns
      * > 0 (it is 0 on entry) means "admitted, at now + wait_ns".  The
      * connection is then suspended — no thread is held, and at the headers
      * its body stays unread in the socket, so TCP slows the client — and

@@ -9,8 +9,10 @@
  * decoded as grpc-encoding "snappy" (snappy_frame, through the same
  * decompressor).  When the last byte has bit 1 set, calls are dispatched
  * (as to the server's decode pool) and completed later, newest first,
- * after more input has arrived.  Nothing may crash, leak or grow past the
- * limits.
+ * after more input has arrived.  When it has bit 2 set, admission is
+ * paced (admit_paced): some calls wait for their turn and are released
+ * between reads, the rest at the end.  Nothing may crash, leak or grow
+ * past the limits.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -52,6 +54,18 @@ static int fuzz_admit(void *ctx, otlp_signal signal, size_t body_bytes, http_ing
     return body_bytes == 77 ? o2p_errorf(err, O2P_EBUSY, "admit refused") : O2P_OK;
 }
 
+/* Paced admission: 77 bytes are refused, multiples of 3 wait. */
+static int fuzz_admit_paced(void *ctx, otlp_signal signal, size_t body_bytes, uint64_t *wait_ns,
+                            http_ingest_reply *reply, o2p_error *err)
+{
+    (void)ctx;
+    (void)signal;
+    (void)reply;
+    if (body_bytes == 77) return o2p_errorf(err, O2P_EBUSY, "admission would wait too long");
+    *wait_ns = body_bytes % 3 == 0 ? 1000000 : 0;
+    return O2P_OK;
+}
+
 typedef struct fuzz_stash {
     grpc_h2_job *jobs[16];
     size_t n;
@@ -80,7 +94,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static const http_handlers handlers = {.ingest = fuzz_ingest, .admit = fuzz_admit};
+    static const http_handlers plain = {.ingest = fuzz_ingest, .admit = fuzz_admit};
+    static const http_handlers paced = {
+        .ingest = fuzz_ingest, .admit = fuzz_admit, .admit_paced = fuzz_admit_paced};
+    const http_handlers *hd = size > 0 && (data[size - 1] & 4) ? &paced : &plain;
     if (size > 0 && data[0] == 0xff) {
         http_decompressor d;
         http_decompressor_init(&d, 4096);
@@ -91,8 +108,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     grpc_h2_env env;
     /* a small limit so oversized messages and connection caps are reachable */
-    grpc_h2_env_init(&env, &handlers, 0, 4096, size > 0 && (data[size - 1] & 1) ? "tok" : NULL);
-    fuzz_stash st = {.hd = &handlers};
+    grpc_h2_env_init(&env, hd, 0, 4096, size > 0 && (data[size - 1] & 1) ? "tok" : NULL);
+    fuzz_stash st = {.hd = hd};
     http_decompressor_init(&st.dec, 4096);
     if (size > 0 && (data[size - 1] & 2)) {
         env.dispatch = fuzz_dispatch;
@@ -114,11 +131,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         buf_reset(&out);
         grpc_h2_send(h, &out, 1u << 20);
         if (rc < 0 || grpc_h2_done(h)) break;
-        if (off & 1) fuzz_complete(&st, h); /* some answers come back between reads */
+        if (off & 1) fuzz_complete(&st, h);       /* some answers come back between reads */
+        if (off & 2) grpc_h2_tick(h, UINT64_MAX); /* some waits end between reads */
         off += n;
         step = step * 3 + 1;
         if (step > 4096) step = 7;
     }
+    grpc_h2_tick(h, UINT64_MAX);
     fuzz_complete(&st, h);
     grpc_h2_goaway(h);
     buf_reset(&out);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/mem.h"
 #include "server/grpc_frame.h"
 #include "server/grpc_h2.h"
@@ -53,7 +54,16 @@ typedef struct client {
     client_call calls[8];
     const uint8_t *send_data[8];
     size_t send_len[8], send_off[8];
+    int ping_acks;
 } client;
+
+static int cl_frame(nghttp2_session *s, const nghttp2_frame *f, void *ud)
+{
+    (void)s;
+    client *cl = ud;
+    if (f->hd.type == NGHTTP2_PING && (f->hd.flags & NGHTTP2_FLAG_ACK)) cl->ping_acks++;
+    return 0;
+}
 
 static int cl_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name, size_t nl,
                      const uint8_t *value, size_t vl, uint8_t flags, void *ud)
@@ -117,6 +127,7 @@ static void cl_init(client *cl)
     nghttp2_session_callbacks_set_on_header_callback(cbs, cl_header);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, cl_data);
     nghttp2_session_callbacks_set_on_stream_close_callback(cbs, cl_close);
+    nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, cl_frame);
     nghttp2_session_client_new(&cl->s, cbs, cl);
     nghttp2_session_callbacks_del(cbs);
     nghttp2_submit_settings(cl->s, NGHTTP2_FLAG_NONE, NULL, 0);
@@ -490,6 +501,150 @@ TEST(grpc_h2_dispatched_calls_are_answered_when_completed)
     CHECK(strstr(cl.calls[1].message, "prefix truncated") != NULL);
     CHECK_STR(cl.calls[2].status, ""); /* reset: never answered */
     CHECK_INT(grpc_h2_streams(h), 0);
+    nghttp2_session_del(cl.s);
+    grpc_h2_free(h);
+    grpc_h2_env_free(&env);
+}
+
+/* A fake pacer (admit_paced): what each admission is told, and what it saw. */
+typedef struct fake_pacer {
+    fake_backend fb;
+    uint64_t wait_ns; /* given to every call */
+    int refuse;       /* O2P_EBUSY: a wait over the limit */
+    int asked;
+    size_t last_need;
+} fake_pacer;
+
+static int fake_ingest_paced(void *ctx, unsigned thread_index, otlp_signal signal,
+                             otlp_format format, const uint8_t *body, size_t len,
+                             http_ingest_reply *reply, o2p_error *err)
+{
+    return fake_ingest(&((fake_pacer *)ctx)->fb, thread_index, signal, format, body, len, reply,
+                       err);
+}
+
+static int fake_admit_paced(void *ctx, otlp_signal signal, size_t body_bytes, uint64_t *wait_ns,
+                            http_ingest_reply *reply, o2p_error *err)
+{
+    (void)signal;
+    fake_pacer *fp = ctx;
+    fp->asked++;
+    fp->last_need = body_bytes;
+    if (fp->refuse) {
+        reply->retry_after_secs = 2;
+        return o2p_errorf(err, O2P_EBUSY, "admission would wait more than batch.max_pace_ms");
+    }
+    *wait_ns = fp->wait_ns;
+    return O2P_OK;
+}
+
+/* A call above the pace level waits for its turn without holding the
+ * session: PING is answered meanwhile, its bytes stay out of the
+ * connection's window, and it is answered OK once its time has come. */
+TEST(grpc_h2_paced_call_is_answered_after_its_turn)
+{
+    fake_pacer fp = {.wait_ns = 5000000000ull};
+    http_handlers hd = {.ctx = &fp, .ingest = fake_ingest_paced, .admit_paced = fake_admit_paced};
+    grpc_h2_env env;
+    grpc_h2_env_init(&env, &hd, 0, 1u << 17, NULL); /* connection window 64 KiB */
+    grpc_h2 *h = grpc_h2_new(&env);
+    client cl;
+    cl_init(&cl);
+    static uint8_t msg[5 + 40000];
+    msg[3] = 40000 >> 8;
+    msg[4] = 40000 & 0xff;
+    pump(&cl, h);
+    int32_t full = nghttp2_session_get_remote_window_size(cl.s);
+    uint64_t before = clock_mono_ns();
+    cl_call(&cl, 0, LOGS, NULL, NULL, msg, sizeof msg);
+    pump(&cl, h);
+    CHECK_INT(fp.asked, 1);
+    CHECK_INT(fp.last_need, 40000);
+    CHECK_INT(fp.fb.calls, 0);
+    CHECK_STR(cl.calls[0].status, "");
+    CHECK_INT(grpc_h2_waiting(h), 1);
+    uint64_t due = grpc_h2_next_due(h);
+    CHECK(due >= before + fp.wait_ns);
+    /* the waiting call's bytes are not given back to the client */
+    CHECK_INT(nghttp2_session_get_remote_window_size(cl.s), full - (int32_t)sizeof msg);
+
+    nghttp2_submit_ping(cl.s, NGHTTP2_FLAG_NONE, NULL);
+    pump(&cl, h);
+    CHECK_INT(cl.ping_acks, 1);
+
+    CHECK_INT(grpc_h2_tick(h, due - 1), 0);
+    pump(&cl, h);
+    CHECK_STR(cl.calls[0].status, "");
+    CHECK_INT(grpc_h2_tick(h, due), 1);
+    pump(&cl, h);
+    CHECK_INT(fp.fb.calls, 1);
+    CHECK_INT(fp.fb.last_len, 40000);
+    CHECK_INT(fp.asked, 1); /* admitted once, at the prefix */
+    CHECK_STR(cl.calls[0].status, "0");
+    CHECK_INT(grpc_h2_waiting(h), 0);
+    CHECK(grpc_h2_next_due(h) == UINT64_MAX);
+    CHECK_INT(nghttp2_session_get_remote_window_size(cl.s), full);
+
+    /* a call reset while it waits is dropped with its body */
+    cl_call(&cl, 1, LOGS, NULL, NULL, msg, sizeof msg);
+    pump(&cl, h);
+    CHECK_INT(grpc_h2_waiting(h), 1);
+    nghttp2_submit_rst_stream(cl.s, NGHTTP2_FLAG_NONE, 3, NGHTTP2_CANCEL);
+    pump(&cl, h);
+    CHECK_INT(grpc_h2_waiting(h), 0);
+    CHECK_INT(grpc_h2_streams(h), 0);
+    CHECK_INT(grpc_h2_tick(h, UINT64_MAX), 0);
+    CHECK_INT(fp.fb.calls, 1);
+    CHECK_INT(nghttp2_session_get_remote_window_size(cl.s), full);
+
+    /* a stop ends every wait at once; no new call waits */
+    cl_call(&cl, 2, LOGS, NULL, NULL, msg, sizeof msg);
+    pump(&cl, h);
+    CHECK_INT(grpc_h2_waiting(h), 1);
+    env.stopping = 1;
+    CHECK_INT(grpc_h2_tick(h, UINT64_MAX), 1);
+    pump(&cl, h);
+    CHECK_STR(cl.calls[2].status, "0");
+    CHECK_INT(fp.fb.calls, 2);
+
+    nghttp2_session_del(cl.s);
+    grpc_h2_free(h);
+    grpc_h2_env_free(&env);
+}
+
+/* A wait over batch.max_pace_ms is refused before the body is decoded:
+ * RESOURCE_EXHAUSTED with RetryInfo and the pacer's retry delay. */
+TEST(grpc_h2_paced_wait_over_the_limit_is_resource_exhausted)
+{
+    fake_pacer fp = {.refuse = 1};
+    http_handlers hd = {.ctx = &fp, .ingest = fake_ingest_paced, .admit_paced = fake_admit_paced};
+    grpc_h2_env env;
+    grpc_h2_env_init(&env, &hd, 0, 1024, NULL);
+    grpc_h2 *h = grpc_h2_new(&env);
+    client cl;
+    cl_init(&cl);
+    static const uint8_t msg[] = {0, 0, 0, 0, 3, 1, 2, 3};
+    cl_call(&cl, 0, LOGS, NULL, NULL, msg, sizeof msg);
+    pump(&cl, h);
+    CHECK_INT(fp.asked, 1);
+    CHECK_INT(fp.fb.calls, 0);
+    CHECK_STR(cl.calls[0].status, "8");
+    CHECK(strstr(cl.calls[0].message, "max_pace_ms") != NULL);
+    CHECK(cl.calls[0].has_details);
+    CHECK_STR(cl.calls[0].pushback, "2000");
+    CHECK(cl.calls[0].closed);
+    CHECK_INT(grpc_h2_waiting(h), 0);
+    CHECK_INT(grpc_h2_streams(h), 0);
+
+    /* a compressed message is admitted at its expected decompressed size
+     * (nothing measured yet: 4x its compressed size) */
+    fp.refuse = 0;
+    cl_call(&cl, 1, LOGS, "grpc-encoding", "gzip", (const uint8_t[]){1, 0, 0, 0, 3, 1, 2, 3}, 8);
+    pump(&cl, h);
+    CHECK_INT(fp.asked, 2);
+    CHECK_INT(fp.last_need, 12);
+    CHECK_STR(cl.calls[1].status, "3"); /* not gzip */
+
     nghttp2_session_del(cl.s);
     grpc_h2_free(h);
     grpc_h2_env_free(&env);
