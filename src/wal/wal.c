@@ -98,6 +98,8 @@ struct wal {
     size_t cap;
     int active_fd;
     uint64_t active_off;
+    int prev_fd;   /* the segment a roll sealed, until the next sync has synced it (-1) */
+    int dir_dirty; /* a roll's new segment name is not synced yet */
     uint64_t next_lsn;
     uint64_t next_seq;
     uint64_t written_lsn;
@@ -369,13 +371,15 @@ static int durable_state(const wal *w, uint64_t lsn)
     return lsn <= w->synced_lsn ? 1 : 0;
 }
 
-/* Gives up the active segment after a failure: records written to it and
- * not synced are never acknowledged.  Lock held, no sync running. */
+/* Gives up the active segment (and a sealed one not synced yet) after a
+ * failure: records written and not synced are never acknowledged.  Lock
+ * held, no sync running. */
 static void abandon_active(wal *w)
 {
-    if (w->active_fd < 0) return;
-    close(w->active_fd);
-    w->active_fd = -1;
+    if (w->prev_fd < 0 && w->active_fd < 0) return;
+    if (w->prev_fd >= 0) close(w->prev_fd);
+    if (w->active_fd >= 0) close(w->active_fd);
+    w->prev_fd = w->active_fd = -1;
     mark_bad(w, w->written_lsn);
 }
 
@@ -465,9 +469,14 @@ static int take_spare(wal *w, uint64_t size, const char *name)
  * ROLL_AGAIN after waiting for a running sync or spare write (the lock was
  * released: the caller checks again whether a roll is needed).  Lock held. */
 #define ROLL_AGAIN 1
+static void sync_now(wal *w);
 static int roll(wal *w, uint64_t need, int data, o2p_error *err)
 {
-    if (w->syncing || w->spare_busy) {
+    if (w->prev_fd >= 0 && !w->syncing) {
+        sync_now(w); /* two rolls within one sync (a tiny segment size) */
+        return ROLL_AGAIN;
+    }
+    if (w->prev_fd >= 0 || w->spare_busy) {
         w->roll_waiting++;
         pthread_cond_wait(&w->cv, &w->mu);
         w->roll_waiting--;
@@ -513,8 +522,6 @@ static int roll(wal *w, uint64_t need, int data, o2p_error *err)
     le_put64(hdr + 24, s.seq);
     if (e == 0) e = fault(w, WAL_OP_WRITE);
     if (e == 0 && pwrite(fd, hdr, sizeof hdr, 0) != (ssize_t)sizeof hdr) e = errno ? errno : EIO;
-    if (e == 0) e = fault(w, WAL_OP_SYNC);
-    if (e == 0 && (fdatasync(fd) != 0 || fsync(w->dirfd) != 0)) e = errno;
     if (e != 0) {
         if (fd >= 0) {
             close(fd);
@@ -524,14 +531,16 @@ static int roll(wal *w, uint64_t need, int data, o2p_error *err)
                     size, strerror(e));
         return o2p_errorf(err, O2P_EIO, "%s", w->failure);
     }
-    int rc = seal_active(w, err);
-    if (rc == 0 && push_seg(w, &s) < 0)
-        rc = o2p_errorf(err, O2P_ENOMEM, "out of memory adding a WAL segment");
-    if (rc < 0) {
+    if (push_seg(w, &s) < 0) {
         close(fd);
         unlinkat(w->dirfd, s.name, 0);
-        return rc;
+        return o2p_errorf(err, O2P_ENOMEM, "out of memory adding a WAL segment");
     }
+    /* The old segment's last records, the new header and the new name
+     * become durable with the next sync, before any record written from
+     * here on is acknowledged (sync_now), not on this request's path. */
+    w->prev_fd = w->active_fd;
+    w->dir_dirty = 1;
     w->next_seq++;
     w->active_fd = fd;
     w->active_off = SEG_HEADER;
@@ -732,18 +741,25 @@ int wal_append_start(wal *w, wal_record_type type, const void *head, size_t head
     return O2P_OK;
 }
 
-/* One fdatasync covering everything written so far.  Lock held on entry
- * and exit; released during the sync. */
+/* One fdatasync covering everything written so far; after a roll first the
+ * sealed segment (its last records) and the directory (the new segment's
+ * name), so nothing in the new segment is durable before them.  Lock held
+ * on entry and exit; released during the sync. */
 static void sync_now(wal *w)
 {
     uint64_t target = w->written_lsn;
-    int fd = w->active_fd;
-    if (fd < 0 || target <= w->synced_lsn) return;
+    int fd = w->active_fd, prev = w->prev_fd, dir = w->dir_dirty;
+    if ((fd < 0 || target <= w->synced_lsn) && prev < 0 && !dir) return;
+    w->prev_fd = -1; /* this sync owns it now */
+    w->dir_dirty = 0;
     w->syncing = 1;
     pthread_mutex_unlock(&w->mu);
     uint64_t t0 = clock_mono_ns();
     int e = fault(w, WAL_OP_SYNC);
-    if (e == 0 && fdatasync(fd) != 0) e = errno;
+    if (e == 0 && prev >= 0 && fdatasync(prev) != 0) e = errno;
+    if (e == 0 && dir && fsync(w->dirfd) != 0) e = errno;
+    if (e == 0 && fd >= 0 && fdatasync(fd) != 0) e = errno;
+    if (prev >= 0) close(prev);
     uint64_t ns = clock_mono_ns() - t0;
     pthread_mutex_lock(&w->mu);
     w->syncing = 0;
@@ -1084,6 +1100,7 @@ int wal_open(wal **out, const wal_config *cfg, o2p_error *err)
     w->dirfd = -1;
     w->lockfd = -1;
     w->active_fd = -1;
+    w->prev_fd = -1;
     w->next_lsn = 1;
     w->next_seq = 1;
     pthread_condattr_t ca;
@@ -1234,6 +1251,7 @@ void wal_close(wal *w)
     pthread_mutex_lock(&w->mu);
     wait_sync_idle(w);
     if (w->dirfd >= 0) drop_spare(w);
+    sync_now(w); /* a roll's deferred syncs */
     o2p_error err;
     seal_active(w, &err);
     w->replaying = 0;

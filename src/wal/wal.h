@@ -31,10 +31,14 @@
  * as `<dir>/spare.tmp`, posix_fallocate'd and then overwritten with zeros
  * and fdatasync'ed, so that appends into it write blocks that are already
  * written (an fdatasync then needs no extent conversion).  A roll renames it
- * to the next segment name, writes the header and fsyncs the directory; a
+ * to the next segment name and writes the header; a
  * spare still being zero-filled is taken as it is (its unwritten rest reads
  * as zeros too); with no spare the roll allocates as before.  Its size
  * counts against max_bytes (stats.spare_bytes); open deletes a stale one.
+ *
+ * Rolls: a new segment (allocated or the spare) gets its header under the
+ * lock but no sync; the next sync syncs the sealed segment, the directory
+ * and the new segment, in that order, before it acknowledges anything.
  *
  * Opening takes an exclusive flock on `<dir>/LOCK`: two servers cannot
  * share a WAL.  Segments found at open are read-only; new records go to a
