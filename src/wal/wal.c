@@ -101,6 +101,7 @@ struct wal {
     uint64_t active_off;
     int prev_fd;   /* the segment a roll sealed, until the next sync has synced it (-1) */
     int dir_dirty; /* a roll's new segment name is not synced yet */
+    int deleting;  /* a thread is deleting released segments (delete_released) */
     uint64_t next_lsn;
     uint64_t next_seq;
     uint64_t written_lsn;
@@ -304,9 +305,15 @@ static wal_seg *seg_of(wal *w, uint64_t lsn)
 }
 
 /* Deletes released segments, oldest first, stopping at the first one still
- * needed.  Lock held. */
+ * needed.  Lock held; released while a file is unlinked and the directory
+ * synced (freeing a segment's page cache takes milliseconds, which appends
+ * and syncs need not wait for) except when closing.  One thread deletes at
+ * a time (deleting), so deletions stay in order; one that finds another at
+ * work leaves the segments it released to it. */
 static void delete_released(wal *w, int closing)
 {
+    if (w->deleting) return;
+    w->deleting = 1;
     while (w->nsegs > 0) {
         wal_seg *s = &w->segs[0];
         int active = w->active_fd >= 0 && w->nsegs == 1 && !closing;
@@ -315,17 +322,21 @@ static void delete_released(wal *w, int closing)
             close(w->active_fd);
             w->active_fd = -1;
         }
-        if (s->map != NULL) munmap(s->map, s->map_len);
-        if (unlinkat(w->dirfd, s->name, 0) != 0 && errno != ENOENT)
-            LOG_WARN("wal: cannot delete %s/%s: %s", w->dir, s->name, strerror(errno));
-        w->stats.bytes -= s->size;
-        w->stats.segments--;
+        wal_seg gone = *s; /* out of the list first: nothing finds it any more */
         memmove(&w->segs[0], &w->segs[1], (w->nsegs - 1) * sizeof *w->segs);
         w->nsegs--;
-        fsync(w->dirfd);
+        if (!closing) pthread_mutex_unlock(&w->mu);
+        if (gone.map != NULL) munmap(gone.map, gone.map_len);
+        if (unlinkat(w->dirfd, gone.name, 0) != 0 && errno != ENOENT)
+            LOG_WARN("wal: cannot delete %s/%s: %s", w->dir, gone.name, strerror(errno));
+        fsync(w->dirfd); /* durable before a newer segment may go */
+        if (!closing) pthread_mutex_lock(&w->mu);
+        w->stats.bytes -= gone.size; /* counted until the file is gone */
+        w->stats.segments--;
         w->spare_blocked = 0; /* room again: a failed spare may be retried */
         pthread_cond_signal(&w->spare_cv);
     }
+    w->deleting = 0;
 }
 
 /* Waits for a running sync to finish (lock held). */
