@@ -463,7 +463,10 @@ int batch_submit_reserved(batch *b, const tbl_batch *rows, size_t body_bytes, ui
     uint64_t alone;
     int rc = fits(b, rows, &alone, err);
     if (rc != O2P_ESTATE) learn_cost(b, body_bytes, alone);
-    if (rc == O2P_EBUSY) b->admit_blocked = 1;
+    /* admit refuses until a flush frees memory, unless nothing is buffered
+     * (reservations alone filled the budget: they drain by themselves, and
+     * no flush would come to unblock admission) */
+    if (rc == O2P_EBUSY && b->stats.buffered_bytes > 0) b->admit_blocked = 1;
     if (rc < 0) {
         pthread_mutex_unlock(&b->mu);
         return rc;

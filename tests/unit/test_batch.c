@@ -297,6 +297,9 @@ TEST(batch_reserved_rows_count_against_the_budget_until_submitted_or_cancelled)
      * any cost was measured) would fit in an empty budget, not now */
     CHECK(4000 < cfg.max_buffered_bytes);
     CHECK_INT(batch_admit(f.b, 1000, &err), O2P_EBUSY);
+    /* a decoded request refused for the reservations alone does not block
+     * admission until a flush (none would come): checked at the end */
+    CHECK_INT(batch_submit(f.b, &f.rows, 0, &err), O2P_EBUSY);
     /* the hand-off: the reservation becomes buffered bytes */
     CHECK_OK(batch_submit_reserved(f.b, &f.rows, 0, 0, r[0], &err));
     batch_get_stats(f.b, &st);
@@ -307,6 +310,8 @@ TEST(batch_reserved_rows_count_against_the_budget_until_submitted_or_cancelled)
     for (int i = 1; i < n; i++) batch_unreserve(f.b, r[i]);
     batch_get_stats(f.b, &st);
     CHECK_UINT(st.reserved_bytes, 0);
+    CHECK(st.buffered_bytes + 4000 <= cfg.max_buffered_bytes);
+    CHECK_OK(batch_admit(f.b, 1000, &err));
     CHECK_OK(batch_shutdown(f.b, 10, &err));
     batch_get_stats(f.b, &st);
     CHECK_UINT(st.rows_out[TBL_LOGS], 20);
