@@ -141,7 +141,7 @@ static int serve_result(serve_ctx *sc, int rc, uint64_t rejected, const char *re
 }
 
 /* The WAL record of a pending request is durable (or its sync failed):
- * submit the rows, answer.  Runs on the WAL's completion thread. */
+ * submit the rows, answer.  Runs on the WAL's syncer or completion thread. */
 static void serve_durable(wal_waiter *wt, int rc, const char *why)
 {
     serve_pending *p = (serve_pending *)wt;

@@ -15,9 +15,10 @@
  * fdatasync covers every record written before it (group commit); with
  * sync = interval a timer thread syncs every sync_interval_ms and finish
  * returns at once.  wal_notify_durable is finish without blocking: the
- * log's syncer thread syncs and its completion thread calls back once the
- * record is durable, so the caller's thread goes on working while a sync
- * runs, and one sync covers every record written meanwhile.  A failing
+ * log's syncer thread syncs and calls back once the record is durable (or
+ * its completion thread does, when more waiters queued meanwhile), so the
+ * caller's thread goes on working while a sync runs, and one sync covers
+ * every record written meanwhile.  A failing
  * disk (ENOSPC, EROFS, EIO) gives O2P_EIO and wal_failure() names it; past
  * max_bytes an append gives O2P_EBUSY.
  *
@@ -126,8 +127,8 @@ int wal_append_finish(wal *w, uint64_t lsn, o2p_error *err);
 typedef struct wal_waiter wal_waiter;
 struct wal_waiter {
     uint64_t lsn; /* set by the caller */
-    /* Runs on the log's completion thread, outside its lock, once per waiter
-     * and in the order they were queued:
+    /* Runs on the log's syncer or completion thread (never both at once),
+     * outside its lock, once per waiter and in the order they were queued:
      * rc O2P_OK (durable) or O2P_EIO (its write or sync failed: not
      * acknowledged; why says what failed).  May reuse or free wt and may
      * append to the log. */

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -571,6 +572,71 @@ TEST(wal_syncer_one_sync_covers_every_record_written)
     for (int i = 0; i < 20; i++) wal_release(w, n[i].wt.lsn);
     for (int i = 0; i < 3; i++) wal_release(w, bad[i].wt.lsn);
     wal_release(w, ok.wt.lsn);
+    wal_close(w);
+}
+
+/* Callbacks from the syncer itself and from the completion thread: each
+ * waiter once, in the order queued, never two at once. */
+typedef struct order_log {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    uint64_t last;
+    int calls, inside, bad, overlap;
+} order_log;
+
+typedef struct ordered {
+    wal_waiter wt; /* first: the callback gets it */
+    order_log *log;
+} ordered;
+
+static void order_done(wal_waiter *wt, int rc, const char *why)
+{
+    (void)why;
+    order_log *l = ((ordered *)wt)->log;
+    pthread_mutex_lock(&l->lock);
+    l->overlap += l->inside;
+    l->inside = 1;
+    l->bad += rc != O2P_OK || wt->lsn <= l->last;
+    l->last = wt->lsn;
+    pthread_mutex_unlock(&l->lock);
+    sched_yield(); /* a second caller, if there were one, would overlap here */
+    pthread_mutex_lock(&l->lock);
+    l->inside = 0;
+    l->calls++;
+    pthread_cond_broadcast(&l->cond);
+    pthread_mutex_unlock(&l->lock);
+}
+
+TEST(wal_syncer_callbacks_run_in_order_one_at_a_time)
+{
+    char dir[512];
+    wal_dir_path(dir, sizeof dir, "wal");
+    wal *w = open_wal(dir, 0, 0);
+    o2p_error err;
+    enum { N = 300 };
+    static ordered o[N];
+    order_log l = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0};
+    char body[4096];
+    memset(body, 'o', sizeof body);
+    /* queued faster than synced: some are called back by the syncer, the
+     * rest by the completion thread while the next sync runs */
+    for (int i = 0; i < N; i++) {
+        o[i].log = &l;
+        o[i].wt.done = order_done;
+        CHECK_OK(wal_append_start(w, WAL_DATA, NULL, 0, body, sizeof body, &o[i].wt.lsn, &err));
+        CHECK_OK(wal_notify_durable(w, &o[i].wt));
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 60;
+    pthread_mutex_lock(&l.lock);
+    while (l.calls < N)
+        if (pthread_cond_timedwait(&l.cond, &l.lock, &until) != 0) break;
+    pthread_mutex_unlock(&l.lock);
+    CHECK_INT(l.calls, N);
+    CHECK_INT(l.bad, 0);
+    CHECK_INT(l.overlap, 0);
+    for (int i = 0; i < N; i++) wal_release(w, o[i].wt.lsn);
     wal_close(w);
 }
 
