@@ -255,6 +255,12 @@ static void seal_largest(batch *b)
     seal_largest_or_note(b, &b->pressure_pending);
 }
 
+/* What counts against the budget: buffered rows and reserved ones. */
+static uint64_t held(const batch *b)
+{
+    return b->stats.buffered_bytes + b->stats.reserved_bytes;
+}
+
 static int busy(batch *b, uint64_t *counter, o2p_error *err)
 {
     (*counter)++;
@@ -262,9 +268,10 @@ static int busy(batch *b, uint64_t *counter, o2p_error *err)
     b->saturated = 1;
     seal_largest(b);
     return o2p_errorf(err, O2P_EBUSY,
-                      "buffer full: %llu bytes buffered, budget %llu bytes "
+                      "buffer full: %llu bytes buffered, %llu reserved, budget %llu bytes "
                       "(batch.max_buffered_bytes); retry later",
                       (unsigned long long)b->stats.buffered_bytes,
+                      (unsigned long long)b->stats.reserved_bytes,
                       (unsigned long long)b->cfg.max_buffered_bytes);
 }
 
@@ -285,20 +292,19 @@ static int admit(batch *b, size_t body_bytes, uint64_t *wait_ns, o2p_error *err)
     int rc = O2P_OK;
     if (wait_ns) *wait_ns = 0;
     if (b->closing) return o2p_errorf(err, O2P_ESTATE, "server is shutting down");
-    if (b->stats.buffered_bytes == 0) return O2P_OK;
+    if (held(b) == 0) return O2P_OK;
     /* After a request was refused once decoded, the next ones would
      * most likely need the same buffer growth (a column buffer's next
      * step, larger than the per-byte estimate): refuse them here,
      * before they are decoded, until a flush has freed memory. */
     uint64_t need = (uint64_t)body_bytes * b->cost_per_body_byte_q10 / 1024;
     uint64_t budget = b->cfg.max_buffered_bytes;
-    if (b->admit_blocked || b->stats.buffered_bytes + need > budget)
-        return busy(b, &b->stats.refused_admit, err);
+    if (b->admit_blocked || held(b) + need > budget) return busy(b, &b->stats.refused_admit, err);
     if (wait_ns == NULL) return O2P_OK;
-    if (b->stats.buffered_bytes > batch_pace_soft_bytes(&b->pace, budget))
+    if (held(b) > batch_pace_soft_bytes(&b->pace, budget))
         seal_largest_or_note(b, &b->pace_pending); /* the flushers must not idle */
-    batch_pace_verdict v = batch_pace_decide(&b->pace, clock_mono_ns(), b->stats.buffered_bytes,
-                                             budget, need, b->stats.flush_rate_bytes, wait_ns);
+    batch_pace_verdict v = batch_pace_decide(&b->pace, clock_mono_ns(), held(b), budget, need,
+                                             b->stats.flush_rate_bytes, wait_ns);
     if (v == BATCH_PACE_REFUSE) {
         b->stats.refused_pace++;
         b->stats.rejected_busy++;
@@ -404,35 +410,72 @@ static int group_hold(batch *b, bgroup *bg, uint64_t lsn)
 
 int batch_submit(batch *b, const tbl_batch *rows, size_t body_bytes, o2p_error *err)
 {
-    return batch_submit_lsn(b, rows, body_bytes, 0, err);
+    return batch_submit_reserved(b, rows, body_bytes, 0, 0, err);
 }
 
 int batch_submit_lsn(batch *b, const tbl_batch *rows, size_t body_bytes, uint64_t lsn,
                      o2p_error *err)
 {
-    pthread_mutex_lock(&b->mu);
-    if (b->closing) {
-        pthread_mutex_unlock(&b->mu);
-        return o2p_errorf(err, O2P_ESTATE, "server is shutting down");
-    }
-    uint64_t growth, alone;
-    projected_growth(b, rows, &growth, &alone);
-    learn_cost(b, body_bytes, alone);
-    if (alone > b->cfg.max_buffered_bytes) {
+    return batch_submit_reserved(b, rows, body_bytes, lsn, 0, err);
+}
+
+/* Whether rows fit in the budget now (lock held): O2P_OK, O2P_ESTATE,
+ * O2P_ELIMIT or O2P_EBUSY (counted); *alone is the buffer a copy of them
+ * takes by itself. */
+static int fits(batch *b, const tbl_batch *rows, uint64_t *alone, o2p_error *err)
+{
+    if (b->closing) return o2p_errorf(err, O2P_ESTATE, "server is shutting down");
+    uint64_t growth;
+    projected_growth(b, rows, &growth, alone);
+    if (*alone > b->cfg.max_buffered_bytes) {
         b->stats.refused_too_large++;
-        pthread_mutex_unlock(&b->mu);
         return o2p_errorf(err, O2P_ELIMIT,
                           "request needs about %llu bytes of buffer, more than "
                           "batch.max_buffered_bytes (%llu); send smaller batches",
-                          (unsigned long long)alone, (unsigned long long)b->cfg.max_buffered_bytes);
+                          (unsigned long long)*alone,
+                          (unsigned long long)b->cfg.max_buffered_bytes);
     }
-    if (b->stats.buffered_bytes + growth > b->cfg.max_buffered_bytes) {
-        b->admit_blocked = 1;
-        int rc = busy(b, &b->stats.refused_full, err);
+    if (held(b) + growth > b->cfg.max_buffered_bytes) return busy(b, &b->stats.refused_full, err);
+    return O2P_OK;
+}
+
+int batch_reserve(batch *b, const tbl_batch *rows, uint64_t *reserved, o2p_error *err)
+{
+    *reserved = 0;
+    uint64_t alone;
+    pthread_mutex_lock(&b->mu);
+    int rc = fits(b, rows, &alone, err);
+    if (rc == O2P_OK) {
+        b->stats.reserved_bytes += alone;
+        *reserved = alone;
+    }
+    pthread_mutex_unlock(&b->mu);
+    return rc;
+}
+
+void batch_unreserve(batch *b, uint64_t reserved)
+{
+    pthread_mutex_lock(&b->mu);
+    b->stats.reserved_bytes -= reserved;
+    pthread_mutex_unlock(&b->mu);
+}
+
+int batch_submit_reserved(batch *b, const tbl_batch *rows, size_t body_bytes, uint64_t lsn,
+                          uint64_t reserved, o2p_error *err)
+{
+    pthread_mutex_lock(&b->mu);
+    b->stats.reserved_bytes -= reserved; /* the rows are buffered or refused now */
+    uint64_t alone;
+    int rc = fits(b, rows, &alone, err);
+    if (rc != O2P_ESTATE) learn_cost(b, body_bytes, alone);
+    /* admit refuses until a flush frees memory, unless nothing is buffered
+     * (reservations alone filled the budget: they drain by themselves, and
+     * no flush would come to unblock admission) */
+    if (rc == O2P_EBUSY && b->stats.buffered_bytes > 0) b->admit_blocked = 1;
+    if (rc < 0) {
         pthread_mutex_unlock(&b->mu);
         return rc;
     }
-    int rc = O2P_OK;
     for (size_t i = 0; i < rows->cap && rc == O2P_OK; i++) {
         const tbl_group *src = &rows->groups[i];
         if (!src->in_use || src->rows.num_rows == 0) continue;
@@ -473,7 +516,7 @@ static int memory_short(const batch *b)
 {
     return b->pressure_pending ||
            (b->pace_pending &&
-            b->stats.buffered_bytes > batch_pace_soft_bytes(&b->pace, b->cfg.max_buffered_bytes));
+            held(b) > batch_pace_soft_bytes(&b->pace, b->cfg.max_buffered_bytes));
 }
 
 /* Picks work for a flusher: a sealed group whose backoff has passed, after

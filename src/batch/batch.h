@@ -83,7 +83,8 @@ typedef struct batch_stats {
     int flush_threads;
     uint64_t buffered_rows;
     uint64_t buffered_bytes;
-    int storage_failing; /* the last store attempt failed */
+    uint64_t reserved_bytes; /* rows decoded but not submitted yet (batch_reserve) */
+    int storage_failing;     /* the last store attempt failed */
 } batch_stats;
 
 typedef struct batch batch;
@@ -121,6 +122,21 @@ void batch_set_journal(batch *b, const batch_journal *j);
 /* batch_submit for rows journalled as record `lsn` (0: not journalled). */
 int batch_submit_lsn(batch *b, const tbl_batch *rows, size_t body_bytes, uint64_t lsn,
                      o2p_error *err);
+
+/*
+ * Reservations: rows decoded but held back before batch_submit (a request
+ * waiting for its write-ahead log sync) count against max_buffered_bytes
+ * from batch_reserve until batch_submit_reserved or batch_unreserve, so
+ * admission, pacing and submit see them.  batch_reserve refuses as
+ * batch_submit would (O2P_EBUSY counted as refused_full, O2P_ELIMIT,
+ * O2P_ESTATE) and reserves nothing then; else *reserved is the buffer a
+ * copy of the rows takes.  batch_submit_reserved is batch_submit_lsn that
+ * first gives back `reserved` (also when it fails): no double counting.
+ */
+int batch_reserve(batch *b, const tbl_batch *rows, uint64_t *reserved, o2p_error *err);
+void batch_unreserve(batch *b, uint64_t reserved);
+int batch_submit_reserved(batch *b, const tbl_batch *rows, size_t body_bytes, uint64_t lsn,
+                          uint64_t reserved, o2p_error *err);
 
 /* Early refusal, before a body is read or decoded: O2P_EBUSY (counted as
  * refused_admit, and the largest group is sealed for an early flush when a

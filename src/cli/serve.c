@@ -10,7 +10,10 @@
  * into a serve_pending (a free list of them, so the steady state allocates
  * nothing), the request is left pending, and the WAL's syncer submits the
  * rows and completes it once the record is durable.  Past SERVE_MAX_PENDING
- * requests waiting (and for gRPC) the thread waits for the sync itself.  SIGTERM/SIGINT: stop
+ * requests waiting (and for gRPC) the thread waits for the sync itself.
+ * Either way the decoded rows are reserved in the batcher's memory budget
+ * before the record is written (a request that would not fit is refused
+ * before it costs a write) until they are submitted or the write failed.  SIGTERM/SIGINT: stop
  * accepting, let in-flight requests finish, flush every buffered row, exit 0.  SIGHUP: reload the
  * TLS certificate, key and client CAs of both listeners (a bad file keeps
  * the old ones and logs why).
@@ -36,8 +39,8 @@
 
 #define SERVE_SHUTDOWN_FLUSH_SECS 120
 /* Requests waiting for a WAL sync without a thread; each holds its decoded
- * rows (~400 KB per 1,000 log records), which the batcher does not count
- * until the sync is over. */
+ * rows (~400 KB per 1,000 log records), reserved in the batcher's budget
+ * until the sync is over (batch_reserve). */
 #define SERVE_MAX_PENDING 64
 
 typedef struct serve_slot {
@@ -54,6 +57,7 @@ typedef struct serve_pending {
     http_pending *token;
     tbl_batch rows;
     size_t len;
+    uint64_t reserved; /* its rows' share of the batcher's budget */
     uint64_t rejected;
     char reason[256];
     struct serve_pending *next_free;
@@ -137,7 +141,7 @@ static int serve_result(serve_ctx *sc, int rc, uint64_t rejected, const char *re
 }
 
 /* The WAL record of a pending request is durable (or its sync failed):
- * submit the rows, answer.  Runs on the WAL's completion thread. */
+ * submit the rows, answer.  Runs on the WAL's syncer or completion thread. */
 static void serve_durable(wal_waiter *wt, int rc, const char *why)
 {
     serve_pending *p = (serve_pending *)wt;
@@ -147,10 +151,11 @@ static void serve_durable(wal_waiter *wt, int rc, const char *why)
     o2p_error err;
     o2p_error_clear(&err);
     if (rc < 0) {
+        batch_unreserve(sc->b, p->reserved);
         rc = o2p_errorf(&err, O2P_EIO, "WAL write failed: %s", why);
         reply.retry_after_secs = 5; /* 503: the WAL disk fails */
     } else {
-        rc = batch_submit_lsn(sc->b, &p->rows, p->len, wt->lsn, &err);
+        rc = batch_submit_reserved(sc->b, &p->rows, p->len, wt->lsn, p->reserved, &err);
     }
     serve_wal_done(sc->wal, wt->lsn, rc < 0);
     rc = serve_result(sc, rc, p->rejected, p->reason, &reply, &err);
@@ -172,16 +177,20 @@ static int serve_ingest_token(serve_ctx *sc, unsigned thread_index, otlp_signal 
     /* slot->rows is empty here: every call resets it on the way out */
     int rc =
         otlp_decode(slot->dec, signal, format, body, len, receive_ns, &slot->rows, &stats, err);
-    uint64_t lsn = 0; /* 0: not logged */
+    uint64_t lsn = 0;      /* 0: not logged */
+    uint64_t reserved = 0; /* the rows' share of the budget while the record is synced */
     /* With the WAL, the body is durable before its rows are buffered (and
      * so before the 200); a request with no rows needs no record. */
     serve_pending *p = NULL;
-    if (rc == 0 && sc->wal && tbl_batch_rows(&slot->rows, TBL_COUNT) > 0) {
+    int log_it = rc == 0 && sc->wal && tbl_batch_rows(&slot->rows, TBL_COUNT) > 0;
+    if (log_it) rc = batch_reserve(sc->b, &slot->rows, &reserved, err);
+    if (log_it && rc == 0) {
         if (token != NULL && (p = pending_get(sc)) != NULL) {
             /* everything done() needs is in p before the record is queued */
             swap_rows(&slot->rows, &p->rows);
             p->token = token;
             p->len = len;
+            p->reserved = reserved;
             p->rejected = stats.rejected;
             snprintf(p->reason, sizeof p->reason, "%s",
                      stats.rejected ? stats.rejected_reason : "");
@@ -195,8 +204,9 @@ static int serve_ingest_token(serve_ctx *sc, unsigned thread_index, otlp_signal 
             rc = serve_wal_append(sc->wal, signal, format, receive_ns, body, len, &lsn, err);
         }
         if (rc == O2P_EIO) reply->retry_after_secs = 5; /* 503: the WAL disk fails */
+        if (rc < 0) batch_unreserve(sc->b, reserved);
     }
-    if (rc == 0) rc = batch_submit_lsn(sc->b, &slot->rows, len, lsn, err);
+    if (rc == 0) rc = batch_submit_reserved(sc->b, &slot->rows, len, lsn, reserved, err);
     if (lsn != 0) serve_wal_done(sc->wal, lsn, rc < 0);
     tbl_batch_reset(&slot->rows);
     return serve_result(sc, rc, stats.rejected, stats.rejected_reason, reply, err);
@@ -277,6 +287,10 @@ static void serve_metrics(void *ctx, o2p_buf *out)
         out, "otlp2parquet_buffered_bytes", "gauge",
         "Bytes of row data waiting to be flushed (counted against batch.max_buffered_bytes).",
         st.buffered_bytes);
+    http_prom_metric(out, "otlp2parquet_reserved_bytes", "gauge",
+                     "Bytes of decoded rows waiting for their write-ahead log sync before they "
+                     "are buffered (counted against batch.max_buffered_bytes too).",
+                     st.reserved_bytes);
     http_prom_metric(out, "otlp2parquet_storage_errors_total", "counter",
                      "Failed attempts to store a file (retried with backoff).", st.storage_errors);
     http_prom_metric(out, "otlp2parquet_storage_failing", "gauge",

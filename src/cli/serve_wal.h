@@ -56,7 +56,7 @@ int serve_wal_async(const serve_wal *sw);
 /* serve_wal_append without waiting: writes the record (wt->lsn is its LSN)
  * and returns; wt->done runs once it is durable (rc O2P_OK) or its sync
  * failed (O2P_EIO: the caller answers 503 and calls serve_wal_done with
- * cancel = 1), on the log's completion thread, or on this one before the
+ * cancel = 1), on the log's syncer or completion thread, or on this one before the
  * return when the log is closing.  A failure returned here (O2P_EBUSY past max_bytes,
  * O2P_EIO) means nothing was logged and done is never called. */
 int serve_wal_append_async(serve_wal *sw, otlp_signal signal, otlp_format format,

@@ -59,6 +59,12 @@ void store_s3_config_init(store_s3_config *cfg);
  * store_check).  *out owns a copy of root.  Returns 0 or O2P_ENOMEM. */
 int store_open_fs(store **out, const char *root, o2p_error *err);
 
+/* Test hook of an fs store (s must be one): called before every fsync with
+ * the path synced (a temp file or a directory); return an errno to make that
+ * sync fail, 0 to go on.  Set before the store is shared. */
+typedef int (*store_fs_sync_hook)(void *ctx, const char *path);
+void store_fs_set_sync_hook(store *s, store_fs_sync_hook hook, void *ctx);
+
 /* An S3 store.  Resolves credentials (config, then AWS_ACCESS_KEY_ID/
  * AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN, then the shared credentials file
  * at AWS_SHARED_CREDENTIALS_FILE or ~/.aws/credentials) and validates the

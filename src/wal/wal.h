@@ -15,9 +15,10 @@
  * fdatasync covers every record written before it (group commit); with
  * sync = interval a timer thread syncs every sync_interval_ms and finish
  * returns at once.  wal_notify_durable is finish without blocking: the
- * log's syncer thread syncs and its completion thread calls back once the
- * record is durable, so the caller's thread goes on working while a sync
- * runs, and one sync covers every record written meanwhile.  A failing
+ * log's syncer thread syncs and calls back once the record is durable (or
+ * its completion thread does, when more waiters queued meanwhile), so the
+ * caller's thread goes on working while a sync runs, and one sync covers
+ * every record written meanwhile.  A failing
  * disk (ENOSPC, EROFS, EIO) gives O2P_EIO and wal_failure() names it; past
  * max_bytes an append gives O2P_EBUSY.
  *
@@ -31,10 +32,14 @@
  * as `<dir>/spare.tmp`, posix_fallocate'd and then overwritten with zeros
  * and fdatasync'ed, so that appends into it write blocks that are already
  * written (an fdatasync then needs no extent conversion).  A roll renames it
- * to the next segment name, writes the header and fsyncs the directory; a
+ * to the next segment name and writes the header; a
  * spare still being zero-filled is taken as it is (its unwritten rest reads
  * as zeros too); with no spare the roll allocates as before.  Its size
  * counts against max_bytes (stats.spare_bytes); open deletes a stale one.
+ *
+ * Rolls: a new segment (allocated or the spare) gets its header under the
+ * lock but no sync; the next sync syncs the sealed segment, the directory
+ * and the new segment, in that order, before it acknowledges anything.
  *
  * Opening takes an exclusive flock on `<dir>/LOCK`: two servers cannot
  * share a WAL.  Segments found at open are read-only; new records go to a
@@ -122,8 +127,8 @@ int wal_append_finish(wal *w, uint64_t lsn, o2p_error *err);
 typedef struct wal_waiter wal_waiter;
 struct wal_waiter {
     uint64_t lsn; /* set by the caller */
-    /* Runs on the log's completion thread, outside its lock, once per waiter
-     * and in the order they were queued:
+    /* Runs on the log's syncer or completion thread (never both at once),
+     * outside its lock, once per waiter and in the order they were queued:
      * rc O2P_OK (durable) or O2P_EIO (its write or sync failed: not
      * acknowledged; why says what failed).  May reuse or free wt and may
      * append to the log. */

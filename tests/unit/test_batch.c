@@ -264,6 +264,63 @@ TEST(batch_request_larger_than_budget_is_refused_as_too_large)
     teardown(&f);
 }
 
+/* Rows reserved while their request waits for the WAL sync count against
+ * the budget: admission and later reservations see them, the hand-off
+ * moves them into the buffer without counting them twice, a cancel gives
+ * them back. */
+TEST(batch_reserved_rows_count_against_the_budget_until_submitted_or_cancelled)
+{
+    batch_config cfg;
+    batch_config_default(&cfg);
+    cfg.max_buffered_bytes = 16384;
+    cfg.max_age_secs = 3600;
+    fixture f;
+    setup(&f, &cfg, "data");
+    o2p_error err;
+    add_logs(&f.rows, "api", T0_NS, 20);
+    uint64_t r[64];
+    int n = 0;
+    for (; n < 64; n++) {
+        int rc = batch_reserve(f.b, &f.rows, &r[n], &err);
+        if (rc == O2P_EBUSY) break;
+        CHECK_OK(rc);
+        CHECK(r[n] > 0);
+    }
+    /* the reservations alone filled the budget, nothing was buffered */
+    CHECK(n >= 2 && n < 64);
+    CHECK(strstr(err.msg, "reserved") != NULL);
+    batch_stats st;
+    batch_get_stats(f.b, &st);
+    CHECK_UINT(st.buffered_bytes, 0);
+    CHECK_UINT(st.reserved_bytes, r[0] * (uint64_t)n);
+    CHECK(st.reserved_bytes <= cfg.max_buffered_bytes);
+    CHECK(st.reserved_bytes + r[0] > cfg.max_buffered_bytes);
+    CHECK_UINT(st.refused_full, 1);
+    /* admission counts them: 1,000 body bytes (4,000 buffer bytes before
+     * any cost was measured) would fit in an empty budget, not now */
+    CHECK(4000 < cfg.max_buffered_bytes);
+    CHECK_INT(batch_admit(f.b, 1000, &err), O2P_EBUSY);
+    /* a decoded request refused for the reservations alone does not block
+     * admission until a flush (none would come): checked at the end */
+    CHECK_INT(batch_submit(f.b, &f.rows, 0, &err), O2P_EBUSY);
+    /* the hand-off: the reservation becomes buffered bytes */
+    CHECK_OK(batch_submit_reserved(f.b, &f.rows, 0, 0, r[0], &err));
+    batch_get_stats(f.b, &st);
+    CHECK_UINT(st.reserved_bytes, r[0] * (uint64_t)(n - 1));
+    CHECK(st.buffered_bytes > 0 && st.buffered_bytes <= r[0]);
+    CHECK_UINT(st.buffered_rows, 20);
+    /* cancelled (the sync failed): given back */
+    for (int i = 1; i < n; i++) batch_unreserve(f.b, r[i]);
+    batch_get_stats(f.b, &st);
+    CHECK_UINT(st.reserved_bytes, 0);
+    CHECK(st.buffered_bytes + 4000 <= cfg.max_buffered_bytes);
+    CHECK_OK(batch_admit(f.b, 1000, &err));
+    CHECK_OK(batch_shutdown(f.b, 10, &err));
+    batch_get_stats(f.b, &st);
+    CHECK_UINT(st.rows_out[TBL_LOGS], 20);
+    teardown(&f);
+}
+
 TEST(batch_pressure_flushes_the_largest_group_early)
 {
     batch_config cfg;

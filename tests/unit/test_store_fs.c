@@ -2,6 +2,7 @@
  * check: atomic writes, nested partitions, no temp files left, and
  * unwritable targets reported as retryable O2P_EIO. */
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -160,5 +161,157 @@ TEST(store_fs_exists)
     CHECK_INT(store_exists(s, "logs/svc/hour=03/b.parquet", &err), 0);
     CHECK_INT(store_exists(s, "logs/svc/hour=03/a.parquet/below", &err), 0);
     CHECK_INT(store_exists(s, "../escape", &err), O2P_EINVAL);
+    store_destroy(s);
+}
+
+/* Records every fsync of a store (the path relative to base, "" for base
+ * itself) and fails the ones of fail_path. */
+typedef struct sync_log {
+    const char *base;
+    const char *fail_path; /* relative; NULL: none fails */
+    int count;
+    char paths[16][256];
+} sync_log;
+
+static int sync_log_hook(void *ctx, const char *path)
+{
+    sync_log *log = ctx;
+    size_t base_len = strlen(log->base);
+    CHECK(strncmp(path, log->base, base_len) == 0);
+    const char *rel = path + base_len;
+    if (*rel == '/') rel++;
+    if (log->count < 16) snprintf(log->paths[log->count], sizeof log->paths[0], "%s", rel);
+    log->count++;
+    return log->fail_path != NULL && strcmp(rel, log->fail_path) == 0 ? EIO : 0;
+}
+
+static void sync_log_reset(sync_log *log)
+{
+    log->count = 0;
+    log->fail_path = NULL;
+}
+
+/* The syncs of one put into an existing, known directory: the temp file and
+ * the directory. */
+static void check_steady_put(store *s, sync_log *log, const char *key)
+{
+    o2p_error err;
+    sync_log_reset(log);
+    CHECK_OK(store_put(s, key, (const uint8_t *)"x", 1, &err));
+    CHECK_INT(log->count, 2);
+    CHECK(strstr(log->paths[0], ".tmp-") != NULL);
+    CHECK_STR(log->paths[1], "data/logs/svc/hour=03");
+}
+
+TEST(store_fs_syncs_each_directory_into_its_parent_once)
+{
+    char base[512], root[600];
+    snprintf(base, sizeof base, "%s", unit_tmpdir());
+    snprintf(root, sizeof root, "%s/data", base);
+    sync_log log = {.base = base};
+    store *s;
+    o2p_error err;
+    CHECK_OK(store_open_fs(&s, root, &err));
+    store_fs_set_sync_hook(s, sync_log_hook, &log);
+
+    /* The check creates the root: synced into its parent. */
+    CHECK_OK(store_check(s, &err));
+    CHECK_INT(log.count, 1);
+    CHECK_STR(log.paths[0], "");
+
+    /* The first put creates three directories, each synced into its parent,
+     * then syncs the file and its directory. */
+    sync_log_reset(&log);
+    CHECK_OK(store_put(s, "logs/svc/hour=03/a.parquet", (const uint8_t *)"x", 1, &err));
+    CHECK_INT(log.count, 5);
+    CHECK_STR(log.paths[0], "data");
+    CHECK_STR(log.paths[1], "data/logs");
+    CHECK_STR(log.paths[2], "data/logs/svc");
+    CHECK(strstr(log.paths[3], "data/logs/svc/hour=03/.a.parquet.tmp-") == log.paths[3]);
+    CHECK_STR(log.paths[4], "data/logs/svc/hour=03");
+    check_steady_put(s, &log, "logs/svc/hour=03/b.parquet");
+    store_destroy(s);
+
+    /* A new store (a restart) does not know the directories: each one below
+     * the root is synced into its parent once more, the root's parent is not
+     * (it did not create the root). */
+    CHECK_OK(store_open_fs(&s, root, &err));
+    store_fs_set_sync_hook(s, sync_log_hook, &log);
+    sync_log_reset(&log);
+    CHECK_OK(store_put(s, "logs/svc/hour=03/c.parquet", (const uint8_t *)"x", 1, &err));
+    CHECK_INT(log.count, 5);
+    CHECK_STR(log.paths[0], "data");
+    CHECK_STR(log.paths[1], "data/logs");
+    CHECK_STR(log.paths[2], "data/logs/svc");
+    check_steady_put(s, &log, "logs/svc/hour=03/d.parquet");
+
+    /* A new sibling costs one parent sync (its parent is known). */
+    sync_log_reset(&log);
+    CHECK_OK(store_put(s, "logs/svc/hour=04/a.parquet", (const uint8_t *)"x", 1, &err));
+    CHECK_INT(log.count, 3);
+    CHECK_STR(log.paths[0], "data/logs/svc");
+    CHECK_STR(log.paths[2], "data/logs/svc/hour=04");
+    store_destroy(s);
+}
+
+TEST(store_fs_failed_directory_sync_is_retried)
+{
+    char base[512], root[600], path[700];
+    snprintf(base, sizeof base, "%s", unit_tmpdir());
+    snprintf(root, sizeof root, "%s/data", base);
+    sync_log log = {.base = base};
+    store *s;
+    o2p_error err;
+    CHECK_OK(store_open_fs(&s, root, &err));
+    store_fs_set_sync_hook(s, sync_log_hook, &log);
+    CHECK_OK(store_check(s, &err));
+
+    /* The sync making hour=03 durable fails: the put fails before writing. */
+    sync_log_reset(&log);
+    log.fail_path = "data/logs/svc";
+    CHECK_INT(store_put(s, "logs/svc/hour=03/a.parquet", (const uint8_t *)"x", 1, &err), O2P_EIO);
+    CHECK(strstr(err.msg, "syncing directory") != NULL);
+    CHECK_INT(log.count, 3);
+    snprintf(path, sizeof path, "%s/logs/svc/hour=03/a.parquet", root);
+    CHECK(access(path, F_OK) != 0);
+
+    /* The retry syncs hour=03 into svc again (logs and svc were made durable
+     * and are not synced again). */
+    sync_log_reset(&log);
+    CHECK_OK(store_put(s, "logs/svc/hour=03/a.parquet", (const uint8_t *)"x", 1, &err));
+    CHECK_INT(log.count, 3);
+    CHECK_STR(log.paths[0], "data/logs/svc");
+    CHECK(access(path, F_OK) == 0);
+    store_destroy(s);
+}
+
+TEST(store_fs_remade_directory_after_removal)
+{
+    char base[512], root[600], path[700];
+    snprintf(base, sizeof base, "%s", unit_tmpdir());
+    snprintf(root, sizeof root, "%s/data", base);
+    sync_log log = {.base = base};
+    store *s;
+    o2p_error err;
+    CHECK_OK(store_open_fs(&s, root, &err));
+    store_fs_set_sync_hook(s, sync_log_hook, &log);
+    CHECK_OK(store_put(s, "logs/svc/hour=03/a.parquet", (const uint8_t *)"x", 1, &err));
+
+    /* A retention job removes the hour (the store still remembers it). */
+    snprintf(path, sizeof path, "%s/logs/svc/hour=03/a.parquet", root);
+    CHECK_OK(unlink(path));
+    snprintf(path, sizeof path, "%s/logs/svc/hour=03", root);
+    CHECK_OK(rmdir(path));
+
+    /* The put notices, makes the directory again and syncs it into svc. */
+    sync_log_reset(&log);
+    CHECK_OK(store_put(s, "logs/svc/hour=03/b.parquet", (const uint8_t *)"x", 1, &err));
+    CHECK_STR(log.paths[0], "data");
+    CHECK_STR(log.paths[1], "data/logs");
+    CHECK_STR(log.paths[2], "data/logs/svc");
+    CHECK_INT(log.count, 5);
+    snprintf(path, sizeof path, "%s/logs/svc/hour=03/b.parquet", root);
+    CHECK(access(path, F_OK) == 0);
+    check_steady_put(s, &log, "logs/svc/hour=03/c.parquet");
     store_destroy(s);
 }

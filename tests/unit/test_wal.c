@@ -1,10 +1,12 @@
 /* Unit tests for the write-ahead log (src/wal/wal.c): append/replay round
  * trip, torn tail, corrupt middle record, rolling and in-order deletion,
- * max_bytes, injected write/sync/allocation failures, the directory lock,
+ * max_bytes, injected write/sync/allocation failures, rolls that defer their
+ * syncs to the next group sync, the directory lock,
  * concurrent appends sharing syncs, the syncer's callbacks (wal_notify_durable). */
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -319,6 +321,84 @@ TEST(wal_injected_failures_answer_eio_and_recover)
     wal_close(w);
 }
 
+/* Counts the operations the fault hook sees, failing fail_op with err. */
+typedef struct op_log {
+    int n[WAL_OP_SPARE + 1];
+    int fail_op;
+    int err;
+} op_log;
+
+static int log_op(void *ctx, wal_op op)
+{
+    op_log *l = ctx;
+    l->n[op]++;
+    return (int)op == l->fail_op ? l->err : 0;
+}
+
+/* A roll makes the new segment without a sync on the appender's path: the
+ * next sync covers the sealed segment's last records, the directory and the
+ * new segment; when it fails, records of both are not acknowledged. */
+TEST(wal_roll_defers_its_syncs_to_the_next_sync)
+{
+    char dir[512];
+    wal_dir_path(dir, sizeof dir, "wal");
+    op_log l;
+    memset(&l, 0, sizeof l);
+    wal_config c;
+    wal_config_default(&c);
+    c.dir = dir;
+    c.fault = log_op;
+    c.fault_ctx = &l;
+    c.spare = 0;
+    c.segment_bytes = 4096;
+    wal *w;
+    o2p_error err;
+    CHECK_OK(wal_open(&w, &c, &err));
+    char body[1500];
+    memset(body, 'b', sizeof body);
+    uint64_t a, b, r;
+    /* two records fit in a 4 KiB segment: the third rolls */
+    CHECK_OK(wal_append_start(w, WAL_DATA, "a", 1, body, sizeof body, &a, &err));
+    CHECK_OK(wal_append_start(w, WAL_DATA, "b", 1, body, sizeof body, &b, &err));
+    int allocs = l.n[WAL_OP_ALLOC], syncs = l.n[WAL_OP_SYNC];
+    CHECK_OK(wal_append_start(w, WAL_DATA, "r", 1, body, sizeof body, &r, &err));
+    CHECK_INT(l.n[WAL_OP_ALLOC], allocs + 1);
+    CHECK_INT(l.n[WAL_OP_SYNC], syncs); /* rolled without syncing */
+    CHECK_INT(count_segments(dir), 2);
+    /* one sync makes the records of both segments durable */
+    CHECK_OK(wal_append_finish(w, r, &err));
+    CHECK_INT(l.n[WAL_OP_SYNC], syncs + 1);
+    CHECK_OK(wal_append_finish(w, a, &err));
+    CHECK_OK(wal_append_finish(w, b, &err));
+    CHECK_INT(l.n[WAL_OP_SYNC], syncs + 1);
+
+    /* the sync after the next roll fails: the sealed segment's last record
+     * and the new segment's first are both not acknowledged */
+    uint64_t d, e, f;
+    CHECK_OK(wal_append_start(w, WAL_DATA, "d", 1, body, sizeof body, &d, &err));
+    CHECK_OK(wal_append_start(w, WAL_DATA, "e", 1, body, sizeof body, &e, &err));
+    CHECK_INT(count_segments(dir), 3);
+    l.fail_op = WAL_OP_SYNC;
+    l.err = 5; /* EIO */
+    CHECK_INT(wal_append_finish(w, e, &err), O2P_EIO);
+    CHECK_INT(wal_append_finish(w, d, &err), O2P_EIO);
+    l.fail_op = 0;
+    CHECK_OK(wal_append(w, WAL_DATA, "f", 1, body, sizeof body, &f, &err));
+    wal_close(w);
+
+    /* every acknowledged record is read back */
+    w = open_wal(dir, 0, 0);
+    seen s;
+    memset(&s, 0, sizeof s);
+    CHECK_OK(wal_replay(w, collect, &s, &err));
+    int found = 0;
+    for (int i = 0; i < s.n && i < 256; i++)
+        found += s.payload[i][0] == 'a' || s.payload[i][0] == 'b' || s.payload[i][0] == 'r' ||
+                 s.payload[i][0] == 'f';
+    CHECK_INT(found, 4);
+    wal_close(w);
+}
+
 TEST(wal_second_open_of_a_dir_is_refused)
 {
     char dir[512];
@@ -492,6 +572,71 @@ TEST(wal_syncer_one_sync_covers_every_record_written)
     for (int i = 0; i < 20; i++) wal_release(w, n[i].wt.lsn);
     for (int i = 0; i < 3; i++) wal_release(w, bad[i].wt.lsn);
     wal_release(w, ok.wt.lsn);
+    wal_close(w);
+}
+
+/* Callbacks from the syncer itself and from the completion thread: each
+ * waiter once, in the order queued, never two at once. */
+typedef struct order_log {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    uint64_t last;
+    int calls, inside, bad, overlap;
+} order_log;
+
+typedef struct ordered {
+    wal_waiter wt; /* first: the callback gets it */
+    order_log *log;
+} ordered;
+
+static void order_done(wal_waiter *wt, int rc, const char *why)
+{
+    (void)why;
+    order_log *l = ((ordered *)wt)->log;
+    pthread_mutex_lock(&l->lock);
+    l->overlap += l->inside;
+    l->inside = 1;
+    l->bad += rc != O2P_OK || wt->lsn <= l->last;
+    l->last = wt->lsn;
+    pthread_mutex_unlock(&l->lock);
+    sched_yield(); /* a second caller, if there were one, would overlap here */
+    pthread_mutex_lock(&l->lock);
+    l->inside = 0;
+    l->calls++;
+    pthread_cond_broadcast(&l->cond);
+    pthread_mutex_unlock(&l->lock);
+}
+
+TEST(wal_syncer_callbacks_run_in_order_one_at_a_time)
+{
+    char dir[512];
+    wal_dir_path(dir, sizeof dir, "wal");
+    wal *w = open_wal(dir, 0, 0);
+    o2p_error err;
+    enum { N = 300 };
+    static ordered o[N];
+    order_log l = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0, 0, 0};
+    char body[4096];
+    memset(body, 'o', sizeof body);
+    /* queued faster than synced: some are called back by the syncer, the
+     * rest by the completion thread while the next sync runs */
+    for (int i = 0; i < N; i++) {
+        o[i].log = &l;
+        o[i].wt.done = order_done;
+        CHECK_OK(wal_append_start(w, WAL_DATA, NULL, 0, body, sizeof body, &o[i].wt.lsn, &err));
+        CHECK_OK(wal_notify_durable(w, &o[i].wt));
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 60;
+    pthread_mutex_lock(&l.lock);
+    while (l.calls < N)
+        if (pthread_cond_timedwait(&l.cond, &l.lock, &until) != 0) break;
+    pthread_mutex_unlock(&l.lock);
+    CHECK_INT(l.calls, N);
+    CHECK_INT(l.bad, 0);
+    CHECK_INT(l.overlap, 0);
+    for (int i = 0; i < N; i++) wal_release(w, o[i].wt.lsn);
     wal_close(w);
 }
 
