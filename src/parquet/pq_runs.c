@@ -128,6 +128,7 @@ int pq_runs_build(pq_runs *rs, const pq_column *src, size_t num_rows, const uint
                   size_t row0, size_t n)
 {
     rs->nruns = 0;
+    rs->entries = 0;
     rs->values = 0;
     int rc = index_stored(rs, src);
     if (rc < 0) return rc;
@@ -163,6 +164,7 @@ int pq_runs_build(pq_runs *rs, const pq_column *src, size_t num_rows, const uint
     }
     for (size_t j = 0; j < rs->nruns; j++) {
         size_t s = rs->run_row[j];
+        rs->entries += (size_t)rs->run_count[j] * (rs->entry[s + 1] - rs->entry[s]);
         rs->values += (size_t)rs->run_count[j] * (rs->value[s + 1] - rs->value[s]);
     }
     if (reserve((void **)&rs->memo, &rs->memo_cap, src->num_values + 1, sizeof *rs->memo) < 0 ||
@@ -187,20 +189,33 @@ static int append_copies(o2p_buf *b, const uint8_t *src, size_t len, size_t n)
     return O2P_OK;
 }
 
+/* Writes the run's k copies of the stored row's levels src[0..ne) at dst. */
+static uint8_t *copy_levels(uint8_t *dst, const uint8_t *src, size_t ne, size_t k)
+{
+    if (ne == 1) {
+        memset(dst, src[0], k);
+        return dst + k;
+    }
+    for (size_t i = 0; i < k; i++, dst += ne) memcpy(dst, src, ne);
+    return dst;
+}
+
 int pq_runs_levels(const pq_runs *rs, const pq_column *src, pq_column *dst)
 {
     const pq_leaf *leaf = src->leaf;
+    uint8_t *def = NULL, *rep = NULL;
+    if (rs->entries > 0 && leaf->max_def > 0 && (def = buf_extend(&dst->def, rs->entries)) == NULL)
+        return dst->failed = O2P_ENOMEM;
+    if (rs->entries > 0 && leaf->max_rep > 0 && (rep = buf_extend(&dst->rep, rs->entries)) == NULL)
+        return dst->failed = O2P_ENOMEM;
     for (size_t j = 0; j < rs->nruns; j++) {
         size_t s = rs->run_row[j], k = rs->run_count[j];
         size_t e0 = rs->entry[s], ne = rs->entry[s + 1] - e0;
-        int rc = O2P_OK;
-        if (leaf->max_def > 0) rc = append_copies(&dst->def, src->def.data + e0, ne, k);
-        if (rc == O2P_OK && leaf->max_rep > 0)
-            rc = append_copies(&dst->rep, src->rep.data + e0, ne, k);
-        if (rc < 0) return dst->failed = rc;
-        dst->num_entries += k * ne;
-        dst->num_values += k * (rs->value[s + 1] - rs->value[s]);
+        if (def) def = copy_levels(def, src->def.data + e0, ne, k);
+        if (rep) rep = copy_levels(rep, src->rep.data + e0, ne, k);
     }
+    dst->num_entries += rs->entries;
+    dst->num_values += rs->values;
     return O2P_OK;
 }
 

@@ -43,6 +43,7 @@ typedef struct pq_runs {
     size_t stored_cap;
     uint32_t *run_row, *run_count; /* the chunk's runs */
     size_t nruns, runs_cap;
+    size_t entries;   /* the chunk's expanded level entries */
     size_t values;    /* the chunk's expanded values */
     uint32_t *memo;   /* per stored value: its entry number in this chunk */
     uint32_t *done;   /* per stored row: values of it encoded in this chunk */

@@ -708,6 +708,17 @@ static int write_dictionary_page(pq_writer *w, chunk_state *cs, o2p_error *err)
     return emit_page(w, cs, 1, w->dict.count, err);
 }
 
+/* Entries page_end counts at once when they cannot end the page. */
+#define PAGE_END_BLOCK 64
+
+/* How many of the PAGE_END_BLOCK levels at p equal `level`. */
+static size_t count_equal(const uint8_t *p, uint8_t level)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < PAGE_END_BLOCK; i++) n += p[i] == level;
+    return n;
+}
+
 /* The end of the page starting at entry e: the first row boundary after
  * the estimated encoded size reaches page_size, or after page_rows rows
  * (so a page index has pages to skip even in small columns). */
@@ -742,6 +753,22 @@ static void page_end(const pq_writer *w, const chunk_state *cs, size_t e, size_t
     size_t rows = 0;
     const uint8_t *values = c->values.data;
     while (e < e1) {
+        if (!walk_bytes && e1 - e >= PAGE_END_BLOCK) {
+            /* a block that cannot end the page (the sums only grow) is
+             * counted at once, in loops without branches */
+            size_t brows = PAGE_END_BLOCK, bvals = PAGE_END_BLOCK;
+            if (leaf->max_rep > 0) brows = count_equal(c->rep.data + e, 0);
+            if (leaf->max_def > 0) bvals = count_equal(c->def.data + e, (uint8_t)leaf->max_def);
+            uint64_t bacc = acc + bvals * fixed_bits + PAGE_END_BLOCK * level_bits;
+            if (bacc < budget && rows + brows < w->opts.page_rows) {
+                acc = bacc;
+                rows += brows;
+                v += bvals;
+                b += bvals * cs->width;
+                e += PAGE_END_BLOCK;
+                continue;
+            }
+        }
         if (leaf->max_rep == 0 || c->rep.data[e] == 0) rows++;
         if (leaf->max_def == 0 || c->def.data[e] == leaf->max_def) {
             if (walk_bytes) {
@@ -846,7 +873,9 @@ static int write_data_page(pq_writer *w, chunk_state *cs, size_t e, size_t pe, s
     if (leaf->max_rep == 0) {
         cs->first_row += entries;
     } else {
-        for (size_t i = e; i < pe; i++) cs->first_row += c->rep.data[i] == 0;
+        size_t rows = 0; /* a local sum: the loop vectorizes */
+        for (size_t i = e; i < pe; i++) rows += c->rep.data[i] == 0;
+        cs->first_row += rows;
     }
     return rc;
 }
