@@ -90,14 +90,27 @@ static inline uint32_t finish_hash(uint64_t h)
 static uint32_t hash_bytes(const uint8_t *p, size_t len)
 {
     uint64_t h = 0x9e3779b97f4a7c15ull ^ (len * 0xc2b2ae3d27d4eb4full);
-    while (len >= 8) {
+    size_t n = len;
+    while (n >= 8) {
         h = rotl64(h ^ (load64(p) * 0xc2b2ae3d27d4eb4full), 31) * 0x9e3779b97f4a7c15ull;
         p += 8;
-        len -= 8;
+        n -= 8;
     }
-    if (len > 0) {
-        uint64_t w = 0;
-        memcpy(&w, p, len);
+    if (n > 0) {
+        /* the last 1..7 bytes without a variable-length copy (a call):
+         * the value's last 8 bytes shifted, or overlapping 4-byte loads, or
+         * first, middle and last byte — each covers every byte */
+        uint64_t w;
+        if (len >= 8) {
+            w = load64(p + n - 8) >> (8 * (8 - n));
+        } else if (n >= 4) {
+            uint32_t x, x2;
+            memcpy(&x, p, 4);
+            memcpy(&x2, p + n - 4, 4);
+            w = x | (uint64_t)x2 << 32;
+        } else {
+            w = p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16;
+        }
         h = rotl64(h ^ (w * 0xc2b2ae3d27d4eb4full), 31) * 0x9e3779b97f4a7c15ull;
     }
     return finish_hash(h);

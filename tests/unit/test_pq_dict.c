@@ -184,3 +184,31 @@ TEST(pq_dict_encode_large_mixed_chunk_matches_inserts)
     pq_dict_free(&ref);
     buf_free(&plain);
 }
+
+TEST(pq_dict_values_differing_in_any_one_byte_are_different_entries)
+{
+    /* every length from 1 to 24 bytes, each byte position changed once: the
+     * hash reads the tail of a value without copying it, and every byte
+     * must still count (values live at the end of a buffer, too) */
+    pq_dict d;
+    pq_dict_init(&d, 0);
+    uint32_t next = 0;
+    for (size_t len = 1; len <= 24; len++) {
+        uint8_t *v = mem_alloc(len); /* exactly len bytes: reading past them is an error */
+        CHECK(v != NULL);
+        memset(v, 'a', len);
+        uint32_t e, again;
+        CHECK_OK(pq_dict_insert(&d, v, len, &e));
+        CHECK_UINT(e, next++);
+        for (size_t at = 0; at < len; at++) {
+            v[at] = 'b';
+            CHECK_OK(pq_dict_insert(&d, v, len, &e));
+            CHECK_UINT(e, next++);
+            CHECK_OK(pq_dict_insert(&d, v, len, &again));
+            CHECK_UINT(again, e);
+            v[at] = 'a';
+        }
+        mem_free(v);
+    }
+    pq_dict_free(&d);
+}
