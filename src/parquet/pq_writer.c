@@ -18,6 +18,11 @@
  * codec would save less than options.min_compression_saving of the first
  * pages (choose_codec; the dictionary page waits for that choice).
  *
+ * A chunk of a run-mode column (pq_col_run_row) is written from its runs
+ * when it is a byte array that may get a dictionary (write_from_runs,
+ * pq_runs): only its levels are expanded, each stored row's values are
+ * looked up once, and the file is the one the expanded rows give.
+ *
  * Pages go into an output buffer that is handed to the sink whenever it
  * holds more than FLUSH_BYTES and at the end of every call, so the writer's
  * memory is its scratch buffers plus the footer metadata.
