@@ -826,8 +826,11 @@ static int dictionary_page_stats(pq_writer *w, chunk_state *cs, const uint32_t *
         w->page_serial = 1;
     }
     uint32_t serial = w->page_serial;
+    uint32_t prev = UINT32_MAX;
     for (size_t i = 0; i < n; i++) {
         uint32_t e = idx[i];
+        if (e == prev) continue; /* runs of one entry (sorted, shared values) */
+        prev = e;
         if (w->seen[e] == serial) continue;
         w->seen[e] = serial;
         size_t len;

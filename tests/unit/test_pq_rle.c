@@ -169,3 +169,27 @@ TEST(pq_rle_limit_error)
     CHECK_INT(pq_rle_encode_u8(&b, v, 64, 1), O2P_ELIMIT);
     buf_free(&b);
 }
+
+TEST(pq_rle_levels_encode_as_the_same_values_as_u32)
+{
+    /* runs of every length around the 8-byte steps the u8 encoder skips
+     * with, between short literals: its bytes equal the u32 encoder's */
+    uint8_t v8[4000];
+    uint32_t v32[4000];
+    size_t n = 0;
+    for (size_t len = 1; len <= 40 && n < 3900; len++) {
+        for (size_t k = 0; k < len; k++, n++) v8[n] = (uint8_t)(len % 3);
+        v8[n++] = 3; /* a different value between runs */
+    }
+    for (size_t i = 0; i < n; i++) v32[i] = v8[i];
+    for (size_t start = 0; start < 9; start++) {
+        o2p_buf a, b;
+        buf_init(&a, 0);
+        buf_init(&b, 0);
+        CHECK_OK(pq_rle_encode_u8(&a, v8 + start, n - start, 2));
+        CHECK_OK(pq_rle_encode_u32(&b, v32 + start, n - start, 2));
+        CHECK_MEM(a.data, a.len, b.data, b.len);
+        buf_free(&a);
+        buf_free(&b);
+    }
+}
