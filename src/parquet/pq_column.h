@@ -15,9 +15,9 @@
  * once per row with an identity of the row's values; only the first row of
  * each run is stored, with a row count in `runs`.  Such a column holds
  * "stored rows" x counts; pq_col_expand_rows turns rows of it back into
- * plain entries (the writer does that one column chunk at a time), so a
- * resource with a dozen attributes costs its bytes once per request, not
- * once per log record.
+ * plain entries (the writer does that one column chunk at a time, or
+ * encodes the chunk from its runs, pq_runs), so a resource with a dozen
+ * attributes costs its bytes once per request, not once per log record.
  *
  * Append calls do not return a status: the first allocation failure sets the
  * sticky `failed` status, later appends are ignored, and pq_colset_check /

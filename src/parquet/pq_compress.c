@@ -175,7 +175,6 @@ static int zstd_context(pq_compressor *c, pq_content kind, ZSTD_CCtx **out, o2p_
     return O2P_OK;
 }
 
-#define SNIFF_VALUES  64
 #define SNIFF_MIN_IDS 16
 #define ID_MIN_DIGITS 16
 
@@ -187,7 +186,7 @@ static int is_hex_digit(uint8_t ch)
 pq_content pq_content_of_byte_arrays(const uint8_t *plain, size_t count)
 {
     size_t ids = 0;
-    if (count > SNIFF_VALUES) count = SNIFF_VALUES;
+    if (count > PQ_CONTENT_SNIFF_VALUES) count = PQ_CONTENT_SNIFF_VALUES;
     for (size_t i = 0; i < count; i++) {
         uint32_t n;
         memcpy(&n, plain, 4);

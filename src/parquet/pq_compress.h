@@ -56,6 +56,8 @@ int pq_compressor_level(pq_codec codec, int level);
 /* 1 when c was initialised successfully (its codec context exists). */
 int pq_compressor_ready(const pq_compressor *c);
 
+/* Values pq_content_of_byte_arrays looks at (the first ones of count). */
+#define PQ_CONTENT_SNIFF_VALUES 64
 /* The content of a BYTE_ARRAY column from a sample of its first PLAIN
  * values (4-byte little-endian length, then the bytes): PQ_CONTENT_HEX_IDS
  * when at least 16 of them are non-empty and every non-empty one is an

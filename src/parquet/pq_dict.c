@@ -9,6 +9,8 @@
 #define INITIAL_SLOTS 1024u
 /* slots (of 8 bytes) from which pq_dict_encode prefetches */
 #define PREFETCH_MIN_SLOTS 8192u
+/* values whose slots pq_dict_encode prefetches ahead of a probe */
+#define AHEAD 4u
 
 void pq_dict_init(pq_dict *d, size_t width)
 {
@@ -90,14 +92,27 @@ static inline uint32_t finish_hash(uint64_t h)
 static uint32_t hash_bytes(const uint8_t *p, size_t len)
 {
     uint64_t h = 0x9e3779b97f4a7c15ull ^ (len * 0xc2b2ae3d27d4eb4full);
-    while (len >= 8) {
+    size_t n = len;
+    while (n >= 8) {
         h = rotl64(h ^ (load64(p) * 0xc2b2ae3d27d4eb4full), 31) * 0x9e3779b97f4a7c15ull;
         p += 8;
-        len -= 8;
+        n -= 8;
     }
-    if (len > 0) {
-        uint64_t w = 0;
-        memcpy(&w, p, len);
+    if (n > 0) {
+        /* the last 1..7 bytes without a variable-length copy (a call):
+         * the value's last 8 bytes shifted, or overlapping 4-byte loads, or
+         * first, middle and last byte — each covers every byte */
+        uint64_t w;
+        if (len >= 8) {
+            w = load64(p + n - 8) >> (8 * (8 - n));
+        } else if (n >= 4) {
+            uint32_t x, x2;
+            memcpy(&x, p, 4);
+            memcpy(&x2, p + n - 4, 4);
+            w = x | (uint64_t)x2 << 32;
+        } else {
+            w = p[0] | (uint64_t)p[n / 2] << 8 | (uint64_t)p[n - 1] << 16;
+        }
         h = rotl64(h ^ (w * 0xc2b2ae3d27d4eb4full), 31) * 0x9e3779b97f4a7c15ull;
     }
     return finish_hash(h);
@@ -277,15 +292,18 @@ int pq_dict_encode(pq_dict *d, const uint8_t *plain, size_t count, uint32_t *ent
          * value is the one that followed the previous value last time, and
          * hash only when the guess is wrong. */
         uint32_t prev = UINT32_MAX;
-        /* When a value needed the hash table, the next one probably will
-         * too (unique ids, numbers): its hash is computed and its slot
-         * prefetched before this value's probe, whose cache miss then
-         * overlaps with the next one's.  Only for tables too large to
-         * stay in the L1 cache: in a small one the extra hash costs more
-         * than the miss.  (Slot index with the current mask; a later
-         * growth only makes the prefetch useless.) */
-        uint32_t next_hash = 0;
-        size_t hashed = SIZE_MAX; /* the value whose hash next_hash is */
+        /* When a value needed the hash table, the next ones probably will
+         * too (unique ids, numbers): the hashes of the next AHEAD values
+         * are computed and their slots prefetched before this value's
+         * probe, so the cache misses of several probes overlap.  Only for
+         * tables too large to stay in the L1 cache: in a small one the
+         * extra hashes cost more than the misses.  (Slot index with the
+         * current mask; a later growth only makes a prefetch useless.)
+         * The values after value i and before ahead_to (read from
+         * ahead_p) have their hash in ahead_hash. */
+        uint32_t ahead_hash[AHEAD];
+        size_t ahead_to = 0;
+        const uint8_t *ahead_p = p;
         for (size_t i = 0; i < count; i++) {
             uint32_t n;
             memcpy(&n, p, 4);
@@ -303,13 +321,24 @@ int pq_dict_encode(pq_dict *d, const uint8_t *plain, size_t count, uint32_t *ent
                     }
                 }
             }
-            uint32_t h = hashed == i ? next_hash : hash_bytes(v, n);
-            if (i + 1 < count && d->slot_mask >= PREFETCH_MIN_SLOTS - 1) {
-                uint32_t n2;
-                memcpy(&n2, p, 4);
-                next_hash = hash_bytes(p + 4, n2);
-                hashed = i + 1;
-                __builtin_prefetch(&d->slots[next_hash & d->slot_mask]);
+            uint32_t h;
+            if (i < ahead_to) {
+                h = ahead_hash[i % AHEAD];
+            } else {
+                h = hash_bytes(v, n);
+                ahead_to = i + 1;
+                ahead_p = p;
+            }
+            if (d->slot_mask >= PREFETCH_MIN_SLOTS - 1) {
+                size_t end = i + 1 + AHEAD < count ? i + 1 + AHEAD : count;
+                for (; ahead_to < end; ahead_to++) {
+                    uint32_t n2;
+                    memcpy(&n2, ahead_p, 4);
+                    uint32_t h2 = hash_bytes(ahead_p + 4, n2);
+                    ahead_p += 4 + (size_t)n2;
+                    ahead_hash[ahead_to % AHEAD] = h2;
+                    __builtin_prefetch(&d->slots[h2 & d->slot_mask]);
+                }
             }
             if ((rc = lookup_hashed(d, v, n, h, &entries[i])) < 0) break;
             if (prev != UINT32_MAX) d->succ[prev] = entries[i];

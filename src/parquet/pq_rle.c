@@ -14,6 +14,13 @@ size_t pq_rle_max_size(size_t count, int width)
     return (count + 7) / 8 * (size_t)width + (count / 8 + 2) * (2 * PQ_VARINT_MAX + 4);
 }
 
+static inline uint64_t load64(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
 typedef struct rle_out {
     uint8_t *p;
     int width;
@@ -56,6 +63,11 @@ static inline __attribute__((always_inline)) int encode(o2p_buf *out, const void
     while (i < n) {
         uint32_t x = at(values, i, elem_size);
         size_t j = i + 1;
+        if (elem_size == 1) {
+            /* levels: long runs (all present, one entry per row) 8 at a time */
+            uint64_t pattern = x * 0x0101010101010101ull;
+            while (n - j >= 8 && load64(base + j) == pattern) j += 8;
+        }
         while (j < n && at(values, j, elem_size) == x) j++;
         size_t run = j - i;
         if (run >= 8) {

@@ -18,6 +18,11 @@
  * codec would save less than options.min_compression_saving of the first
  * pages (choose_codec; the dictionary page waits for that choice).
  *
+ * A chunk of a run-mode column (pq_col_run_row) is written from its runs
+ * when it is a byte array that may get a dictionary (write_from_runs,
+ * pq_runs): only its levels are expanded, each stored row's values are
+ * looked up once, and the file is the one the expanded rows give.
+ *
  * Pages go into an output buffer that is handed to the sink whenever it
  * holds more than FLUSH_BYTES and at the end of every call, so the writer's
  * memory is its scratch buffers plus the footer metadata.
@@ -38,6 +43,7 @@
 #include "parquet/pq_meta.h"
 #include "parquet/pq_page.h"
 #include "parquet/pq_rle.h"
+#include "parquet/pq_runs.h"
 #include "parquet/pq_sort.h"
 #include "parquet/pq_stats.h"
 
@@ -87,6 +93,7 @@ struct pq_writer {
     pq_dict dict;
     pq_compressor comp;
     pq_column expand;   /* scratch: one run-mode or sorted column chunk as plain entries */
+    pq_runs runs;       /* scratch: one run-mode column chunk as runs of stored rows */
     pq_row_index rowix; /* scratch: row offsets of the column being sorted */
     pq_workspace *ws;   /* where the scratch above came from, or NULL */
 };
@@ -117,6 +124,7 @@ struct pq_workspace {
     pq_dict dict;
     pq_compressor comp;
     pq_column expand;
+    pq_runs runs;
 };
 
 int pq_workspace_create(pq_workspace **out, o2p_error *err)
@@ -131,6 +139,7 @@ int pq_workspace_create(pq_workspace **out, o2p_error *err)
     buf_init(&ws->dict_packed, 0);
     pq_dict_init(&ws->dict, 0);
     pq_col_init(&ws->expand, NULL);
+    pq_runs_init(&ws->runs);
     *out = ws;
     return O2P_OK;
 }
@@ -148,6 +157,7 @@ void pq_workspace_destroy(pq_workspace *ws)
     mem_free(ws->seen);
     pq_dict_free(&ws->dict);
     pq_col_free(&ws->expand);
+    pq_runs_free(&ws->runs);
     if (ws->has_comp) pq_compressor_free(&ws->comp);
     mem_free(ws);
 }
@@ -176,6 +186,7 @@ static void borrow_scratch(pq_writer *w, pq_workspace *ws)
     w->page_serial = ws->page_serial;
     w->dict = ws->dict;
     w->expand = ws->expand;
+    w->runs = ws->runs;
 }
 
 /* Hands the scratch back for the next writer. */
@@ -195,6 +206,7 @@ static void return_scratch(pq_writer *w)
     ws->page_serial = w->page_serial;
     ws->dict = w->dict;
     ws->expand = w->expand;
+    ws->runs = w->runs;
     ws->comp = w->comp;
     ws->has_comp = pq_compressor_ready(&w->comp);
     if (!ws->has_comp) pq_compressor_free(&w->comp);
@@ -344,6 +356,7 @@ void pq_writer_destroy(pq_writer *w)
         mem_free(w->seen);
         pq_dict_free(&w->dict);
         pq_col_free(&w->expand);
+        pq_runs_free(&w->runs);
         pq_compressor_free(&w->comp);
     }
     mem_free(w);
@@ -438,6 +451,7 @@ int pq_writer_open(pq_writer **out, const pq_schema *schema, const pq_writer_opt
         buf_init(&w->dict_packed, 0);
         pq_dict_init(&w->dict, 0);
         pq_col_init(&w->expand, NULL);
+        pq_runs_init(&w->runs);
     }
     int rc = copy_options(w, opts, err);
     if (rc == O2P_OK) {
@@ -515,6 +529,9 @@ static void next_range(const pq_column *c, const col_range *prev, size_t rows, i
 typedef struct chunk_state {
     const pq_column *col;
     const col_range *range;
+    /* a run-mode chunk encoded from its runs (w->runs): its source column;
+     * col then holds the levels and a prefix of the values only */
+    const pq_column *run_src;
     size_t width;    /* stored width, 0 for BYTE_ARRAY */
     int dictionary;  /* 1: data pages are RLE_DICTIONARY */
     int index_width; /* bit width of entry numbers */
@@ -618,6 +635,26 @@ static int emit_page(pq_writer *w, chunk_state *cs, int is_dict, size_t num_valu
     return O2P_OK;
 }
 
+/* Dictionary-encodes the chunk's values [from, to), which start at byte
+ * from_byte of the chunk's PLAIN values, into w->entries. */
+static int encode_values(pq_writer *w, const chunk_state *cs, size_t from, size_t to,
+                         size_t from_byte)
+{
+    if (cs->run_src != NULL)
+        return pq_runs_dict_encode(&w->runs, cs->run_src, &w->dict, from, to, w->entries,
+                                   w->opts.dictionary_limit);
+    const uint8_t *plain = cs->col->values.data + cs->range->b0 + from_byte;
+    return pq_dict_encode(&w->dict, plain, to - from, w->entries + from, w->opts.dictionary_limit);
+}
+
+/* PLAIN bytes of the chunk's first `count` values. */
+static size_t values_bytes(const pq_writer *w, const chunk_state *cs, size_t count)
+{
+    if (cs->run_src != NULL) return pq_runs_bytes(&w->runs, cs->run_src, count);
+    if (cs->width) return count * cs->width;
+    return byte_array_span(cs->col->values.data + cs->range->b0, count);
+}
+
 /* First pass: dictionary-encodes the chunk's values into w->entries.
  * Returns 1 when the chunk should use the dictionary, 0 for PLAIN. */
 static int try_dictionary(pq_writer *w, chunk_state *cs, o2p_error *err)
@@ -632,24 +669,16 @@ static int try_dictionary(pq_writer *w, chunk_state *cs, o2p_error *err)
         w->entries_cap = nvalues;
     }
     pq_dict_reset(&w->dict, cs->width);
-    const uint8_t *plain = cs->col->values.data + r->b0;
     /* Encode a sample first: when nearly every sampled value is new (ids,
      * timestamps, unique messages) the dictionary cannot pay off, and
      * hashing the rest of the chunk would be wasted work. */
     size_t sample = nvalues < DICT_SAMPLE_VALUES ? nvalues : DICT_SAMPLE_VALUES;
-    int rc = pq_dict_encode(&w->dict, plain, sample, w->entries, w->opts.dictionary_limit);
+    int rc = encode_values(w, cs, 0, sample, 0);
     if (rc == O2P_ELIMIT) return 0;
     if (rc < 0) return nomem(err, "the dictionary");
     if (sample < nvalues) {
         if (w->dict.count * 10 > sample * 9) return 0;
-        size_t sample_bytes = sample * cs->width;
-        if (cs->width == 0) {
-            for (size_t i = 0; i < sample; i++) {
-                uint32_t n;
-                memcpy(&n, plain + sample_bytes, 4);
-                sample_bytes += 4 + (size_t)n;
-            }
-        }
+        size_t sample_bytes = values_bytes(w, cs, sample);
         /* The final test below, applied to the sample: when the sample is
          * no smaller as a dictionary than as PLAIN (mostly unique values
          * such as trace ids, with a few repeated empty ones), the whole
@@ -658,8 +687,7 @@ static int try_dictionary(pq_writer *w, chunk_state *cs, o2p_error *err)
          * start repeating only after the sample is written PLAIN.) */
         int sample_bits = pq_bit_width(w->dict.count - 1);
         if (w->dict.values.len + pq_bitpack_bytes(sample, sample_bits) >= sample_bytes) return 0;
-        rc = pq_dict_encode(&w->dict, plain + sample_bytes, nvalues - sample, w->entries + sample,
-                            w->opts.dictionary_limit);
+        rc = encode_values(w, cs, sample, nvalues, sample_bytes);
         if (rc == O2P_ELIMIT) return 0;
         if (rc < 0) return nomem(err, "the dictionary");
     }
@@ -683,6 +711,17 @@ static int write_dictionary_page(pq_writer *w, chunk_state *cs, o2p_error *err)
     if (buf_append(&w->page, w->dict.values.data, w->dict.values.len) < 0)
         return nomem(err, "a page");
     return emit_page(w, cs, 1, w->dict.count, err);
+}
+
+/* Entries page_end counts at once when they cannot end the page. */
+#define PAGE_END_BLOCK 64
+
+/* How many of the PAGE_END_BLOCK levels at p equal `level`. */
+static size_t count_equal(const uint8_t *p, uint8_t level)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < PAGE_END_BLOCK; i++) n += p[i] == level;
+    return n;
 }
 
 /* The end of the page starting at entry e: the first row boundary after
@@ -719,6 +758,22 @@ static void page_end(const pq_writer *w, const chunk_state *cs, size_t e, size_t
     size_t rows = 0;
     const uint8_t *values = c->values.data;
     while (e < e1) {
+        if (!walk_bytes && e1 - e >= PAGE_END_BLOCK) {
+            /* a block that cannot end the page (the sums only grow) is
+             * counted at once, in loops without branches */
+            size_t brows = PAGE_END_BLOCK, bvals = PAGE_END_BLOCK;
+            if (leaf->max_rep > 0) brows = count_equal(c->rep.data + e, 0);
+            if (leaf->max_def > 0) bvals = count_equal(c->def.data + e, (uint8_t)leaf->max_def);
+            uint64_t bacc = acc + bvals * fixed_bits + PAGE_END_BLOCK * level_bits;
+            if (bacc < budget && rows + brows < w->opts.page_rows) {
+                acc = bacc;
+                rows += brows;
+                v += bvals;
+                b += bvals * cs->width;
+                e += PAGE_END_BLOCK;
+                continue;
+            }
+        }
         if (leaf->max_rep == 0 || c->rep.data[e] == 0) rows++;
         if (leaf->max_def == 0 || c->def.data[e] == leaf->max_def) {
             if (walk_bytes) {
@@ -771,8 +826,11 @@ static int dictionary_page_stats(pq_writer *w, chunk_state *cs, const uint32_t *
         w->page_serial = 1;
     }
     uint32_t serial = w->page_serial;
+    uint32_t prev = UINT32_MAX;
     for (size_t i = 0; i < n; i++) {
         uint32_t e = idx[i];
+        if (e == prev) continue; /* runs of one entry (sorted, shared values) */
+        prev = e;
         if (w->seen[e] == serial) continue;
         w->seen[e] = serial;
         size_t len;
@@ -823,19 +881,28 @@ static int write_data_page(pq_writer *w, chunk_state *cs, size_t e, size_t pe, s
     if (leaf->max_rep == 0) {
         cs->first_row += entries;
     } else {
-        for (size_t i = e; i < pe; i++) cs->first_row += c->rep.data[i] == 0;
+        size_t rows = 0; /* a local sum: the loop vectorizes */
+        for (size_t i = e; i < pe; i++) rows += c->rep.data[i] == 0;
+        cs->first_row += rows;
     }
     return rc;
 }
 
+/* Writes one column chunk: rows r of c, or, with run_src, the chunk of
+ * run_src whose runs are in w->runs (c holding its levels and a prefix of
+ * its values, r its expanded counts).  Returns 1, having written nothing,
+ * when such a chunk is not dictionary-encoded and has values: the caller
+ * then writes it expanded. */
 static int write_chunk(pq_writer *w, size_t col, const pq_column *c, const col_range *r,
-                       uint64_t *total_unc, uint64_t *total_comp, o2p_error *err)
+                       const pq_column *run_src, uint64_t *total_unc, uint64_t *total_comp,
+                       o2p_error *err)
 {
     const pq_leaf *leaf = c->leaf;
     chunk_state cs;
     memset(&cs, 0, sizeof cs);
     cs.col = c;
     cs.range = r;
+    cs.run_src = run_src;
     cs.width = pq_value_width(leaf);
     cs.def_width = pq_bit_width(leaf->max_def);
     cs.rep_width = pq_bit_width(leaf->max_rep);
@@ -844,6 +911,7 @@ static int write_chunk(pq_writer *w, size_t col, const pq_column *c, const col_r
     int rc = w->plain_leaf[col] ? 0 : try_dictionary(w, &cs, err);
     if (rc < 0) return rc;
     cs.dictionary = rc;
+    if (run_src != NULL && !cs.dictionary && r->v1 > r->v0) return 1;
     if (leaf->physical == PQ_BYTE_ARRAY)
         cs.content = pq_content_of_byte_arrays(c->values.data + r->b0, r->v1 - r->v0);
     else if (leaf->physical == PQ_INT64 && (leaf->logical == PQ_LOGICAL_TIMESTAMP_MILLIS ||
@@ -874,8 +942,12 @@ static int write_chunk(pq_writer *w, size_t col, const pq_column *c, const col_r
     if (w->bloom_leaf[col] && r->v1 > r->v0) {
         /* the chunk's bloom filter, right after its pages */
         pq_bloom_reset(&w->bloom);
-        if (pq_bloom_add_plain(&w->bloom, leaf, c->values.data + r->b0, r->v1 - r->v0) < 0 ||
-            pq_bloom_build(&w->bloom, w->opts.bloom_fpp) < 0)
+        /* a dictionary holds the chunk's distinct values, all the filter needs */
+        int added =
+            cs.dictionary
+                ? pq_bloom_add_plain(&w->bloom, leaf, w->dict.values.data, w->dict.count)
+                : pq_bloom_add_plain(&w->bloom, leaf, c->values.data + r->b0, r->v1 - r->v0);
+        if (added < 0 || pq_bloom_build(&w->bloom, w->opts.bloom_fpp) < 0)
             return nomem(err, "a bloom filter");
         uint64_t at = position(w);
         size_t before = w->out.len;
@@ -905,6 +977,84 @@ static int64_t row_group_span(const pq_writer *w, const pq_column *key)
                                                                           : 0;
     if (secs == 0 || per_sec == 0 || secs > (uint64_t)(INT64_MAX / per_sec)) return 0;
     return (int64_t)secs * per_sec;
+}
+
+/* Whether run-mode column i is encoded from its runs (write_from_runs):
+ * byte arrays that may get a dictionary, whose pages then never read the
+ * values (their statistics come from the dictionary). */
+static int encodes_from_runs(const pq_writer *w, size_t i, const pq_column *c)
+{
+    return w->opts.dictionary && !w->plain_leaf[i] && c->leaf->physical == PQ_BYTE_ARRAY &&
+           pq_stats_order(c->leaf) == PQ_ORDER_BYTES;
+}
+
+/* Reports rows that cannot be gathered: bad framing (which the full check
+ * names) or rows out of range. */
+static int bad_rows(const pq_colset *rows, const pq_column *c, o2p_error *err)
+{
+    int rc = pq_colset_check(rows, err);
+    if (rc < 0) return rc;
+    return o2p_errorf(err, O2P_EINVAL, "parquet writer: column %s: rows out of range",
+                      c->leaf->path);
+}
+
+/* Writes the chunk of run-mode column i from its runs: levels expanded, the
+ * values looked up in the dictionary once per stored row.  Returns 1 when
+ * the chunk is to be written expanded instead (see write_chunk). */
+static int write_from_runs(pq_writer *w, const pq_colset *rows, size_t i, const uint32_t *perm,
+                           size_t done, size_t n, uint64_t *total_unc, uint64_t *total_comp,
+                           o2p_error *err)
+{
+    const pq_column *c = &rows->cols[i];
+    int rc = pq_runs_build(&w->runs, c, rows->num_rows, perm ? perm + done : NULL, done, n);
+    if (rc == O2P_EINVAL) return bad_rows(rows, c, err);
+    if (rc < 0) return nomem(err, "the runs of shared column values");
+    pq_col_reset(&w->expand);
+    w->expand.leaf = c->leaf;
+    if (pq_runs_levels(&w->runs, c, &w->expand) < 0 ||
+        pq_runs_prefix(&w->runs, c, PQ_CONTENT_SNIFF_VALUES, &w->expand.values) < 0)
+        return nomem(err, "the levels of shared column values");
+    col_range r = {0, w->expand.num_entries,
+                   0, w->expand.num_values,
+                   0, pq_runs_bytes(&w->runs, c, w->runs.values)};
+    return write_chunk(w, i, &w->expand, &r, c, total_unc, total_comp, err);
+}
+
+/* Writes column i's chunk of rows [done, done + n) (in perm's order when
+ * perm is not NULL; to_end: the last chunk of rows).  prev is the range of
+ * the column's previous chunk of rows in arrival order. */
+static int write_column(pq_writer *w, const pq_colset *rows, size_t i, const uint32_t *perm,
+                        size_t done, size_t n, int to_end, col_range *prev, uint64_t *total_unc,
+                        uint64_t *total_comp, o2p_error *err)
+{
+    const pq_column *c = &rows->cols[i];
+    if (pq_col_is_run(c) && encodes_from_runs(w, i, c)) {
+        int rc = write_from_runs(w, rows, i, perm, done, n, total_unc, total_comp, err);
+        if (rc != 1) return rc;
+    }
+    col_range r;
+    if (perm != NULL) {
+        /* sorted: this chunk's rows gathered in order, one column at a time */
+        pq_col_reset(&w->expand);
+        w->expand.leaf = c->leaf;
+        int grc = pq_col_gather(&w->expand, c, rows->num_rows, perm + done, n, &w->rowix);
+        if (grc == O2P_EINVAL) return bad_rows(rows, c, err);
+        if (grc < 0) return nomem(err, "sorting column values");
+        c = &w->expand;
+        r = (col_range){0, c->num_entries, 0, c->num_values, 0, c->values.len};
+    } else if (pq_col_is_run(c)) {
+        /* shared values: this chunk's rows as plain entries, one column at a time */
+        pq_col_reset(&w->expand);
+        w->expand.leaf = c->leaf;
+        if (pq_col_expand_rows(&w->expand, c, done, n) < 0)
+            return nomem(err, "expanding shared column values");
+        c = &w->expand;
+        r = (col_range){0, c->num_entries, 0, c->num_values, 0, c->values.len};
+    } else {
+        next_range(c, prev, n, to_end, &r);
+        *prev = r;
+    }
+    return write_chunk(w, i, c, &r, NULL, total_unc, total_comp, err);
 }
 
 int pq_writer_write(pq_writer *w, const pq_colset *rows, o2p_error *err)
@@ -945,41 +1095,9 @@ int pq_writer_write(pq_writer *w, const pq_colset *rows, o2p_error *err)
                 done;
         }
         uint64_t start = position(w), total_unc = 0, total_comp = 0;
-        for (size_t i = 0; i < ncols && rc == O2P_OK; i++) {
-            const pq_column *c = &rows->cols[i];
-            col_range r;
-            if (perm != NULL) {
-                /* sorted: this chunk's rows gathered in order, one column at a time */
-                pq_col_reset(&w->expand);
-                w->expand.leaf = c->leaf;
-                int grc = pq_col_gather(&w->expand, c, rows->num_rows, perm + done, n, &w->rowix);
-                if (grc < 0) {
-                    /* bad framing found by the gather: the full check names it */
-                    if (grc == O2P_EINVAL && (rc = pq_colset_check(rows, err)) < 0) break;
-                    rc = grc == O2P_EINVAL
-                             ? o2p_errorf(err, grc, "parquet writer: column %s: rows out of range",
-                                          c->leaf->path)
-                             : nomem(err, "sorting column values");
-                    break;
-                }
-                c = &w->expand;
-                r = (col_range){0, c->num_entries, 0, c->num_values, 0, c->values.len};
-            } else if (pq_col_is_run(c)) {
-                /* shared values: this chunk's rows as plain entries, one column at a time */
-                pq_col_reset(&w->expand);
-                w->expand.leaf = c->leaf;
-                if (pq_col_expand_rows(&w->expand, c, done, n) < 0) {
-                    rc = nomem(err, "expanding shared column values");
-                    break;
-                }
-                c = &w->expand;
-                r = (col_range){0, c->num_entries, 0, c->num_values, 0, c->values.len};
-            } else {
-                next_range(c, &ranges[i], n, n == left, &r);
-                ranges[i] = r;
-            }
-            rc = write_chunk(w, i, c, &r, &total_unc, &total_comp, err);
-        }
+        for (size_t i = 0; i < ncols && rc == O2P_OK; i++)
+            rc = write_column(w, rows, i, perm, done, n, n == left, &ranges[i], &total_unc,
+                              &total_comp, err);
         rg_rec rg = {total_unc, n, start, total_comp, sort_leaf};
         if (rc == O2P_OK && buf_append(&w->rg_recs, &rg, sizeof rg) < 0)
             rc = nomem(err, "footer metadata");

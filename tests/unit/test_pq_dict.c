@@ -138,7 +138,7 @@ TEST(pq_dict_out_of_memory)
 }
 
 /* Encoding a chunk whose hash table outgrows the cache (where the encoder
- * hashes one value ahead and prefetches its slot) gives the entry numbers
+ * hashes values ahead and prefetches their slots) gives the entry numbers
  * that inserting the values one at a time gives: mostly unique values
  * between repeated ones, as in a log attribute's value column. */
 TEST(pq_dict_encode_large_mixed_chunk_matches_inserts)
@@ -183,4 +183,89 @@ TEST(pq_dict_encode_large_mixed_chunk_matches_inserts)
     pq_dict_free(&enc);
     pq_dict_free(&ref);
     buf_free(&plain);
+}
+
+/* The encoder's hashes of the values ahead survive values found without a
+ * hash (the successor guess) and are dropped when it falls behind them:
+ * runs of 0 to 8 new values alternate with 0 to 6 values of a recurring
+ * sequence, the chunk ending inside a look-ahead; every prefix of the
+ * chunk gives the entry numbers of one-at-a-time inserts. */
+TEST(pq_dict_encode_lookahead_across_guessed_values_matches_inserts)
+{
+    o2p_buf plain;
+    buf_init(&plain, 0);
+    size_t count = 0;
+    for (unsigned b = 0; count < 40003; b++) {
+        char v[32];
+        for (unsigned u = 0; u < b % 9; u++) {
+            int n = snprintf(v, sizeof v, "new-%u-%u", b, u);
+            uint32_t n32 = (uint32_t)n;
+            CHECK(buf_append(&plain, &n32, 4) == 0);
+            CHECK(buf_append(&plain, v, (size_t)n) == 0);
+            count++;
+        }
+        for (unsigned r = 0; r < b * 5 % 7; r++) {
+            int n = snprintf(v, sizeof v, "key%u", r);
+            uint32_t n32 = (uint32_t)n;
+            CHECK(buf_append(&plain, &n32, 4) == 0);
+            CHECK(buf_append(&plain, v, (size_t)n) == 0);
+            count++;
+        }
+    }
+    uint32_t *want = mem_alloc(count * sizeof *want);
+    uint32_t *got = mem_alloc(count * sizeof *got);
+    CHECK(want != NULL && got != NULL);
+    pq_dict ref;
+    pq_dict_init(&ref, 0);
+    const uint8_t *p = plain.data;
+    for (size_t i = 0; i < count; i++) {
+        uint32_t n;
+        memcpy(&n, p, 4);
+        CHECK_OK(pq_dict_insert(&ref, p + 4, n, &want[i]));
+        p += 4 + n;
+    }
+    pq_dict enc;
+    pq_dict_init(&enc, 0);
+    for (size_t len = count - 3; len <= count; len++) {
+        pq_dict_reset(&enc, 0);
+        CHECK_OK(pq_dict_encode(&enc, plain.data, len, got, SIZE_MAX));
+        CHECK(enc.slot_mask + 1 >= 16384);
+        for (size_t i = 0; i < len; i++)
+            if (got[i] != want[i]) CHECK_INT(got[i], want[i]);
+    }
+    CHECK_INT(enc.count, ref.count);
+    CHECK_MEM(enc.values.data, enc.values.len, ref.values.data, ref.values.len);
+    mem_free(want);
+    mem_free(got);
+    pq_dict_free(&enc);
+    pq_dict_free(&ref);
+    buf_free(&plain);
+}
+
+TEST(pq_dict_values_differing_in_any_one_byte_are_different_entries)
+{
+    /* every length from 1 to 24 bytes, each byte position changed once: the
+     * hash reads the tail of a value without copying it, and every byte
+     * must still count (values live at the end of a buffer, too) */
+    pq_dict d;
+    pq_dict_init(&d, 0);
+    uint32_t next = 0;
+    for (size_t len = 1; len <= 24; len++) {
+        uint8_t *v = mem_alloc(len); /* exactly len bytes: reading past them is an error */
+        CHECK(v != NULL);
+        memset(v, 'a', len);
+        uint32_t e, again;
+        CHECK_OK(pq_dict_insert(&d, v, len, &e));
+        CHECK_UINT(e, next++);
+        for (size_t at = 0; at < len; at++) {
+            v[at] = 'b';
+            CHECK_OK(pq_dict_insert(&d, v, len, &e));
+            CHECK_UINT(e, next++);
+            CHECK_OK(pq_dict_insert(&d, v, len, &again));
+            CHECK_UINT(again, e);
+            v[at] = 'a';
+        }
+        mem_free(v);
+    }
+    pq_dict_free(&d);
 }

@@ -1,5 +1,7 @@
 /* Unit tests for bit packing and the RLE/bit-packed hybrid; expected bytes
  * are worked out by hand from Parquet's Encodings.md. */
+#include <string.h>
+
 #include "core/buf.h"
 #include "parquet/pq_bitpack.h"
 #include "parquet/pq_rle.h"
@@ -42,6 +44,44 @@ TEST(pq_rle_bitpack_wide_values)
     const uint32_t w[2] = {0xDEADBEEF, 1};
     pq_bitpack_u32(w, 2, 32, out);
     CHECK_BYTES(out, 8, 0xEF, 0xBE, 0xAD, 0xDE, 0x01, 0x00, 0x00, 0x00);
+}
+
+/* Bit i of the packed stream, LSB first, the way Encodings.md defines it. */
+static void put_bits_by_hand(uint8_t *out, size_t *bit, uint32_t v, int width)
+{
+    for (int k = 0; k < width; k++, (*bit)++)
+        if (v >> k & 1) out[*bit / 8] |= (uint8_t)(1u << (*bit % 8));
+}
+
+TEST(pq_rle_bitpack_groups_match_bit_by_bit_packing)
+{
+    /* every width, counts around the groups of 8, bytes past the end untouched */
+    uint32_t v32[43];
+    uint8_t v8[43];
+    for (size_t i = 0; i < 43; i++) v32[i] = (uint32_t)(i * 2654435761u);
+    for (int width = 0; width <= 32; width++) {
+        uint32_t mask = width == 32 ? UINT32_MAX : (1u << width) - 1;
+        for (size_t count = 0; count <= 43; count++) {
+            uint8_t want[200] = {0}, got[200], got8[200];
+            memset(got, 0xEE, sizeof got);
+            memset(got8, 0xEE, sizeof got8);
+            size_t bit = 0;
+            for (size_t i = 0; i < count; i++) {
+                v8[i] = (uint8_t)(v32[i] & mask);
+                put_bits_by_hand(want, &bit, v32[i] & mask, width);
+            }
+            uint32_t masked[43];
+            for (size_t i = 0; i < count; i++) masked[i] = v32[i] & mask;
+            size_t n = pq_bitpack_bytes(count, width);
+            memset(want + n, 0xEE, sizeof want - n);
+            pq_bitpack_u32(masked, count, width, got);
+            CHECK_MEM(got, sizeof got, want, sizeof want);
+            if (width <= 8) {
+                pq_bitpack_u8(v8, count, width, got8);
+                CHECK_MEM(got8, sizeof got8, want, sizeof want);
+            }
+        }
+    }
 }
 
 TEST(pq_rle_bitpack_bools)
@@ -128,4 +168,28 @@ TEST(pq_rle_limit_error)
     uint8_t v[64] = {0};
     CHECK_INT(pq_rle_encode_u8(&b, v, 64, 1), O2P_ELIMIT);
     buf_free(&b);
+}
+
+TEST(pq_rle_levels_encode_as_the_same_values_as_u32)
+{
+    /* runs of every length around the 8-byte steps the u8 encoder skips
+     * with, between short literals: its bytes equal the u32 encoder's */
+    uint8_t v8[4000];
+    uint32_t v32[4000];
+    size_t n = 0;
+    for (size_t len = 1; len <= 40 && n < 3900; len++) {
+        for (size_t k = 0; k < len; k++, n++) v8[n] = (uint8_t)(len % 3);
+        v8[n++] = 3; /* a different value between runs */
+    }
+    for (size_t i = 0; i < n; i++) v32[i] = v8[i];
+    for (size_t start = 0; start < 9; start++) {
+        o2p_buf a, b;
+        buf_init(&a, 0);
+        buf_init(&b, 0);
+        CHECK_OK(pq_rle_encode_u8(&a, v8 + start, n - start, 2));
+        CHECK_OK(pq_rle_encode_u32(&b, v32 + start, n - start, 2));
+        CHECK_MEM(a.data, a.len, b.data, b.len);
+        buf_free(&a);
+        buf_free(&b);
+    }
 }
