@@ -15,7 +15,7 @@
  *   query  the defaults: sorted (row groups of at most 100,000 rows that end
  *          at 10-minute boundaries of Timestamp), page index,
  *          bloom filters on TraceId (+ SpanId on traces), PLAIN ids, chunks
- *          zstd cannot shrink by 5 % UNCOMPRESSED
+ *          zstd cannot shrink by 5 % or by a bit per value UNCOMPRESSED
  * (--row-group-rows N also gives the query-ready files row groups of N rows)
  * then runs the same DuckDB queries on both (threads = 2), the two sides
  * taking turns, --runs runs each: the median and the best wall-clock time

@@ -16,7 +16,8 @@
  * then the values, then compression, then the header with page statistics.
  * The chunk's codec is chosen at its first data page: UNCOMPRESSED when the
  * codec would save less than options.min_compression_saving of the first
- * pages (choose_codec; the dictionary page waits for that choice).
+ * pages, or less than a bit per value (choose_codec; the dictionary page
+ * waits for that choice).
  *
  * A chunk of a run-mode column (pq_col_run_row) is written from its runs
  * when it is a byte array that may get a dictionary (write_from_runs,
@@ -56,6 +57,8 @@
 #define DEFAULT_ROW_GROUP_SPAN_SECS   600u
 /* a chunk is UNCOMPRESSED when the codec saves less than this of its first pages */
 #define DEFAULT_MIN_COMPRESSION_SAVING 0.05
+/* ... or fewer bits per value than this (a reader's fixed cost per page buys less) */
+#define MIN_SAVING_BITS_PER_VALUE 1u
 /* values dictionary-encoded before deciding whether a dictionary can pay off */
 #define DICT_SAMPLE_VALUES 4096u
 
@@ -559,13 +562,17 @@ static pq_content page_content(const chunk_state *cs, int is_dict)
 }
 
 /* The chunk's codec, chosen once from its first bytes: the dictionary page
- * (if any) and the first data page, both already compressed into
- * w->dict_packed and w->packed.  When the codec saves less than
- * options.min_compression_saving of those bytes the whole chunk is written
- * UNCOMPRESSED (the codec is per column chunk in Parquet): readers then skip
- * decompressing its pages, a fixed cost per page (~20 us in DuckDB) that
- * buys nothing for bit-packed entry numbers or random values. */
-static void choose_codec(pq_writer *w, chunk_state *cs)
+ * (if any) and the first data page of num_values values, both already
+ * compressed into w->dict_packed and w->packed.  When the codec saves less
+ * than options.min_compression_saving of those bytes, or (with that
+ * fraction above 0) less than MIN_SAVING_BITS_PER_VALUE bits per value, the
+ * whole chunk is written UNCOMPRESSED (the codec is per column chunk in
+ * Parquet): readers then skip decompressing its pages, a fixed cost per
+ * page (~20 us in DuckDB) that buys nothing for bit-packed entry numbers or
+ * random values, and little for the 1-bit entry numbers of a two-value
+ * column (SeverityText: ~3 KiB saved on an 86,000-row page).  A small file
+ * keeps the codec: a 500-row page saving 1 KiB saves 16 bits per value. */
+static void choose_codec(pq_writer *w, chunk_state *cs, size_t num_values)
 {
     uint64_t raw = w->page.len, packed = w->packed.len;
     if (cs->dictionary_pending) {
@@ -573,7 +580,9 @@ static void choose_codec(pq_writer *w, chunk_state *cs)
         packed += w->dict_packed.len;
     }
     double keep = 1.0 - w->opts.min_compression_saving;
-    cs->codec = (double)packed > (double)raw * keep ? PQ_CODEC_UNCOMPRESSED : w->opts.codec;
+    int small_saving = packed + (uint64_t)num_values * MIN_SAVING_BITS_PER_VALUE / 8 > raw;
+    cs->codec =
+        (double)packed > (double)raw * keep || small_saving ? PQ_CODEC_UNCOMPRESSED : w->opts.codec;
     cs->codec_decided = 1;
 }
 
@@ -621,7 +630,7 @@ static int emit_page(pq_writer *w, chunk_state *cs, int is_dict, size_t num_valu
         rc = pq_compress_as(&w->comp, page_content(cs, is_dict), w->page.data, w->page.len,
                             &w->packed, err);
         if (rc < 0) return rc;
-        if (!cs->codec_decided) choose_codec(w, cs);
+        if (!cs->codec_decided) choose_codec(w, cs, num_values);
         if (cs->codec != PQ_CODEC_UNCOMPRESSED) body = &w->packed;
     }
     if (cs->dictionary_pending && (rc = emit_pending_dictionary(w, cs, err)) < 0) return rc;

@@ -1308,6 +1308,69 @@ TEST(pq_writer_incompressible_chunks_are_uncompressed)
     pq_schema_destroy(s);
 }
 
+/* A chunk the codec shrinks by more than min_compression_saving but by
+ * less than a bit per value (a severity-like column of two values: 1-bit
+ * entry numbers) is UNCOMPRESSED: a reader's fixed cost per compressed page
+ * buys less than it costs.  Small pages keep the codec. */
+TEST(pq_writer_small_savings_are_uncompressed)
+{
+    o2p_error err;
+    pq_schema *s;
+    CHECK_OK(pq_schema_create(&s, "schema", &err));
+    CHECK(pq_schema_add_leaf(s, 0, "sev", PQ_REQUIRED, PQ_INT64, PQ_LOGICAL_NONE, 0) > 0);
+    CHECK(pq_schema_add_leaf(s, 0, "seq", PQ_REQUIRED, PQ_INT64, PQ_LOGICAL_NONE, 0) > 0);
+    CHECK_OK(pq_schema_finish(s, &err));
+    enum { ROWS = 50000, SMALL = 500 };
+    uint64_t x = 88172645463325252ull;
+    pq_colset cs, small;
+    CHECK_OK(pq_colset_init(&cs, s));
+    CHECK_OK(pq_colset_init(&small, s));
+    for (int i = 0; i < ROWS; i++) {
+        int64_t sev = xorshift(&x) % 50 == 0 ? 17 : 9;
+        pq_col_put_i64(&cs.cols[0], sev, 0, 0);
+        pq_col_put_i64(&cs.cols[1], 1000000 + i, 0, 0);
+        if (i < SMALL) {
+            pq_col_put_i64(&small.cols[0], sev, 0, 0);
+            pq_col_put_i64(&small.cols[1], 1000000 + i, 0, 0);
+        }
+    }
+    cs.num_rows = ROWS;
+    small.num_rows = SMALL;
+    pq_writer_options o;
+    pq_writer_options_default(&o);
+    o2p_buf out, zstd, few;
+    buf_init(&out, 0);
+    buf_init(&zstd, 0);
+    buf_init(&few, 0);
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    rd f = footer(&out);
+    rd sev = column_meta(f, 0, 0), seq = column_meta(f, 0, 1);
+    CHECK(has_field(sev, 11)); /* dictionary-encoded, one data page */
+    CHECK_INT(field_int(sev, 4), PQ_CODEC_UNCOMPRESSED);
+    CHECK_INT(field_int(sev, 6), field_int(sev, 7));
+    CHECK_INT(walk_chunk_pages(&out, sev, 1), 2); /* dictionary page + 1, both raw */
+    CHECK_INT(field_int(seq, 4), PQ_CODEC_ZSTD);  /* saves far more than a bit per value */
+    /* the 500-value counter page saves more than a bit per value too */
+    CHECK_OK(write_file(s, &small, &o, &few, &err));
+    CHECK_INT(field_int(column_meta(footer(&few), 0, 1), 4), PQ_CODEC_ZSTD);
+    /* min_compression_saving = 0: the codec on every chunk; zstd shrinks
+     * sev by more than 5 %, by less than a bit per value */
+    o.min_compression_saving = 0;
+    CHECK_OK(write_file(s, &cs, &o, &zstd, &err));
+    rd z = column_meta(footer(&zstd), 0, 0);
+    CHECK_INT(field_int(z, 4), PQ_CODEC_ZSTD);
+    int64_t saved = field_int(z, 6) - field_int(z, 7);
+    CHECK(saved > field_int(z, 6) / 20);
+    CHECK(saved * 8 < ROWS);
+    CHECK_INT(walk_chunk_pages(&zstd, z, 0), 2);
+    buf_free(&few);
+    buf_free(&zstd);
+    buf_free(&out);
+    pq_colset_free(&small);
+    pq_colset_free(&cs);
+    pq_schema_destroy(s);
+}
+
 /* ---- page index -------------------------------------------------------- */
 
 /* Positions a reader at field `id` (a list) of s; returns the element count. */
