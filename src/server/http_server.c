@@ -34,6 +34,11 @@
  * MHD_YES), and the body and the last call still come.  Ingesting it there
  * would store a request that was refused, and suspending it aborts the
  * daemon ("called while we have suspended connections").
+ * Accepting: an own thread accepts and hands each socket to
+ * MHD_add_connection, numbered so that consecutive connections go to
+ * different pool threads (left to themselves, the pool threads all poll
+ * the listening socket and the first to wake takes every connection that
+ * arrived meanwhile, so two clients could share one core).
  */
 #include "server/http_server.h"
 
@@ -43,6 +48,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -73,6 +79,10 @@
 /* A connection keeps its body buffer between requests up to this size;
  * bigger ones are freed so idle connections do not pin megabytes. */
 #define HTTP_CONN_KEEP_BYTES ((size_t)1024 * 1024)
+/* How long accepting pauses when descriptors (or kernel memory) have run
+ * out: the connection waits in the backlog meanwhile, so retrying at once
+ * would spin. */
+#define HTTP_ACCEPT_BACKOFF_MS 100
 /* After an over-limit chunked body, at most this many times the limit is
  * read and dropped before the connection is simply closed. */
 #define HTTP_DISCARD_FACTOR 2u
@@ -143,6 +153,9 @@ typedef struct http_conn {
 struct http_server {
     struct MHD_Daemon *daemon;
     int listen_fd;
+    int wake_fd[2]; /* a byte in [1] stops the accept thread */
+    pthread_t acceptor;
+    int acceptor_running;
     uint16_t port;
     unsigned threads;
     size_t max_payload;
@@ -821,6 +834,103 @@ static void http_mhd_log(void *cls, const char *fmt, va_list ap)
     LOG_DEBUG("http: libmicrohttpd: %s", line);
 }
 
+/* ---- accepting ----------------------------------------------------------- */
+
+/* Renumbers a fresh socket so that it goes to pool thread `slot`:
+ * libmicrohttpd hands an added connection to the pool thread numbered
+ * fd % threads (or, when that one is full, to the next with room).  Best
+ * effort: with no such number free in a few tries the socket keeps its own. */
+static int http_place_fd(int fd, unsigned threads, unsigned slot)
+{
+    int tried = fd;
+    for (int i = 0; i < 4 && (unsigned)fd % threads != slot; i++) {
+        /* the smallest number above `tried` that maps to the slot */
+        int from = tried + 1 + (int)((slot + threads - (unsigned)(tried + 1) % threads) % threads);
+        int dup = fcntl(fd, F_DUPFD_CLOEXEC, from);
+        if (dup < 0) break; /* out of descriptors, or above the limit */
+        if ((unsigned)dup % threads == slot) {
+            close(fd);
+            return dup;
+        }
+        close(dup); /* `from` was taken: the lowest free one above it was returned */
+        tried = dup;
+    }
+    return fd;
+}
+
+/* The accept thread: one connection per wake-up, given to the pool threads
+ * in turn.  It ends when a byte arrives on wake_fd. */
+static void *http_accept_main(void *arg)
+{
+    http_server *srv = arg;
+    struct pollfd fds[2] = {{.fd = srv->wake_fd[0], .events = POLLIN},
+                            {.fd = srv->listen_fd, .events = POLLIN}};
+    unsigned next = 0;
+    int backoff = 0, warned = 0;
+    for (;;) {
+        /* while backing off only the stop request is watched */
+        int n = poll(fds, backoff ? 1 : 2, backoff ? HTTP_ACCEPT_BACKOFF_MS : -1);
+        if (n < 0 && errno != EINTR) {
+            LOG_ERROR("http: polling the listening socket failed: %s", strerror(errno));
+            backoff = 1;
+            continue;
+        }
+        if (n > 0 && fds[0].revents) break;
+        if (backoff) {
+            backoff = 0;
+            continue;
+        }
+        if (n <= 0 || fds[1].revents == 0) continue;
+        struct sockaddr_storage addr;
+        socklen_t addr_len = sizeof addr;
+        int fd = accept4(srv->listen_fd, (struct sockaddr *)&addr, &addr_len,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK || errno == ECONNABORTED)
+                continue;
+            /* EMFILE, ENFILE, ENOBUFS, ENOMEM: wait for descriptors to be
+             * freed; warned once until a connection is accepted again */
+            if (!warned)
+                LOG_WARN("http: cannot accept connections: %s; retrying every %d ms",
+                         strerror(errno), HTTP_ACCEPT_BACKOFF_MS);
+            warned = 1;
+            backoff = 1;
+            continue;
+        }
+        warned = 0;
+        fd = http_place_fd(fd, srv->threads, next++ % srv->threads);
+        /* on failure libmicrohttpd has closed the socket (connection limit,
+         * out of memory) */
+        if (MHD_add_connection(srv->daemon, fd, (struct sockaddr *)&addr, addr_len) != MHD_YES)
+            LOG_DEBUG("http: connection dropped by libmicrohttpd: %s", strerror(errno));
+    }
+    return NULL;
+}
+
+/* 0, or an errno value. */
+static int http_accept_start(http_server *srv)
+{
+    if (pipe2(srv->wake_fd, O_CLOEXEC | O_NONBLOCK) < 0) {
+        srv->wake_fd[0] = srv->wake_fd[1] = -1;
+        return errno;
+    }
+    int eno = pthread_create(&srv->acceptor, NULL, http_accept_main, srv);
+    srv->acceptor_running = eno == 0;
+    return eno;
+}
+
+/* Returns once nothing accepts any more (sockets accepted so far belong to
+ * libmicrohttpd). */
+static void http_accept_stop(http_server *srv)
+{
+    if (!srv->acceptor_running) return;
+    static const char byte = 1;
+    while (write(srv->wake_fd[1], &byte, 1) < 0 && errno == EINTR) {
+    }
+    pthread_join(srv->acceptor, NULL);
+    srv->acceptor_running = 0;
+}
+
 /* ---- start / stop -------------------------------------------------------- */
 
 static int http_build_shared(http_server *srv)
@@ -855,6 +965,8 @@ static void http_free(http_server *srv)
         mem_free(srv->workers);
     }
     if (srv->listen_fd >= 0) close(srv->listen_fd);
+    for (int i = 0; i < 2; i++)
+        if (srv->wake_fd[i] >= 0) close(srv->wake_fd[i]);
     http_pacer_stop(srv->pacer);
     pthread_cond_destroy(&srv->idle_cond);
     pthread_mutex_destroy(&srv->idle_lock);
@@ -872,6 +984,7 @@ int http_server_start(http_server **out, const http_config *config, const http_h
     http_server *srv = mem_calloc(1, sizeof *srv);
     if (srv == NULL) return o2p_errorf(err, O2P_ENOMEM, "http server: out of memory");
     srv->listen_fd = -1;
+    srv->wake_fd[0] = srv->wake_fd[1] = -1;
     srv->handlers = *handlers;
     srv->max_payload =
         config->max_payload_bytes ? config->max_payload_bytes : HTTP_DEFAULT_MAX_PAYLOAD;
@@ -929,8 +1042,9 @@ int http_server_start(http_server **out, const http_config *config, const http_h
         return rc;
     }
 
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
-                     MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME;
+    /* ITC: MHD_add_connection wakes the pool thread that gets the socket */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME;
     flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_AUTO;
     /* With TLS the daemon starts with the first certificate; every
      * connection is then given the current one (http_connection_notify). */
@@ -946,17 +1060,23 @@ int http_server_start(http_server **out, const http_config *config, const http_h
     /* The pool option is appended only for more than one thread; a
      * trailing MHD_OPTION_END ends the list either way. */
     srv->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, http_access, srv, MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
-        MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
-        http_connection_notify, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONN_MEMORY,
-        MHD_OPTION_CONNECTION_TIMEOUT, HTTP_CONN_TIMEOUT_SECS, MHD_OPTION_EXTERNAL_LOGGER,
-        http_mhd_log, srv, MHD_OPTION_ARRAY, tls_opts,
-        srv->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, srv->threads,
+        flags, 0, NULL, NULL, http_access, srv, MHD_OPTION_NOTIFY_COMPLETED, http_completed, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, http_connection_notify, srv,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, HTTP_CONN_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT,
+        HTTP_CONN_TIMEOUT_SECS, MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, srv, MHD_OPTION_ARRAY,
+        tls_opts, srv->threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, srv->threads,
         MHD_OPTION_END);
     if (srv->daemon == NULL) {
         http_free(srv);
         return o2p_errorf(err, O2P_EIO, "listen_addr '%s': could not start the HTTP server",
                           config->listen_addr);
+    }
+    int eno = http_accept_start(srv);
+    if (eno != 0) {
+        MHD_stop_daemon(srv->daemon);
+        http_free(srv);
+        return o2p_errorf(err, O2P_EIO, "listen_addr '%s': could not start accepting: %s",
+                          config->listen_addr, strerror(eno));
     }
     *out = srv;
     return O2P_OK;
@@ -1004,12 +1124,11 @@ void http_server_stop(http_server *srv)
 {
     if (srv == NULL) return;
     atomic_store(&srv->stopping, 1);
-    /* Quiescing hands the listening socket back; shutting it down makes
+    /* Accepting stops first; shutting the listening socket down then makes
      * new connections fail fast while accepted ones carry on.  It is closed
-     * only after the daemon's threads are gone (they may still hold it in
-     * their poll sets until then). */
-    MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
-    if (fd != MHD_INVALID_SOCKET) shutdown(fd, SHUT_RDWR);
+     * (http_free) only after the daemon's threads are gone. */
+    http_accept_stop(srv);
+    shutdown(srv->listen_fd, SHUT_RDWR);
     /* paced connections go on now (a stop never waits for a pacing
      * deadline), and none is suspended by the pacer from here on */
     if (srv->pacer) http_pacer_drain(srv->pacer);
@@ -1037,8 +1156,5 @@ void http_server_stop(http_server *srv)
     }
     pthread_mutex_unlock(&srv->idle_lock);
     MHD_stop_daemon(srv->daemon);
-    /* libmicrohttpd closed the listening socket itself if quiescing failed. */
-    if (fd != MHD_INVALID_SOCKET) close(fd);
-    srv->listen_fd = -1;
     http_free(srv);
 }

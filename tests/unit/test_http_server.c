@@ -527,6 +527,65 @@ TEST(http_keepalive_and_thread_index)
     http_sink_free(&sink);
 }
 
+/* Which thread served the last request. */
+typedef struct thread_probe {
+    pthread_mutex_t lock;
+    pthread_t last;
+} thread_probe;
+
+static int probe_ingest(void *ctx, unsigned thread_index, otlp_signal signal, otlp_format format,
+                        const uint8_t *body, size_t len, http_ingest_reply *reply, o2p_error *err)
+{
+    (void)thread_index, (void)signal, (void)format, (void)body, (void)len, (void)reply, (void)err;
+    thread_probe *p = ctx;
+    pthread_mutex_lock(&p->lock);
+    p->last = pthread_self();
+    pthread_mutex_unlock(&p->lock);
+    return O2P_OK;
+}
+
+/* As many keep-alive connections as pool threads, opened one after the
+ * other: each is served by one thread, and no two share one (the pool
+ * threads used to race for the listening socket, and one could take all). */
+TEST(http_connections_spread_over_threads)
+{
+    enum { THREADS = 3, ROUNDS = 3 };
+    thread_probe probe = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    http_config cfg = {.listen_addr = "127.0.0.1:0", .threads = THREADS};
+    http_handlers h = {.ctx = &probe, .ingest = probe_ingest};
+    http_server *srv = NULL;
+    o2p_error err;
+    o2p_error_clear(&err);
+    CHECK_MSG(http_server_start(&srv, &cfg, &h, &err) == 0, "http_server_start: %s", err.msg);
+    uint16_t port = http_server_port(srv);
+    void *curl[THREADS];
+    pthread_t served[THREADS];
+    for (int round = 0; round < ROUNDS; round++) {
+        for (int i = 0; i < THREADS; i++) {
+            if (round == 0) curl[i] = curl_easy_init();
+            http_req req = {.path = "/v1/logs", .headers = PB, .body = "x", .len = 1};
+            http_resp r;
+            http_do(port, &req, &r, curl[i]);
+            CHECK_INT(r.status, 200);
+            CHECK_INT(r.new_connections, round == 0 ? 1 : 0);
+            http_resp_free(&r);
+            pthread_mutex_lock(&probe.lock);
+            pthread_t t = probe.last;
+            pthread_mutex_unlock(&probe.lock);
+            if (round == 0)
+                served[i] = t;
+            else
+                CHECK_MSG(pthread_equal(served[i], t), "connection %d moved to another thread", i);
+        }
+    }
+    for (int i = 0; i < THREADS; i++)
+        for (int j = i + 1; j < THREADS; j++)
+            CHECK_MSG(!pthread_equal(served[i], served[j]),
+                      "connections %d and %d were served by the same thread", i, j);
+    for (int i = 0; i < THREADS; i++) curl_easy_cleanup(curl[i]);
+    http_server_stop(srv);
+}
+
 typedef struct slow_client {
     uint16_t port;
     long status;
