@@ -95,3 +95,19 @@ uint8_t *buf_detach(o2p_buf *b, size_t *len_out)
     b->cap = 0;
     return p;
 }
+
+int buf_append_copies(o2p_buf *b, const uint8_t *src, size_t len, size_t n)
+{
+    if (len == 0 || n == 0) return O2P_OK;
+    if (n > SIZE_MAX / len) return O2P_ELIMIT;
+    int rc = buf_reserve(b, len * n);
+    if (rc < 0) return rc;
+    uint8_t *dst = b->data + b->len;
+    b->len += len * n;
+    if (len == 1) {
+        memset(dst, src[0], n);
+        return O2P_OK;
+    }
+    for (size_t i = 0; i < n; i++) memcpy(dst + i * len, src, len);
+    return O2P_OK;
+}

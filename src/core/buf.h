@@ -68,6 +68,8 @@ static inline int buf_push_byte(o2p_buf *b, uint8_t byte)
 }
 
 int buf_append_str(o2p_buf *b, const char *s);
+/* Appends n copies of src[0..len) (O2P_ELIMIT when len * n overflows). */
+int buf_append_copies(o2p_buf *b, const uint8_t *src, size_t len, size_t n);
 int buf_printf(o2p_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Returns a pointer to `n` writable bytes at the end and advances len. */

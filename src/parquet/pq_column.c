@@ -84,21 +84,6 @@ int pq_col_run_row(pq_column *c, uint64_t ident)
     return 1;
 }
 
-/* Appends n copies of src[0..len) to b. */
-static int append_copies(o2p_buf *b, const uint8_t *src, size_t len, size_t n)
-{
-    if (len == 0 || n == 0) return O2P_OK;
-    if (n > SIZE_MAX / len) return O2P_ELIMIT;
-    uint8_t *dst = buf_extend(b, len * n);
-    if (dst == NULL) return O2P_ENOMEM;
-    if (len == 1) {
-        memset(dst, src[0], n);
-        return O2P_OK;
-    }
-    for (size_t i = 0; i < n; i++) memcpy(dst + i * len, src, len);
-    return O2P_OK;
-}
-
 int pq_col_expand_rows(pq_column *dst, const pq_column *src, size_t row0, size_t nrows)
 {
     const pq_leaf *leaf = src->leaf;
@@ -132,11 +117,11 @@ int pq_col_expand_rows(pq_column *dst, const pq_column *src, size_t row0, size_t
             size_t reps = count - from < nrows ? count - from : nrows;
             int rc = O2P_OK;
             if (leaf->max_def > 0)
-                rc = append_copies(&dst->def, src->def.data + e, e_end - e, reps);
+                rc = buf_append_copies(&dst->def, src->def.data + e, e_end - e, reps);
             if (rc == O2P_OK && leaf->max_rep > 0)
-                rc = append_copies(&dst->rep, src->rep.data + e, e_end - e, reps);
+                rc = buf_append_copies(&dst->rep, src->rep.data + e, e_end - e, reps);
             if (rc == O2P_OK)
-                rc = append_copies(&dst->values, src->values.data + b, b_end - b, reps);
+                rc = buf_append_copies(&dst->values, src->values.data + b, b_end - b, reps);
             if (rc < 0) return dst->failed = rc;
             dst->num_entries += reps * (e_end - e);
             dst->num_values += reps * nv;

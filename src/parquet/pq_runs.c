@@ -174,21 +174,6 @@ int pq_runs_build(pq_runs *rs, const pq_column *src, size_t num_rows, const uint
     return O2P_OK;
 }
 
-/* Appends n copies of src[0..len) to b. */
-static int append_copies(o2p_buf *b, const uint8_t *src, size_t len, size_t n)
-{
-    if (len == 0 || n == 0) return O2P_OK;
-    if (n > SIZE_MAX / len) return O2P_ELIMIT;
-    uint8_t *dst = buf_extend(b, len * n);
-    if (dst == NULL) return O2P_ENOMEM;
-    if (len == 1) {
-        memset(dst, src[0], n);
-        return O2P_OK;
-    }
-    for (size_t i = 0; i < n; i++) memcpy(dst + i * len, src, len);
-    return O2P_OK;
-}
-
 /* Writes the run's k copies of the stored row's levels src[0..ne) at dst. */
 static uint8_t *copy_levels(uint8_t *dst, const uint8_t *src, size_t ne, size_t k)
 {
@@ -227,8 +212,8 @@ int pq_runs_prefix(const pq_runs *rs, const pq_column *src, size_t min_values, o
         if (nv == 0) continue;
         size_t k = rs->run_count[j], want = (min_values - got + nv - 1) / nv;
         size_t copies = k < want ? k : want;
-        int rc = append_copies(dst, src->values.data + rs->byte[s], rs->byte[s + 1] - rs->byte[s],
-                               copies);
+        int rc = buf_append_copies(dst, src->values.data + rs->byte[s],
+                                   rs->byte[s + 1] - rs->byte[s], copies);
         if (rc < 0) return rc;
         got += copies * nv;
     }

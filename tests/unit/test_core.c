@@ -20,6 +20,20 @@ TEST(core_buf_append_and_limit)
     buf_free(&b);
 }
 
+TEST(core_buf_append_copies)
+{
+    o2p_buf b;
+    buf_init(&b, 12);
+    CHECK_OK(buf_append_copies(&b, (const uint8_t *)"ab", 2, 3));
+    CHECK_OK(buf_append_copies(&b, (const uint8_t *)"z", 1, 4));
+    CHECK_OK(buf_append_copies(&b, (const uint8_t *)"q", 1, 0));
+    CHECK_MEM(b.data, b.len, "abababzzzz", 10);
+    CHECK_INT(buf_append_copies(&b, (const uint8_t *)"xy", 2, 2), O2P_ELIMIT);
+    CHECK_INT(buf_append_copies(&b, (const uint8_t *)"xy", 2, SIZE_MAX / 2 + 1), O2P_ELIMIT);
+    CHECK_INT(b.len, 10);
+    buf_free(&b);
+}
+
 TEST(core_buf_unlimited_grows)
 {
     o2p_buf b;
