@@ -84,6 +84,21 @@ int pq_col_run_row(pq_column *c, uint64_t ident)
     return 1;
 }
 
+size_t pq_col_row_end(const pq_column *src, size_t e, size_t *nvalues)
+{
+    const pq_leaf *leaf = src->leaf;
+    size_t e_end = e + 1;
+    if (leaf->max_rep > 0)
+        while (e_end < src->num_entries && src->rep.data[e_end] != 0) e_end++;
+    size_t nv = e_end - e;
+    if (leaf->max_def > 0) {
+        nv = 0;
+        for (size_t i = e; i < e_end; i++) nv += src->def.data[i] == leaf->max_def;
+    }
+    *nvalues = nv;
+    return e_end;
+}
+
 int pq_col_expand_rows(pq_column *dst, const pq_column *src, size_t row0, size_t nrows)
 {
     const pq_leaf *leaf = src->leaf;
@@ -94,14 +109,8 @@ int pq_col_expand_rows(pq_column *dst, const pq_column *src, size_t row0, size_t
         uint32_t count;
         memcpy(&count, src->runs.data + 4 * k, 4);
         /* stored row k: entries [e, e_end), values [b, b_end) */
-        size_t e_end = e + 1;
-        if (leaf->max_rep > 0)
-            while (e_end < src->num_entries && src->rep.data[e_end] != 0) e_end++;
-        size_t nv = e_end - e;
-        if (leaf->max_def > 0) {
-            nv = 0;
-            for (size_t i = e; i < e_end; i++) nv += src->def.data[i] == leaf->max_def;
-        }
+        size_t nv;
+        size_t e_end = pq_col_row_end(src, e, &nv);
         size_t b_end = b;
         if (width) {
             b_end = b + nv * width;

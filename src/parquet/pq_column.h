@@ -129,6 +129,9 @@ static inline int pq_col_is_run(const pq_column *c)
 {
     return c->runs.len != 0;
 }
+/* The end of the row whose first entry is e (e < num_entries): the next
+ * entry at repetition level 0; *nvalues gets the row's non-null values. */
+size_t pq_col_row_end(const pq_column *src, size_t e, size_t *nvalues);
 /* Appends rows [row0, row0 + nrows) of run-mode column src to dst (same
  * leaf) as plain entries. */
 int pq_col_expand_rows(pq_column *dst, const pq_column *src, size_t row0, size_t nrows);

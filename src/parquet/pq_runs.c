@@ -66,14 +66,8 @@ static int index_stored(pq_runs *rs, const pq_column *src)
         rs->value[s] = v;
         rs->byte[s] = b;
         if (e >= src->num_entries) return O2P_EINVAL;
-        size_t e_end = e + 1;
-        if (leaf->max_rep > 0)
-            while (e_end < src->num_entries && src->rep.data[e_end] != 0) e_end++;
-        size_t nv = e_end - e;
-        if (leaf->max_def > 0) {
-            nv = 0;
-            for (size_t i = e; i < e_end; i++) nv += src->def.data[i] == leaf->max_def;
-        }
+        size_t nv;
+        size_t e_end = pq_col_row_end(src, e, &nv);
         if (width) {
             b += nv * width;
         } else {
