@@ -58,7 +58,7 @@ TEST(http_health_ready)
     CHECK_INT(r.status, 200);
     CHECK_STR((char *)r.body.data, "{\"status\":\"ready\"}");
     http_resp_free(&r);
-    sink.ready = 0;
+    http_sink_set_ready(&sink, 0);
     get(port, "GET", "/ready", &r);
     CHECK_INT(r.status, 503);
     CHECK_STR((char *)r.body.data, "{\"status\":\"not ready\"}");
@@ -341,10 +341,10 @@ TEST(http_partial_success_responses)
 {
     http_sink sink;
     http_sink_init(&sink);
+    sink.reply.rejected = 3; /* before the server's threads start */
+    snprintf(sink.reply.message, sizeof sink.reply.message, "3 points without a value");
     http_server *srv = http_test_server(&sink, 0, 1, NULL);
     uint16_t port = http_server_port(srv);
-    sink.reply.rejected = 3;
-    snprintf(sink.reply.message, sizeof sink.reply.message, "3 points without a value");
     http_resp r;
     post(port, "/v1/metrics", PB, "x", 1, &r);
     CHECK_INT(r.status, 200);
@@ -380,8 +380,7 @@ TEST(http_callback_errors)
     uint16_t port = http_server_port(srv);
     http_resp r;
 
-    sink.rc = O2P_EINVAL;
-    snprintf(sink.err_msg, sizeof sink.err_msg, "logs: resourceLogs[0]: bad wire type");
+    http_sink_answer(&sink, O2P_EINVAL, 0, "logs: resourceLogs[0]: bad wire type");
     post(port, "/v1/logs", PB, "x", 1, &r);
     CHECK_INT(r.status, 400);
     static const char m400[] = "logs: resourceLogs[0]: bad wire type";
@@ -395,33 +394,29 @@ TEST(http_callback_errors)
               "{\"code\":3,\"message\":\"logs: resourceLogs[0]: bad wire type\"}");
     http_resp_free(&r);
 
-    sink.rc = O2P_EBUSY;
-    sink.reply.retry_after_secs = 7;
-    snprintf(sink.err_msg, sizeof sink.err_msg, "memory budget exhausted");
+    http_sink_answer(&sink, O2P_EBUSY, 7, "memory budget exhausted");
     post(port, "/v1/logs", JSON, "x", 1, &r);
     CHECK_INT(r.status, 429);
     CHECK_STR(http_resp_header(&r, "Retry-After"), "7");
     CHECK_STR((char *)r.body.data, "{\"code\":8,\"message\":\"memory budget exhausted\"}");
     http_resp_free(&r);
 
-    sink.rc = O2P_EIO;
-    sink.reply.retry_after_secs = 0;
-    snprintf(sink.err_msg, sizeof sink.err_msg, "storage failing");
+    http_sink_answer(&sink, O2P_EIO, 0, "storage failing");
     post(port, "/v1/logs", JSON, "x", 1, &r);
     CHECK_INT(r.status, 503);
     CHECK_STR(http_resp_header(&r, "Retry-After"), "1");
     CHECK_STR((char *)r.body.data, "{\"code\":14,\"message\":\"storage failing\"}");
     http_resp_free(&r);
 
-    sink.rc = O2P_ENOMEM;
+    http_sink_answer(&sink, O2P_ENOMEM, 0, NULL);
     post(port, "/v1/logs", JSON, "x", 1, &r);
     CHECK_INT(r.status, 503);
     http_resp_free(&r);
-    sink.rc = O2P_ELIMIT;
+    http_sink_answer(&sink, O2P_ELIMIT, 0, NULL);
     post(port, "/v1/logs", JSON, "x", 1, &r);
     CHECK_INT(r.status, 413);
     http_resp_free(&r);
-    sink.rc = O2P_EUNSUPPORTED;
+    http_sink_answer(&sink, O2P_EUNSUPPORTED, 0, NULL);
     post(port, "/v1/logs", JSON, "x", 1, &r);
     CHECK_INT(r.status, 415);
     http_resp_free(&r);
@@ -485,7 +480,7 @@ TEST(http_metrics_endpoint)
     http_req nope = {.path = "/nope"};
     http_do(port, &nope, &r, curl);
     http_resp_free(&r);
-    sink.rc = O2P_EBUSY;
+    http_sink_answer(&sink, O2P_EBUSY, 0, NULL);
     http_req busy = {.path = "/v1/traces", .headers = JSON, .body = "x", .len = 1};
     http_do(port, &busy, &r, curl);
     http_resp_free(&r);

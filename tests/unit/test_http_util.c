@@ -24,6 +24,22 @@ void http_sink_free(http_sink *s)
     pthread_mutex_destroy(&s->lock);
 }
 
+void http_sink_answer(http_sink *s, int rc, int retry_after_secs, const char *err_msg)
+{
+    pthread_mutex_lock(&s->lock);
+    s->rc = rc;
+    s->reply.retry_after_secs = retry_after_secs;
+    snprintf(s->err_msg, sizeof s->err_msg, "%s", err_msg ? err_msg : "");
+    pthread_mutex_unlock(&s->lock);
+}
+
+void http_sink_set_ready(http_sink *s, int ready)
+{
+    pthread_mutex_lock(&s->lock);
+    s->ready = ready;
+    pthread_mutex_unlock(&s->lock);
+}
+
 static int http_sink_ingest(void *ctx, unsigned thread_index, otlp_signal signal,
                             otlp_format format, const uint8_t *body, size_t len,
                             http_ingest_reply *reply, o2p_error *err)
@@ -41,9 +57,12 @@ static int http_sink_ingest(void *ctx, unsigned thread_index, otlp_signal signal
     buf_reset(&s->body);
     buf_append(&s->body, body, len);
     *reply = s->reply;
+    int rc = s->rc;
+    char msg[sizeof s->err_msg];
+    memcpy(msg, s->err_msg, sizeof msg);
     pthread_mutex_unlock(&s->lock);
     atomic_fetch_add(&s->calls, 1);
-    if (s->rc < 0) return o2p_errorf(err, s->rc, "%s", s->err_msg);
+    if (rc < 0) return o2p_errorf(err, rc, "%s", msg);
     return O2P_OK;
 }
 
@@ -51,7 +70,11 @@ static int http_sink_ready(void *ctx, char *why, size_t cap)
 {
     (void)why;
     (void)cap;
-    return ((http_sink *)ctx)->ready;
+    http_sink *s = ctx;
+    pthread_mutex_lock(&s->lock);
+    int ready = s->ready;
+    pthread_mutex_unlock(&s->lock);
+    return ready;
 }
 
 static void http_sink_metrics(void *ctx, o2p_buf *out)

@@ -33,6 +33,11 @@ typedef struct http_sink {
 
 void http_sink_init(http_sink *s);
 void http_sink_free(http_sink *s);
+/* Change the answer while the server runs; under the sink's lock, because
+ * the callback reads it on an MHD thread (TSan sees no order through the
+ * socket between one request's reply and the next one's setup). */
+void http_sink_answer(http_sink *s, int rc, int retry_after_secs, const char *err_msg);
+void http_sink_set_ready(http_sink *s, int ready);
 
 /* Starts a server on 127.0.0.1:0 wired to the sink; fails the test on error. */
 http_server *http_test_server(http_sink *sink, size_t max_payload, unsigned threads,
