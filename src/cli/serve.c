@@ -297,7 +297,9 @@ static void serve_metrics(void *ctx, o2p_buf *out)
                      "1 while the last attempt to store a file failed.",
                      (uint64_t)st.storage_failing);
     http_prom_metric(out, "otlp2parquet_rejected_busy_total", "counter",
-                     "Requests refused with 429 because the buffer was full.", st.rejected_busy);
+                     "Requests refused because the buffer was full (HTTP 429, gRPC "
+                     "RESOURCE_EXHAUSTED).",
+                     st.rejected_busy);
     http_prom_family(
         out, "otlp2parquet_refused_total", "counter",
         "Requests refused for lack of buffer, by cause: admit (before decoding, from "
@@ -478,6 +480,7 @@ int cli_serve(const cfg_config *cfg)
                       .max_payload_bytes = (size_t)cfg->request.max_payload_bytes,
                       .threads = threads,
                       .auth_token = cfg->server.auth_token,
+                      .shutdown_timeout_secs = (unsigned)cfg->server.shutdown_timeout_secs,
                       .tls_cert_file = cfg->server.tls.cert_file,
                       .tls_key_file = cfg->server.tls.key_file,
                       .tls_client_ca_file = cfg->server.tls.client_ca_file};
@@ -494,6 +497,7 @@ int cli_serve(const cfg_config *cfg)
                           .threads = threads,
                           .thread_base = threads,
                           .auth_token = cfg->server.auth_token,
+                          .shutdown_timeout_secs = hc.shutdown_timeout_secs,
                           .tls = {cfg->server.tls.cert_file, cfg->server.tls.key_file,
                                   cfg->server.tls.client_ca_file},
                           .metrics = &sc.grpc_counts};

@@ -65,6 +65,8 @@ static const key_def key_defs[] = {
     {"server.log_format", "OTLP2PARQUET_LOG_FORMAT", K_LOG_FORMAT, 0},
     {"server.auth_token", "OTLP2PARQUET_AUTH_TOKEN", K_SECRET, F(server.auth_token)},
     {"server.grpc_listen_addr", "OTLP2PARQUET_GRPC_LISTEN_ADDR", K_GRPC_LISTEN, 0},
+    {"server.shutdown_timeout_secs", "OTLP2PARQUET_SHUTDOWN_TIMEOUT_SECS", K_COUNT,
+     F(server.shutdown_timeout_secs)},
     /* TLS for the listeners (one block, shared with the HTTP listener) */
     {"request.max_payload_bytes", "OTLP2PARQUET_MAX_PAYLOAD_BYTES", K_SIZE,
      F(request.max_payload_bytes)},
@@ -670,6 +672,7 @@ int cfg_defaults(cfg_config *cfg, o2p_error *err)
     memset(cfg, 0, sizeof *cfg);
     cfg->server.log_level = LOG_LEVEL_INFO;
     cfg->server.log_format = LOG_FORMAT_TEXT;
+    cfg->server.shutdown_timeout_secs = 30;
     cfg->request.max_payload_bytes = 8 * MIB;
     cfg->batch.enabled = true;
     cfg->batch.max_rows = 200000;
@@ -1182,6 +1185,8 @@ int cfg_describe(const cfg_config *cfg, o2p_buf *out)
     O2P_TRY(describe_str(out, "server.log_format",
                          cfg->server.log_format == LOG_FORMAT_JSON ? "json" : "text"));
     O2P_TRY(describe_secret(out, "server.auth_token", cfg->server.auth_token));
+    O2P_TRY(buf_printf(out, "server.shutdown_timeout_secs = %llu\n",
+                       (unsigned long long)cfg->server.shutdown_timeout_secs));
     O2P_TRY(describe_str(out, "server.grpc_listen_addr",
                          cfg->server.grpc_listen_addr ? cfg->server.grpc_listen_addr : "(off)"));
     O2P_TRY(describe_str(out, "server.tls.cert_file", cfg->server.tls.cert_file));

@@ -83,6 +83,8 @@ typedef struct cfg_config {
         char *grpc_listen_addr;    /* normalized "host:port" or "[v6]:port" */
         char *grpc_listen_host;    /* host part without brackets */
         uint16_t grpc_listen_port; /* 0 = any free port */
+        /* how long SIGTERM waits for requests and calls already received */
+        uint64_t shutdown_timeout_secs;
         struct {
             char *cert_file;      /* PEM chain; NULL = plain text listeners */
             char *key_file;       /* PEM private key; set exactly when cert_file is */

@@ -17,8 +17,11 @@
  * protobuf for protobuf requests and JSON otherwise.  Nothing a client can
  * send yields 500.
  *
- * Threads: libmicrohttpd's thread pool with epoll; a thread multiplexes many
- * keep-alive connections and runs the callback synchronously, so the
+ * Threads: an accept thread of ours takes new connections from the listening
+ * socket and hands each to libmicrohttpd (MHD_add_connection), renumbered so
+ * that consecutive connections land on consecutive pool threads;
+ * libmicrohttpd's thread pool with epoll then serves them: a thread
+ * multiplexes many keep-alive connections and runs the callback synchronously, so the
  * callback should decode and append, never wait on storage.  A callback
  * that must wait for something slow (the write-ahead log's sync) uses
  * ingest_async instead: it returns HTTP_INGEST_PENDING, the connection is

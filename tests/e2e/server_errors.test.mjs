@@ -9,12 +9,13 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import net from 'node:net';
 import zlib from 'node:zlib';
 
 import { openDuckDB } from './lib/duckdb.mjs';
 import { mapObject, readRows, which } from './lib/convert.mjs';
 import { decodeExportResponse, decodeStatus, httpRequest, logsRequestJson, logsRequestPb } from './lib/http.mjs';
-import { parseProm, serverMissing, startServer, stopAllServers } from './lib/server.mjs';
+import { parseProm, serverMissing, startServer, stopAllServers, waitFor } from './lib/server.mjs';
 
 const LIMIT = 65536; // request.max_payload_bytes for the main server
 const T0 = 1718000000n * 1000000000n; // 2024-06-10T06:13:20Z in ns
@@ -474,6 +475,33 @@ test('bearer-token authentication (OTLP2PARQUET_AUTH_TOKEN)', { skip: MISSING ??
     assert.deepEqual(rows.map((x) => x.Body).sort(), ok.sort(), 'only the authorized requests are stored');
   } finally {
     await auth.stop('SIGKILL', 5000);
+  }
+});
+
+test('server.shutdown_timeout_secs: SIGTERM closes a stalled upload after the timeout and still flushes', { skip: MISSING ?? false }, async () => {
+  const s = await startServer({ env: { OTLP2PARQUET_SHUTDOWN_TIMEOUT_SECS: '1', OTLP2PARQUET_BATCH_MAX_AGE_SECS: '3600' } });
+  const sock = new net.Socket();
+  try {
+    const { body, bytes } = oneLog('json', 'drain');
+    const ok = await httpRequest(s.port, { method: 'POST', path: '/v1/logs', body: bytes, headers: { 'Content-Type': JSON_CT } });
+    assert.equal(ok.status, 200, ok.text);
+    const inFlight = async () => parseProm(await s.metrics()).value('otlp2parquet_http_requests_in_flight');
+    const idle = await inFlight();
+    // A client that announces 100,000 bytes and sends 10, then goes quiet.
+    await new Promise((resolve, reject) => { sock.once('error', reject); sock.connect(s.port, '127.0.0.1', resolve); });
+    sock.on('error', () => {});
+    sock.write(`POST /v1/logs HTTP/1.1\r\nHost: x\r\nContent-Type: ${JSON_CT}\r\nContent-Length: 100000\r\n\r\n{"resource`);
+    await waitFor('the stalled upload to be in flight', async () => (await inFlight()) > idle, 10000, s);
+    const closed = new Promise((resolve) => sock.once('close', resolve));
+    const stopped = await s.stop();
+    assert.deepEqual(stopped, { code: 0, signal: null }, s.describe());
+    assert.match(s.stderr, /1 requests still in flight after 1 s; closing them/, s.describe());
+    await closed;
+    const rows = await readRows(db, s.outDir, 'logs');
+    assert.deepEqual(rows.map((x) => x.Body), [body], 'the acknowledged request is flushed, the stalled one is not');
+  } finally {
+    sock.destroy();
+    await s.stop('SIGKILL', 5000);
   }
 });
 

@@ -801,6 +801,24 @@ TEST(cfg_batch_pacing_keys)
     expect_error("[batch]\nmax_pace_ms = 0\n", NULL, no_flags, "batch.max_pace_ms = 0 (");
 }
 
+TEST(cfg_server_shutdown_timeout_secs)
+{
+    cfg_config cfg;
+    o2p_error err;
+    CHECK_OK(load(&cfg, NULL, NULL, no_flags, &err));
+    CHECK_UINT(cfg.server.shutdown_timeout_secs, 30);
+    cfg_free(&cfg);
+    CHECK_OK(load(&cfg, "[server]\nshutdown_timeout_secs = 5\n", NULL, no_flags, &err));
+    CHECK_UINT(cfg.server.shutdown_timeout_secs, 5);
+    cfg_free(&cfg);
+    const char *env[] = {"OTLP2PARQUET_SHUTDOWN_TIMEOUT_SECS", "2", NULL};
+    CHECK_OK(load(&cfg, "[server]\nshutdown_timeout_secs = 5\n", env, no_flags, &err));
+    CHECK_UINT(cfg.server.shutdown_timeout_secs, 2);
+    cfg_free(&cfg);
+    expect_error("[server]\nshutdown_timeout_secs = 0\n", NULL, no_flags,
+                 "expected a positive integer");
+}
+
 TEST(cfg_batch_flush_nice)
 {
     cfg_config cfg;
