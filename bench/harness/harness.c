@@ -2,6 +2,7 @@
  * harness: command line and the measuring loop of o2p_bench (see harness.h).
  *
  *   o2p_bench [options] [FILTER...]   run cases whose name contains any FILTER
+ *                                     (FILTER ending in '$': exactly that name)
  *   o2p_bench --list                  list the cases
  *   o2p_bench --run NAME [--iters N | --secs S]
  *                                     setup + untimed iterations of one case:
@@ -460,7 +461,13 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < cases.count; i++) {
         const bench_case *c = cases.items[i];
         int match = nfilters == 0;
-        for (size_t f = 0; f < nfilters && !match; f++) match = strstr(c->name, filters[f]) != NULL;
+        for (size_t f = 0; f < nfilters && !match; f++) {
+            size_t fl = strlen(filters[f]);
+            if (fl > 0 && filters[f][fl - 1] == '$')
+                match = strlen(c->name) == fl - 1 && memcmp(c->name, filters[f], fl - 1) == 0;
+            else
+                match = strstr(c->name, filters[f]) != NULL;
+        }
         if (!match) continue;
         int rc = run_case(c);
         if (rc < 0)

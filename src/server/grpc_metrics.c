@@ -80,11 +80,20 @@ void grpc_metrics_streams(grpc_metrics *m, int delta)
     if (m) atomic_fetch_add_explicit(&m->streams, delta, memory_order_relaxed);
 }
 
-void grpc_metrics_connections(grpc_metrics *m, int delta)
+void grpc_metrics_connections(grpc_metrics *m, unsigned worker, int delta)
 {
     if (m == NULL) return;
     atomic_fetch_add_explicit(&m->connections, delta, memory_order_relaxed);
     if (delta > 0) atomic_fetch_add_explicit(&m->connections_total, 1, memory_order_relaxed);
+    if (worker < GRPC_METRICS_WORKERS)
+        atomic_fetch_add_explicit(&m->worker_connections[worker], delta, memory_order_relaxed);
+}
+
+void grpc_metrics_workers(grpc_metrics *m, unsigned workers)
+{
+    if (m == NULL) return;
+    if (workers > GRPC_METRICS_WORKERS) workers = GRPC_METRICS_WORKERS;
+    atomic_store_explicit(&m->workers, workers, memory_order_relaxed);
 }
 
 /* Loads from a const registry (see http_metrics.c for why the cast). */
@@ -166,7 +175,17 @@ int grpc_metrics_render(const grpc_metrics *m, o2p_buf *out)
     O2P_TRY(http_prom_metric(out, "otlp2parquet_grpc_connections", "gauge",
                              "Connections open on the gRPC listener.",
                              grpc_gauge(&m->connections)));
-    return http_prom_metric(out, "otlp2parquet_grpc_connections_accepted_total", "counter",
-                            "Connections accepted on the gRPC listener.",
-                            grpc_load(&m->connections_total));
+    O2P_TRY(http_prom_metric(out, "otlp2parquet_grpc_connections_accepted_total", "counter",
+                             "Connections accepted on the gRPC listener.",
+                             grpc_load(&m->connections_total)));
+    unsigned workers = atomic_load_explicit((_Atomic unsigned *)&m->workers, memory_order_relaxed);
+    if (workers == 0) return O2P_OK;
+    O2P_TRY(http_prom_family(out, "otlp2parquet_grpc_worker_connections", "gauge",
+                             "Connections open on each gRPC connection thread."));
+    for (unsigned i = 0; i < workers; i++) {
+        snprintf(labels, sizeof labels, "worker=\"%u\"", i);
+        O2P_TRY(http_prom_u64(out, "otlp2parquet_grpc_worker_connections", labels,
+                              grpc_gauge(&m->worker_connections[i])));
+    }
+    return O2P_OK;
 }

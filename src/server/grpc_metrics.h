@@ -28,14 +28,19 @@ typedef enum grpc_method {
 /* gRPC status codes 0..16 (OK .. UNAUTHENTICATED). */
 #define GRPC_CODE_COUNT 17
 
+/* Connection threads counted one by one (serve starts at most 64). */
+#define GRPC_METRICS_WORKERS 64
+
 typedef struct grpc_metrics {
     _Atomic uint64_t calls[GRPC_METHOD_COUNT][GRPC_CODE_COUNT];
     _Atomic uint64_t duration_sum_ns[GRPC_METHOD_COUNT];
-    _Atomic uint64_t message_bytes[GRPC_METHOD_COUNT];      /* as received, prefix excluded */
-    _Atomic uint64_t decompressed_bytes[GRPC_METHOD_COUNT]; /* after grpc-encoding */
-    _Atomic int64_t streams;                                /* open HTTP/2 streams */
-    _Atomic int64_t connections;                            /* open connections */
-    _Atomic uint64_t connections_total;                     /* accepted connections */
+    _Atomic uint64_t message_bytes[GRPC_METHOD_COUNT];        /* as received, prefix excluded */
+    _Atomic uint64_t decompressed_bytes[GRPC_METHOD_COUNT];   /* after grpc-encoding */
+    _Atomic int64_t streams;                                  /* open HTTP/2 streams */
+    _Atomic int64_t connections;                              /* open connections */
+    _Atomic uint64_t connections_total;                       /* accepted connections */
+    _Atomic unsigned workers;                                 /* connection threads */
+    _Atomic int64_t worker_connections[GRPC_METRICS_WORKERS]; /* open, by thread */
 } grpc_metrics;
 
 void grpc_metrics_init(grpc_metrics *m);
@@ -49,9 +54,12 @@ grpc_method grpc_method_of(int route_ok, otlp_signal signal);
 void grpc_metrics_call(grpc_metrics *m, grpc_method method, int code, uint64_t duration_ns);
 void grpc_metrics_add_bytes(grpc_metrics *m, grpc_method method, uint64_t wire_bytes,
                             uint64_t decompressed_bytes);
-/* delta +1 / -1 as a stream or connection opens / closes. */
+/* delta +1 / -1 as a stream or connection opens / closes; a connection
+ * counts for the connection thread (0 .. workers-1) that serves it. */
 void grpc_metrics_streams(grpc_metrics *m, int delta);
-void grpc_metrics_connections(grpc_metrics *m, int delta);
+void grpc_metrics_connections(grpc_metrics *m, unsigned worker, int delta);
+/* The number of connection threads (at most GRPC_METRICS_WORKERS count). */
+void grpc_metrics_workers(grpc_metrics *m, unsigned workers);
 
 /* Calls counted for (method, code); for tests. */
 uint64_t grpc_metrics_calls(const grpc_metrics *m, grpc_method method, int code);
@@ -64,6 +72,7 @@ uint64_t grpc_metrics_calls(const grpc_metrics *m, grpc_method method, int code)
  *   otlp2parquet_grpc_streams_in_flight                       gauge
  *   otlp2parquet_grpc_connections                             gauge
  *   otlp2parquet_grpc_connections_accepted_total              counter
+ *   otlp2parquet_grpc_worker_connections{worker}              gauge
  * code is the status name ("OK", "INVALID_ARGUMENT", ...).  Call series
  * with a zero count are left out; the Export services always have their
  * duration and byte series so dashboards start at zero. */

@@ -9,6 +9,12 @@
  * calls are with the decode pool (their bodies also stay counted against
  * the connection's max_payload until answered).
  *
+ * Accepting: whichever worker wakes for the listening socket accepts, and
+ * the connections go to the workers in turn (the accepting one hands a
+ * socket to another through its `incoming` list and done_fd).  Left to
+ * wake-ups, one worker took every connection that arrived meanwhile, so
+ * all the framing of several clients could queue on one core.
+ *
  * Finished calls go to the decode pool (grpc_pool); a worker hands each
  * back through its worker's `done` list and eventfd, and the connection
  * thread answers it.  A connection closed while calls of it are out stays
@@ -69,12 +75,15 @@ struct grpc_conn {
     uint32_t events; /* registered epoll events */
     unsigned jobs;   /* calls with the decode pool */
     int dead;        /* closed; freed when jobs reaches 0 */
+    int answered;    /* on the list of connections grpc_take_done sends answers on */
+    grpc_conn *answered_next;
     grpc_worker *worker;
     grpc_conn *prev, *next;
 };
 
 struct grpc_worker {
     grpc_server *srv;
+    unsigned index;
     pthread_t thread;
     int started;
     int epfd;
@@ -84,6 +93,8 @@ struct grpc_worker {
     uint64_t armed_ns; /* timer_fd's deadline, 0 when disarmed */
     pthread_mutex_t done_mu;
     grpc_h2_job *done;
+    int *incoming; /* accepted sockets handed to this worker (under done_mu) */
+    size_t nincoming, incoming_cap;
     grpc_h2_env env;
     uint8_t *rbuf; /* GRPC_READ_CHUNK bytes for recv */
     grpc_conn *conns;
@@ -105,6 +116,7 @@ struct grpc_server {
     SSL_CTX *tls; /* NULL: cleartext */
     char *cert_file, *key_file, *ca_file;
     grpc_pool *pool;
+    atomic_uint next_worker; /* the worker the next accepted connection goes to */
 };
 
 /* ---- listening ------------------------------------------------------------ */
@@ -119,7 +131,7 @@ static void grpc_conn_close(grpc_worker *w, grpc_conn *c)
     grpc_h2_free(c->h2);
     c->h2 = NULL;
     buf_free(&c->out);
-    grpc_metrics_connections(w->srv->metrics, -1);
+    grpc_metrics_connections(w->srv->metrics, w->index, -1);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -158,6 +170,7 @@ static void grpc_job_done(void *ctx, grpc_h2_job *job)
 }
 
 static int grpc_conn_io(grpc_worker *w, grpc_conn *c);
+static int grpc_conn_answered(grpc_worker *w, grpc_conn *c);
 
 /* Takes the jobs the pool gave back: answers them (or frees them for a
  * dead connection).  Returns how many came back. */
@@ -176,6 +189,7 @@ static size_t grpc_take_done(grpc_worker *w, int answer)
         job = next;
     }
     size_t n = 0;
+    grpc_conn *answered = NULL; /* each once, however many of its calls came back */
     for (job = rev; job; n++) {
         grpc_h2_job *next = job->next;
         grpc_conn *c = job->owner;
@@ -185,9 +199,19 @@ static size_t grpc_take_done(grpc_worker *w, int answer)
             if (c->dead && c->jobs == 0) mem_free(c);
         } else {
             grpc_h2_complete(c->h2, job);
-            if (grpc_conn_io(w, c) < 0) grpc_conn_close(w, c);
+            if (!c->answered) {
+                c->answered = 1;
+                c->answered_next = answered;
+                answered = c;
+            }
         }
         job = next;
+    }
+    while (answered) {
+        grpc_conn *c = answered;
+        answered = c->answered_next;
+        c->answered = 0;
+        if (grpc_conn_answered(w, c) < 0) grpc_conn_close(w, c);
     }
     return n;
 }
@@ -254,6 +278,20 @@ static int grpc_conn_start_h2(grpc_worker *w, grpc_conn *c)
     return c->h2 ? 0 : -1;
 }
 
+/* Sends what can be sent and asks epoll for what the connection waits
+ * for; < 0 when it should be closed. */
+static int grpc_conn_settle(grpc_worker *w, grpc_conn *c)
+{
+    if (grpc_conn_flush(c) < 0) return -1;
+    if (grpc_h2_done(c->h2)) return -1;
+    int pending = c->out_off < c->out.len;
+    uint32_t in = c->out.len - c->out_off < GRPC_OUT_HIGH && c->jobs < GRPC_CONN_MAX_JOBS
+                      ? EPOLLIN
+                      : 0; /* level-triggered: not asked for while we would not read */
+    grpc_conn_events(w, c, in | (pending ? EPOLLOUT : 0));
+    return 0;
+}
+
 /* Handles readiness; returns < 0 when the connection should be closed. */
 static int grpc_conn_io(grpc_worker *w, grpc_conn *c)
 {
@@ -296,14 +334,97 @@ static int grpc_conn_io(grpc_worker *w, grpc_conn *c)
         if (grpc_conn_flush(c) < 0) return -1;
     }
     if (closed) return -1;
-    if (grpc_conn_flush(c) < 0) return -1;
-    if (grpc_h2_done(c->h2)) return -1;
-    int pending = c->out_off < c->out.len;
-    uint32_t in = c->out.len - c->out_off < GRPC_OUT_HIGH && c->jobs < GRPC_CONN_MAX_JOBS
-                      ? EPOLLIN
-                      : 0; /* level-triggered: not asked for while we would not read */
-    grpc_conn_events(w, c, in | (pending ? EPOLLOUT : 0));
-    return 0;
+    return grpc_conn_settle(w, c);
+}
+
+/* Answers were submitted: sends them.  A cleartext connection is not read
+ * here (a recv would mostly find nothing): level-triggered epoll reports
+ * what waits, also once reading resumes after a pause.  TLS may hold
+ * decrypted bytes epoll cannot see, so it goes through grpc_conn_io. */
+static int grpc_conn_answered(grpc_worker *w, grpc_conn *c)
+{
+    if (c->ssl) return grpc_conn_io(w, c);
+    return grpc_conn_settle(w, c);
+}
+
+/* Takes an accepted socket as one of this worker's connections. */
+static void grpc_conn_add(grpc_worker *w, int fd)
+{
+    grpc_server *srv = w->srv;
+    grpc_conn *c = mem_calloc(1, sizeof *c);
+    if (c == NULL) {
+        close(fd);
+        return;
+    }
+    c->fd = fd;
+    c->worker = w;
+    grpc_metrics_connections(srv->metrics, w->index, 1);
+    buf_init(&c->out, 0);
+    c->last_ns = clock_mono_ns();
+    pthread_mutex_lock(&srv->tls_lock);
+    if (srv->tls) c->ssl = SSL_new(srv->tls);
+    int tls_wanted = srv->tls != NULL;
+    pthread_mutex_unlock(&srv->tls_lock);
+    int ok = 1;
+    if (tls_wanted) {
+        ok = c->ssl && SSL_set_fd(c->ssl, fd) == 1;
+        if (ok) SSL_set_accept_state(c->ssl);
+        c->handshaking = 1;
+    } else {
+        ok = grpc_conn_start_h2(w, c) == 0;
+    }
+    c->next = w->conns;
+    if (w->conns) w->conns->prev = c;
+    w->conns = c;
+    w->nconns++;
+    c->events = EPOLLIN;
+    struct epoll_event e = {.events = EPOLLIN, .data.ptr = c};
+    if (!ok || epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
+        grpc_conn_close(w, c);
+        return;
+    }
+    if (w->env.stopping && c->h2) grpc_h2_goaway(c->h2);
+    if (grpc_conn_io(w, c) < 0) grpc_conn_close(w, c);
+}
+
+/* Hands an accepted socket to worker `to` (not the caller's); closes it
+ * when out of memory. */
+static void grpc_conn_hand(grpc_worker *to, int fd)
+{
+    pthread_mutex_lock(&to->done_mu);
+    int ok = 1;
+    if (to->nincoming == to->incoming_cap) {
+        size_t cap = to->incoming_cap ? to->incoming_cap * 2 : 8;
+        int *v = mem_realloc(to->incoming, cap * sizeof *v);
+        if (v == NULL) {
+            ok = 0;
+        } else {
+            to->incoming = v;
+            to->incoming_cap = cap;
+        }
+    }
+    if (ok) to->incoming[to->nincoming++] = fd;
+    pthread_mutex_unlock(&to->done_mu);
+    if (!ok) {
+        close(fd);
+        return;
+    }
+    /* always woken: the done list's "a wake-up is pending" shortcut
+     * (grpc_job_done) must not count on this one */
+    uint64_t one = 1;
+    if (write(to->done_fd, &one, sizeof one) < 0) LOG_WARN("grpc: cannot wake a worker");
+}
+
+/* The sockets other workers handed to this one. */
+static void grpc_take_incoming(grpc_worker *w)
+{
+    for (;;) {
+        pthread_mutex_lock(&w->done_mu);
+        int fd = w->nincoming ? w->incoming[--w->nincoming] : -1;
+        pthread_mutex_unlock(&w->done_mu);
+        if (fd < 0) return;
+        grpc_conn_add(w, fd);
+    }
 }
 
 static void grpc_accept(grpc_worker *w)
@@ -314,40 +435,11 @@ static void grpc_accept(grpc_worker *w)
         if (fd < 0) return;
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        grpc_conn *c = mem_calloc(1, sizeof *c);
-        if (c == NULL) {
-            close(fd);
-            continue;
-        }
-        c->fd = fd;
-        c->worker = w;
-        grpc_metrics_connections(srv->metrics, 1);
-        buf_init(&c->out, 0);
-        c->last_ns = clock_mono_ns();
-        pthread_mutex_lock(&srv->tls_lock);
-        if (srv->tls) c->ssl = SSL_new(srv->tls);
-        int tls_wanted = srv->tls != NULL;
-        pthread_mutex_unlock(&srv->tls_lock);
-        int ok = 1;
-        if (tls_wanted) {
-            ok = c->ssl && SSL_set_fd(c->ssl, fd) == 1;
-            if (ok) SSL_set_accept_state(c->ssl);
-            c->handshaking = 1;
-        } else {
-            ok = grpc_conn_start_h2(w, c) == 0;
-        }
-        c->next = w->conns;
-        if (w->conns) w->conns->prev = c;
-        w->conns = c;
-        w->nconns++;
-        c->events = EPOLLIN;
-        struct epoll_event e = {.events = EPOLLIN, .data.ptr = c};
-        if (!ok || epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &e) < 0) {
-            grpc_conn_close(w, c);
-            continue;
-        }
-        if (w->env.stopping && c->h2) grpc_h2_goaway(c->h2);
-        if (grpc_conn_io(w, c) < 0) grpc_conn_close(w, c);
+        grpc_worker *to = &srv->workers[atomic_fetch_add(&srv->next_worker, 1) % srv->nworkers];
+        if (to == w)
+            grpc_conn_add(w, fd);
+        else
+            grpc_conn_hand(to, fd);
     }
 }
 
@@ -421,6 +513,7 @@ static void *grpc_worker_main(void *arg)
                 uint64_t v;
                 if (read(w->done_fd, &v, sizeof v) < 0) v = 0;
                 grpc_take_done(w, 1);
+                grpc_take_incoming(w);
             } else if (p == &w->timer_fd) {
                 uint64_t v;
                 if (read(w->timer_fd, &v, sizeof v) < 0) v = 0;
@@ -481,6 +574,9 @@ static void grpc_free(grpc_server *srv)
         if (w->done_fd >= 0) close(w->done_fd);
         if (w->timer_fd >= 0) close(w->timer_fd);
         pthread_mutex_destroy(&w->done_mu);
+        for (size_t k = 0; k < w->nincoming; k++)
+            close(w->incoming[k]); /* handed during the stop */
+        mem_free(w->incoming);
         grpc_h2_env_free(&w->env);
         mem_free(w->rbuf);
     }
@@ -534,6 +630,7 @@ int grpc_server_start(grpc_server **out, const grpc_config *config, const http_h
         1000000000ull;
     srv->nworkers = config->threads ? config->threads : 1;
     srv->metrics = config->metrics;
+    grpc_metrics_workers(srv->metrics, srv->nworkers);
     int rc = grpc_dup(&srv->auth_token, config->auth_token);
     if (rc == 0) rc = grpc_dup(&srv->cert_file, config->tls.cert_file);
     if (rc == 0) rc = grpc_dup(&srv->key_file, config->tls.key_file);
@@ -570,6 +667,7 @@ int grpc_server_start(grpc_server **out, const grpc_config *config, const http_h
     for (unsigned i = 0; rc == 0 && i < srv->nworkers; i++) {
         grpc_worker *w = &srv->workers[i];
         w->srv = srv;
+        w->index = i;
         w->epfd = epoll_create1(EPOLL_CLOEXEC);
         w->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         w->done_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
