@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "core/copy.h"
 #include "core/mem.h"
 #include "parquet/pq_radix.h"
 
@@ -261,21 +262,15 @@ int pq_col_gather(pq_column *dst, const pq_column *src, size_t num_rows, const u
         size_t e0 = ix->entry[s], ne = ix->entry[s + 1] - e0;
         size_t b0 = ix->byte[s], nb = ix->byte[s + 1] - b0;
         if (def) {
-            if (ne == 1) {
-                *def = src->def.data[e0];
-            } else {
-                memcpy(def, src->def.data + e0, ne);
-            }
+            copy_short(def, src->def.data + e0, ne);
             def += ne;
         }
         if (rep) {
-            memcpy(rep, src->rep.data + e0, ne);
+            copy_short(rep, src->rep.data + e0, ne);
             rep += ne;
         }
-        if (nb) {
-            memcpy(val, src->values.data + b0, nb);
-            val += nb;
-        }
+        copy_short(val, src->values.data + b0, nb);
+        val += nb;
     }
     size_t nv = entries;
     if (leaf->max_def > 0) {
