@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "core/copy.h"
 #include "core/mem.h"
 
 void pq_col_init(pq_column *c, const pq_leaf *leaf)
@@ -166,7 +167,7 @@ void pq_col_put_bytes(pq_column *c, const void *data, size_t len, uint8_t def, u
     }
     uint32_t n = (uint32_t)len;
     memcpy(dst, &n, 4);
-    if (len) memcpy(dst + 4, data, len);
+    copy_short(dst + 4, (const uint8_t *)data, len);
     pq_col_levels(c, def, rep);
     c->num_values++;
 }

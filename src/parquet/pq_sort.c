@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "core/copy.h"
 #include "core/mem.h"
 #include "parquet/pq_radix.h"
 
@@ -17,6 +18,8 @@ void pq_row_index_free(pq_row_index *ix)
     mem_free(ix->byte);
     mem_free(ix->row);
     mem_free(ix->stored_of);
+    mem_free(ix->sort_keys);
+    mem_free(ix->sort_rows);
     memset(ix, 0, sizeof *ix);
 }
 
@@ -98,18 +101,19 @@ int pq_sort_key_ok(const pq_column *key)
            key->leaf->max_rep == 0;
 }
 
-typedef struct sort_item {
-    int64_t key;
-    uint32_t row;
-    uint32_t is_null;
-} sort_item;
-
-static int cmp_item(const void *pa, const void *pb)
+/* Grows pq_sort_perm's scratch to n keys and rows, twice (the second
+ * halves are the radix sort's buffers); kept for the next sort. */
+static int reserve_sort(pq_row_index *ix, size_t n)
 {
-    const sort_item *a = pa, *b = pb;
-    if (a->is_null != b->is_null) return a->is_null ? -1 : 1;
-    if (a->key != b->key) return a->key < b->key ? -1 : 1;
-    return a->row < b->row ? -1 : a->row > b->row; /* stable: arrival order */
+    if (n <= ix->sort_cap) return O2P_OK;
+    uint64_t *k = mem_realloc(ix->sort_keys, 2 * n * sizeof *k);
+    if (k == NULL) return O2P_ENOMEM;
+    ix->sort_keys = k;
+    uint32_t *r = mem_realloc(ix->sort_rows, 2 * n * sizeof *r);
+    if (r == NULL) return O2P_ENOMEM;
+    ix->sort_rows = r;
+    ix->sort_cap = n;
+    return O2P_OK;
 }
 
 int pq_sort_perm(const pq_column *key, size_t num_rows, pq_row_index *ix, uint32_t **perm,
@@ -133,54 +137,44 @@ int pq_sort_perm(const pq_column *key, size_t num_rows, pq_row_index *ix, uint32
     if (ix->row[nstored] != num_rows)
         return o2p_errorf(err, O2P_EINVAL, "parquet writer: sort column %s holds %zu rows, not %zu",
                           key->leaf->path, ix->row[nstored], num_rows);
-    sort_item *items = mem_alloc(num_rows ? num_rows * sizeof *items : 1);
-    if (items == NULL)
+    if (reserve_sort(ix, num_rows ? num_rows : 1) < 0)
         return o2p_errorf(err, O2P_ENOMEM, "parquet writer: out of memory sorting %zu rows",
                           num_rows);
-    int sorted = 1;
-    size_t s = 0;
+    /* The order: nulls first in arrival order, then the keys ascending, equal
+     * keys in arrival order.  The keys of the present rows (signed, with the
+     * sign bit flipped so that they sort as unsigned) go to sort_keys and
+     * their rows to sort_rows; the null rows, fewer than num_rows - m, fill
+     * sort_rows from its second half (num_rows - m of them), copied out before
+     * the radix sort reuses it. */
+    uint64_t *keys = ix->sort_keys;
+    uint32_t *rows = ix->sort_rows, *null_rows = ix->sort_rows + num_rows;
+    int sorted = 1, seen_present = 0;
+    uint64_t prev = 0;
+    size_t nulls = 0, m = 0, s = 0;
     for (size_t r = 0; r < num_rows; r++) {
         while (s + 1 < nstored && ix->row[s + 1] <= r) s++;
-        size_t e = ix->entry[s];
-        sort_item *it = &items[r];
-        it->row = (uint32_t)r;
-        it->is_null = key->leaf->max_def > 0 && key->def.data[e] != key->leaf->max_def;
-        it->key = 0;
-        if (!it->is_null) memcpy(&it->key, key->values.data + ix->byte[s], 8);
-        if (r > 0 && cmp_item(&items[r - 1], it) > 0) sorted = 0;
+        if (key->leaf->max_def > 0 && key->def.data[ix->entry[s]] != key->leaf->max_def) {
+            null_rows[nulls++] = (uint32_t)r;
+            if (seen_present) sorted = 0; /* a null after a present key */
+            continue;
+        }
+        int64_t v;
+        memcpy(&v, key->values.data + ix->byte[s], 8);
+        uint64_t k = (uint64_t)v ^ (UINT64_C(1) << 63);
+        if (seen_present && k < prev) sorted = 0;
+        prev = k;
+        seen_present = 1;
+        keys[m] = k;
+        rows[m++] = (uint32_t)r;
     }
-    if (sorted) {
-        mem_free(items);
-        return O2P_OK;
-    }
-    /* the order of cmp_item: nulls first in arrival order, then the keys
-     * ascending by a stable radix sort (signed keys with the sign bit
-     * flipped sort as unsigned), equal keys in arrival order */
+    if (sorted) return O2P_OK;
     uint32_t *p = mem_alloc(num_rows * sizeof *p);
-    uint64_t *keys = mem_alloc(2 * num_rows * sizeof *keys);
-    uint32_t *rows = mem_alloc(2 * num_rows * sizeof *rows);
-    if (p == NULL || keys == NULL || rows == NULL) {
-        mem_free(p);
-        mem_free(keys);
-        mem_free(rows);
-        mem_free(items);
+    if (p == NULL)
         return o2p_errorf(err, O2P_ENOMEM, "parquet writer: out of memory sorting %zu rows",
                           num_rows);
-    }
-    size_t nulls = 0, m = 0;
-    for (size_t r = 0; r < num_rows; r++) {
-        if (items[r].is_null) {
-            p[nulls++] = (uint32_t)r;
-        } else {
-            keys[m] = (uint64_t)items[r].key ^ (UINT64_C(1) << 63);
-            rows[m++] = (uint32_t)r;
-        }
-    }
-    mem_free(items);
+    memcpy(p, null_rows, nulls * sizeof *p);
     pq_radix_sort_u64(keys, rows, keys + num_rows, rows + num_rows, m);
     memcpy(p + nulls, rows, m * sizeof *rows);
-    mem_free(keys);
-    mem_free(rows);
     *perm = p;
     return O2P_OK;
 }
@@ -261,21 +255,15 @@ int pq_col_gather(pq_column *dst, const pq_column *src, size_t num_rows, const u
         size_t e0 = ix->entry[s], ne = ix->entry[s + 1] - e0;
         size_t b0 = ix->byte[s], nb = ix->byte[s + 1] - b0;
         if (def) {
-            if (ne == 1) {
-                *def = src->def.data[e0];
-            } else {
-                memcpy(def, src->def.data + e0, ne);
-            }
+            copy_short(def, src->def.data + e0, ne);
             def += ne;
         }
         if (rep) {
-            memcpy(rep, src->rep.data + e0, ne);
+            copy_short(rep, src->rep.data + e0, ne);
             rep += ne;
         }
-        if (nb) {
-            memcpy(val, src->values.data + b0, nb);
-            val += nb;
-        }
+        copy_short(val, src->values.data + b0, nb);
+        val += nb;
     }
     size_t nv = entries;
     if (leaf->max_def > 0) {

@@ -26,7 +26,8 @@
 #include "core/error.h"
 #include "parquet/pq_column.h"
 
-/* Where each stored row of a column starts (scratch, reused between columns). */
+/* Where each stored row of a column starts, and the sort's keys (scratch,
+ * reused between columns and, in a writer workspace, between files). */
 typedef struct pq_row_index {
     size_t *entry;       /* stored rows + 1 entry offsets */
     size_t *byte;        /* stored rows + 1 value byte offsets */
@@ -34,6 +35,9 @@ typedef struct pq_row_index {
     size_t cap;          /* capacity of each array, in elements */
     uint32_t *stored_of; /* run mode, pq_col_gather: the stored row of each row */
     size_t stored_cap;   /* capacity of stored_of, in elements */
+    uint64_t *sort_keys; /* pq_sort_perm: 2 * sort_cap keys (the second half: radix scratch) */
+    uint32_t *sort_rows; /* pq_sort_perm: 2 * sort_cap row numbers (also the null rows) */
+    size_t sort_cap;
 } pq_row_index;
 
 void pq_row_index_init(pq_row_index *ix);

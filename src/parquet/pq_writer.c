@@ -128,6 +128,7 @@ struct pq_workspace {
     pq_compressor comp;
     pq_column expand;
     pq_runs runs;
+    pq_row_index rowix;
 };
 
 int pq_workspace_create(pq_workspace **out, o2p_error *err)
@@ -143,6 +144,7 @@ int pq_workspace_create(pq_workspace **out, o2p_error *err)
     pq_dict_init(&ws->dict, 0);
     pq_col_init(&ws->expand, NULL);
     pq_runs_init(&ws->runs);
+    pq_row_index_init(&ws->rowix);
     *out = ws;
     return O2P_OK;
 }
@@ -161,6 +163,7 @@ void pq_workspace_destroy(pq_workspace *ws)
     pq_dict_free(&ws->dict);
     pq_col_free(&ws->expand);
     pq_runs_free(&ws->runs);
+    pq_row_index_free(&ws->rowix);
     if (ws->has_comp) pq_compressor_free(&ws->comp);
     mem_free(ws);
 }
@@ -190,6 +193,7 @@ static void borrow_scratch(pq_writer *w, pq_workspace *ws)
     w->dict = ws->dict;
     w->expand = ws->expand;
     w->runs = ws->runs;
+    w->rowix = ws->rowix;
 }
 
 /* Hands the scratch back for the next writer. */
@@ -210,6 +214,7 @@ static void return_scratch(pq_writer *w)
     ws->dict = w->dict;
     ws->expand = w->expand;
     ws->runs = w->runs;
+    ws->rowix = w->rowix;
     ws->comp = w->comp;
     ws->has_comp = pq_compressor_ready(&w->comp);
     if (!ws->has_comp) pq_compressor_free(&w->comp);
@@ -339,7 +344,6 @@ void pq_writer_destroy(pq_writer *w)
         mem_free((char *)w->metadata[i].value);
     }
     mem_free(w->metadata);
-    pq_row_index_free(&w->rowix);
     pq_index_free(&w->index);
     mem_free(w->bloom_leaf);
     mem_free(w->plain_leaf);
@@ -360,6 +364,7 @@ void pq_writer_destroy(pq_writer *w)
         pq_dict_free(&w->dict);
         pq_col_free(&w->expand);
         pq_runs_free(&w->runs);
+        pq_row_index_free(&w->rowix);
         pq_compressor_free(&w->comp);
     }
     mem_free(w);
@@ -455,6 +460,7 @@ int pq_writer_open(pq_writer **out, const pq_schema *schema, const pq_writer_opt
         pq_dict_init(&w->dict, 0);
         pq_col_init(&w->expand, NULL);
         pq_runs_init(&w->runs);
+        pq_row_index_init(&w->rowix);
     }
     int rc = copy_options(w, opts, err);
     if (rc == O2P_OK) {

@@ -1,6 +1,9 @@
-/* Unit tests for src/core: capped buffers, arena, counting allocator. */
+/* Unit tests for src/core: capped buffers, short copies, arena, counting allocator. */
+#include <string.h>
+
 #include "core/arena.h"
 #include "core/buf.h"
+#include "core/copy.h"
 #include "core/error.h"
 #include "core/mem.h"
 #include "unit.h"
@@ -32,6 +35,25 @@ TEST(core_buf_append_copies)
     CHECK_INT(buf_append_copies(&b, (const uint8_t *)"xy", 2, SIZE_MAX / 2 + 1), O2P_ELIMIT);
     CHECK_INT(b.len, 10);
     buf_free(&b);
+}
+
+/* every length up to past COPY_SHORT_MAX, at every source and destination
+ * alignment of 16: the bytes copied and nothing written before or after */
+TEST(core_copy_short_copies_exactly_n_bytes)
+{
+    uint8_t src[COPY_SHORT_MAX + 64], dst[COPY_SHORT_MAX + 64];
+    for (size_t i = 0; i < sizeof src; i++) src[i] = (uint8_t)(i * 7 + 1);
+    for (size_t n = 0; n <= COPY_SHORT_MAX + 20; n++) {
+        for (size_t so = 0; so < 16; so += 5) {
+            for (size_t d0 = 1; d0 < 17; d0 += 3) {
+                memset(dst, 0xAA, sizeof dst);
+                copy_short(dst + d0, src + so, n);
+                CHECK(memcmp(dst + d0, src + so, n) == 0);
+                for (size_t k = 0; k < d0; k++) CHECK_INT(dst[k], 0xAA);
+                for (size_t k = d0 + n; k < sizeof dst; k++) CHECK_INT(dst[k], 0xAA);
+            }
+        }
+    }
 }
 
 TEST(core_buf_unlimited_grows)

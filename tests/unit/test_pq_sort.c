@@ -72,6 +72,73 @@ TEST(pq_sort_perm_is_stable_with_nulls_first)
     pq_schema_destroy(s);
 }
 
+/* The row index keeps the sort's scratch between sorts: a large sort, a
+ * smaller one, then a larger one still, with nulls between and after present
+ * keys, each against an insertion sort of (null first, key, arrival). */
+TEST(pq_sort_perm_reuses_its_scratch_across_sizes)
+{
+    pq_schema *s = sort_schema();
+    pq_row_index ix;
+    pq_row_index_init(&ix);
+    const size_t sizes[3] = {3000, 17, 5000};
+    uint64_t seed = 12345;
+    for (int round = 0; round < 3; round++) {
+        size_t n = sizes[round];
+        pq_colset cs;
+        CHECK_OK(pq_colset_init(&cs, s));
+        int64_t *key = mem_alloc(n * sizeof *key);
+        int *null = mem_alloc(n * sizeof *null);
+        uint32_t *want = mem_alloc(n * sizeof *want);
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+            null[i] = (seed >> 60) == 0;                /* 1 in 16 */
+            key[i] = (int64_t)((seed >> 33) % 97) - 40; /* negative keys and many equal */
+            if (null[i])
+                pq_col_put_null(&cs.cols[1], 0, 0);
+            else
+                pq_col_put_i64(&cs.cols[1], key[i], 1, 0);
+        }
+        for (size_t i = 0; i < n; i++) { /* stable insertion sort of the reference */
+            size_t j = i;
+            while (j > 0) {
+                uint32_t a = want[j - 1];
+                int after = null[a] ? 0 : null[i] ? 1 : key[a] > key[i];
+                if (!after) break;
+                want[j] = a;
+                j--;
+            }
+            want[j] = (uint32_t)i;
+        }
+        uint32_t *perm;
+        o2p_error err;
+        CHECK_OK(pq_sort_perm(&cs.cols[1], n, &ix, &perm, &err));
+        CHECK(perm != NULL);
+        for (size_t i = 0; i < n; i++) CHECK_UINT(perm[i], want[i]);
+        mem_free(perm);
+        mem_free(key);
+        mem_free(null);
+        mem_free(want);
+        pq_colset_free(&cs);
+    }
+    /* present keys in order, then a null: the null still goes first */
+    pq_colset cs;
+    CHECK_OK(pq_colset_init(&cs, s));
+    pq_col_put_i64(&cs.cols[1], 1, 1, 0);
+    pq_col_put_i64(&cs.cols[1], 2, 1, 0);
+    pq_col_put_null(&cs.cols[1], 0, 0);
+    uint32_t *perm;
+    o2p_error err;
+    CHECK_OK(pq_sort_perm(&cs.cols[1], 3, &ix, &perm, &err));
+    CHECK(perm != NULL);
+    CHECK_UINT(perm[0], 2);
+    CHECK_UINT(perm[1], 0);
+    CHECK_UINT(perm[2], 1);
+    mem_free(perm);
+    pq_colset_free(&cs);
+    pq_row_index_free(&ix);
+    pq_schema_destroy(s);
+}
+
 TEST(pq_sort_gathers_nested_and_run_columns)
 {
     pq_schema *s = sort_schema();
