@@ -1,7 +1,7 @@
 # bench.mk — the benchmark harness and its reports (docs/performance.md).
 #
 #   make bench [FILTER="decode e2e"] [BENCH_ARGS=--quick]
-#   make bench FILTER=query [QUERY_ROWS=5000000]
+#   make bench FILTER=query [QUERY_ROWS=5000000] [QUERY_ARGS="--runs 11 --metadata-cache"]
 #        DuckDB queries on files without / with sorting, page index and bloom
 #        filters (bench/query_bench.mjs); table in build/bench/query/query.md
 #        run the cases whose name contains a FILTER word; results in
@@ -40,14 +40,16 @@ all: $(BENCH_BIN)
 
 .PHONY: bench bench-baseline bench-compare bench-report bench-list
 # FILTER word "query": the DuckDB query benchmark (bench/query_bench.mjs,
-# issue 13), a node script outside the harness; QUERY_ROWS rows per signal.
+# issue 13), a node script outside the harness; QUERY_ROWS rows per signal,
+# QUERY_ARGS more options of the script (--runs N, --metadata-cache, ...).
 QUERY_ROWS    ?= 5000000
+QUERY_ARGS    ?=
 BENCH_FILTER  := $(filter-out query,$(FILTER))
 
 bench: $(BENCH_BIN) $(if $(MAIN_SRC),$(BIN))
 	@rm -rf $(BENCH_RESULTS)
 	$(if $(and $(filter query,$(FILTER)),$(if $(BENCH_FILTER),,1)),,$(BENCH_BIN) --out $(BENCH_RESULTS) $(BENCH_ARGS) $(BENCH_FILTER))
-	$(if $(filter query,$(FILTER)),O2P_BUILD=$(abspath $(BUILD)) node bench/query_bench.mjs --rows $(QUERY_ROWS) --out $(BENCH_DIR)/query)
+	$(if $(filter query,$(FILTER)),O2P_BUILD=$(abspath $(BUILD)) node bench/query_bench.mjs --rows $(QUERY_ROWS) --out $(BENCH_DIR)/query $(QUERY_ARGS))
 	@if [ -d $(BENCH_RESULTS) ]; then python3 scripts/bench_report.py --results $(BENCH_RESULTS) --baseline $(BENCH_DIR)/baselines/$(NAME) --out $(BENCH_REPORT); fi
 
 bench-baseline: $(BENCH_BIN) $(if $(MAIN_SRC),$(BIN))
