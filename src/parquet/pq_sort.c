@@ -262,8 +262,10 @@ int pq_col_gather(pq_column *dst, const pq_column *src, size_t num_rows, const u
             copy_short(rep, src->rep.data + e0, ne);
             rep += ne;
         }
-        copy_short(val, src->values.data + b0, nb);
-        val += nb;
+        if (nb > 0) { /* an all-null chunk has no value bytes (val is NULL) */
+            copy_short(val, src->values.data + b0, nb);
+            val += nb;
+        }
     }
     size_t nv = entries;
     if (leaf->max_def > 0) {
