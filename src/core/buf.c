@@ -28,6 +28,24 @@ void buf_free(o2p_buf *b)
     b->cap = 0;
 }
 
+uint8_t *buf_yield(o2p_buf *b, size_t *cap)
+{
+    uint8_t *data = b->cap ? b->data : NULL;
+    *cap = b->cap;
+    b->data = buf_empty;
+    b->len = 0;
+    b->cap = 0;
+    return data;
+}
+
+void buf_adopt(o2p_buf *b, uint8_t *data, size_t cap)
+{
+    if (b->cap) mem_free(b->data);
+    b->data = cap ? data : buf_empty;
+    b->len = 0;
+    b->cap = cap;
+}
+
 /* Growth policy: at least 64 bytes, doubling up to 1 MiB, then by a
  * quarter (big buffers are the batcher's columns: their slack is memory the
  * budget pays for, while glibc's mremap makes growing them cheap), never

@@ -25,6 +25,12 @@ typedef struct o2p_buf {
 
 void buf_init(o2p_buf *b, size_t limit);
 void buf_free(o2p_buf *b);
+/* Hands the allocation over, for reuse by another buffer: returns it (NULL
+ * when there is none) and its capacity in *cap; b is left as after buf_free (its limit kept). */
+uint8_t *buf_yield(o2p_buf *b, size_t *cap);
+/* Gives an unallocated b the allocation `data` of `cap` bytes (from
+ * buf_yield), empty. */
+void buf_adopt(o2p_buf *b, uint8_t *data, size_t cap);
 /* Drops the contents, keeps the allocation for reuse. */
 static inline void buf_reset(o2p_buf *b)
 {

@@ -180,6 +180,13 @@ int http_metrics_render(const http_metrics *m, o2p_buf *out)
                              "Requests whose headers arrived and whose response is not yet sent."));
     int64_t in_flight =
         atomic_load_explicit((_Atomic int64_t *)&m->in_flight, memory_order_relaxed);
-    return http_prom_u64(out, "otlp2parquet_http_requests_in_flight", NULL,
-                         in_flight > 0 ? (uint64_t)in_flight : 0);
+    O2P_TRY(http_prom_u64(out, "otlp2parquet_http_requests_in_flight", NULL,
+                          in_flight > 0 ? (uint64_t)in_flight : 0));
+
+    int64_t body_bytes =
+        atomic_load_explicit((_Atomic int64_t *)&m->body_buffer_bytes, memory_order_relaxed);
+    return http_prom_metric(out, "otlp2parquet_http_body_buffer_bytes", "gauge",
+                            "Bytes of request body buffers held by the HTTP threads: bodies being "
+                            "received or ingested, and a few kept for reuse.",
+                            body_bytes > 0 ? (uint64_t)body_bytes : 0);
 }

@@ -42,6 +42,7 @@ typedef struct http_metrics {
     _Atomic uint64_t body_bytes[HTTP_ROUTE_COUNT];         /* as received on the wire */
     _Atomic uint64_t decompressed_bytes[HTTP_ROUTE_COUNT]; /* after Content-Encoding */
     _Atomic int64_t in_flight;
+    _Atomic int64_t body_buffer_bytes; /* request body buffers held (in use + spares) */
 } http_metrics;
 
 void http_metrics_init(http_metrics *m);
@@ -61,6 +62,7 @@ uint64_t http_metrics_requests(const http_metrics *m, http_route route, unsigned
  *   otlp2parquet_http_request_body_bytes_total{route}         counter
  *   otlp2parquet_http_request_decompressed_bytes_total{route} counter
  *   otlp2parquet_http_requests_in_flight                      gauge
+ *   otlp2parquet_http_body_buffer_bytes                       gauge
  * Series that never saw a request are left out, except for the ingest
  * routes, which are always present so dashboards start at zero. */
 int http_metrics_render(const http_metrics *m, o2p_buf *out);

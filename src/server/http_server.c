@@ -76,9 +76,14 @@
 #define HTTP_CONN_MEMORY ((size_t)32 * 1024)
 /* Idle keep-alive connections (and stalled uploads) are closed after this. */
 #define HTTP_CONN_TIMEOUT_SECS 60u
-/* A connection keeps its body buffer between requests up to this size;
- * bigger ones are freed so idle connections do not pin megabytes. */
-#define HTTP_CONN_KEEP_BYTES ((size_t)1024 * 1024)
+/* A request's body buffer is taken when its first body bytes arrive and
+ * given back to its thread's spares when the request ends (at most
+ * HTTP_WORKER_SPARES of them per thread, each at most HTTP_SPARE_MAX_BYTES;
+ * others are freed).  So body memory follows the requests being received,
+ * not the open connections: 1,000 keep-alive connections, or connections
+ * paced at their headers, hold no body buffer. */
+#define HTTP_WORKER_SPARES 8
+#define HTTP_SPARE_MAX_BYTES ((size_t)1024 * 1024)
 /* How long accepting pauses when descriptors (or kernel memory) have run
  * out: the connection waits in the backlog meanwhile, so retrying at once
  * would spin. */
@@ -121,15 +126,26 @@ struct http_pending {
     char msg[O2P_ERROR_MSG_MAX];
 };
 
+typedef struct http_spare {
+    uint8_t *data;
+    size_t cap;
+} http_spare;
+
 typedef struct http_worker {
     http_decompressor dec; /* decompressed bodies */
     o2p_buf scratch;       /* response bodies */
+    /* Body buffers of ended requests, for this thread's next ones.  Locked
+     * because a request may end on another thread (the daemon's stop). */
+    pthread_mutex_t spare_lock;
+    unsigned spares;
+    http_spare spare[HTTP_WORKER_SPARES];
 } http_worker;
 
 /* One per TCP connection; also the per-request state, since HTTP/1.1
  * requests on one connection are handled one after another. */
 typedef struct http_conn {
     o2p_buf body;
+    struct http_worker *body_home; /* whose spares body goes back to */
     uint64_t wire_bytes; /* body bytes received, dropped ones included */
     uint64_t start_ns;
     http_route route;
@@ -410,11 +426,63 @@ static int http_pace(http_server *srv, http_conn *c, struct MHD_Connection *mc, 
     return 0;
 }
 
+/* otlp2parquet_http_body_buffer_bytes follows a body buffer's capacity. */
+static void http_body_count(http_server *srv, size_t before, size_t after)
+{
+    if (after != before)
+        atomic_fetch_add_explicit(&srv->metrics.body_buffer_bytes,
+                                  (int64_t)after - (int64_t)before, memory_order_relaxed);
+}
+
+/* Gives the connection a body buffer with room for `want` bytes: one of
+ * its thread's spares when there is one. */
+static int http_body_take(http_server *srv, http_worker *w, http_conn *c, size_t want)
+{
+    if (c->body.cap == 0) {
+        pthread_mutex_lock(&w->spare_lock);
+        if (w->spares > 0) {
+            http_spare sp = w->spare[--w->spares];
+            buf_adopt(&c->body, sp.data, sp.cap);
+        }
+        pthread_mutex_unlock(&w->spare_lock);
+        c->body_home = w;
+    }
+    size_t before = c->body.cap;
+    int rc = buf_reserve(&c->body, want);
+    http_body_count(srv, before, c->body.cap);
+    return rc;
+}
+
+static void http_body_free(http_server *srv, http_conn *c)
+{
+    size_t cap = c->body.cap;
+    buf_free(&c->body);
+    http_body_count(srv, cap, 0);
+}
+
+/* The request has ended: its body buffer goes back to its thread's spares
+ * (counted there still), or is freed. */
+static void http_body_release(http_server *srv, http_conn *c)
+{
+    http_worker *w = c->body_home;
+    if (c->body.cap == 0) return;
+    if (w && c->body.cap <= HTTP_SPARE_MAX_BYTES) {
+        pthread_mutex_lock(&w->spare_lock);
+        if (w->spares < HTTP_WORKER_SPARES) {
+            http_spare *sp = &w->spare[w->spares++];
+            sp->data = buf_yield(&c->body, &sp->cap);
+        }
+        pthread_mutex_unlock(&w->spare_lock);
+    }
+    http_body_free(srv, c);
+}
+
 /* Swaps the worker's decompressed body into the connection (each buffer
  * keeps its own limit); the connection's body is then identity. */
-static void keep_decompressed(http_conn *c, http_worker *w)
+static void keep_decompressed(http_server *srv, http_conn *c, http_worker *w)
 {
     o2p_buf *a = &c->body, *b = &w->dec.out;
+    http_body_count(srv, a->cap, b->cap);
     uint8_t *data = a->data;
     size_t len = a->len, cap = a->cap;
     a->data = b->data;
@@ -515,24 +583,32 @@ static enum MHD_Result http_begin(http_server *srv, http_worker *w, http_conn *c
                 return MHD_YES; /* the body is read and dropped, then refused */
             c->admitted = 1;
         }
-        /* One allocation up front instead of doubling while the body
-         * arrives; after the first requests the buffer is simply reused. */
-        if (buf_reserve(&c->body, (size_t)declared) < 0) c->body_state = HTTP_BODY_NOMEM;
-        /* admitted later: the body waits in the socket until then */
+        /* admitted later: the body waits in the socket until then (and
+         * the connection holds no body buffer meanwhile) */
         if (declared > 0 && wait_ns > 0) http_pace(srv, c, mc, wait_ns, HTTP_PACE_HEADERS);
     }
     return MHD_YES;
 }
 
-static enum MHD_Result http_collect(http_server *srv, http_conn *c, const char *data, size_t len)
+static enum MHD_Result http_collect(http_server *srv, http_worker *w, http_conn *c,
+                                    const char *data, size_t len)
 {
     c->pace = HTTP_PACE_NONE;
     c->wire_bytes += len;
     if (c->body_state == HTTP_BODY_OK) {
-        int rc = buf_append(&c->body, data, len);
+        /* First bytes: one allocation for the declared length instead of
+         * doubling while the body arrives (a spare is usually big enough). */
+        int rc = O2P_OK;
+        if (c->body.cap == 0)
+            rc = http_body_take(srv, w, c, c->declared > len ? (size_t)c->declared : len);
+        if (rc == O2P_OK) {
+            size_t before = c->body.cap;
+            rc = buf_append(&c->body, data, len);
+            http_body_count(srv, before, c->body.cap);
+        }
         if (rc == O2P_ELIMIT) {
             c->body_state = HTTP_BODY_OVERFLOW;
-            buf_free(&c->body);
+            http_body_free(srv, c);
         } else if (rc < 0) {
             c->body_state = HTTP_BODY_NOMEM;
         }
@@ -626,7 +702,7 @@ static enum MHD_Result http_finish(http_server *srv, http_worker *w, unsigned th
             /* the worker's buffer serves other connections meanwhile: the
              * connection keeps the decompressed body, so the wait does not
              * decompress it twice */
-            if (c->encoding != HTTP_ENC_IDENTITY) keep_decompressed(c, w);
+            if (c->encoding != HTTP_ENC_IDENTITY) keep_decompressed(srv, c, w);
             if (http_pace(srv, c, mc, wait_ns, HTTP_PACE_BODY) == 0) return MHD_YES;
             body = c->body.data;
             len = c->body.len;
@@ -755,14 +831,14 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *mc, const c
         /* resumed at the headers: libmicrohttpd calls again before the body */
         if (c->wire_bytes == 0 && c->declared > 0) return MHD_YES;
     }
-    if (*upload_data_size > 0) {
-        size_t len = *upload_data_size;
-        *upload_data_size = 0;
-        return http_collect(srv, c, upload_data, len);
-    }
     unsigned index;
     http_worker *w = http_thread_worker(srv, &index);
     if (w == NULL) return MHD_NO;
+    if (*upload_data_size > 0) {
+        size_t len = *upload_data_size;
+        *upload_data_size = 0;
+        return http_collect(srv, w, c, upload_data, len);
+    }
     if (atomic_load(&c->pending.state) == HTTP_PENDING_DONE)
         return http_answer_pending(srv, w, c, mc); /* resumed */
     return http_finish(srv, w, index, c, mc);
@@ -777,7 +853,7 @@ static void http_completed(void *cls, struct MHD_Connection *mc, void **req_cls,
     http_conn *c = *req_cls;
     if (c == NULL) return;
     *req_cls = NULL;
-    if (c->body.cap > HTTP_CONN_KEEP_BYTES) buf_free(&c->body);
+    http_body_release(srv, c);
     if (atomic_fetch_sub_explicit(&srv->metrics.in_flight, 1, memory_order_acq_rel) == 1 &&
         atomic_load(&srv->stopping)) {
         pthread_mutex_lock(&srv->idle_lock);
@@ -812,7 +888,7 @@ static void http_connection_notify(void *cls, struct MHD_Connection *mc, void **
     } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
         http_conn *c = *socket_context;
         if (c) {
-            buf_free(&c->body);
+            http_body_free(srv, c);
             mem_free(c);
         }
         *socket_context = NULL;
@@ -959,8 +1035,11 @@ static void http_free(http_server *srv)
         if (shared[i]) MHD_destroy_response(shared[i]);
     if (srv->workers) {
         for (unsigned i = 0; i < srv->threads; i++) {
-            http_decompressor_free(&srv->workers[i].dec);
-            buf_free(&srv->workers[i].scratch);
+            http_worker *w = &srv->workers[i];
+            http_decompressor_free(&w->dec);
+            buf_free(&w->scratch);
+            for (unsigned k = 0; k < w->spares; k++) mem_free(w->spare[k].data);
+            pthread_mutex_destroy(&w->spare_lock);
         }
         mem_free(srv->workers);
     }
@@ -1008,6 +1087,7 @@ int http_server_start(http_server **out, const http_config *config, const http_h
     if (rc == O2P_OK) {
         for (unsigned i = 0; i < srv->threads; i++) {
             http_decompressor_init(&srv->workers[i].dec, srv->max_payload);
+            pthread_mutex_init(&srv->workers[i].spare_lock, NULL);
             buf_init(&srv->workers[i].scratch, 0);
             /* Reserved up front so that an error Status (at most a few KiB)
              * can still be built when memory has run out. */

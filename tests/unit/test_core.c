@@ -70,6 +70,36 @@ TEST(core_buf_unlimited_grows)
     mem_free(p);
 }
 
+/* An allocation moves from one buffer to another whole: the receiver keeps
+ * its own limit, starts empty, and appends into the moved memory. */
+TEST(core_buf_yield_and_adopt_move_an_allocation)
+{
+    o2p_buf a, b;
+    buf_init(&a, 0);
+    buf_init(&b, 100);
+    CHECK_OK(buf_reserve(&a, 64));
+    CHECK_OK(buf_append(&a, "abc", 3));
+    uint8_t *mem = a.data;
+    size_t cap;
+    uint8_t *p = buf_yield(&a, &cap);
+    CHECK(p == mem);
+    CHECK(cap >= 64);
+    CHECK_INT(a.cap, 0);
+    CHECK_INT(a.len, 0);
+    CHECK(a.data != NULL); /* still an empty buffer, usable at once */
+    CHECK(buf_yield(&a, &cap) == NULL);
+    CHECK_INT(cap, 0);
+    buf_adopt(&b, p, 64);
+    CHECK(b.data == mem);
+    CHECK_INT(b.len, 0);
+    CHECK_INT(b.limit, 100);
+    CHECK_OK(buf_append(&b, "xyz", 3));
+    CHECK(b.data == mem);
+    CHECK_INT(buf_append(&b, mem, 98), O2P_ELIMIT);
+    buf_free(&b);
+    buf_free(&a);
+}
+
 TEST(core_buf_oom_keeps_contents)
 {
     o2p_buf b;

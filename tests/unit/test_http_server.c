@@ -5,6 +5,7 @@
 
 #include <libdeflate.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <zstd.h>
@@ -509,6 +510,57 @@ TEST(http_metrics_endpoint)
     curl_easy_cleanup(curl);
     CHECK_INT(http_metrics_requests(http_server_metrics(srv), HTTP_ROUTE_LOGS, 200), 3);
     http_server_stop(srv);
+    http_sink_free(&sink);
+}
+
+/* The value of an unlabelled sample in a /metrics text, or -1. */
+static long long metric_value(const char *text, const char *name)
+{
+    char key[128];
+    snprintf(key, sizeof key, "\n%s ", name);
+    const char *p = strstr(text, key);
+    return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+/* Body buffers follow the requests, not the connections: 20 keep-alive
+ * connections, each of which has sent a 200 KB body and now idles, leave
+ * one buffer behind (the thread's spare that each request reused), not 20. */
+TEST(http_idle_connections_hold_no_body_buffer)
+{
+    enum { CONNS = 20, BODY = 200000 };
+    http_sink sink;
+    http_sink_init(&sink);
+    http_server *srv = http_test_server(&sink, 0, 1, NULL);
+    uint16_t port = http_server_port(srv);
+    uint8_t *body = make_payload(BODY);
+    void *curl[CONNS];
+    for (int i = 0; i < CONNS; i++) {
+        curl[i] = curl_easy_init();
+        http_req req = {.path = "/v1/logs", .headers = PB, .body = body, .len = BODY};
+        http_resp r;
+        http_do(port, &req, &r, curl[i]);
+        CHECK_INT(r.status, 200);
+        http_resp_free(&r);
+    }
+    for (int i = 0; i < CONNS; i++) {
+        /* the connections are still open: a second request needs none new */
+        http_req req = {.path = "/v1/logs", .headers = PB, .body = body, .len = BODY};
+        http_resp r;
+        http_do(port, &req, &r, curl[i]);
+        CHECK_INT(r.new_connections, 0);
+        http_resp_free(&r);
+    }
+    http_resp r;
+    get(port, "GET", "/metrics", &r);
+    CHECK_INT(r.status, 200);
+    long long held = metric_value((const char *)r.body.data, "otlp2parquet_http_body_buffer_bytes");
+    CHECK_MSG(held >= BODY && held < 2 * (long long)BODY, "body buffers held: %lld bytes", held);
+    http_resp_free(&r);
+    for (int i = 0; i < CONNS; i++) curl_easy_cleanup(curl[i]);
+    sink_sync(&sink);
+    CHECK_INT(sink.calls, 2 * CONNS);
+    http_server_stop(srv);
+    mem_free(body);
     http_sink_free(&sink);
 }
 
