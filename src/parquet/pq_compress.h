@@ -43,7 +43,13 @@ typedef enum pq_content {
     /* PLAIN 64-bit timestamps: the high bytes repeat from one value to the
      * next (a match at offset 8 that every level finds), the low ones are
      * noise; compressed at level 1 at levels 2 to 9 like DISTINCT. */
-    PQ_CONTENT_TIMESTAMPS
+    PQ_CONTENT_TIMESTAMPS,
+    /* a dictionary-encoded data page: levels and bit-packed entry numbers,
+     * whose repeats are mostly whole runs; 4- and 5-byte matches across
+     * unaligned bit fields are mostly chance.  At levels 2 to 9 compressed
+     * at level 1 with 6-byte minimum matches: on the entry-number pages of
+     * a log table 0.9 % smaller than level 3, in half the time. */
+    PQ_CONTENT_ENTRY_NUMBERS
 } pq_content;
 
 /* level 0 picks the codec's default (zstd 3, gzip 6); levels are checked

@@ -556,13 +556,13 @@ typedef struct chunk_state {
 } chunk_state;
 
 /* What a page of the chunk holds, for the codec's parameters: the values'
- * content for PLAIN pages; entry numbers (ANY) for dictionary-encoded data
+ * content for PLAIN pages; ENTRY_NUMBERS for dictionary-encoded data
  * pages; for a dictionary page the values' content, or DISTINCT for byte
  * arrays that are not hex ids (every entry differs from the others). */
 static pq_content page_content(const chunk_state *cs, int is_dict)
 {
     if (!cs->dictionary) return cs->content;
-    if (!is_dict) return PQ_CONTENT_ANY;
+    if (!is_dict) return PQ_CONTENT_ENTRY_NUMBERS;
     if (cs->content == PQ_CONTENT_HEX_IDS || cs->width != 0) return cs->content;
     return PQ_CONTENT_DISTINCT;
 }

@@ -4,7 +4,8 @@
  * 4-byte minimum matches there; pq_compress asks for 5); pages of hex ids
  * get their own zstd parameters at levels 1 to 15 (PQ_CONTENT_HEX_IDS),
  * dictionary pages and timestamps level 1 at levels 2 to 9
- * (PQ_CONTENT_DISTINCT, PQ_CONTENT_TIMESTAMPS), and
+ * (PQ_CONTENT_DISTINCT, PQ_CONTENT_TIMESTAMPS), entry-number pages level 1
+ * with 6-byte matches (PQ_CONTENT_ENTRY_NUMBERS), and
  * which columns count as hex ids.
  */
 #include <stdio.h>
@@ -195,5 +196,53 @@ TEST(pq_compress_distinct_values_and_timestamps_at_level_1_for_levels_2_to_9)
     CHECK_INT(zstd_bytes_as(&v, v.len, 10, PQ_CONTENT_DISTINCT),
               zstd_bytes_as(&v, v.len, 10, PQ_CONTENT_ANY));
     CHECK(zstd_bytes_as(&v, v.len, 3, PQ_CONTENT_ANY) != l1);
+    buf_free(&v);
+}
+
+/* entry-number pages: level 1 with 6-byte matches at levels 2 to 9, and
+ * the shared level-1 context keeps its own minimum match for the others */
+TEST(pq_compress_entry_numbers_at_level_1_with_6_byte_matches_for_levels_2_to_9)
+{
+    o2p_buf v;
+    buf_init(&v, 0);
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 60000; i++) { /* 17-bit entry numbers, some repeated */
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        uint8_t b = (uint8_t)(x % 4 == 0 ? i & 7 : x >> 8);
+        CHECK(buf_append(&v, &b, 1) == 0);
+    }
+    ZSTD_CCtx *z = ZSTD_createCCtx();
+    CHECK(z != NULL);
+    CHECK(!ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, 1)));
+    CHECK(!ZSTD_isError(ZSTD_CCtx_setParameter(z, ZSTD_c_minMatch, 6)));
+    o2p_buf want;
+    buf_init(&want, 0);
+    CHECK(buf_reserve(&want, ZSTD_compressBound(v.len)) == 0);
+    size_t m6 = ZSTD_compress2(z, want.data, want.cap, v.data, v.len);
+    CHECK(!ZSTD_isError(m6));
+    ZSTD_freeCCtx(z);
+    CHECK_INT(zstd_bytes_as(&v, v.len, 2, PQ_CONTENT_ENTRY_NUMBERS), m6);
+    CHECK_INT(zstd_bytes_as(&v, v.len, 3, PQ_CONTENT_ENTRY_NUMBERS), m6);
+    CHECK_INT(zstd_bytes_as(&v, v.len, 9, PQ_CONTENT_ENTRY_NUMBERS), m6);
+    CHECK_INT(zstd_bytes_as(&v, v.len, 1, PQ_CONTENT_ENTRY_NUMBERS),
+              zstd_bytes_as(&v, v.len, 1, PQ_CONTENT_ANY));
+    CHECK_INT(zstd_bytes_as(&v, v.len, 10, PQ_CONTENT_ENTRY_NUMBERS),
+              zstd_bytes_as(&v, v.len, 10, PQ_CONTENT_ANY));
+    /* one compressor, entry numbers then a dictionary page: level 1's own
+     * minimum match for the latter */
+    pq_compressor c;
+    o2p_error err;
+    CHECK_OK(pq_compressor_init(&c, PQ_CODEC_ZSTD, 3, &err));
+    o2p_buf dst;
+    buf_init(&dst, 0);
+    CHECK_OK(pq_compress_as(&c, PQ_CONTENT_ENTRY_NUMBERS, v.data, v.len, &dst, &err));
+    CHECK_INT(dst.len, m6);
+    CHECK_OK(pq_compress_as(&c, PQ_CONTENT_DISTINCT, v.data, v.len, &dst, &err));
+    CHECK_INT(dst.len, zstd_bytes_as(&v, v.len, 1, PQ_CONTENT_ANY));
+    pq_compressor_free(&c);
+    buf_free(&dst);
+    buf_free(&want);
     buf_free(&v);
 }

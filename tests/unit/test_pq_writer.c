@@ -700,6 +700,26 @@ static const uint8_t *first_page(const o2p_buf *file, o2p_buf *plain, size_t *co
     return page.p;
 }
 
+/* The data page after the dictionary page of a one-column zstd file: its
+ * compressed body (comp_len bytes) and, in plain, its decompressed bytes. */
+static const uint8_t *second_page(const o2p_buf *file, o2p_buf *plain, size_t *comp_len)
+{
+    rd page = {file->data + 4, file->data + file->len};
+    int64_t comp = field_int(page, 3);
+    rd_skip_struct(&page);
+    page.p += comp;
+    int64_t unc = field_int(page, 2);
+    comp = field_int(page, 3);
+    rd_skip_struct(&page);
+    buf_reset(plain);
+    CHECK(buf_reserve(plain, (size_t)unc) == 0);
+    size_t n = ZSTD_decompress(plain->data, (size_t)unc, page.p, (size_t)comp);
+    CHECK_INT(n, unc);
+    plain->len = n;
+    *comp_len = (size_t)comp;
+    return page.p;
+}
+
 /* compresses src as `kind` at the default level: is it `body`? */
 static int compresses_to(const o2p_buf *src, pq_content kind, const uint8_t *body, size_t len)
 {
@@ -715,7 +735,7 @@ static int compresses_to(const o2p_buf *src, pq_content kind, const uint8_t *bod
     return same;
 }
 
-TEST(pq_writer_compresses_ids_dictionaries_and_timestamps_by_content)
+TEST(pq_writer_compresses_ids_dictionaries_entries_and_timestamps_by_content)
 {
     pq_schema *s = flat_schema(PQ_BYTE_ARRAY, PQ_LOGICAL_STRING, PQ_REQUIRED);
     pq_colset cs;
@@ -764,6 +784,22 @@ TEST(pq_writer_compresses_ids_dictionaries_and_timestamps_by_content)
     body = first_page(&out, &plain, &comp);
     CHECK(compresses_to(&plain, PQ_CONTENT_DISTINCT, body, comp));
     CHECK(!compresses_to(&plain, PQ_CONTENT_ANY, body, comp));
+    /* a data page of entry numbers, mostly drawn at random from 3,000 words */
+    pq_colset_reset(&cs);
+    for (unsigned i = 0; i < 20000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        char v[32];
+        unsigned k = x % 4 == 0 ? i % 8 : (unsigned)(x >> 8) % 3000; /* some repeats */
+        int n = snprintf(v, sizeof v, "user-%x", k * 2654435761u);
+        pq_col_put_bytes(&cs.cols[0], v, (size_t)n, 0, 0);
+    }
+    cs.num_rows = 20000;
+    buf_reset(&out);
+    CHECK_OK(write_file(s, &cs, &o, &out, &err));
+    body = second_page(&out, &plain, &comp);
+    CHECK(compresses_to(&plain, PQ_CONTENT_ENTRY_NUMBERS, body, comp));
     /* a page of timestamps */
     pq_schema *ts = flat_schema(PQ_INT64, PQ_LOGICAL_TIMESTAMP_NANOS, PQ_REQUIRED);
     pq_colset tcs;
