@@ -24,22 +24,14 @@ static void write_path(pq_thrift *t, int16_t id, const char *path)
     }
 }
 
-static void encoding_stat(pq_thrift *t, int page_type, int encoding, uint32_t count)
-{
-    pq_thrift_struct_begin(t);
-    pq_thrift_field_i32(t, 1, page_type);
-    pq_thrift_field_i32(t, 2, encoding);
-    pq_thrift_field_i32(t, 3, (int32_t)count);
-    pq_thrift_struct_end(t);
-}
-
 int pq_meta_column_chunk_open(o2p_buf *out, const pq_chunk_meta *m)
 {
     pq_thrift t;
     pq_thrift_init(&t, out);
-    uint64_t first = m->has_dictionary ? m->dictionary_page_offset : m->data_page_offset;
     pq_thrift_struct_begin(&t);
-    pq_thrift_field_i64(&t, 2, (int64_t)first);
+    /* file_offset is deprecated: the spec asks for 0 when the ColumnMetaData
+     * lives only in the footer (one byte instead of up to ten) */
+    pq_thrift_field_i64(&t, 2, 0);
     pq_thrift_field_struct(&t, 3);
     pq_thrift_field_i32(&t, 1, (int32_t)m->leaf->physical);
     if (m->has_dictionary) {
@@ -60,9 +52,9 @@ int pq_meta_column_chunk_open(o2p_buf *out, const pq_chunk_meta *m)
     pq_thrift_field_i64(&t, 9, (int64_t)m->data_page_offset);
     if (m->has_dictionary) pq_thrift_field_i64(&t, 11, (int64_t)m->dictionary_page_offset);
     if (m->stats) pq_stats_write(m->stats, &t, 12);
-    pq_thrift_field_list(&t, 13, PQ_TT_STRUCT, m->has_dictionary ? 2 : 1);
-    if (m->has_dictionary) encoding_stat(&t, PQ_PAGE_DICTIONARY, PQ_ENC_PLAIN, 1);
-    encoding_stat(&t, PQ_PAGE_DATA, m->data_encoding, m->num_data_pages);
+    /* No encoding_stats (optional): encodings already lists what the pages
+     * use, and every reader parses the list for every chunk of every row
+     * group on every file open (DuckDB has no footer cache by default). */
     if (m->bloom_filter_length > 0) {
         pq_thrift_field_i64(&t, 14, (int64_t)m->bloom_filter_offset);
         pq_thrift_field_i32(&t, 15, (int32_t)m->bloom_filter_length);

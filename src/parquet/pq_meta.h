@@ -22,13 +22,12 @@ typedef struct pq_chunk_meta {
     const pq_leaf *leaf;
     pq_codec codec;
     int has_dictionary;         /* a dictionary page starts the chunk */
-    int data_encoding;          /* PQ_ENC_PLAIN or PQ_ENC_RLE_DICTIONARY */
     uint64_t num_values;        /* level entries, nulls included */
     uint64_t uncompressed_size; /* all pages, headers included */
     uint64_t compressed_size;
     uint64_t dictionary_page_offset;
     uint64_t data_page_offset;
-    uint32_t num_data_pages;
+    uint32_t num_data_pages; /* so far (the first sets data_page_offset) */
     const pq_stats *stats;
     uint64_t bloom_filter_offset; /* header + bitset; length 0: no filter */
     uint32_t bloom_filter_length;

@@ -938,7 +938,6 @@ static int write_chunk(pq_writer *w, size_t col, const pq_column *c, const col_r
     cs.codec_decided =
         w->opts.codec == PQ_CODEC_UNCOMPRESSED || w->opts.min_compression_saving <= 0;
     cs.meta.has_dictionary = cs.dictionary;
-    cs.meta.data_encoding = cs.dictionary ? PQ_ENC_RLE_DICTIONARY : PQ_ENC_PLAIN;
     cs.meta.num_values = r->e1 - r->e0;
     if (cs.dictionary && (rc = write_dictionary_page(w, &cs, err)) < 0) return rc;
     pq_index_chunk_begin(&w->index, cs.page_stats.order);
