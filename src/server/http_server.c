@@ -82,7 +82,7 @@
  * others are freed).  So body memory follows the requests being received,
  * not the open connections: 1,000 keep-alive connections, or connections
  * paced at their headers, hold no body buffer. */
-#define HTTP_WORKER_SPARES 8
+#define HTTP_WORKER_SPARES   8
 #define HTTP_SPARE_MAX_BYTES ((size_t)1024 * 1024)
 /* How long accepting pauses when descriptors (or kernel memory) have run
  * out: the connection waits in the backlog meanwhile, so retrying at once
@@ -146,7 +146,7 @@ typedef struct http_worker {
 typedef struct http_conn {
     o2p_buf body;
     struct http_worker *body_home; /* whose spares body goes back to */
-    uint64_t wire_bytes; /* body bytes received, dropped ones included */
+    uint64_t wire_bytes;           /* body bytes received, dropped ones included */
     uint64_t start_ns;
     http_route route;
     otlp_format format;
@@ -430,8 +430,8 @@ static int http_pace(http_server *srv, http_conn *c, struct MHD_Connection *mc, 
 static void http_body_count(http_server *srv, size_t before, size_t after)
 {
     if (after != before)
-        atomic_fetch_add_explicit(&srv->metrics.body_buffer_bytes,
-                                  (int64_t)after - (int64_t)before, memory_order_relaxed);
+        atomic_fetch_add_explicit(&srv->metrics.body_buffer_bytes, (int64_t)after - (int64_t)before,
+                                  memory_order_relaxed);
 }
 
 /* Gives the connection a body buffer with room for `want` bytes: one of
