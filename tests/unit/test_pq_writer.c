@@ -708,32 +708,17 @@ TEST(pq_writer_all_codecs)
     pq_schema_destroy(s);
 }
 
-/* The first page of a one-column zstd file, decompressed; returns the
- * compressed body and its length. */
-static const uint8_t *first_page(const o2p_buf *file, o2p_buf *plain, size_t *comp_len)
+/* Page `index` (0 = the first) of a one-column zstd file: its compressed
+ * body (comp_len bytes) and, in plain, its decompressed bytes. */
+static const uint8_t *page_at(const o2p_buf *file, int index, o2p_buf *plain, size_t *comp_len)
 {
     rd page = {file->data + 4, file->data + file->len};
+    for (int i = 0; i < index; i++) {
+        int64_t skip = field_int(page, 3);
+        rd_skip_struct(&page);
+        page.p += skip;
+    }
     int64_t unc = field_int(page, 2), comp = field_int(page, 3);
-    rd_skip_struct(&page);
-    buf_reset(plain);
-    CHECK(buf_reserve(plain, (size_t)unc) == 0);
-    size_t n = ZSTD_decompress(plain->data, (size_t)unc, page.p, (size_t)comp);
-    CHECK_INT(n, unc);
-    plain->len = n;
-    *comp_len = (size_t)comp;
-    return page.p;
-}
-
-/* The data page after the dictionary page of a one-column zstd file: its
- * compressed body (comp_len bytes) and, in plain, its decompressed bytes. */
-static const uint8_t *second_page(const o2p_buf *file, o2p_buf *plain, size_t *comp_len)
-{
-    rd page = {file->data + 4, file->data + file->len};
-    int64_t comp = field_int(page, 3);
-    rd_skip_struct(&page);
-    page.p += comp;
-    int64_t unc = field_int(page, 2);
-    comp = field_int(page, 3);
     rd_skip_struct(&page);
     buf_reset(plain);
     CHECK(buf_reserve(plain, (size_t)unc) == 0);
@@ -784,7 +769,7 @@ TEST(pq_writer_compresses_ids_dictionaries_entries_and_timestamps_by_content)
     o2p_error err;
     CHECK_OK(write_file(s, &cs, &o, &out, &err));
     size_t comp;
-    const uint8_t *body = first_page(&out, &plain, &comp);
+    const uint8_t *body = page_at(&out, 0, &plain, &comp);
     CHECK(compresses_to(&plain, PQ_CONTENT_HEX_IDS, body, comp));
     CHECK(!compresses_to(&plain, PQ_CONTENT_ANY, body, comp));
     /* the same column of words is compressed with the level's parameters */
@@ -792,7 +777,7 @@ TEST(pq_writer_compresses_ids_dictionaries_entries_and_timestamps_by_content)
     fill_strings(&cs, 5000, 5000);
     buf_reset(&out);
     CHECK_OK(write_file(s, &cs, &o, &out, &err));
-    body = first_page(&out, &plain, &comp);
+    body = page_at(&out, 0, &plain, &comp);
     CHECK(compresses_to(&plain, PQ_CONTENT_ANY, body, comp));
     /* a dictionary page of words: distinct values */
     pq_colset_reset(&cs);
@@ -805,7 +790,7 @@ TEST(pq_writer_compresses_ids_dictionaries_entries_and_timestamps_by_content)
     buf_reset(&out);
     CHECK_OK(write_file(s, &cs, &o, &out, &err));
     CHECK(has_field(column_meta(footer(&out), 0, 0), 11)); /* dictionary_page_offset */
-    body = first_page(&out, &plain, &comp);
+    body = page_at(&out, 0, &plain, &comp);
     CHECK(compresses_to(&plain, PQ_CONTENT_DISTINCT, body, comp));
     CHECK(!compresses_to(&plain, PQ_CONTENT_ANY, body, comp));
     /* a data page of entry numbers, mostly drawn at random from 3,000 words */
@@ -822,7 +807,7 @@ TEST(pq_writer_compresses_ids_dictionaries_entries_and_timestamps_by_content)
     cs.num_rows = 20000;
     buf_reset(&out);
     CHECK_OK(write_file(s, &cs, &o, &out, &err));
-    body = second_page(&out, &plain, &comp);
+    body = page_at(&out, 1, &plain, &comp);
     CHECK(compresses_to(&plain, PQ_CONTENT_ENTRY_NUMBERS, body, comp));
     /* a page of timestamps */
     pq_schema *ts = flat_schema(PQ_INT64, PQ_LOGICAL_TIMESTAMP_NANOS, PQ_REQUIRED);
@@ -840,7 +825,7 @@ TEST(pq_writer_compresses_ids_dictionaries_entries_and_timestamps_by_content)
     buf_reset(&out);
     CHECK_OK(write_file(ts, &tcs, &o, &out, &err));
     CHECK(!has_field(column_meta(footer(&out), 0, 0), 11)); /* PLAIN: no dictionary page */
-    body = first_page(&out, &plain, &comp);
+    body = page_at(&out, 0, &plain, &comp);
     CHECK(compresses_to(&plain, PQ_CONTENT_TIMESTAMPS, body, comp));
     CHECK(!compresses_to(&plain, PQ_CONTENT_ANY, body, comp));
     pq_colset_free(&tcs);
