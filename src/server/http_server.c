@@ -434,19 +434,17 @@ static void http_body_count(http_server *srv, size_t before, size_t after)
                                   memory_order_relaxed);
 }
 
-/* Gives the connection a body buffer with room for `want` bytes: one of
- * its thread's spares when there is one. */
+/* Gives a connection without a body buffer one with room for `want`
+ * bytes: one of its thread's spares when there is one. */
 static int http_body_take(http_server *srv, http_worker *w, http_conn *c, size_t want)
 {
-    if (c->body.cap == 0) {
-        pthread_mutex_lock(&w->spare_lock);
-        if (w->spares > 0) {
-            http_spare sp = w->spare[--w->spares];
-            buf_adopt(&c->body, sp.data, sp.cap);
-        }
-        pthread_mutex_unlock(&w->spare_lock);
-        c->body_home = w;
+    pthread_mutex_lock(&w->spare_lock);
+    if (w->spares > 0) {
+        http_spare sp = w->spare[--w->spares];
+        buf_adopt(&c->body, sp.data, sp.cap);
     }
+    pthread_mutex_unlock(&w->spare_lock);
+    c->body_home = w;
     size_t before = c->body.cap;
     int rc = buf_reserve(&c->body, want);
     http_body_count(srv, before, c->body.cap);
