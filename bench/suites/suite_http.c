@@ -60,7 +60,7 @@
 typedef struct wal_counters {
     int present;
     double syncs, appends, bytes, sync_sum, sync_le_10ms;
-    double rolls_spare, rolls_partial, rolls_alloc; /* 0 when the server has no spare */
+    double rolls_spare, rolls_partial, rolls_alloc, rolls_recycled; /* 0: none */
 } wal_counters;
 
 typedef struct wal_probe {
@@ -267,6 +267,7 @@ static void wal_scrape(uint16_t port, wal_counters *c)
         prom_value(t, "otlp2parquet_wal_rolls_total{from=\"spare\"}", &c->rolls_spare);
         prom_value(t, "otlp2parquet_wal_rolls_total{from=\"partial_spare\"}", &c->rolls_partial);
         prom_value(t, "otlp2parquet_wal_rolls_total{from=\"allocate\"}", &c->rolls_alloc);
+        prom_value(t, "otlp2parquet_wal_rolls_total{from=\"recycled\"}", &c->rolls_recycled);
     }
     buf_free(&b);
 }
@@ -362,10 +363,12 @@ static void wal_probe_json(const wal_probe *w, o2p_buf *json, double rows, doubl
     json_num(json, syncs > 0 ? sum / syncs * 1e3 : -1);
     buf_append_str(json, ",\"syncs_over_10ms\":");
     json_num(json, slow);
-    buf_printf(json, ",\"rolls_spare\":%.0f,\"rolls_partial_spare\":%.0f,\"rolls_allocate\":%.0f",
-               w->end.rolls_spare - w->begin.rolls_spare,
-               w->end.rolls_partial - w->begin.rolls_partial,
-               w->end.rolls_alloc - w->begin.rolls_alloc);
+    buf_printf(
+        json,
+        ",\"rolls_spare\":%.0f,\"rolls_partial_spare\":%.0f,\"rolls_allocate\":%.0f,"
+        "\"rolls_recycled\":%.0f",
+        w->end.rolls_spare - w->begin.rolls_spare, w->end.rolls_partial - w->begin.rolls_partial,
+        w->end.rolls_alloc - w->begin.rolls_alloc, w->end.rolls_recycled - w->begin.rolls_recycled);
     buf_append_str(json, "}");
 }
 
@@ -378,11 +381,11 @@ static void wal_probe_text(const wal_probe *w, char *out, size_t cap, double row
     snprintf(
         out, cap,
         "; WAL %.0f syncs/s, %.0f B/row, sync mean %.2f ms (%s), rolls from spare/partial/"
-        "fallocate %.0f/%.0f/%.0f",
+        "fallocate/recycled %.0f/%.0f/%.0f/%.0f",
         w->secs > 0 ? syncs / w->secs : 0, rows > 0 ? (w->end.bytes - w->begin.bytes) / rows : 0,
         syncs > 0 ? (w->end.sync_sum - w->begin.sync_sum) / syncs * 1e3 : 0, w->fs,
         w->end.rolls_spare - w->begin.rolls_spare, w->end.rolls_partial - w->begin.rolls_partial,
-        w->end.rolls_alloc - w->begin.rolls_alloc);
+        w->end.rolls_alloc - w->begin.rolls_alloc, w->end.rolls_recycled - w->begin.rolls_recycled);
 }
 
 static long proc_status_kb(pid_t pid, const char *key)

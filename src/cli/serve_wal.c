@@ -426,17 +426,19 @@ void serve_wal_metrics(serve_wal *sw, o2p_buf *out)
     wal_stats st;
     wal_get_stats(sw->w, &st);
     http_prom_metric(out, "otlp2parquet_wal_bytes", "gauge",
-                     "Disk the write-ahead log takes (segments and the spare).",
-                     st.bytes + st.spare_bytes);
+                     "Disk the write-ahead log takes (segments, the spare, recycled segments).",
+                     st.bytes + st.spare_bytes + st.recycled_bytes);
     http_prom_metric(out, "otlp2parquet_wal_spare_bytes", "gauge",
                      "Size of the spare segment being zero-filled or ready (0: none).",
                      st.spare_bytes);
     http_prom_family(out, "otlp2parquet_wal_rolls_total", "counter",
                      "New segments, by where they came from (spare: zero-filled ahead; "
-                     "partial_spare: taken while being filled; allocate: posix_fallocate).");
+                     "partial_spare: taken while being filled; allocate: posix_fallocate; "
+                     "recycled: a released segment reused).");
     http_prom_u64(out, "otlp2parquet_wal_rolls_total", "from=\"spare\"", st.spare_rolls);
     http_prom_u64(out, "otlp2parquet_wal_rolls_total", "from=\"partial_spare\"", st.partial_rolls);
     http_prom_u64(out, "otlp2parquet_wal_rolls_total", "from=\"allocate\"", st.alloc_rolls);
+    http_prom_u64(out, "otlp2parquet_wal_rolls_total", "from=\"recycled\"", st.recycled_rolls);
     http_prom_metric(out, "otlp2parquet_wal_spare_failures_total", "counter",
                      "Spare segment preparations that failed (disk full, ...; logged once).",
                      st.spare_failures);

@@ -56,7 +56,8 @@
 #include "core/mem.h"
 
 #define SEG_MAGIC        "O2PWALSG"
-#define SEG_VERSION      1u
+#define SEG_FREE_MAGIC   "O2PWALFR" /* a released segment kept for reuse (recycled) */
+#define SEG_VERSION      2u         /* 2: may be a recycled file (older records follow) */
 #define SEG_HEADER       32u
 #define REC_MAGIC        0x4F32574Cu
 #define REC_HEADER       24u
@@ -64,6 +65,8 @@
 #define FAILURE_MAX      320
 #define BAD_RANGES       8 /* failed LSN ranges remembered (older ones long answered) */
 #define SPARE_NAME       "spare.tmp"
+#define FREE_PREFIX      "free-"    /* recycled segments: free-<seq as 16 hex>.tmp */
+#define WAL_FREE_MAX     4          /* recycled segments kept at most */
 #define SPARE_CHUNK      (1u << 20) /* zeros per write */
 #define SPARE_SYNC_EVERY (8u << 20) /* fdatasync while filling, so writeback is spread */
 
@@ -131,13 +134,15 @@ struct wal {
     int timer_started;
     int stopping;
     /* spare segment: state, size, its thread and wake-up */
-    int spare_state;       /* SPARE_NONE, _FILLING (the thread owns it), _READY */
-    int spare_busy;        /* the spare thread is in a write/allocation */
-    int roll_waiting;      /* rolls waiting on w->cv for spare_busy to clear */
-    int spare_taken;       /* a roll took or dropped the file while it was filling */
-    int spare_blocked;     /* the last preparation failed: wait for a deletion */
-    int spare_warned;      /* its failure was logged */
-    uint64_t spare_size;   /* size of the spare being prepared or ready */
+    int spare_state;                  /* SPARE_NONE, _FILLING (the thread owns it), _READY */
+    int spare_busy;                   /* the spare thread is in a write/allocation */
+    int roll_waiting;                 /* rolls waiting on w->cv for spare_busy to clear */
+    int spare_taken;                  /* a roll took or dropped the file while it was filling */
+    int spare_blocked;                /* the last preparation failed: wait for a deletion */
+    int spare_warned;                 /* its failure was logged */
+    uint64_t spare_size;              /* size of the spare being prepared or ready */
+    uint64_t free_seqs[WAL_FREE_MAX]; /* recycled segments (recycle), by their old seq */
+    unsigned nfree;
     uint64_t spare_filled; /* bytes zero-written so far */
     pthread_cond_t spare_cv;
     pthread_t spare_thread;
@@ -172,13 +177,16 @@ static uint32_t record_crc(const uint8_t *hdr, const uint8_t *payload, size_t le
     return libdeflate_crc32(crc, payload, len);
 }
 
-/* A complete, intact record at pos?  Sets *plen. */
-static int record_valid(const uint8_t *data, size_t len, uint64_t pos, uint32_t *plen)
+/* A complete, intact record at pos with an LSN of at least min_lsn (older
+ * ones are what a recycled file held before)?  Sets *plen. */
+static int record_valid(const uint8_t *data, size_t len, uint64_t pos, uint64_t min_lsn,
+                        uint32_t *plen)
 {
     if (pos > len || len - pos < REC_HEADER) return 0;
     const uint8_t *h = data + pos;
     if (le_get32(h) != REC_MAGIC) return 0;
     uint32_t n = le_get32(h + 4);
+    if (le_get64(h + 8) < min_lsn) return 0;
     if (h[16] != WAL_DATA && h[16] != WAL_INTENT && h[16] != WAL_CANCEL) return 0;
     if (h[17] != 0 || h[18] != 0 || h[19] != 0) return 0;
     if ((uint64_t)n > len - pos - REC_HEADER) return 0;
@@ -203,7 +211,7 @@ int wal_scan_buffer(const uint8_t *data, size_t len, wal_visit_fn fn, void *ctx,
     res->end = SEG_HEADER;
     if (len < SEG_HEADER || memcmp(data, SEG_MAGIC, 8) != 0)
         return o2p_errorf(err, O2P_EINVAL, "not a WAL segment (bad magic)");
-    if (le_get32(data + 8) != SEG_VERSION)
+    if (le_get32(data + 8) != 1 && le_get32(data + 8) != SEG_VERSION)
         return o2p_errorf(err, O2P_EINVAL, "unsupported WAL segment version %u",
                           (unsigned)le_get32(data + 8));
     if (le_get32(data + 12) != SEG_HEADER)
@@ -214,12 +222,15 @@ int wal_scan_buffer(const uint8_t *data, size_t len, wal_visit_fn fn, void *ctx,
     uint64_t pos = SEG_HEADER;
     while (pos < len && len - pos >= REC_HEADER) {
         uint32_t plen;
-        if (!record_valid(data, len, pos, &plen)) {
+        /* LSNs rise in file order: an older one is a recycled file's past */
+        uint64_t fresh = res->records ? res->last_lsn + 1 : res->first_lsn;
+        if (!record_valid(data, len, pos, fresh, &plen)) {
             uint64_t q = pos + 8;
-            while (q < len && !record_valid(data, len, q, &plen)) q += 8;
+            while (q < len && !record_valid(data, len, q, fresh, &plen)) q += 8;
             if (q >= len) {
-                /* nothing valid follows: preallocated zeros, or a torn tail */
-                if (!all_zero(data + pos, len - pos)) {
+                /* nothing valid follows: the zeros after the last record (or
+                 * preallocated ones), or a torn tail */
+                if (!all_zero(data + pos, REC_HEADER)) {
                     res->torn++;
                     res->torn_at = pos;
                     if (res->first_bad == UINT64_MAX) res->first_bad = pos;
@@ -257,6 +268,11 @@ int wal_scan_buffer(const uint8_t *data, size_t len, wal_visit_fn fn, void *ctx,
 }
 
 /* ---- segments ---- */
+
+static void free_name(char *out, uint64_t seq)
+{
+    snprintf(out, SEG_NAME_MAX, FREE_PREFIX "%016" PRIx64 ".tmp", seq);
+}
 
 static int fault(wal *w, wal_op op)
 {
@@ -306,6 +322,65 @@ static wal_seg *seg_of(wal *w, uint64_t lsn)
     return NULL;
 }
 
+/* Keeps a released segment for the next roll instead of deleting it:
+ * writing over blocks a file already has makes each sync cheaper than
+ * filling newly allocated ones (no extent to convert, so no journal commit:
+ * 0.27 against 0.47 ms wall and 0.10 against 0.17 ms CPU per 278 KB
+ * pwrite + fdatasync on ext4 here) and saves the allocation and the
+ * deletion.  Its header is marked free and synced before it is renamed to
+ * the spare's name, so a crash never leaves a segment's name on records
+ * that are stored; the records it still holds are older than the first LSN
+ * its next header names, which is how a scan tells them from new ones.
+ * 1 when kept (the caller syncs the directory); lock not held. */
+static int recycle(wal *w, const wal_seg *gone)
+{
+    int fd = openat(w->dirfd, gone->name, O_RDWR | O_CLOEXEC);
+    if (fd < 0) return 0;
+    uint8_t hdr[SEG_HEADER];
+    memset(hdr, 0, sizeof hdr);
+    memcpy(hdr, SEG_FREE_MAGIC, 8);
+    char name[SEG_NAME_MAX];
+    free_name(name, gone->seq);
+    int ok = fault(w, WAL_OP_RECYCLE) == 0 &&
+             pwrite(fd, hdr, sizeof hdr, 0) == (ssize_t)sizeof hdr && fdatasync(fd) == 0 &&
+             renameat(w->dirfd, gone->name, w->dirfd, name) == 0;
+    close(fd);
+    return ok;
+}
+
+/* Renames the newest recycled segment to `name` and opens it, or returns
+ * -1 (lock held). */
+static int take_recycled(wal *w, uint64_t size, const char *name)
+{
+    if (w->nfree == 0 || size != w->cfg.segment_bytes) return -1;
+    char from[SEG_NAME_MAX];
+    free_name(from, w->free_seqs[--w->nfree]);
+    w->stats.recycled_bytes -= size;
+    int fd = -1;
+    if (renameat(w->dirfd, from, w->dirfd, name) != 0) {
+        LOG_WARN("wal: cannot rename %s/%s to %s: %s; allocating instead", w->dir, from, name,
+                 strerror(errno));
+        unlinkat(w->dirfd, from, 0);
+    } else if ((fd = openat(w->dirfd, name, O_RDWR | O_CLOEXEC)) < 0) {
+        LOG_WARN("wal: cannot open %s/%s: %s; allocating instead", w->dir, name, strerror(errno));
+        unlinkat(w->dirfd, name, 0);
+    } else {
+        w->stats.recycled_rolls++;
+    }
+    return fd;
+}
+
+/* Deletes the recycled segments (lock held): closing, or the disk is full. */
+static void drop_recycled(wal *w)
+{
+    char name[SEG_NAME_MAX];
+    while (w->nfree > 0) {
+        free_name(name, w->free_seqs[--w->nfree]);
+        unlinkat(w->dirfd, name, 0);
+    }
+    w->stats.recycled_bytes = 0;
+}
+
 /* Deletes released segments, oldest first, stopping at the first one still
  * needed.  Lock held; released while a file is unlinked and the directory
  * synced (freeing a segment's page cache takes milliseconds, which appends
@@ -327,14 +402,23 @@ static void delete_released(wal *w, int closing)
         wal_seg gone = *s; /* out of the list first: nothing finds it any more */
         memmove(&w->segs[0], &w->segs[1], (w->nsegs - 1) * sizeof *w->segs);
         w->nsegs--;
+        /* kept within max_bytes, without a spare thread (which makes them) */
+        int reuse = !closing && !w->cfg.spare && w->nfree < WAL_FREE_MAX &&
+                    gone.size == w->cfg.segment_bytes &&
+                    w->stats.bytes + w->stats.recycled_bytes <= w->cfg.max_bytes; /* gone counted */
         if (!closing) pthread_mutex_unlock(&w->mu);
         if (gone.map != NULL) munmap(gone.map, gone.map_len);
-        if (unlinkat(w->dirfd, gone.name, 0) != 0 && errno != ENOENT)
+        int kept = reuse && recycle(w, &gone);
+        if (!kept && unlinkat(w->dirfd, gone.name, 0) != 0 && errno != ENOENT)
             LOG_WARN("wal: cannot delete %s/%s: %s", w->dir, gone.name, strerror(errno));
         fsync(w->dirfd); /* durable before a newer segment may go */
         if (!closing) pthread_mutex_lock(&w->mu);
         w->stats.bytes -= gone.size; /* counted until the file is gone */
         w->stats.segments--;
+        if (kept) {
+            w->free_seqs[w->nfree++] = gone.seq;
+            w->stats.recycled_bytes += gone.size;
+        }
         w->spare_blocked = 0; /* room again: a failed spare may be retried */
         pthread_cond_signal(&w->spare_cv);
     }
@@ -510,7 +594,8 @@ static int roll(wal *w, uint64_t need, int data, o2p_error *err)
     snprintf(s.name, sizeof s.name, "wal-%016" PRIx64 ".log", s.seq);
     int e = fault(w, WAL_OP_ALLOC);
     int fd = -1;
-    if (e == 0) fd = take_spare(w, size, s.name);
+    if (e == 0) fd = take_recycled(w, size, s.name);
+    if (e == 0 && fd < 0) fd = take_spare(w, size, s.name);
     if (e == 0 && fd < 0) {
         fd = openat(w->dirfd, s.name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
         if (fd < 0) {
@@ -685,6 +770,9 @@ int wal_append_start(wal *w, wal_record_type type, const void *head, size_t head
     if (plen > UINT32_MAX)
         return o2p_errorf(err, O2P_ELIMIT, "WAL record of %" PRIu64 " bytes is too large", plen);
     uint64_t total = align8(REC_HEADER + plen);
+    /* the record and a zeroed header after it, the end mark that a scan of
+     * a recycled file stops at (the next record overwrites it) */
+    uint64_t room = total + REC_HEADER;
     /* the payload's CRC outside the lock; combined with the header's below */
     uint32_t pcrc = head_len ? libdeflate_crc32(0, head, head_len) : 0;
     if (body_len) pcrc = libdeflate_crc32(pcrc, body, body_len);
@@ -696,9 +784,9 @@ int wal_append_start(wal *w, wal_record_type type, const void *head, size_t head
     for (;;) {
         uint64_t limit = w->active_fd >= 0 ? w->segs[w->nsegs - 1].size : 0;
         if (type == WAL_DATA) limit = limit > seg_reserve(w) ? limit - seg_reserve(w) : 0;
-        if (w->active_fd >= 0 && w->active_off + total <= limit) break;
+        if (w->active_fd >= 0 && w->active_off + room <= limit) break;
         int rc = w->stopping ? o2p_errorf(err, O2P_ESTATE, "WAL is closed")
-                             : roll(w, total, type == WAL_DATA, err);
+                             : roll(w, room, type == WAL_DATA, err);
         if (rc < 0) {
             pthread_mutex_unlock(&w->mu);
             return rc;
@@ -715,15 +803,15 @@ int wal_append_start(wal *w, wal_record_type type, const void *head, size_t head
     /* CRC over LSN, type, then the payload */
     uLong crc = crc32_combine(libdeflate_crc32(0, hdr + 8, 12), pcrc, (z_off_t)plen);
     le_put32(hdr + 20, (uint32_t)crc);
-    static const uint8_t zeros[8];
+    static const uint8_t zeros[8 + REC_HEADER];
     struct iovec iov[4] = {{hdr, sizeof hdr},
                            {(void *)head, head_len},
                            {(void *)body, body_len},
-                           {(void *)zeros, (size_t)(total - REC_HEADER - plen)}};
+                           {(void *)zeros, (size_t)(room - REC_HEADER - plen)}};
     int e = fault(w, WAL_OP_WRITE);
     if (e == 0) {
         ssize_t n = pwritev(w->active_fd, iov, 4, (off_t)w->active_off);
-        if (n != (ssize_t)total) e = n < 0 ? errno : ENOSPC;
+        if (n != (ssize_t)room) e = n < 0 ? errno : ENOSPC;
     }
     if (e != 0) {
         set_failure(w, "cannot write to %s/%s: %s", w->dir, s->name, strerror(e));
@@ -1048,8 +1136,10 @@ static int load_segment(wal *w, const char *name, uint64_t seq)
     o2p_error e;
     int rc = s.map ? wal_scan_buffer(s.map, s.map_len, count_visit, &c, &res, &e) : O2P_EINVAL;
     if (rc < 0) {
-        if (s.map == NULL || all_zero(s.map, s.map_len)) {
-            /* created but never written (crash while rolling): nothing in it */
+        if (s.map == NULL || all_zero(s.map, s.map_len) ||
+            (s.map_len >= 8 && memcmp(s.map, SEG_FREE_MAGIC, 8) == 0)) {
+            /* created but never written (crash while rolling), or released
+             * and being recycled: nothing in it to replay */
             s.first_lsn = UINT64_MAX;
         } else {
             LOG_WARN("wal: %s/%s: %s; left in place and not replayed", w->dir, name, e.msg);
@@ -1101,6 +1191,12 @@ static int scan_dir(wal *w, o2p_error *err)
     while (rc == O2P_OK && (de = readdir(d)) != NULL) {
         unsigned long long seq;
         char tail[8];
+        if (strncmp(de->d_name, FREE_PREFIX, strlen(FREE_PREFIX)) == 0) {
+            /* a recycled segment of an earlier run: nothing in it */
+            if (unlinkat(w->dirfd, de->d_name, 0) != 0)
+                LOG_WARN("wal: cannot delete %s/%s: %s", w->dir, de->d_name, strerror(errno));
+            continue;
+        }
         if (strlen(de->d_name) != 24 || sscanf(de->d_name, "wal-%16llx.%3s", &seq, tail) != 2 ||
             strcmp(tail, "log") != 0)
             continue;
@@ -1277,7 +1373,10 @@ void wal_close(wal *w)
     if (w->completer_started) pthread_join(w->completer, NULL);
     pthread_mutex_lock(&w->mu);
     wait_sync_idle(w);
-    if (w->dirfd >= 0) drop_spare(w);
+    if (w->dirfd >= 0) {
+        drop_spare(w);
+        drop_recycled(w);
+    }
     sync_now(w); /* a roll's deferred syncs */
     o2p_error err;
     seal_active(w, &err);

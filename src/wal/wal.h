@@ -6,8 +6,11 @@
  * preallocated to segment_bytes and starting with a 32-byte header (magic,
  * version, first LSN, sequence number).  A record is a 24-byte header
  * (magic, payload length, LSN, type, CRC32 of LSN+type+payload) followed by
- * the payload, padded to 8 bytes.  The LSN is a monotonically increasing
- * record id over the whole log.
+ * the payload, padded to 8 bytes, and is written together with 24 zero
+ * bytes after it (the end mark; the next record overwrites it).  The LSN
+ * is a monotonically increasing record id over the whole log, so LSNs rise
+ * in file order: a scan takes only records newer than the header's first
+ * LSN and than the record before, and stops at the zeros after the last.
  *
  * Appends: wal_append_start writes the record (page cache) under a short
  * lock and returns its LSN; wal_append_finish waits until it is durable.
@@ -37,6 +40,15 @@
  * as zeros too); with no spare the roll allocates as before.  Its size
  * counts against max_bytes (stats.spare_bytes); open deletes a stale one.
  *
+ * Recycling (without cfg.spare): a released segment of the configured size
+ * is not deleted but kept for a later roll (up to 4 of them, within
+ * max_bytes) — its header is overwritten with a "free" magic and synced,
+ * then it is renamed to free-<seq>.tmp.  Appends then overwrite written
+ * blocks, which syncs faster than allocated ones; the older records after
+ * the end mark are never read (older LSNs).  A free-marked segment found
+ * at open holds nothing; open and close delete free-*.tmp files.
+ * Version 2 segments may be recycled; version 1 ones are still read.
+ *
  * Rolls: a new segment (allocated or the spare) gets its header under the
  * lock but no sync; the next sync syncs the sealed segment, the directory
  * and the new segment, in that order, before it acknowledges anything.
@@ -65,7 +77,8 @@ typedef enum wal_op {
     WAL_OP_ALLOC = 1,
     WAL_OP_WRITE = 2,
     WAL_OP_SYNC = 3,
-    WAL_OP_SPARE = 4
+    WAL_OP_SPARE = 4,
+    WAL_OP_RECYCLE = 5 /* keeping a released segment for reuse (falls back to deleting it) */
 } wal_op;
 
 typedef struct wal_config {
@@ -98,6 +111,8 @@ typedef struct wal_stats {
     uint64_t spare_rolls;      /* rolls that took a fully prepared spare */
     uint64_t partial_rolls;    /* rolls that took a spare still being zero-filled */
     uint64_t alloc_rolls;      /* rolls that fell back to posix_fallocate */
+    uint64_t recycled_rolls;   /* rolls that reused a released segment */
+    uint64_t recycled_bytes;   /* released segments kept for reuse (free-*.tmp) */
     uint64_t spare_failures;   /* spare preparations that failed (disk full, ...) */
     int failing;               /* the last write or sync failed */
 } wal_stats;
