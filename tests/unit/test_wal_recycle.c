@@ -81,19 +81,29 @@ static void recycle_dir(char *out, size_t cap)
 
 #define SMALL 200u /* fifteen per segment */
 
+/* n DATA records of len bytes of `fill`; their LSNs in lsns (unless NULL),
+ * the last one returned. */
+static uint64_t append_records(wal *w, size_t len, char fill, int n, uint64_t *lsns)
+{
+    o2p_error err;
+    char body[BIG];
+    memset(body, fill, sizeof body);
+    uint64_t lsn = 0;
+    for (int i = 0; i < n; i++) {
+        CHECK_OK(wal_append(w, WAL_DATA, NULL, 0, body, len, &lsn, &err));
+        if (lsns) lsns[i] = lsn;
+    }
+    return lsn;
+}
+
 /* Fifteen small records (the first segment) and four big ones (the second
  * and third), then the first segment released: it is kept. */
 static void fill_and_release_first(wal *w, const char *dir)
 {
-    o2p_error err;
-    char body[BIG];
-    memset(body, 's', sizeof body);
-    uint64_t small[15], lsn;
-    for (int i = 0; i < 15; i++)
-        CHECK_OK(wal_append(w, WAL_DATA, NULL, 0, body, SMALL, &small[i], &err));
+    uint64_t small[15];
+    append_records(w, SMALL, 's', 15, small);
     CHECK_INT(count_files(dir, "wal-"), 1);
-    memset(body, 'b', sizeof body);
-    for (int i = 0; i < 4; i++) CHECK_OK(wal_append(w, WAL_DATA, NULL, 0, body, BIG, &lsn, &err));
+    append_records(w, BIG, 'b', 4, NULL);
     CHECK_INT(count_files(dir, "wal-"), 3);
     for (int i = 0; i < 15; i++) wal_release(w, small[i]);
 }
@@ -103,12 +113,7 @@ static void fill_and_release_first(wal *w, const char *dir)
  * records, valid but older.  Returns its LSN. */
 static uint64_t roll_once_more(wal *w)
 {
-    o2p_error err;
-    char body[BIG];
-    memset(body, 'b', sizeof body);
-    uint64_t lsn = 0;
-    CHECK_OK(wal_append(w, WAL_DATA, NULL, 0, body, BIG, &lsn, &err));
-    return lsn;
+    return append_records(w, BIG, 'b', 1, NULL);
 }
 
 static uint64_t reuse_first_segment(wal *w, const char *dir)
@@ -201,12 +206,7 @@ TEST(wal_free_marked_segment_and_free_files_hold_nothing_at_open)
     char dir[512];
     recycle_dir(dir, sizeof dir);
     wal *w = open_recycle_wal(dir, 0, 0);
-    o2p_error err;
-    char body[BIG];
-    memset(body, 'b', sizeof body);
-    uint64_t lsn;
-    for (int i = 0; i < 2; i++)
-        CHECK_OK(wal_append(w, WAL_DATA, NULL, 0, body, sizeof body, &lsn, &err));
+    append_records(w, BIG, 'b', 2, NULL);
     wal_close(w);
     /* a crash between recycling's rename to the next segment name and the
      * new header reaching the disk: the name, the free mark, old records */
@@ -223,6 +223,7 @@ TEST(wal_free_marked_segment_and_free_files_hold_nothing_at_open)
     w = open_recycle_wal(dir, 0, 0);
     replayed r;
     memset(&r, 0, sizeof r);
+    o2p_error err;
     CHECK_OK(wal_replay(w, note, &r, &err));
     CHECK_INT(r.n, 0);
     wal_stats st;
@@ -253,12 +254,8 @@ TEST(wal_at_most_four_recycled_segments_are_kept)
     char dir[512];
     recycle_dir(dir, sizeof dir);
     wal *w = open_recycle_wal(dir, 0, 0);
-    o2p_error err;
-    char body[BIG];
-    memset(body, 'b', sizeof body);
     uint64_t lsn[12];
-    for (int i = 0; i < 12; i++)
-        CHECK_OK(wal_append(w, WAL_DATA, NULL, 0, body, sizeof body, &lsn[i], &err));
+    append_records(w, BIG, 'b', 12, lsn);
     CHECK_INT(count_files(dir, "wal-"), 6);
     for (int i = 0; i < 10; i++) wal_release(w, lsn[i]);
     wal_stats st;
