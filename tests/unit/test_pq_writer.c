@@ -479,26 +479,40 @@ TEST(pq_writer_small_file_footer)
     pq_schema_destroy(s);
 }
 
-/* The data pages of a chunk, walked through their page headers (the footer
- * has no encoding_stats); *encoding: the first data page's encoding. */
-static size_t chunk_data_pages(const o2p_buf *file, rd m, int *encoding)
+enum { PAGES_ANY = -1, PAGES_ZSTD = 0, PAGES_RAW = 1 };
+
+typedef struct chunk_pages {
+    size_t all, data;
+    int data_encoding; /* the first data page's (-1: none) */
+} chunk_pages;
+
+/* Walks the pages of column chunk m of file through their page headers (the
+ * footer has no encoding_stats): checks that they fill the chunk exactly
+ * and, per `check`, that each is stored as it is (PAGES_RAW: compressed size
+ * = uncompressed size) or is a zstd frame (PAGES_ZSTD); counts them. */
+static chunk_pages walk_chunk(const o2p_buf *file, rd m, int check)
 {
     int64_t start = has_field(m, 11) ? field_int(m, 11) : field_int(m, 9);
     int64_t total = field_int(m, 7);
     CHECK(start >= 4 && start + total <= (int64_t)file->len);
     rd r = {file->data + start, file->data + start + total};
-    size_t pages = 0;
+    chunk_pages n = {0, 0, -1};
     while (r.p < r.end) {
         rd h = r;
-        int64_t comp = field_int(h, 3);
+        int64_t unc = field_int(h, 2), comp = field_int(h, 3);
         rd_skip_struct(&r);
         CHECK(comp > 0 && r.p + comp <= r.end);
-        if (field_int(h, 1) == 0 && pages++ == 0 && encoding)
-            *encoding = (int)field_int(field_struct(h, 5), 2);
+        if (check == PAGES_RAW)
+            CHECK_INT(comp, unc);
+        else if (check == PAGES_ZSTD)
+            CHECK_BYTES(r.p, 4, 0x28, 0xB5, 0x2F, 0xFD);
+        if (field_int(h, 1) == 0 && n.data++ == 0)
+            n.data_encoding = (int)field_int(field_struct(h, 5), 2);
         r.p += comp;
+        n.all++;
     }
     CHECK(r.p == r.end);
-    return pages;
+    return n;
 }
 
 TEST(pq_writer_row_groups_and_pages)
@@ -531,9 +545,9 @@ TEST(pq_writer_row_groups_and_pages)
         CHECK(!has_field(m, 11));                              /* unique values: no dictionary */
         CHECK(!has_field(m, 13));                              /* no encoding_stats */
         CHECK_INT(field_int(list_elem(rg, 1, 0, NULL), 2), 0); /* file_offset 0 (deprecated) */
-        int enc = -1;
-        CHECK_INT(chunk_data_pages(&out, m, &enc), pages[g]);
-        CHECK_INT(enc, 0); /* PLAIN */
+        chunk_pages n = walk_chunk(&out, m, PAGES_ANY);
+        CHECK_INT(n.data, pages[g]);
+        CHECK_INT(n.data_encoding, 0); /* PLAIN */
     }
     pq_colset_free(&cs);
     buf_free(&out);
@@ -624,9 +638,9 @@ TEST(pq_writer_dictionary_and_plain_fallback)
     size_t n;
     list_elem(m, 2, 0, &n);
     CHECK_INT(n, 3); /* PLAIN, RLE, RLE_DICTIONARY */
-    int enc = -1;
-    CHECK_INT(chunk_data_pages(&dict, m, &enc), 1);
-    CHECK_INT(enc, 8); /* RLE_DICTIONARY data page */
+    chunk_pages pages = walk_chunk(&dict, m, PAGES_ANY);
+    CHECK_INT(pages.data, 1);
+    CHECK_INT(pages.data_encoding, 8); /* RLE_DICTIONARY data page */
     /* The dictionary page header: DICTIONARY_PAGE of 200 PLAIN entries. */
     rd page = {dict.data + 4, dict.data + dict.len};
     CHECK_INT(field_int(page, 1), 2);
@@ -1219,7 +1233,7 @@ TEST(pq_writer_page_rows_limit_cuts_pages)
     o2p_error err;
     CHECK_OK(write_file(s, &cs, &o, &out, &err));
     rd m = column_meta(footer(&out), 0, 0);
-    CHECK_INT(chunk_data_pages(&out, m, NULL), 4);
+    CHECK_INT(walk_chunk(&out, m, PAGES_ANY).data, 4);
     buf_free(&out);
     pq_colset_free(&cs);
     pq_schema_destroy(s);
@@ -1233,32 +1247,6 @@ static uint64_t xorshift(uint64_t *x)
     *x ^= *x >> 7;
     *x ^= *x << 17;
     return *x;
-}
-
-/* Walks the pages of column chunk m of file: checks that they fill the chunk
- * exactly, that a raw chunk's pages are stored as they are (compressed size
- * = uncompressed size) and a zstd one's are zstd frames; returns the pages. */
-static size_t walk_chunk_pages(const o2p_buf *file, rd m, int raw)
-{
-    int64_t start = has_field(m, 11) ? field_int(m, 11) : field_int(m, 9);
-    int64_t total = field_int(m, 7);
-    CHECK(start >= 4 && start + total <= (int64_t)file->len);
-    rd r = {file->data + start, file->data + start + total};
-    size_t pages = 0;
-    while (r.p < r.end) {
-        rd h = r;
-        int64_t unc = field_int(h, 2), comp = field_int(h, 3);
-        rd_skip_struct(&r);
-        CHECK(comp > 0 && r.p + comp <= r.end);
-        if (raw)
-            CHECK_INT(comp, unc);
-        else
-            CHECK_BYTES(r.p, 4, 0x28, 0xB5, 0x2F, 0xFD);
-        r.p += comp;
-        pages++;
-    }
-    CHECK(r.p == r.end);
-    return pages;
 }
 
 TEST(pq_writer_incompressible_chunks_are_uncompressed)
@@ -1298,9 +1286,9 @@ TEST(pq_writer_incompressible_chunks_are_uncompressed)
     CHECK_INT(field_int(m2, 4), PQ_CODEC_ZSTD);
     CHECK_INT(field_int(m0, 6), field_int(m0, 7));
     CHECK(field_int(m2, 7) < field_int(m2, 6));
-    CHECK_INT(walk_chunk_pages(&out, m0, 1), 4);
-    CHECK_INT(walk_chunk_pages(&out, m1, 1), 5); /* dictionary page + 4 */
-    CHECK_INT(walk_chunk_pages(&out, m2, 0), 4);
+    CHECK_INT(walk_chunk(&out, m0, PAGES_RAW).all, 4);
+    CHECK_INT(walk_chunk(&out, m1, PAGES_RAW).all, 5); /* dictionary page + 4 */
+    CHECK_INT(walk_chunk(&out, m2, PAGES_ZSTD).all, 4);
     /* the dictionary page leads its chunk, the data pages follow it */
     CHECK(has_field(m1, 11));
     CHECK(field_int(m1, 11) < field_int(m1, 9));
@@ -1333,7 +1321,7 @@ TEST(pq_writer_incompressible_chunks_are_uncompressed)
     for (size_t c = 0; c < 3; c++) {
         rd m = column_meta(z, 0, c);
         CHECK_INT(field_int(m, 4), PQ_CODEC_ZSTD);
-        CHECK_INT(walk_chunk_pages(&zstd, m, 0), c == 1 ? 5 : 4);
+        CHECK_INT(walk_chunk(&zstd, m, PAGES_ZSTD).all, c == 1 ? 5 : 4);
     }
     /* uncompressed files are what a no-codec writer writes */
     o2p_buf none, none2;
@@ -1392,8 +1380,8 @@ TEST(pq_writer_small_savings_are_uncompressed)
     CHECK(has_field(sev, 11)); /* dictionary-encoded, one data page */
     CHECK_INT(field_int(sev, 4), PQ_CODEC_UNCOMPRESSED);
     CHECK_INT(field_int(sev, 6), field_int(sev, 7));
-    CHECK_INT(walk_chunk_pages(&out, sev, 1), 2); /* dictionary page + 1, both raw */
-    CHECK_INT(field_int(seq, 4), PQ_CODEC_ZSTD);  /* saves far more than a bit per value */
+    CHECK_INT(walk_chunk(&out, sev, PAGES_RAW).all, 2); /* dictionary page + 1, both raw */
+    CHECK_INT(field_int(seq, 4), PQ_CODEC_ZSTD);        /* saves far more than a bit per value */
     /* the 500-value counter page saves more than a bit per value too */
     CHECK_OK(write_file(s, &small, &o, &few, &err));
     CHECK_INT(field_int(column_meta(footer(&few), 0, 1), 4), PQ_CODEC_ZSTD);
@@ -1406,7 +1394,7 @@ TEST(pq_writer_small_savings_are_uncompressed)
     int64_t saved = field_int(z, 6) - field_int(z, 7);
     CHECK(saved > field_int(z, 6) / 20);
     CHECK(saved * 8 < ROWS);
-    CHECK_INT(walk_chunk_pages(&zstd, z, 0), 2);
+    CHECK_INT(walk_chunk(&zstd, z, PAGES_ZSTD).all, 2);
     buf_free(&few);
     buf_free(&zstd);
     buf_free(&out);
