@@ -81,6 +81,18 @@ static void recycle_dir(char *out, size_t cap)
 
 #define SMALL 200u /* fifteen per segment */
 
+/* Opens the log in dir as a restart would, replays it into *r and returns
+ * its stats in *st. */
+static void replay_dir(const char *dir, replayed *r, wal_stats *st)
+{
+    o2p_error err;
+    wal *w = open_recycle_wal(dir, 0, 0);
+    memset(r, 0, sizeof *r);
+    CHECK_OK(wal_replay(w, note, r, &err));
+    wal_get_stats(w, st);
+    wal_close(w);
+}
+
 /* n DATA records of len bytes of `fill`; their LSNs in lsns (unless NULL),
  * the last one returned. */
 static uint64_t append_records(wal *w, size_t len, char fill, int n, uint64_t *lsns)
@@ -145,18 +157,13 @@ TEST(wal_released_segment_is_reused_and_replays_only_new_records)
     wal_close(w);
     /* replay returns the five big records, none of the small ones the
      * reused file still holds, and no torn or corrupt record */
-    o2p_error err;
-    w = open_recycle_wal(dir, 0, 0);
     replayed r;
-    memset(&r, 0, sizeof r);
-    CHECK_OK(wal_replay(w, note, &r, &err));
+    replay_dir(dir, &r, &st);
     CHECK_INT(r.n, 5);
     CHECK_INT(r.big, 5);
     CHECK_UINT(r.last_lsn, last);
-    wal_get_stats(w, &st);
     CHECK_UINT(st.torn_tails, 0);
     CHECK_UINT(st.corrupt_records, 0);
-    wal_close(w);
 }
 
 /* The reused segment's name: the highest wal-*.log in dir. */
@@ -187,18 +194,13 @@ TEST(wal_torn_record_in_a_reused_segment_does_not_bring_back_old_ones)
     CHECK(fd >= 0);
     CHECK(pwrite(fd, "XXXX", 4, 32 + 24 + 700) == 4);
     close(fd);
-    o2p_error err;
-    w = open_recycle_wal(dir, 0, 0);
     replayed r;
-    memset(&r, 0, sizeof r);
-    CHECK_OK(wal_replay(w, note, &r, &err));
+    wal_stats st;
+    replay_dir(dir, &r, &st);
     CHECK_INT(r.n, 4); /* the four big ones before; not the torn one, no small one */
     CHECK_INT(r.big, 4);
-    wal_stats st;
-    wal_get_stats(w, &st);
     CHECK_UINT(st.torn_tails, 1);
     CHECK_UINT(st.corrupt_records, 0);
-    wal_close(w);
 }
 
 TEST(wal_free_marked_segment_and_free_files_hold_nothing_at_open)
